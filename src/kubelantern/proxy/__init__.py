@@ -1,0 +1,1 @@
+"""The proxy: HTTP streaming (http.py) and the WebSocket bridge (websocket.py)."""

@@ -1,0 +1,28 @@
+"""What `kubelantern serve` was asked to do: one plain struct, built by the CLI or by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    kubeconfigs: tuple[Path, ...] = ()  # empty: $KUBECONFIG, then ~/.kube/config
+    contexts: tuple[str, ...] = ()  # empty: every context
+    host: str = "127.0.0.1"
+    port: int = 4477
+    launch_token: str | None = None  # None: no launch token (--no-token)
+    demo: bool = False
+    in_cluster: bool = False
+    base_url: str = ""  # "" or "/prefix" (no trailing slash)
+    allowed_hosts: tuple[str, ...] = ()  # extra Host values beyond loopback and the bind host
+    allowed_origins: tuple[str, ...] = ()  # extra Origins beyond our own
+    # Per-cluster overrides: cluster name -> profile / strategy name.
+    profile_overrides: dict[str, str] = field(default_factory=dict)
+    strategy_overrides: dict[str, str] = field(default_factory=dict)
+    auto_strategy: bool = True
+    strategy_ttl: float = 3600.0  # seconds a learned strategy is trusted
+    ws_ping_interval: float = 20.0  # seconds between our pings on both legs
+    ws_queue_messages: int = 64  # bounded buffer per direction in the bridge
+    log_level: str = "info"

@@ -1,0 +1,1 @@
+"""kubelantern.sim."""
