@@ -1,0 +1,323 @@
+// The one place that knows how the SPA reaches kubelantern and, through it, the clusters.
+// Stable interface shared with frontend/src/streams (H6): apiFetch, clusterPath, clusterWsUrl,
+// watchList, ApiError, errorText, loadConfig/config.
+
+export interface LanternConfig {
+  baseUrl: string;
+  version: string;
+  localMode: boolean;
+  features: Record<string, unknown>;
+}
+
+export let config: LanternConfig = { baseUrl: '', version: '', localMode: true, features: {} };
+
+/** Reads /api/config once at start; the base URL prefixes every later request. */
+export async function loadConfig(): Promise<LanternConfig> {
+  // The app is served at <base>/…; the config endpoint sits next to it. Try the prefix the
+  // server put on our own script first (works under --base-url), then the root.
+  const guess = basePrefixFromScript();
+  const res = await fetch(`${guess}/api/config`, { credentials: 'same-origin' });
+  if (!res.ok) throw await ApiError.from(res, null);
+  const data = (await res.json()) as Partial<LanternConfig>;
+  config = {
+    baseUrl: (data.baseUrl ?? guess).replace(/\/+$/, ''),
+    version: data.version ?? '',
+    localMode: data.localMode ?? true,
+    features: data.features ?? {},
+  };
+  return config;
+}
+
+function basePrefixFromScript(): string {
+  const el = document.querySelector('script[type="module"][src]') as HTMLScriptElement | null;
+  if (!el) return '';
+  const path = new URL(el.src, location.href).pathname;
+  const i = path.indexOf('/assets/');
+  return i > 0 ? path.slice(0, i) : '';
+}
+
+/** A URL path on the kubelantern server (adds --base-url). */
+export function lanternPath(path: string): string {
+  return config.baseUrl + (path.startsWith('/') ? path : `/${path}`);
+}
+
+/** `/clusters/<percent-encoded name>/<k8s API path>` (with the base URL). */
+export function clusterPath(cluster: string, path: string): string {
+  return lanternPath(`/clusters/${encodeURIComponent(cluster)}${path.startsWith('/') ? path : `/${path}`}`);
+}
+
+/** ws(s):// URL for a cluster API path (exec, attach, portforward, log streams). */
+export function clusterWsUrl(cluster: string, path: string): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${clusterPath(cluster, path)}`;
+}
+
+/** Where an error came from decides what the user is told. */
+export type ErrorSource = 'lantern' | 'cluster' | 'network';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly source: ErrorSource,
+    readonly cluster: string | null,
+    readonly reason: string = '',
+    readonly body: unknown = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Builds an error from a non-2xx response, keeping the upstream's own words. */
+  static async from(res: Response, cluster: string | null): Promise<ApiError> {
+    let body: unknown = null;
+    let message = '';
+    let reason = '';
+    const text = await res.text().catch(() => '');
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (body && typeof body === 'object') {
+      const b = body as Record<string, unknown>;
+      message = String(b.message ?? b.error ?? b.detail ?? '');
+      reason = String(b.reason ?? '');
+    } else if (typeof body === 'string') {
+      message = body.trim().slice(0, 500);
+    }
+    // kubelantern marks its own answers (launch token, unknown cluster, origin check);
+    // everything else under /clusters/ comes from the cluster.
+    const own = res.headers.get('X-Kubelantern-Error') !== null || !res.url.includes('/clusters/');
+    const source: ErrorSource = own ? 'lantern' : 'cluster';
+    if (!message) message = `${res.status} ${res.statusText}`;
+    return new ApiError(res.status, message, source, cluster, reason, body);
+  }
+}
+
+/** Human sentence for an error, saying who refused and what to do. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    const who = err.cluster ? `cluster ${err.cluster}` : 'kubelantern';
+    if (err.source === 'network') return `Cannot reach kubelantern: ${err.message}. Is \`kubelantern serve\` still running?`;
+    if (err.source === 'lantern' && err.status === 401)
+      return 'kubelantern needs its launch token: open the URL printed in the terminal (…/?token=…).';
+    if (err.source === 'lantern' && err.status === 403)
+      return `kubelantern refused the request (${err.message}). The Host or Origin check failed — open kubelantern through the address it printed.`;
+    if (err.status === 401) return `The ${who} refused the credentials (401): ${err.message}`;
+    if (err.status === 403) {
+      if (/origin not allowed/i.test(err.message))
+        return `The ${who} answered 403 "origin not allowed" — Rancher refuses browser WebSockets from another origin; run \`kubelantern doctor ${err.cluster ?? ''}\`.`;
+      return `Forbidden (403) by ${who}: ${err.message}`;
+    }
+    if (err.status === 404) return `Not found (404) on ${who}: ${err.message}`;
+    if (err.status === 409) return `Conflict (409): ${err.message}`;
+    if (err.status === 502 || err.status === 503 || err.status === 504)
+      return `The ${who} is unreachable (${err.status}): ${err.message}`;
+    return `${err.status} from ${who}: ${err.message}`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Listeners told when kubelantern itself answers 401 (launch token missing). */
+const unauthorizedListeners = new Set<() => void>();
+export function onLanternUnauthorized(fn: () => void): () => void {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+export interface FetchOptions extends RequestInit {
+  /** Cluster name for error messages (set automatically by clusterFetch). */
+  cluster?: string | null;
+}
+
+/** fetch with same-origin credentials, a JSON-friendly Accept and ApiError on failure. */
+export async function apiFetch(path: string, opts: FetchOptions = {}): Promise<Response> {
+  const { cluster = null, ...init } = opts;
+  const headers = new Headers(init.headers);
+  if (!headers.has('Accept')) headers.set('Accept', 'application/json');
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', ...init, headers });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, e instanceof Error ? e.message : String(e), 'network', cluster);
+  }
+  if (!res.ok) {
+    const err = await ApiError.from(res, cluster);
+    if (err.source === 'lantern' && err.status === 401) unauthorizedListeners.forEach((f) => f());
+    throw err;
+  }
+  return res;
+}
+
+/** JSON GET/POST etc. on a kubelantern path (`/api/...`). */
+export async function apiJson<T>(path: string, opts: FetchOptions = {}): Promise<T> {
+  const res = await apiFetch(lanternPath(path), opts);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** JSON request to a cluster's API path. */
+export async function clusterJson<T>(cluster: string, path: string, opts: FetchOptions = {}): Promise<T> {
+  const res = await apiFetch(clusterPath(cluster, path), { ...opts, cluster });
+  return (await res.json()) as T;
+}
+
+// ---------------------------------------------------------------- list + watch
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    deletionTimestamp?: string;
+    [k: string]: unknown;
+  };
+  [k: string]: any;
+}
+
+export interface KubeList<T = KubeObject> {
+  kind?: string;
+  apiVersion?: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface WatchHandlers<T = KubeObject> {
+  /** Full state after a (re)list: replaces everything the caller holds. */
+  onList(items: T[]): void;
+  /** One change from the watch stream. */
+  onEvent(ev: WatchEvent<T>): void;
+  /** A list or watch failure (the watcher keeps retrying with back-off). */
+  onError?(err: unknown): void;
+  /** Connection state for the UI: 'live' after the watch stream opened. */
+  onState?(state: 'listing' | 'live' | 'retrying'): void;
+}
+
+/**
+ * Lists `path` (a collection URL like `/api/v1/namespaces/x/pods`) and then watches it as a
+ * Kubernetes client does: resume from the last resourceVersion after a dropped stream, relist
+ * on 410 Gone or an ERROR event. Returns a stop function.
+ */
+export function watchList<T extends KubeObject = KubeObject>(
+  cluster: string,
+  path: string,
+  handlers: WatchHandlers<T>,
+  opts: { query?: Record<string, string> } = {},
+): () => void {
+  const ctl = new AbortController();
+  let stopped = false;
+  let rv = '';
+  let failures = 0;
+
+  const qs = (extra: Record<string, string>) => {
+    const p = new URLSearchParams({ ...(opts.query ?? {}), ...extra });
+    return `${path}${path.includes('?') ? '&' : '?'}${p.toString()}`;
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      ctl.signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+  async function list(): Promise<void> {
+    handlers.onState?.('listing');
+    const data = await clusterJson<KubeList<T>>(cluster, qs({}), { signal: ctl.signal });
+    rv = data.metadata?.resourceVersion ?? '';
+    handlers.onList(data.items ?? []);
+  }
+
+  /** Returns 'relist' when the server says our resourceVersion is too old. */
+  async function watchOnce(): Promise<'relist' | 'again'> {
+    const url = clusterPath(
+      cluster,
+      qs({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(240 + Math.floor(Math.random() * 60)) }),
+    );
+    let res: Response;
+    try {
+      res = await apiFetch(url, { signal: ctl.signal, cluster });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 410) return 'relist';
+      throw e;
+    }
+    handlers.onState?.('live');
+    failures = 0;
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          let ev: WatchEvent<T>;
+          try {
+            ev = JSON.parse(line) as WatchEvent<T>;
+          } catch {
+            continue;
+          }
+          if (ev.type === 'ERROR') {
+            const status = ev.object as unknown as { code?: number };
+            if (status.code === 410 || status.code === undefined) return 'relist';
+            return 'relist';
+          }
+          const newRv = ev.object?.metadata?.resourceVersion;
+          if (newRv) rv = newRv;
+          if (ev.type !== 'BOOKMARK') handlers.onEvent(ev);
+        }
+      }
+    } finally {
+      reader.releaseLock?.();
+    }
+    return 'again';
+  }
+
+  (async () => {
+    let needList = true;
+    while (!stopped) {
+      try {
+        if (needList) {
+          await list();
+          needList = false;
+        }
+        const r = await watchOnce();
+        if (r === 'relist') needList = true;
+      } catch (e) {
+        if (stopped || (e instanceof DOMException && e.name === 'AbortError')) return;
+        failures++;
+        handlers.onError?.(e);
+        handlers.onState?.('retrying');
+        // Back off: 1 s, 2 s, 4 s … up to 30 s. A failed list is retried as a list.
+        await sleep(Math.min(30000, 1000 * 2 ** Math.min(failures - 1, 5)));
+      }
+    }
+  })();
+
+  return () => {
+    stopped = true;
+    ctl.abort();
+  };
+}
