@@ -8,7 +8,9 @@ a distribution. Behaviour follows from these values; nothing else checks "is thi
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 class TokenPlacement(enum.Enum):
@@ -85,3 +87,41 @@ OPENSHIFT = Profile(
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (KUBERNETES, RANCHER, OPENSHIFT)}
+
+
+# --- detection (pure) -------------------------------------------------------------------
+
+RANCHER_PATH_MARKERS = ("/k8s/clusters/", "/k8s/proxy/")
+RANCHER_HEADERS = ("x-api-cattle-auth",)
+OPENSHIFT_GROUPS = frozenset({"route.openshift.io", "project.openshift.io", "config.openshift.io"})
+
+
+def detect_profile(
+    server_url: str,
+    headers: Mapping[str, str] | None = None,
+    api_groups: Iterable[str] | None = None,
+) -> tuple[Profile, str]:
+    """Guess the distribution from what is cheap to know; returns (profile, reason).
+
+    Evidence, strongest first: Rancher's proxy path in the server URL, Rancher's
+    `X-Api-Cattle-Auth` response header, OpenShift API groups in discovery.
+    """
+    path = urlsplit(server_url).path
+    for marker in RANCHER_PATH_MARKERS:
+        if marker in path + "/":
+            return RANCHER, f"server URL path contains {marker.rstrip('/')}"
+    for name in (headers or {}).keys():
+        if name.lower() in RANCHER_HEADERS:
+            return RANCHER, "API responses carry the X-Api-Cattle-Auth header"
+    groups = sorted(OPENSHIFT_GROUPS.intersection(api_groups or ()))
+    if groups:
+        return OPENSHIFT, f"discovery lists {groups[0]}"
+    return KUBERNETES, "no distribution-specific signs (plain kube-apiserver)"
+
+
+def resolve_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise ValueError(f"unknown profile {name!r}; choose one of: {known}") from None
