@@ -44,6 +44,9 @@ class AuthSpec:
     exec: ExecSpec | None = None
     impersonate: str | None = None
     impersonate_groups: tuple[str, ...] = ()
+    impersonate_uid: str | None = None  # `as-uid`
+    # `as-user-extra`: key -> values, sent as Impersonate-Extra-<key> headers.
+    impersonate_extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_empty(self) -> bool:
