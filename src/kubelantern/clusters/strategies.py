@@ -1,49 +1,17 @@
 """Which WebSocket strategy to try first for a cluster, and what auto mode has learned.
 
-Pure except for the clock, which is injected. The memory is per kubelantern app (a
-cluster object carries its own), so two servers in one process never share guesses.
+Pure except for the clock (pass `now` to control it). What auto mode learned lives on the
+cluster object (`learned_strategy`, `learned_at`), so two kubelantern apps in one process
+never share guesses.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kubelantern.clusters.profiles import KUBERNETES, PROFILES, STRATEGIES, Profile, Strategy
-
-Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Learned:
-    strategy: Strategy
-    at: float  # clock time it last worked
-
-
-class StrategyMemory:
-    """Per-cluster winner of the last successful upstream handshake, trusted for `ttl` s."""
-
-    def __init__(self, ttl: float = 3600.0, clock: Clock = time.monotonic) -> None:
-        self.ttl = ttl
-        self.clock = clock
-        self._learned: dict[str, Learned] = {}
-
-    def remember(self, cluster: str, strategy: Strategy) -> None:
-        self._learned[cluster] = Learned(strategy, self.clock())
-
-    def recall(self, cluster: str) -> Strategy | None:
-        learned = self._learned.get(cluster)
-        if learned is None:
-            return None
-        if self.clock() - learned.at > self.ttl:
-            del self._learned[cluster]
-            return None
-        return learned.strategy
-
-    def forget(self, cluster: str) -> None:
-        self._learned.pop(cluster, None)
 
 
 @dataclass(frozen=True)
@@ -97,64 +65,56 @@ def order_for(
     return Order((start, *rest), source, True)
 
 
-def profile_of(cluster: Any, overrides: dict[str, str] | None = None) -> Profile:
-    """The cluster's profile: flag override, kubeconfig extension, detected, else kubernetes."""
-    name = (overrides or {}).get(cluster.name) or getattr(cluster.spec, "profile", None)
-    if not name:
-        profile = getattr(cluster, "profile", None)
-        if isinstance(profile, Profile):
-            return profile
-        name = profile if isinstance(profile, str) else None
-    return PROFILES.get(name or "", KUBERNETES)
+def profile_of(cluster: Any) -> Profile:
+    """The cluster's profile (the registry applies flag/extension overrides and detection)."""
+    profile = getattr(cluster, "profile", None)
+    if isinstance(profile, Profile):
+        return profile
+    return PROFILES.get(str(profile or ""), KUBERNETES)
 
 
-def override_of(cluster: Any, overrides: dict[str, str] | None = None) -> str | None:
-    """The strategy override: flag first, then the kubeconfig context extension."""
-    value = (overrides or {}).get(cluster.name) or getattr(cluster.spec, "strategy", None)
-    return str(value) if value else None
+def override_of(cluster: Any) -> str | None:
+    """The pinned starting strategy's name (flag or kubeconfig extension), None for auto."""
+    pinned = getattr(cluster, "strategy_override", None)
+    if isinstance(pinned, Strategy):
+        return pinned.name
+    spec_value = getattr(getattr(cluster, "spec", None), "strategy", None)
+    return str(spec_value) if spec_value and spec_value != "auto" else None
 
 
-# --- per-cluster memory, kept on the cluster object itself ---------------------------
-
-_ATTR = "_kubelantern_strategy_memory"
+# --- per-cluster memory: kept on the cluster object (`learned_strategy`, `learned_at`) ---
 
 
-def memory_of(cluster: Any, ttl: float = 3600.0, clock: Clock = time.monotonic) -> StrategyMemory:
-    memory = getattr(cluster, _ATTR, None)
-    if not isinstance(memory, StrategyMemory):
-        memory = StrategyMemory(ttl, clock)
-        setattr(cluster, _ATTR, memory)
-    else:
-        memory.ttl = ttl
-    return memory
+def remember(cluster: Any, strategy: Strategy, now: float | None = None) -> None:
+    cluster.learned_strategy = strategy
+    cluster.learned_at = time.monotonic() if now is None else now
 
 
-def current(
-    cluster: Any,
-    *,
-    auto: bool = True,
-    profile_overrides: dict[str, str] | None = None,
-    strategy_overrides: dict[str, str] | None = None,
-    settings: Any = None,
-) -> tuple[str, str]:
+def recall(cluster: Any, ttl: float, now: float | None = None) -> Strategy | None:
+    """The learned strategy while fresh (younger than `ttl` seconds), else None."""
+    learned = getattr(cluster, "learned_strategy", None)
+    at = getattr(cluster, "learned_at", None)
+    if not isinstance(learned, Strategy) or at is None:
+        return None
+    if (time.monotonic() if now is None else now) - at > ttl:
+        return None
+    return learned
+
+
+def order_of(cluster: Any, settings: Any, now: float | None = None) -> Order:
+    """The strategy order for the next WebSocket to `cluster` under `settings`."""
+    auto = bool(settings.auto_strategy)
+    learned = recall(cluster, settings.strategy_ttl, now) if auto else None
+    return order_for(profile_of(cluster), learned=learned, override=override_of(cluster), auto=auto)
+
+
+def current(cluster: Any, settings: Any, now: float | None = None) -> tuple[str, str]:
     """(strategy name, source) the next WebSocket to `cluster` starts with.
 
-    Pass `settings` (kubelantern Settings) to honour its flags; source is `learned`,
-    `override` or `profile:<name>`.
+    source is `learned`, `override` or `profile:<name>` — for `/api/clusters` and the UI.
     """
-    if settings is not None:
-        auto = settings.auto_strategy
-        profile_overrides = settings.profile_overrides
-        strategy_overrides = settings.strategy_overrides
-    ttl = settings.strategy_ttl if settings is not None else 3600.0
-    learned = memory_of(cluster, ttl).recall(cluster.name) if auto else None
     try:
-        order = order_for(
-            profile_of(cluster, profile_overrides),
-            learned=learned,
-            override=override_of(cluster, strategy_overrides),
-            auto=auto,
-        )
+        order = order_of(cluster, settings, now)
     except UnknownStrategy:
         return ("invalid", "override")
     return order.first.name, order.source

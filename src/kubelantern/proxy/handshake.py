@@ -93,7 +93,12 @@ def build_handshake(
     if in_header and auth_value is not None:
         headers["Authorization"] = auth_value
     placement = (
-        "both" if in_sub and in_header else "subprotocol" if in_sub else "header" if in_header
+        "both"
+        if in_sub and in_header
+        else "subprotocol"
+        if in_sub
+        else "header"
+        if in_header
         else "none"
     )
 

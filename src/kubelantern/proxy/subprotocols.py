@@ -123,6 +123,4 @@ def token_fits_subprotocol(offer: Offer) -> bool:
 
 def redact(protocols: Iterable[str]) -> list[str]:
     """Protocol list fit for a log line: bearer entries replaced."""
-    return [
-        BEARER_PREFIX + "<redacted>" if p.startswith(BEARER_PREFIX) else p for p in protocols
-    ]
+    return [BEARER_PREFIX + "<redacted>" if p.startswith(BEARER_PREFIX) else p for p in protocols]

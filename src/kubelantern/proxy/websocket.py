@@ -1,0 +1,476 @@
+"""The WebSocket bridge: upstream handshake first (per strategy), then the client's, then
+messages both ways until one side closes.
+
+Order matters: the client is only upgraded once the upstream said 101, so an upstream
+refusal reaches the client as an ordinary HTTP response with the upstream's status and
+body (Rancher's 401 JSON stays readable), and the subprotocol we echo is exactly the one
+the upstream chose.
+
+Relay: one task per direction, each awaiting the send (aiohttp drains the transport past
+its write limit) before reading the next message, so a slow reader throttles the other
+side through TCP instead of growing our memory. aiohttp answers pings on both legs
+(autoping) and sends our own (heartbeat), which keeps client-go's 61 s pong deadline and
+idle-cutting load balancers happy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import WSCloseCode, WSMsgType, web
+from multidict import CIMultiDict
+from yarl import URL
+
+from kubelantern.clusters import strategies
+from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.profiles import Strategy
+from kubelantern.proxy import headers as hdr
+from kubelantern.proxy.handshake import (
+    AttemptLog,
+    ClientIdentity,
+    Decision,
+    UpstreamHandshake,
+    build_handshake,
+    on_refusal,
+    refusal_explanation,
+)
+from kubelantern.proxy.subprotocols import SubprotocolError, parse_offer, redact
+from kubelantern.settings import Settings
+from kubelantern.web.errors import status_body, status_response
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, both legs; larger closes with 1009
+HANDSHAKE_TIMEOUT = 30.0  # seconds for the upstream to answer the upgrade
+CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's Close reply
+MAX_ERROR_BODY = 64 * 1024  # bytes of an upstream refusal body passed to the client
+# Close codes that are only ever *reported*, never sent (RFC 6455 §7.4.1).
+_UNSENDABLE = frozenset({1005, 1006, 1015})
+
+
+# --- upstream handshake IO (shared with `kubelantern doctor`) ---------------------------
+
+
+class UpstreamRefused(Exception):
+    """The upstream answered the upgrade with something other than 101."""
+
+    def __init__(self, status: int, content_type: str | None, body: bytes) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.content_type = content_type
+        self.body = body
+
+
+class _HandshakeResponse(aiohttp.ClientResponse):
+    """Reads the body of a refused upgrade before aiohttp throws the response away.
+
+    aiohttp's `ws_connect` raises `WSServerHandshakeError` with the status but drops the
+    body; the body is what tells the user why (Rancher's JSON, a Status from the apiserver).
+    """
+
+    async def start(self, connection: Any) -> aiohttp.ClientResponse:
+        await super().start(connection)
+        if self.status != 101:
+            body = b""
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                async with asyncio.timeout(5):
+                    while len(body) < MAX_ERROR_BODY:
+                        chunk = await self.content.read(MAX_ERROR_BODY - len(body))
+                        if not chunk:
+                            break
+                        body += chunk
+            raise UpstreamRefused(self.status, self.headers.get("Content-Type"), body)
+        return self
+
+
+_ws_sessions: weakref.WeakKeyDictionary[aiohttp.ClientSession, aiohttp.ClientSession] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _ws_session(base: aiohttp.ClientSession) -> aiohttp.ClientSession:
+    """A session sharing the cluster's connection pool, with the body-keeping response."""
+    made = _ws_sessions.get(base)
+    if made is None or made.closed:
+        made = aiohttp.ClientSession(
+            connector=base.connector,
+            connector_owner=False,
+            response_class=_HandshakeResponse,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            timeout=base.timeout,
+            trust_env=base.trust_env,
+        )
+        _ws_sessions[base] = made
+    return made
+
+
+async def open_upstream(
+    cluster: Any,
+    url: URL,
+    handshake: UpstreamHandshake,
+    *,
+    passthrough: Mapping[str, str] | None = None,
+    heartbeat: float | None = None,
+    max_msg_size: int = MAX_MESSAGE_BYTES,
+    handshake_timeout: float = HANDSHAKE_TIMEOUT,
+) -> aiohttp.ClientWebSocketResponse:
+    """Open the upstream WebSocket for one strategy attempt.
+
+    Raises UpstreamRefused (non-101, with body), aiohttp.ClientError (connect/TLS) or
+    TimeoutError. `passthrough` are client headers allowed upstream (Impersonate-*, ...);
+    the handshake's own headers win over them.
+    """
+    headers: CIMultiDict[str] = CIMultiDict(passthrough or {})
+    for name, value in handshake.headers.items():
+        headers.popall(name, None)
+        headers[name] = value
+    session = _ws_session(await cluster.session())
+    async with asyncio.timeout(handshake_timeout):
+        ws: aiohttp.ClientWebSocketResponse = await session.ws_connect(
+            url,
+            protocols=handshake.protocols,
+            headers=headers,
+            autoping=True,
+            autoclose=True,
+            heartbeat=heartbeat,
+            compress=0,
+            max_msg_size=max_msg_size,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
+            **cluster.request_kwargs(),
+        )
+    return ws
+
+
+# --- the bridge -------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Active:
+    """One live bridge, so shutdown can close it with 1001."""
+
+    client: web.WebSocketResponse
+    upstream: aiohttp.ClientWebSocketResponse
+
+
+_ACTIVE_KEY: web.AppKey[set[_Active]] = web.AppKey("kubelantern_ws_active", set)
+
+
+def setup_bridge(app: web.Application) -> None:
+    """Register the shutdown hook that closes every bridged WebSocket with 1001."""
+    app[_ACTIVE_KEY] = set()
+    app.on_shutdown.append(close_all)
+
+
+async def close_all(app: web.Application) -> None:
+    active: set[_Active] = app.get(_ACTIVE_KEY, set())
+    await asyncio.gather(
+        *(_close_both(a, WSCloseCode.GOING_AWAY, "kubelantern is shutting down") for a in active),
+        return_exceptions=True,
+    )
+
+
+def _app_settings(app: web.Application) -> Settings:
+    try:
+        from kubelantern.web import keys
+
+        settings = app.get(keys.SETTINGS)
+        if isinstance(settings, Settings):
+            return settings
+    except ImportError:
+        pass
+    return Settings()
+
+
+def _app_metrics(app: web.Application) -> Any:
+    try:
+        from kubelantern.web import keys
+
+        return app.get(keys.METRICS)
+    except ImportError:
+        return None
+
+
+def _error(code: int, message: str) -> web.Response:
+    return status_response(code, message)
+
+
+def _count(metrics: Any, method: str, *args: Any) -> None:
+    if metrics is not None:
+        getattr(metrics, method)(*args)
+
+
+async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.StreamResponse:
+    """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
+    app = request.app
+    settings = _app_settings(app)
+    metrics = _app_metrics(app)
+    name = cluster.name
+
+    if not web.WebSocketResponse().can_prepare(request).ok:
+        return _error(400, "not a valid WebSocket upgrade request")
+    try:
+        offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
+    except SubprotocolError as e:
+        log.info("cluster=%s refused client subprotocols: %s", name, e.message)
+        return _error(e.status, f"cluster {name!r}: {e.message}")
+
+    # Credentials, first match wins: client Authorization → bearer subprotocol → login
+    # cookie → kubeconfig.
+    user = hdr.user_credential(
+        request.headers, request.cookies, name, launch_token=settings.launch_token
+    )
+    if (user is None or user.source is not hdr.CredentialSource.CLIENT) and offer.token:
+        user = hdr.UserCredential(f"Bearer {offer.token}", hdr.CredentialSource.CLIENT)
+    try:
+        kubeconfig_auth = None if user is not None else await cluster.auth_headers()
+    except CredentialError as e:
+        _count(metrics, "upstream_error", name, "credentials")
+        return _error(502, str(e))
+    auth, source = hdr.choose_credentials(user, kubeconfig_auth)
+
+    try:
+        order = strategies.order_of(cluster, settings)
+    except strategies.UnknownStrategy as e:
+        return _error(500, f"cluster {name!r}: {e}")
+    url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
+    passthrough = hdr.upstream_request_headers(request.headers, websocket=True)
+    client = ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin"))
+    attempts = AttemptLog()
+    strategy: Strategy = order.first
+    started = time.monotonic()
+
+    while True:
+        handshake = build_handshake(
+            strategy, upstream_url=str(url), offer=offer, auth_headers=auth, client=client
+        )
+        try:
+            upstream = await open_upstream(
+                cluster,
+                url,
+                handshake,
+                passthrough=passthrough,
+                heartbeat=settings.ws_ping_interval or None,
+            )
+        except UpstreamRefused as refused:
+            attempts.attempts.append((strategy.name, refused.status))
+            log.warning(
+                "cluster=%s strategy=%s status=%s token=%s protocols=%s",
+                name,
+                attempts.describe(),
+                refused.status,
+                handshake.token_placement,
+                redact(handshake.protocols),
+            )
+            plan = on_refusal(
+                refused.status,
+                order=order.strategies,
+                log=attempts,
+                auto=order.auto,
+                kubeconfig_credentials=source is hdr.CredentialSource.KUBECONFIG,
+            )
+            if plan.decision is Decision.NEXT_STRATEGY and plan.strategy is not None:
+                _count(metrics, "strategy_fallback", name)
+                strategy = plan.strategy
+                continue
+            if plan.decision is Decision.REFRESH_AND_RETRY and plan.strategy is not None:
+                attempts.refreshed = True
+                try:
+                    changed = await cluster.credentials.refresh(
+                        hdr.bearer_of(auth.get("Authorization"))
+                    )
+                    if changed:
+                        auth, source = hdr.choose_credentials(None, await cluster.auth_headers())
+                        strategy = plan.strategy
+                        continue
+                except CredentialError as e:
+                    log.warning("cluster=%s credential refresh failed: %s", name, e.message)
+            _count(metrics, "upstream_error", name, "handshake")
+            return _refusal_response(refused, name, attempts, handshake)
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as e:
+            _count(metrics, "upstream_error", name, "tls")
+            log.warning("cluster=%s strategy=%s TLS error: %s", name, strategy.name, e)
+            return _error(502, f"cluster {name!r}: TLS handshake with {url.host} failed: {e}")
+        except TimeoutError:
+            _count(metrics, "upstream_error", name, "timeout")
+            log.warning("cluster=%s strategy=%s upstream handshake timed out", name, strategy.name)
+            return _error(
+                504,
+                f"cluster {name!r}: the API server at {url.host} did not answer the WebSocket "
+                f"upgrade within {HANDSHAKE_TIMEOUT:g} s",
+            )
+        except (aiohttp.ClientError, OSError) as e:
+            _count(metrics, "upstream_error", name, "unreachable")
+            log.warning("cluster=%s strategy=%s upstream unreachable: %s", name, strategy.name, e)
+            return _error(
+                502,
+                f"cluster {name!r}: cannot reach the API server at {url.host}:{url.port} "
+                f"({e.__class__.__name__}: {e}); check the network, VPN or proxy-url",
+            )
+        break
+
+    if order.auto:
+        strategies.remember(cluster, strategy)
+    if attempts.attempts:
+        log.info(
+            "cluster=%s strategy=%s→%s status=101 (learned)",
+            name,
+            attempts.describe(),
+            strategy.name,
+        )
+
+    # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
+    chosen = upstream.protocol
+    client_ws = web.WebSocketResponse(
+        protocols=(chosen,) if chosen else (),
+        autoping=True,
+        heartbeat=settings.ws_ping_interval or None,
+        max_msg_size=MAX_MESSAGE_BYTES,
+        compress=False,
+    )
+    try:
+        await client_ws.prepare(request)
+    except (ConnectionError, web.HTTPException) as e:
+        log.info("cluster=%s client went away during the upgrade: %s", name, e)
+        await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
+        raise
+    active = _Active(client_ws, upstream)
+    registry: set[_Active] | None = app.get(_ACTIVE_KEY)
+    if registry is not None:
+        registry.add(active)
+    _count(metrics, "stream_started", name, "websocket")
+    log.debug(
+        "cluster=%s strategy=%s protocol=%s bridged in %.0f ms",
+        name,
+        strategy.name,
+        chosen or "-",
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        await _relay(client_ws, upstream, name)
+    finally:
+        if registry is not None:
+            registry.discard(active)
+        _count(metrics, "stream_ended", name, "websocket")
+        if not upstream.closed or not client_ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    _close_both(active, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
+                )
+    return client_ws
+
+
+def _refusal_response(
+    refused: UpstreamRefused, cluster: str, attempts: AttemptLog, handshake: UpstreamHandshake
+) -> web.Response:
+    """The upstream's refusal, as the upstream said it: same status, type and body."""
+    headers = {"X-Kubelantern-Strategy": attempts.describe()}
+    explanation = refusal_explanation(refused.status, refused.body, handshake.protocols)
+    if explanation is None:
+        return web.Response(
+            status=refused.status,
+            body=refused.body,
+            headers={**headers, "Content-Type": refused.content_type or "text/plain"},
+        )
+    body = status_body(
+        refused.status,
+        f"cluster {cluster!r}: {explanation} (strategies tried: {attempts.describe()})",
+    )
+    return web.Response(
+        status=refused.status,
+        body=json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+
+def _sendable(code: int | None, reason: str) -> tuple[int, bytes]:
+    """A close code/reason we may send for what we received (1005/1006 are report-only)."""
+    if code is None or code == 1005:
+        return WSCloseCode.OK, reason.encode()[:123]
+    if code in _UNSENDABLE:
+        return WSCloseCode.INTERNAL_ERROR, b"peer connection lost"
+    return code, reason.encode()[:123]
+
+
+async def _pump(
+    src: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+    dst: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+) -> tuple[int, bytes]:
+    """Copy messages src → dst until src closes; returns the close to pass on."""
+    while True:
+        msg = await src.receive()
+        kind = msg.type
+        try:
+            if kind is WSMsgType.BINARY:
+                await dst.send_bytes(msg.data)
+                continue
+            if kind is WSMsgType.TEXT:
+                await dst.send_str(msg.data)
+                continue
+        except (ConnectionError, RuntimeError):
+            # dst is gone; its own pump reports how.
+            return WSCloseCode.GOING_AWAY, b"peer went away"
+        if kind is WSMsgType.CLOSE:
+            return _sendable(msg.data, msg.extra or "")
+        if kind is WSMsgType.ERROR:
+            code = getattr(msg.data, "code", None)
+            if code == WSCloseCode.MESSAGE_TOO_BIG:
+                return WSCloseCode.MESSAGE_TOO_BIG, b"message too big"
+            return WSCloseCode.INTERNAL_ERROR, b"peer connection error"
+        if kind in (WSMsgType.CLOSING, WSMsgType.CLOSED):
+            return _sendable(src.close_code, "")
+        # PING/PONG are answered by aiohttp (autoping) and never surface here.
+
+
+async def _relay(
+    client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse, name: str
+) -> None:
+    down = asyncio.create_task(_pump(upstream, client), name=f"ws-down:{name}")
+    up = asyncio.create_task(_pump(client, upstream), name=f"ws-up:{name}")
+    try:
+        done, _ = await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        down.cancel()
+        up.cancel()
+        raise
+    first = down if down in done else up
+    other = up if first is down else down
+    other.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await other
+    code, reason = (
+        first.result()
+        if not first.cancelled() and first.exception() is None
+        else (
+            WSCloseCode.INTERNAL_ERROR,
+            b"relay failed",
+        )
+    )
+    # Pass the close on to the side that did not close.
+    target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse = (
+        client if first is down else upstream
+    )
+    log.debug(
+        "cluster=%s %s closed: %s %r", name, "upstream" if first is down else "client", code, reason
+    )
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await target.close(code=code, message=reason)
+
+
+async def _close_both(active: _Active, code: int, reason: str) -> None:
+    message = reason.encode()
+    for ws in (active.client, active.upstream):
+        if not ws.closed:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await ws.close(code=code, message=message)
