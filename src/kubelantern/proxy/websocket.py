@@ -45,6 +45,7 @@ from kubelantern.proxy.handshake import (
 )
 from kubelantern.proxy.subprotocols import SubprotocolError, parse_offer, redact
 from kubelantern.settings import Settings
+from kubelantern.web import keys
 from kubelantern.web.errors import status_body, status_response
 
 log = logging.getLogger(__name__)
@@ -156,48 +157,18 @@ async def open_upstream(
 
 @dataclass(eq=False)
 class _Active:
-    """One live bridge, so shutdown can close it with 1001."""
+    """One live bridge: both legs, so shutdown can close it with 1001."""
 
     client: web.WebSocketResponse
     upstream: aiohttp.ClientWebSocketResponse
 
-
-_ACTIVE_KEY: web.AppKey[set[_Active]] = web.AppKey("kubelantern_ws_active", set)
-
-
-def setup_bridge(app: web.Application) -> None:
-    """Register the shutdown hook that closes every bridged WebSocket with 1001."""
-    app[_ACTIVE_KEY] = set()
-    app.on_shutdown.append(close_all)
-
-
-async def close_all(app: web.Application) -> None:
-    active: set[_Active] = app.get(_ACTIVE_KEY, set())
-    await asyncio.gather(
-        *(_close_both(a, WSCloseCode.GOING_AWAY, "kubelantern is shutting down") for a in active),
-        return_exceptions=True,
-    )
+    async def going_away(self) -> None:
+        await _close_both(self, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
 
 
 def _app_settings(app: web.Application) -> Settings:
-    try:
-        from kubelantern.web import keys
-
-        settings = app.get(keys.SETTINGS)
-        if isinstance(settings, Settings):
-            return settings
-    except ImportError:
-        pass
-    return Settings()
-
-
-def _app_metrics(app: web.Application) -> Any:
-    try:
-        from kubelantern.web import keys
-
-        return app.get(keys.METRICS)
-    except ImportError:
-        return None
+    settings = app.get(keys.SETTINGS)
+    return settings if isinstance(settings, Settings) else Settings()
 
 
 def _error(code: int, message: str) -> web.Response:
@@ -213,7 +184,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
     app = request.app
     settings = _app_settings(app)
-    metrics = _app_metrics(app)
+    metrics = app.get(keys.METRICS)
     name = cluster.name
 
     if not web.WebSocketResponse().can_prepare(request).ok:
@@ -344,10 +315,6 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
         raise
     active = _Active(client_ws, upstream)
-    registry: set[_Active] | None = app.get(_ACTIVE_KEY)
-    if registry is not None:
-        registry.add(active)
-    _count(metrics, "stream_started", name, "websocket")
     log.debug(
         "cluster=%s strategy=%s protocol=%s bridged in %.0f ms",
         name,
@@ -355,17 +322,18 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         chosen or "-",
         (time.monotonic() - started) * 1000,
     )
+    streams = app.get(keys.STREAMS)
     try:
-        await _relay(client_ws, upstream, name)
+        if streams is not None:
+            async with streams.track(name, "websocket", active.going_away):
+                await _relay(client_ws, upstream, name)
+        else:
+            await _relay(client_ws, upstream, name)
     finally:
-        if registry is not None:
-            registry.discard(active)
-        _count(metrics, "stream_ended", name, "websocket")
         if not upstream.closed or not client_ws.closed:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(
-                    _close_both(active, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
-                )
+            # Cancelled (server cleanup): still say goodbye on both legs.
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(active.going_away())
     return client_ws
 
 

@@ -1,0 +1,256 @@
+"""`kubelantern doctor`: probe each cluster directly (no kubelantern server in between).
+
+Per cluster: reachability and auth (`/version` with the kubeconfig credentials), version,
+profile and why, then exec (`echo kubelantern-doctor`) and logs over WebSocket with each
+strategy of the profile, using the same handshake code the bridge uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from typing import Any, TextIO
+from urllib.parse import quote, urlencode
+
+import aiohttp
+from multidict import CIMultiDict
+
+from kubelantern import USER_AGENT
+from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.profiles import Strategy
+from kubelantern.doctor.report import (
+    ClusterReport,
+    StrategyResult,
+    judge,
+    render_json,
+    render_table,
+)
+from kubelantern.proxy.handshake import build_handshake
+from kubelantern.proxy.subprotocols import Offer
+from kubelantern.proxy.websocket import UpstreamRefused, open_upstream
+from kubelantern.settings import Settings
+
+EXEC_MARKER = "kubelantern-doctor"
+STREAM_TIMEOUT = 10.0  # seconds for one exec or logs session
+EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+LOG_PROTOCOLS = ("binary.k8s.io",)
+
+
+async def run_doctor(
+    settings: Settings, cluster: str | None, as_json: bool, out: TextIO = sys.stdout
+) -> int:
+    """Check every cluster (or the named one), print a table or JSON; 0 if all work."""
+    from kubelantern.clusters.registry import load_registry
+
+    registry = await load_registry(settings)
+    try:
+        clusters = list(registry)
+        if cluster is not None:
+            clusters = [c for c in clusters if c.name == cluster]
+            if not clusters:
+                known = ", ".join(c.name for c in registry) or "none"
+                print(f"unknown cluster {cluster!r}; known clusters: {known}", file=out)
+                return 1
+        if not clusters:
+            errors = "; ".join(registry.errors) or "no kubeconfig contexts found"
+            print(f"no clusters to check: {errors}", file=out)
+            return 1
+        reports = await asyncio.gather(*(check_cluster(c) for c in clusters))
+    finally:
+        await registry.close()
+    print(render_json(reports) if as_json else render_table(reports), file=out)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+async def check_cluster(cluster: Any) -> ClusterReport:
+    """Everything doctor knows about one cluster. Never raises."""
+    from kubelantern.clusters.probe import OK, UNAUTHORIZED, probe_cluster
+
+    report = ClusterReport(cluster.name, str(cluster.server_url))
+    with contextlib.suppress(Exception):
+        report.credentials = cluster.credentials.describe()
+    started = time.monotonic()
+    probe = await probe_cluster(cluster)
+    report.auth_latency_ms = (time.monotonic() - started) * 1000
+    report.auth_status = probe.status
+    report.version = probe.version
+    report.profile = cluster.profile.name
+    report.profile_reason = (
+        "set by --profile or the kubeconfig extension"
+        if cluster.profile_source == "override"
+        else probe.profile_reason or "default"
+    )
+    report.reachable = probe.state in (OK, UNAUTHORIZED) and probe.status is not None
+    if probe.state == UNAUTHORIZED and probe.status is None:
+        report.reachable = True  # credentials could not even be obtained
+    if probe.state != OK:
+        report.error = probe.error
+        return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
+    try:
+        auth = dict(await cluster.auth_headers())
+        pod = await _find_pod(cluster, auth)
+    except (CredentialError, aiohttp.ClientError, OSError, TimeoutError) as e:
+        report.pod_note = f"listing pods failed: {e}"
+        return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
+    if isinstance(pod, str):
+        report.pod_note = pod
+        return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
+    namespace, name, container = pod
+    report.pod = f"{namespace}/{name} (container {container})"
+    for strategy in cluster.profile.strategies:
+        report.strategies.append(
+            await _check_strategy(cluster, strategy, auth, namespace, name, container)
+        )
+    return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
+
+
+async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] | str:
+    """(namespace, pod, container) of a Running pod, or why there is none."""
+    session = await cluster.session()
+    headers = CIMultiDict(auth)
+    headers["User-Agent"] = USER_AGENT
+    headers["Accept"] = "application/json"
+    async with asyncio.timeout(STREAM_TIMEOUT):
+        async with session.get(
+            cluster.upstream_url("/api/v1/pods", "limit=500"),
+            headers=headers,
+            allow_redirects=False,
+            **cluster.request_kwargs(),
+        ) as resp:
+            if resp.status != 200:
+                return f"listing pods answered {resp.status}"
+            data = json.loads(await resp.content.read(32 * 1024 * 1024))
+    candidates: list[tuple[int, str, str, str]] = []
+    for item in data.get("items") or []:
+        status = item.get("status") or {}
+        if status.get("phase") != "Running":
+            continue
+        containers = (item.get("spec") or {}).get("containers") or []
+        if not containers:
+            continue
+        meta = item.get("metadata") or {}
+        ready = {c.get("name"): bool(c.get("ready")) for c in status.get("containerStatuses") or []}
+        first = containers[0]
+        image = str(first.get("image", "")).lower()
+        # Prefer a ready container with a userland: `echo` needs one.
+        score = (0 if ready.get(first.get("name"), True) else 2) + (
+            1 if any(m in image for m in ("distroless", "scratch", "pause")) else 0
+        )
+        candidates.append(
+            (score, str(meta.get("namespace", "default")), str(meta["name"]), str(first["name"]))
+        )
+    if not candidates:
+        return "no running pod to test exec"
+    candidates.sort(key=lambda c: c[0])
+    _, namespace, name, container = candidates[0]
+    return namespace, name, container
+
+
+async def _check_strategy(
+    cluster: Any,
+    strategy: Strategy,
+    auth: dict[str, str],
+    namespace: str,
+    pod: str,
+    container: str,
+) -> StrategyResult:
+    result = StrategyResult(strategy.name)
+    base = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}"
+    exec_query = urlencode(
+        [
+            ("command", "echo"),
+            ("command", EXEC_MARKER),
+            ("container", container),
+            ("stderr", "true"),
+            ("stdout", "true"),
+        ]
+    )
+    started = time.monotonic()
+    ok, status, detail = await _session(
+        cluster, strategy, auth, base + "/exec", exec_query, EXEC_PROTOCOLS, _exec_reader
+    )
+    result.exec_ok, result.exec_status = ok, status
+    result.latency_ms = (time.monotonic() - started) * 1000
+    logs_query = urlencode([("container", container), ("tailLines", "5")])
+    ok, status, logs_detail = await _session(
+        cluster, strategy, auth, base + "/log", logs_query, LOG_PROTOCOLS, _logs_reader
+    )
+    result.logs_ok, result.logs_status = ok, status
+    result.detail = detail or logs_detail
+    return result
+
+
+async def _session(
+    cluster: Any,
+    strategy: Strategy,
+    auth: dict[str, str],
+    path: str,
+    query: str,
+    protocols: tuple[str, ...],
+    reader: Any,
+) -> tuple[bool, int | None, str]:
+    url = cluster.upstream_url(path, query)
+    handshake = build_handshake(
+        strategy, upstream_url=str(url), offer=Offer(protocols), auth_headers=auth
+    )
+    try:
+        ws = await open_upstream(cluster, url, handshake, handshake_timeout=STREAM_TIMEOUT)
+    except UpstreamRefused as e:
+        return False, e.status, _body_message(e.body)
+    except (aiohttp.ClientError, OSError) as e:
+        return False, None, f"{e.__class__.__name__}: {e}"[:120]
+    except TimeoutError:
+        return False, None, "no answer to the upgrade"
+    try:
+        async with asyncio.timeout(STREAM_TIMEOUT):
+            ok, detail = await reader(ws)
+        return ok, 101, detail
+    except TimeoutError:
+        return False, 101, f"no end of stream within {STREAM_TIMEOUT:g} s"
+    finally:
+        await ws.close()
+
+
+async def _exec_reader(ws: aiohttp.ClientWebSocketResponse) -> tuple[bool, str]:
+    stdout = b""
+    status: dict[str, Any] | None = None
+    async for msg in ws:
+        if msg.type is aiohttp.WSMsgType.BINARY and msg.data:
+            channel, payload = msg.data[0], msg.data[1:]
+            if channel == 1:
+                stdout += payload
+            elif channel == 3:
+                with contextlib.suppress(ValueError):
+                    status = json.loads(payload)
+    if ws.close_code not in (1000, None):
+        return False, f"closed with {ws.close_code}"
+    if status is None:
+        # v1 protocols send no status on success; then the output is the proof.
+        return EXEC_MARKER.encode() in stdout, "" if stdout else "no output and no status"
+    if status.get("status") == "Success":
+        return True, ""
+    # The stream worked; the command did not (no `echo` in a distroless image, ...).
+    return True, f"exec ran but: {str(status.get('message', ''))[:60]}"
+
+
+async def _logs_reader(ws: aiohttp.ClientWebSocketResponse) -> tuple[bool, str]:
+    async for _msg in ws:
+        pass
+    if ws.close_code not in (1000, None):
+        return False, f"closed with {ws.close_code}"
+    return True, ""
+
+
+def _body_message(body: bytes) -> str:
+    """The message of an upstream refusal body (Status or Rancher JSON), shortened."""
+    text = body[:2000].decode("utf-8", "replace").strip()
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            for key in ("message", "Message"):
+                if isinstance(data.get(key), str):
+                    return str(data[key])[:80]
+    return text[:80] or "no body"
