@@ -1,0 +1,234 @@
+"""Is a cluster reachable, which version, which distribution? A cached, bounded probe.
+
+`probe_cluster(cluster)` asks `/version` and `/apis` with the kubeconfig's credentials
+and a short timeout, classifies the answer, and records the detected profile on the
+cluster. `Prober` caches results (~30 s), runs probes in parallel and never makes a
+caller wait longer than it asks: `/api/clusters` waits up to ~3 s, then answers
+"unknown" while the probe finishes in the background. `kubelantern doctor` calls
+`probe_cluster` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from multidict import CIMultiDict
+
+from kubelantern import USER_AGENT
+from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.profiles import detect_profile
+
+if TYPE_CHECKING:
+    from kubelantern.clusters.registry import Cluster
+
+log = logging.getLogger("kubelantern.probe")
+
+PROBE_TIMEOUT = 5.0
+CACHE_TTL = 30.0
+
+# state values reported by /api/clusters
+OK = "ok"
+UNREACHABLE = "unreachable"
+UNAUTHORIZED = "unauthorized"
+ERROR = "error"
+UNKNOWN = "unknown"
+
+
+@dataclass
+class ProbeResult:
+    state: str
+    error: str | None = None
+    version: str | None = None
+    checked_at: float = field(default_factory=time.monotonic)
+    profile_reason: str | None = None
+    api_groups: tuple[str, ...] = ()
+    status: int | None = None  # the HTTP status that decided the state, if any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "error": self.error,
+            "version": self.version,
+            "profileReason": self.profile_reason,
+        }
+
+
+def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:
+    """State and error text for a `/version` answer."""
+    if 200 <= status < 300:
+        return OK, None
+    message = _status_message(body)
+    if status == 401:
+        return UNAUTHORIZED, (
+            f"cluster {cluster!r} rejected the credentials (401"
+            + (f": {message}" if message else "")
+            + "); refresh them (kubectl login / exec plugin) or log in"
+        )
+    if status == 403:
+        # Authenticated but not allowed to read /version: the cluster is there and knows us.
+        return OK, None
+    return ERROR, f"cluster {cluster!r} answered {status}" + (f": {message}" if message else "")
+
+
+def _status_message(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        text = body[:200].decode("utf-8", "replace").strip()
+        return text or None
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return str(data["message"])[:300]
+    return None
+
+
+def api_groups_of(apis_json: Any) -> tuple[str, ...]:
+    """Group names from an APIGroupList (or an aggregated APIGroupDiscoveryList)."""
+    if not isinstance(apis_json, dict):
+        return ()
+    out: list[str] = []
+    for item in apis_json.get("groups") or apis_json.get("items") or []:
+        if isinstance(item, dict):
+            name = item.get("name") or (item.get("metadata") or {}).get("name")
+            if isinstance(name, str):
+                out.append(name)
+    return tuple(out)
+
+
+async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> ProbeResult:
+    """One probe of `cluster` with its kubeconfig credentials; never raises."""
+    from kubelantern.proxy.http import describe_client_error
+
+    if cluster.load_error is not None:
+        return ProbeResult(ERROR, cluster.load_error)
+    try:
+        async with asyncio.timeout(limit):
+            return await _probe(cluster)
+    except TimeoutError:
+        return ProbeResult(
+            UNREACHABLE, f"cluster {cluster.name!r} did not answer within {limit:g}s"
+        )
+    except CredentialError as e:
+        return ProbeResult(UNAUTHORIZED, str(e))
+    except (aiohttp.ClientError, OSError) as e:
+        failure = describe_client_error(cluster.name, e)
+        return ProbeResult(UNREACHABLE if failure.reason != "tls" else ERROR, failure.message)
+
+
+async def _probe(cluster: Cluster) -> ProbeResult:
+    auth = await cluster.auth_headers()
+    session = await cluster.session()
+    headers: CIMultiDict[str] = CIMultiDict(auth)
+    headers["User-Agent"] = USER_AGENT
+    headers["Accept"] = "application/json"
+    async with session.get(
+        cluster.upstream_url("/version"),
+        headers=headers,
+        allow_redirects=False,
+        **cluster.request_kwargs(),
+    ) as resp:
+        body = await resp.content.read(256 * 1024)
+        version_headers = dict(resp.headers)
+        state, error = classify(resp.status, body, cluster.name)
+        status = resp.status
+    version = None
+    if state == OK and status == 200:
+        with contextlib.suppress(ValueError, UnicodeDecodeError, AttributeError):
+            version = json.loads(body).get("gitVersion")
+    groups: tuple[str, ...] = ()
+    if state == OK:
+        async with session.get(
+            cluster.upstream_url("/apis"),
+            headers=headers,
+            allow_redirects=False,
+            **cluster.request_kwargs(),
+        ) as resp:
+            if resp.status == 200:
+                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                    groups = api_groups_of(json.loads(await resp.content.read(4 * 1024 * 1024)))
+            version_headers.update(resp.headers)
+    profile, reason = detect_profile(str(cluster.server_url), version_headers, groups)
+    cluster.set_detected_profile(profile)
+    return ProbeResult(
+        state,
+        error,
+        version if isinstance(version, str) else None,
+        profile_reason=reason,
+        api_groups=groups,
+        status=status,
+    )
+
+
+class Prober:
+    """Cached probes, one in flight per cluster."""
+
+    def __init__(self, ttl: float = CACHE_TTL, timeout: float = PROBE_TIMEOUT) -> None:
+        self.ttl = ttl
+        self.timeout = timeout
+        self._results: dict[str, ProbeResult] = {}
+        self._inflight: dict[str, asyncio.Task[ProbeResult]] = {}
+
+    def cached(self, name: str) -> ProbeResult | None:
+        return self._results.get(name)
+
+    def forget(self, name: str | None = None) -> None:
+        if name is None:
+            self._results.clear()
+        else:
+            self._results.pop(name, None)
+
+    def _fresh(self, name: str) -> ProbeResult | None:
+        result = self._results.get(name)
+        if result is not None and time.monotonic() - result.checked_at < self.ttl:
+            return result
+        return None
+
+    def start(self, cluster: Cluster) -> asyncio.Task[ProbeResult]:
+        task = self._inflight.get(cluster.name)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._run(cluster))
+            self._inflight[cluster.name] = task
+        return task
+
+    async def _run(self, cluster: Cluster) -> ProbeResult:
+        try:
+            result = await probe_cluster(cluster, self.timeout)
+            self._results[cluster.name] = result
+            if result.error:
+                log.info("probe of cluster %r: %s: %s", cluster.name, result.state, result.error)
+            return result
+        finally:
+            self._inflight.pop(cluster.name, None)
+
+    async def results(self, clusters: list[Cluster], wait: float = 3.0) -> dict[str, ProbeResult]:
+        """Fresh or cached results for `clusters`, waiting at most `wait` seconds for
+        probes that are due; a probe still running after that answers "unknown"."""
+        out: dict[str, ProbeResult] = {}
+        due: dict[str, asyncio.Task[ProbeResult]] = {}
+        for cluster in clusters:
+            fresh = self._fresh(cluster.name)
+            if fresh is not None:
+                out[cluster.name] = fresh
+            else:
+                due[cluster.name] = self.start(cluster)
+        if due:
+            await asyncio.wait(set(due.values()), timeout=wait)
+            for name, task in due.items():
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    out[name] = task.result()
+                else:
+                    stale = self._results.get(name)
+                    out[name] = stale if stale is not None else ProbeResult(UNKNOWN)
+        return out
+
+    async def close(self) -> None:
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,313 @@
+"""Pure header decisions for the upstream leg, shared by the HTTP proxy and the WS bridge.
+
+Nothing here does IO. Given what the client sent and what the cluster's kubeconfig
+offers, these functions say which headers go upstream, whose credential wins, and which
+upstream response headers come back. `proxy/http.py` and `proxy/websocket.py` both call
+them so a token is handled the same way on every path.
+
+Credential precedence (DESIGN §4), first match wins:
+  1. the client's own `Authorization` (Bearer or Basic) — kubectl `--token`, the SPA's
+     per-request header, the python client;
+  2. the per-cluster login cookie `kl-auth-<sha256(name)[:16]>` set by
+     `POST /api/clusters/<name>/login`;
+  3. the kubeconfig's credentials (`Cluster.credentials.headers()`).
+The bearer subprotocol (`base64url.bearer.authorization.k8s.io.<token>`) sits between 1
+and 2 for WebSocket upgrades; parsing it is `proxy/subprotocols.py`'s job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+# RFC 9110 §7.6.1 hop-by-hop fields, plus the legacy ones proxies strip in practice.
+HOP_BY_HOP: frozenset[str] = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+LAUNCH_TOKEN_HEADER = "X-Kubelantern-Token"
+
+# Request headers that describe the browser's session with *us*, not the user's request
+# to the cluster: never forwarded upstream.
+_CLIENT_ONLY_REQUEST: frozenset[str] = frozenset(
+    {
+        "cookie",  # our launch and login cookies live here
+        LAUNCH_TOKEN_HEADER.lower(),
+        "host",  # the client library sets the upstream's own
+        "origin",  # the browser's origin is ours, not the cluster's (WS: the strategy decides)
+        "referer",  # leaks our URLs (and possibly ?token=) to the cluster
+        "content-length",  # the HTTP client recomputes it for the body it sends
+        "expect",  # 100-continue was answered by our server already
+        "authorization",  # decided by `choose_credentials`, never copied blindly
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "forwarded",
+    }
+)
+
+# Extra request headers a WebSocket bridge must not copy: its client library performs its
+# own handshake (key, version, extensions) and the strategy picks protocols.
+_WEBSOCKET_HANDSHAKE: frozenset[str] = frozenset(
+    {
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-protocol",
+        "sec-websocket-accept",
+    }
+)
+
+# Upstream response headers that must not reach the client.
+_UPSTREAM_ONLY_RESPONSE: frozenset[str] = frozenset(
+    {
+        "set-cookie",  # an upstream session (Rancher's R_SESS) must not land on our origin
+        "set-cookie2",
+        "strict-transport-security",  # would pin our localhost origin to https
+        "alt-svc",  # would point the browser at the upstream's h3 endpoint for our origin
+    }
+)
+
+
+def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
+    """Header names listed in `Connection` (they are hop-by-hop for this message)."""
+    values: Iterable[str]
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+        values = headers.getall("Connection", [])
+    else:
+        values = [v for k, v in headers.items() if k.lower() == "connection"]
+    out: set[str] = set()
+    for value in values:
+        out.update(t.strip().lower() for t in value.split(",") if t.strip())
+    return out
+
+
+def _items(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> Iterable[tuple[str, str]]:
+    return headers.items()
+
+
+def upstream_request_headers(
+    client: Mapping[str, str] | CIMultiDictProxy[str], *, websocket: bool = False
+) -> CIMultiDict[str]:
+    """The client's request headers that may travel upstream, minus anything credential-ish.
+
+    Drops hop-by-hop headers (and those named in `Connection`), `Cookie`, the launch token,
+    `Host`, `Origin`, `Referer`, `Authorization` (added back by the caller from
+    `choose_credentials`), forwarding headers, and `Content-Length` (the HTTP client sets
+    it). With `websocket=True` the `Sec-WebSocket-*` handshake headers go too. Keeps
+    `Accept`, `Accept-Encoding`, `Content-Type`, `Impersonate-*`, `Kubectl-*`, ...
+    User-Agent is left for `upstream_user_agent` to decide.
+    """
+    drop = HOP_BY_HOP | _CLIENT_ONLY_REQUEST | connection_tokens(client) | {"user-agent"}
+    if websocket:
+        drop = drop | _WEBSOCKET_HANDSHAKE
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in _items(client):
+        if name.lower() not in drop:
+            out.add(name, value)
+    return out
+
+
+def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIMultiDict[str]:
+    """Upstream response headers to pass back: all but hop-by-hop and cookie/HSTS ones.
+
+    `Content-Encoding` stays (bytes pass through undecoded); `Content-Length` stays, it is
+    only dropped by the caller when the body is re-chunked.
+    """
+    drop = HOP_BY_HOP | _UPSTREAM_ONLY_RESPONSE | connection_tokens(upstream)
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in _items(upstream):
+        if name.lower() not in drop:
+            out.add(name, value)
+    return out
+
+
+def is_browser_user_agent(user_agent: str | None) -> bool:
+    return bool(user_agent) and "mozilla" in (user_agent or "").lower()
+
+
+def upstream_user_agent(client_user_agent: str | None, ours: str) -> str:
+    """User-Agent for an upstream HTTP request.
+
+    A non-browser client's own User-Agent is kept (`kubectl/v1.32 ...` is what cluster audit
+    logs should show). A browser's is replaced by ours: the request is made by kubelantern on
+    the user's behalf, and browser User-Agents switch on browser-only behaviour in proxies
+    (Rancher's origin rule, login redirects). No User-Agent at all: ours.
+    """
+    if not client_user_agent or is_browser_user_agent(client_user_agent):
+        return ours
+    return client_user_agent
+
+
+# -- WebSocket / SPDY detection ------------------------------------------------------------
+
+
+def _upgrade_values(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> list[str]:
+    if "upgrade" not in connection_tokens(headers):
+        return []
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+        values = headers.getall("Upgrade", [])
+    else:
+        values = [v for k, v in headers.items() if k.lower() == "upgrade"]
+    return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
+
+
+def is_websocket_upgrade(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
+    return "websocket" in _upgrade_values(headers)
+
+
+def is_spdy_upgrade(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
+    return any(v.startswith("spdy/") for v in _upgrade_values(headers))
+
+
+# -- credentials ---------------------------------------------------------------------------
+
+LOGIN_COOKIE_PREFIX = "kl-auth-"
+LAUNCH_COOKIE_PREFIX = "kl-launch-"
+
+
+def login_cookie_name(cluster: str) -> str:
+    """`kl-auth-<sha256(cluster name)[:16]>`: cookie names cannot hold `/ : @`."""
+    return LOGIN_COOKIE_PREFIX + hashlib.sha256(cluster.encode()).hexdigest()[:16]
+
+
+def launch_cookie_name(launch_token: str) -> str:
+    """Named after the token's hash so two kubelantern instances on one host (cookies
+    ignore ports) do not overwrite each other's cookie."""
+    return LAUNCH_COOKIE_PREFIX + hashlib.sha256(launch_token.encode()).hexdigest()[:12]
+
+
+def encode_cookie_token(token: str) -> str:
+    """Cookie-safe form of a token (tokens may hold `= / +` or spaces)."""
+    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def decode_cookie_token(value: str) -> str | None:
+    """Inverse of `encode_cookie_token`; None for garbage."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        token = raw.decode()
+    except (binascii.Error, ValueError):
+        return None
+    if not token or any(c in token for c in "\r\n\0"):
+        return None
+    return token
+
+
+class CredentialSource(enum.Enum):
+    CLIENT = "client"  # the client's Authorization header (or the bearer subprotocol)
+    LOGIN = "login"  # the per-cluster login cookie
+    KUBECONFIG = "kubeconfig"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class UserCredential:
+    """A credential the *client* brought. `authorization` is a full header value."""
+
+    authorization: str
+    source: CredentialSource
+
+    @property
+    def bearer_token(self) -> str | None:
+        return bearer_of(self.authorization)
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"UserCredential(source={self.source.value})"
+
+
+_AUTH_SCHEME = re.compile(r"^(bearer|basic)\s+\S", re.IGNORECASE)
+
+
+def bearer_of(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, else None."""
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return rest.strip() or None
+
+
+def is_launch_token_bearer(authorization: str | None, launch_token: str | None) -> bool:
+    """True when `Authorization: Bearer <t>` carries exactly our launch token."""
+    token = bearer_of(authorization)
+    if token is None or not launch_token:
+        return False
+    return secrets.compare_digest(token.encode(), launch_token.encode())
+
+
+def user_credential(
+    headers: Mapping[str, str] | CIMultiDictProxy[str],
+    cookies: Mapping[str, str],
+    cluster: str,
+    *,
+    launch_token: str | None = None,
+) -> UserCredential | None:
+    """The user's own credential for `cluster`, by precedence; None means "use kubeconfig".
+
+    An `Authorization` header is taken when it is Bearer or Basic and is not the launch
+    token (the security middleware strips that one, this is belt and braces). Otherwise the
+    login cookie for this cluster, when it decodes.
+    """
+    authorization = headers.get("Authorization")
+    if (
+        authorization
+        and _AUTH_SCHEME.match(authorization.strip())
+        and not is_launch_token_bearer(authorization, launch_token)
+    ):
+        return UserCredential(authorization.strip(), CredentialSource.CLIENT)
+    raw = cookies.get(login_cookie_name(cluster))
+    if raw:
+        token = decode_cookie_token(raw)
+        if token:
+            return UserCredential(f"Bearer {token}", CredentialSource.LOGIN)
+    return None
+
+
+def choose_credentials(
+    user: UserCredential | None, kubeconfig: Mapping[str, str] | CIMultiDict[str] | None
+) -> tuple[CIMultiDict[str], CredentialSource]:
+    """Auth headers for the upstream request and where they came from.
+
+    The user's credential replaces the kubeconfig's entirely (including its Impersonate-*
+    headers: a user who logged in acts as themselves). The client's own Impersonate-*
+    headers pass through `upstream_request_headers` unchanged (`kubectl --as`).
+    """
+    out: CIMultiDict[str] = CIMultiDict()
+    if user is not None:
+        out["Authorization"] = user.authorization
+        return out, user.source
+    if kubeconfig:
+        for name, value in kubeconfig.items():
+            out.add(name, value)
+        return out, CredentialSource.KUBECONFIG
+    return out, CredentialSource.NONE
+
+
+# -- redaction -----------------------------------------------------------------------------
+
+_SECRET_QUERY = re.compile(r"(?i)(^|[?&;])((?:access_)?token|auth)=[^&;#]*")
+
+
+def redact_path(path_qs: str) -> str:
+    """A request target fit for logs: `token=`/`access_token=`/`auth=` values replaced."""
+    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=REDACTED", path_qs)

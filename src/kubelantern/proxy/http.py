@@ -1,0 +1,252 @@
+"""The streaming HTTP reverse proxy: `/clusters/<name>/<API path>` → the cluster.
+
+The request body streams upstream (small bodies are buffered so a 401 can be retried
+with refreshed credentials); the response streams back chunk by chunk as it arrives, so
+`watch=true` and `log?follow=true` reach the client live. A client that goes away closes
+the upstream response at once. Failures to reach the cluster answer with a
+`metav1.Status` naming the cluster and the cause, never a bare 502.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+from kubelantern import USER_AGENT
+from kubelantern.clusters.credentials import CredentialError
+from kubelantern.proxy.headers import (
+    CredentialSource,
+    bearer_of,
+    choose_credentials,
+    response_headers,
+    upstream_request_headers,
+    upstream_user_agent,
+    user_credential,
+)
+from kubelantern.web import keys
+from kubelantern.web.errors import status_response
+
+if TYPE_CHECKING:
+    from kubelantern.clusters.registry import Cluster
+
+log = logging.getLogger("kubelantern.proxy")
+
+BODY_BUFFER_LIMIT = 1 << 20  # bodies up to 1 MiB are kept for a retry after a 401
+DISCONNECT_POLL = 0.5  # seconds between checks that the client is still there
+CONNECT_TIMEOUT = 10.0
+
+
+class UpstreamFailure(Exception):
+    """The cluster could not be asked: carries the status and message for the client."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason  # the metrics label: unreachable, timeout, tls, ...
+        self.message = message
+
+
+def describe_client_error(cluster: str, exc: BaseException) -> UpstreamFailure:
+    """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
+
+    Shared with the WebSocket bridge and the probe so every path words failures alike.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert_error = exc.certificate_error
+        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
+        hint = "check certificate-authority in kubeconfig"
+        if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
+            hint += ", or set tls-server-name"
+        return UpstreamFailure(
+            502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
+        return UpstreamFailure(
+            502, "tls", f"TLS handshake with cluster {cluster!r} failed: {_cause(exc)}"
+        )
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return UpstreamFailure(
+            504,
+            "timeout",
+            f"cluster {cluster!r} did not answer in time (connect timeout "
+            f"{CONNECT_TIMEOUT:g}s): is the server address right and reachable?",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamFailure(
+            502,
+            "unreachable",
+            f"cluster {cluster!r} unreachable: cannot connect to {exc.host}:{exc.port} "
+            f"({_cause(exc)})",
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return UpstreamFailure(
+            502, "unreachable", f"cluster {cluster!r} unreachable: {_cause(exc)}"
+        )
+    return UpstreamFailure(502, "error", f"proxying to cluster {cluster!r} failed: {_cause(exc)}")
+
+
+def _cause(exc: BaseException) -> str:
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, OSError) and os_error.strerror:
+        return os_error.strerror
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+async def _client_gone(request: web.Request) -> None:
+    """Returns once the client's connection is closed (aiohttp does not cancel handlers)."""
+    while True:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(DISCONNECT_POLL)
+
+
+async def _pump(upstream: aiohttp.ClientResponse, response: web.StreamResponse) -> None:
+    # iter_any yields whatever bytes have arrived: one watch event, one log line, as sent.
+    async for chunk in upstream.content.iter_any():
+        await response.write(chunk)
+
+
+async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.StreamResponse:
+    """Proxy one plain HTTP request to `cluster` at the raw `api_path` (starts with `/`)."""
+    app = request.app
+    settings = app[keys.SETTINGS]
+    metrics = app[keys.METRICS]
+    name = cluster.name
+
+    if cluster.load_error is not None:
+        return status_response(
+            503, f"cluster {name!r} cannot be used: {cluster.load_error}", "ServiceUnavailable"
+        )
+
+    user = user_credential(
+        request.headers, request.cookies, name, launch_token=settings.launch_token
+    )
+    if user is None and settings.in_cluster:
+        return status_response(
+            401,
+            f"log in to cluster {name!r} first: kubelantern runs in-cluster and acts only with "
+            "your own token (POST /api/clusters/<name>/login or send Authorization: Bearer)",
+        )
+    kubeconfig_headers: CIMultiDict[str] | None = None
+    if user is None:
+        try:
+            kubeconfig_headers = await cluster.auth_headers()
+        except CredentialError as e:
+            metrics.upstream_error(name, "credentials")
+            return status_response(500, str(e), "InternalError")
+    auth, source = choose_credentials(user, kubeconfig_headers)
+
+    headers = upstream_request_headers(request.headers)
+    headers["User-Agent"] = upstream_user_agent(request.headers.get("User-Agent"), USER_AGENT)
+
+    body: bytes | aiohttp.StreamReader | None = None
+    retryable = True
+    if request.body_exists:
+        length = request.content_length
+        if length is not None and length <= BODY_BUFFER_LIMIT:
+            body = await request.read()
+        else:
+            body = request.content
+            retryable = False
+            if length is not None:
+                headers["Content-Length"] = str(length)  # keep it un-chunked upstream
+
+    url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
+    session = await cluster.session()
+
+    async def send(auth_headers: CIMultiDict[str]) -> aiohttp.ClientResponse:
+        out = CIMultiDict(headers)
+        out.extend(auth_headers)
+        return await session.request(
+            request.method,
+            url,
+            headers=out,
+            data=body,
+            allow_redirects=False,
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding", "Content-Type"),
+            **cluster.request_kwargs(),
+        )
+
+    try:
+        upstream = await send(auth)
+        if upstream.status == 401 and source is CredentialSource.KUBECONFIG and retryable:
+            stale = bearer_of(auth.get("Authorization"))
+            if await cluster.credentials.refresh(stale):
+                upstream.release()
+                log.info("cluster %r answered 401; retrying once with refreshed credentials", name)
+                auth, source = choose_credentials(None, await cluster.auth_headers())
+                upstream = await send(auth)
+    except CredentialError as e:
+        metrics.upstream_error(name, "credentials")
+        return status_response(500, str(e), "InternalError")
+    except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        failure = describe_client_error(name, e)
+        metrics.upstream_error(name, failure.reason)
+        log.warning("%s %s → cluster %r: %s", request.method, api_path, name, failure.message)
+        return status_response(failure.status, failure.message)
+
+    return await _stream_back(request, cluster, upstream)
+
+
+async def _stream_back(
+    request: web.Request, cluster: Cluster, upstream: aiohttp.ClientResponse
+) -> web.StreamResponse:
+    app = request.app
+    metrics = app[keys.METRICS]
+    name = cluster.name
+    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+    response.headers.extend(response_headers(upstream.headers))
+    has_length = "Content-Length" in upstream.headers
+    stop = asyncio.Event()
+
+    async def close() -> None:  # shutdown: end the body cleanly (watchers re-list later)
+        stop.set()
+
+    try:
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        async with contextlib.AsyncExitStack() as stack:
+            if not has_length:  # a stream (watch, logs -f) or a chunked answer
+                await stack.enter_async_context(app[keys.STREAMS].track(name, "http", close))
+            pump = asyncio.ensure_future(_pump(upstream, response))
+            gone = asyncio.ensure_future(_client_gone(request))
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({pump, gone, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (pump, gone, stopped):
+                    task.cancel()
+                await asyncio.gather(pump, gone, stopped, return_exceptions=True)
+            if pump.done() and not pump.cancelled() and pump.exception() is not None:
+                raise pump.exception()  # type: ignore[misc]
+            if not pump.done() or pump.cancelled():
+                if gone.done() and not gone.cancelled():
+                    log.debug("client left a %s stream of cluster %r", request.path, name)
+                    upstream.close()
+                    return response
+        await response.write_eof()
+    except (ConnectionError, aiohttp.ClientConnectionResetError):
+        upstream.close()  # the client went away mid-write
+    except (aiohttp.ClientPayloadError, aiohttp.ClientError, OSError) as e:
+        metrics.upstream_error(name, "reset")
+        log.warning("stream from cluster %r broke: %s", name, _cause(e))
+        upstream.close()
+        if has_length and request.transport is not None:
+            request.transport.close()  # a short body must not look complete
+        else:
+            with contextlib.suppress(ConnectionError):
+                await response.write_eof()
+    finally:
+        upstream.release()
+    return response

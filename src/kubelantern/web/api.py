@@ -1,0 +1,249 @@
+"""The JSON API the SPA (and scripts) use: config, clusters, per-cluster login; health.
+
+Routes (all under `settings.base_url`):
+  GET  /api/config                     {"baseUrl","version","localMode","demo","features"}
+  GET  /api/clusters                   [cluster objects, see `cluster_json`]
+  POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
+  POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
+  GET  /healthz  /readyz  /metrics
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import aiohttp
+from aiohttp import web
+
+from kubelantern import USER_AGENT, __version__
+from kubelantern.clusters import strategies
+from kubelantern.clusters.probe import ProbeResult
+from kubelantern.proxy.headers import (
+    decode_cookie_token,
+    encode_cookie_token,
+    login_cookie_name,
+)
+from kubelantern.web import keys
+from kubelantern.web.errors import status_response
+
+if TYPE_CHECKING:
+    from kubelantern.clusters.registry import Cluster
+
+log = logging.getLogger("kubelantern.api")
+
+LOGIN_TIMEOUT = 10.0
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if request.app[keys.STATE].ready:
+        return web.Response(text="ok")
+    return web.Response(status=503, text="loading clusters")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(
+        text=request.app[keys.METRICS].render(),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def config(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    return web.json_response(
+        {
+            "baseUrl": settings.base_url,
+            "version": __version__,
+            "localMode": not settings.in_cluster,
+            "demo": request.app[keys.STATE].demo,
+            "launchToken": settings.launch_token is not None,
+            "features": {"login": True, "websocket": True, "metrics": True},
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def auth_kind(cluster: Cluster, in_cluster: bool, logged_in: bool) -> str:
+    """ "kubeconfig" (we hold credentials), "login" (the user's token is used), or "none"."""
+    if logged_in or in_cluster:
+        return "login"
+    spec = cluster.spec
+    if not spec.auth.is_empty or spec.tls.client_cert_data or spec.tls.client_cert_file:
+        return "kubeconfig"
+    return "none"
+
+
+def cluster_json(
+    cluster: Cluster,
+    probe: ProbeResult | None,
+    *,
+    settings: Any,
+    logged_in: bool,
+) -> dict[str, Any]:
+    strategy, strategy_source = strategies.current(cluster, settings)
+    state = probe.state if probe is not None else "unknown"
+    error = cluster.load_error or (probe.error if probe is not None else None)
+    if cluster.load_error:
+        state = "error"
+    return {
+        "name": cluster.name,
+        "server": cluster.spec.server,
+        "namespace": cluster.spec.namespace,
+        "profile": cluster.profile.name,
+        "profileSource": cluster.profile_source,
+        "profileReason": probe.profile_reason if probe is not None else None,
+        "strategy": strategy,
+        "strategySource": strategy_source,
+        "state": state,
+        "error": error,
+        "version": probe.version if probe is not None else None,
+        "auth": auth_kind(cluster, settings.in_cluster, logged_in),
+        "loggedIn": logged_in,
+    }
+
+
+def _logged_in(request: web.Request, name: str) -> bool:
+    raw = request.cookies.get(login_cookie_name(name))
+    return bool(raw and decode_cookie_token(raw))
+
+
+async def clusters(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    registry = request.app[keys.REGISTRY]
+    prober = request.app[keys.PROBER]
+    wait = 0.0 if request.query.get("wait") == "0" else 3.0
+    results = await prober.results(list(registry), wait=wait)
+    body = [
+        cluster_json(
+            c, results.get(c.name), settings=settings, logged_in=_logged_in(request, c.name)
+        )
+        for c in registry
+    ]
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+def _cluster_from(request: web.Request) -> Cluster | web.Response:
+    name = unquote(request.match_info["name"])
+    registry = request.app[keys.REGISTRY]
+    cluster = registry.get(name)
+    if cluster is None:
+        known = ", ".join(repr(c.name) for c in registry) or "none"
+        return status_response(404, f"unknown cluster {name!r}; known clusters: {known}")
+    return cluster
+
+
+def _cookie_path(request: web.Request) -> str:
+    return request.app[keys.SETTINGS].base_url + "/"
+
+
+async def login(request: web.Request) -> web.Response:
+    found = _cluster_from(request)
+    if isinstance(found, web.Response):
+        return found
+    cluster = found
+    try:
+        payload = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return status_response(400, 'login expects a JSON body {"token": "..."}')
+    token = payload.get("token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token.strip():
+        return status_response(400, 'login expects a JSON body {"token": "..."}')
+    token = token.strip()
+    if len(token) > MAX_TOKEN_LENGTH or any(c in token for c in "\r\n\0 "):
+        return status_response(400, "that token cannot be valid (too long or has whitespace)")
+    if cluster.load_error is not None:
+        return status_response(
+            503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"
+        )
+
+    from kubelantern.proxy.http import describe_client_error
+
+    # Verify the token: any authenticated request works; /api is discovery, allowed to all
+    # authenticated users. A bad token is a 401 whatever the RBAC.
+    try:
+        session = await cluster.session()
+        async with session.get(
+            cluster.upstream_url("/api"),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=LOGIN_TIMEOUT),
+            **cluster.request_kwargs(),
+        ) as resp:
+            status = resp.status
+            body = await resp.content.read(64 * 1024)
+    except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        failure = describe_client_error(cluster.name, e)
+        return status_response(failure.status, failure.message)
+    if status == 401:
+        return status_response(401, f"cluster {cluster.name!r} rejected this token (401)")
+    if status >= 500 or status in (404, 407):
+        message = _message_of(body)
+        return status_response(
+            502,
+            f"cannot check the token: cluster {cluster.name!r} answered {status}"
+            + (f": {message}" if message else ""),
+        )
+    response = web.json_response({"name": cluster.name, "loggedIn": True})
+    response.set_cookie(
+        login_cookie_name(cluster.name),
+        encode_cookie_token(token),
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path=_cookie_path(request),
+    )
+    request.app[keys.PROBER].forget(cluster.name)
+    log.info("logged in to cluster %r (token verified, status %d)", cluster.name, status)
+    return response
+
+
+def _message_of(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body[:200].decode("utf-8", "replace").strip() or None
+    message = data.get("message") if isinstance(data, dict) else None
+    return str(message)[:300] if message else None
+
+
+async def logout(request: web.Request) -> web.Response:
+    found = _cluster_from(request)
+    if isinstance(found, web.Response):
+        return found
+    response = web.json_response({"name": found.name, "loggedIn": False})
+    response.del_cookie(
+        login_cookie_name(found.name),
+        path=_cookie_path(request),
+        secure=request.secure,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+async def api_not_found(request: web.Request) -> web.Response:
+    return status_response(404, f"no API route {request.method} {request.path}")
+
+
+def add_routes(app: web.Application, base: str) -> None:
+    app.router.add_get(f"{base}/healthz", healthz)
+    app.router.add_get(f"{base}/readyz", readyz)
+    app.router.add_get(f"{base}/metrics", metrics)
+    app.router.add_get(f"{base}/api/config", config)
+    app.router.add_get(f"{base}/api/clusters", clusters)
+    app.router.add_post(f"{base}/api/clusters/{{name:.+}}/login", login)
+    app.router.add_post(f"{base}/api/clusters/{{name:.+}}/logout", logout)
+    app.router.add_route("*", f"{base}/api/{{rest:.*}}", api_not_found)

@@ -1,0 +1,181 @@
+"""`make_app(settings)`: kubelantern's aiohttp application.
+
+Routes (all under `settings.base_url`):
+  /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
+                                   proxy.websocket.bridge, SPDY → 400 (WebSocket only)
+  /api/...                         web/api.py (config, clusters, login/logout)
+  /healthz /readyz /metrics        web/api.py
+  /...                             the SPA (web/static.py)
+
+Middlewares, outermost first: access log (+ request metrics), security (Host, Origin,
+launch token). The cluster registry is loaded at startup (cleanup_ctx); with no
+kubeconfig at all (or --demo) the built-in demo simulators start in-process instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kubelantern.clusters.probe import Prober
+from kubelantern.clusters.registry import ApiPathError, Registry, load_registry, validate_api_path
+from kubelantern.proxy import http as http_proxy
+from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
+from kubelantern.settings import Settings
+from kubelantern.web import api, keys, static
+from kubelantern.web.errors import status_response
+from kubelantern.web.logs import CLUSTER_KEY, access_middleware
+from kubelantern.web.metrics import Metrics
+from kubelantern.web.security import add_security_headers, security_middleware
+from kubelantern.web.streams import ActiveStreams
+
+log = logging.getLogger("kubelantern")
+
+
+def kubeconfig_available(
+    settings: Settings, env: Mapping[str, str] | None = None, home: Path | None = None
+) -> bool:
+    """Whether any kubeconfig could be read: flags, then $KUBECONFIG, then ~/.kube/config.
+
+    DESIGN §3: with none found (and no --in-cluster) kubelantern serves the demo clusters.
+    """
+    if settings.in_cluster or settings.kubeconfigs:
+        return True
+    env = os.environ if env is None else env
+    listed = [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
+    if listed:
+        return any(Path(p).expanduser().is_file() for p in listed)
+    home = Path.home() if home is None else home
+    return (home / ".kube" / "config").is_file()
+
+
+def cluster_tail(request: web.Request, base: str) -> str:
+    """The raw (still percent-encoded) path after `<base>/clusters/`."""
+    raw = request.rel_url.raw_path
+    prefix = f"{base}/clusters/"
+    return raw[len(prefix) :] if raw.startswith(prefix) else request.match_info.get("tail", "")
+
+
+async def proxy_handler(request: web.Request) -> web.StreamResponse:
+    settings = request.app[keys.SETTINGS]
+    if not request.app[keys.STATE].ready:
+        return status_response(503, "kubelantern is still loading its clusters; retry shortly")
+    registry = request.app[keys.REGISTRY]
+    tail = cluster_tail(request, settings.base_url)
+    found = registry.resolve(tail)
+    if found is None:
+        first = tail.split("/", 1)[0]
+        known = ", ".join(repr(c.name) for c in registry) or "none"
+        return status_response(
+            404,
+            f"unknown cluster {first!r} in /clusters/{tail[:200]}; known clusters: {known} "
+            "(the name is the kubeconfig context name, percent-encoded)",
+        )
+    cluster, api_path = found
+    request[CLUSTER_KEY] = cluster.name
+    try:
+        api_path = validate_api_path(api_path)
+    except ApiPathError as e:
+        return status_response(400, f"cluster {cluster.name!r}: {e}")
+
+    if is_spdy_upgrade(request.headers):
+        return status_response(
+            400,
+            "kubelantern bridges WebSocket only, not SPDY: use kubectl 1.30 or newer (or set "
+            "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)",
+        )
+    if is_websocket_upgrade(request.headers):
+        try:
+            from kubelantern.proxy import websocket
+        except ImportError as e:
+            return status_response(501, f"WebSocket bridge is not available: {e}")
+        return await websocket.bridge(request, cluster, api_path)
+    return await http_proxy.forward(request, cluster, api_path)
+
+
+async def _start_demo() -> Any:
+    import importlib
+
+    # The simulator's demo module (H1a); imported by name so a build without it still runs.
+    demo = importlib.import_module("kubelantern.sim.demo")
+    started = demo.start_demo()
+    if inspect.isawaitable(started):
+        started = await started
+    return started
+
+
+async def _close_demo(handle: Any) -> None:
+    closed = handle.close()
+    if inspect.isawaitable(closed):
+        await closed
+
+
+async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    state = app[keys.STATE]
+    registry = app[keys.REGISTRY]
+    demo_handle: Any = None
+    if settings.demo or not kubeconfig_available(settings):
+        why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
+        demo_handle = await _start_demo()
+        loaded = Registry.from_specs(list(demo_handle.specs), [], settings)
+        state.demo = True
+        log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(loaded.clusters))
+    else:
+        loaded = await load_registry(settings)
+    registry.clusters.update(loaded.clusters)
+    registry.errors.extend(loaded.errors)
+    for line in registry.errors:
+        log.warning("%s", line)
+    usable = [c.name for c in registry if c.load_error is None]
+    log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
+    state.ready = True
+    prober = app[keys.PROBER]
+    for cluster in registry:
+        prober.start(cluster)  # warm the cache for the first /api/clusters
+    try:
+        yield
+    finally:
+        state.ready = False
+        await prober.close()
+        await registry.close()
+        if demo_handle is not None:
+            await _close_demo(demo_handle)
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    await app[keys.STREAMS].close_all()
+
+
+def make_app(settings: Settings) -> web.Application:
+    """Build kubelantern for `settings`; clusters load when the app starts."""
+    base = settings.base_url.rstrip("/")
+    if base and not base.startswith("/"):
+        base = "/" + base
+    if base != settings.base_url:
+        from dataclasses import replace
+
+        settings = replace(settings, base_url=base)
+
+    metrics = Metrics()
+    app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
+    app[keys.SETTINGS] = settings
+    app[keys.METRICS] = metrics
+    app[keys.STREAMS] = ActiveStreams(metrics)
+    app[keys.PROBER] = Prober()
+    app[keys.STATE] = keys.ServerState()
+    app[keys.REGISTRY] = Registry({}, [])
+    app.cleanup_ctx.append(_clusters_ctx)
+    app.on_shutdown.append(_on_shutdown)
+    app.on_response_prepare.append(add_security_headers)
+
+    api.add_routes(app, base)
+    app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
+    static.add_routes(app, base)
+    return app

@@ -1,0 +1,84 @@
+"""Logging set-up and the access log (logfmt, one line per request).
+
+The access line carries method, path (query `token=` redacted), cluster, status,
+duration and bytes; never a header value, so no Authorization, Cookie or subprotocol
+content can reach it. The proxy stores the cluster name in `request["kl_cluster"]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from kubelantern.proxy.headers import redact_path
+from kubelantern.web import keys
+
+access_log = logging.getLogger("kubelantern.access")
+
+CLUSTER_KEY = "kl_cluster"
+
+
+def setup_logging(level: str = "info") -> None:
+    """Plain `time level logger message` lines on stderr."""
+    numeric = getattr(logging, level.upper(), None)
+    if not isinstance(numeric, int):
+        raise ValueError(f"unknown log level {level!r} (debug, info, warning, error)")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # aiohttp's own access log prints raw request lines (with ?token=): ours replaces it.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _quote(value: str) -> str:
+    if value and not any(c in value for c in ' "=\\') and value.isprintable():
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def logfmt(**fields: object) -> str:
+    parts = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        parts.append(f"{key}={_quote(str(value))}")
+    return " ".join(parts)
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.monotonic()
+    status = 500
+    response: web.StreamResponse | None = None
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as e:
+        status = e.status
+        raise
+    finally:
+        seconds = time.monotonic() - started
+        cluster = request.get(CLUSTER_KEY)
+        if isinstance(cluster, str):
+            request.app[keys.METRICS].request_done(cluster, status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                logfmt(
+                    method=request.method,
+                    path=redact_path(request.rel_url.raw_path_qs)[:2000],
+                    cluster=cluster,
+                    status=status,
+                    duration_ms=f"{seconds * 1000:.1f}",
+                    bytes=response.body_length if response is not None else 0,
+                    remote=request.remote,
+                )
+            )

@@ -1,0 +1,134 @@
+"""Prometheus counters and gauges, rendered by hand in the text exposition format.
+
+One `Metrics` instance lives at `request.app[keys.METRICS]`. The proxy and the WebSocket
+bridge call:
+
+- `request_done(cluster, code, seconds)`  once per proxied request/upgrade (the access-log
+  middleware does this for every request that resolved a cluster);
+- `stream_started(cluster, kind)` / `stream_ended(cluster, kind)`  around a long-lived
+  stream; kind is "http" (watch, logs -f, any streamed body) or "websocket";
+- `upstream_error(cluster, reason)`  when the upstream could not be reached or refused
+  the handshake; reason is a short token: "unreachable", "timeout", "tls", "credentials",
+  "handshake", "reset", ...;
+- `strategy_fallback(cluster)`  when the bridge had to try the next WebSocket strategy.
+
+Not thread-safe by design: everything runs on the server's event loop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(pairs: tuple[tuple[str, str], ...]) -> str:
+    if not pairs:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.requests: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.active: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.fallbacks: defaultdict[str, int] = defaultdict(int)
+        self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(_BUCKETS))
+        self._hist_sum: defaultdict[str, float] = defaultdict(float)
+        self._hist_count: defaultdict[str, int] = defaultdict(int)
+
+    # -- what other modules call -------------------------------------------------------
+
+    def request_done(self, cluster: str, code: int, seconds: float | None = None) -> None:
+        self.requests[(cluster, str(code))] += 1
+        if seconds is not None:
+            buckets = self._hist[cluster]
+            for i, bound in enumerate(_BUCKETS):
+                if seconds <= bound:
+                    buckets[i] += 1
+            self._hist_sum[cluster] += seconds
+            self._hist_count[cluster] += 1
+
+    def stream_started(self, cluster: str, kind: str) -> None:
+        self.active[(cluster, kind)] += 1
+
+    def stream_ended(self, cluster: str, kind: str) -> None:
+        key = (cluster, kind)
+        self.active[key] = max(0, self.active[key] - 1)
+
+    def upstream_error(self, cluster: str, reason: str) -> None:
+        self.upstream_errors[(cluster, reason)] += 1
+
+    def strategy_fallback(self, cluster: str) -> None:
+        self.fallbacks[cluster] += 1
+
+    def active_streams(self, cluster: str | None = None, kind: str | None = None) -> int:
+        return sum(
+            n
+            for (c, k), n in self.active.items()
+            if (cluster is None or c == cluster) and (kind is None or k == kind)
+        )
+
+    # -- exposition --------------------------------------------------------------------
+
+    def render(self) -> str:
+        lines: list[str] = []
+
+        def family(name: str, kind: str, help_: str) -> None:
+            lines.append(f"# HELP {name} {help_}")
+            lines.append(f"# TYPE {name} {kind}")
+
+        family(
+            "kubelantern_http_requests_total",
+            "counter",
+            "Proxied requests and upgrades by cluster and response code.",
+        )
+        for (cluster, code), n in sorted(self.requests.items()):
+            labels = _labels((("cluster", cluster), ("code", code)))
+            lines.append(f"kubelantern_http_requests_total{labels} {n}")
+        family("kubelantern_active_streams", "gauge", "Open streams (watch, logs -f, WebSocket).")
+        for (cluster, kind), n in sorted(self.active.items()):
+            lines.append(
+                f"kubelantern_active_streams{_labels((('cluster', cluster), ('kind', kind)))} {n}"
+            )
+        family(
+            "kubelantern_upstream_errors_total",
+            "counter",
+            "Upstream connection failures by cluster and reason.",
+        )
+        for (cluster, reason), n in sorted(self.upstream_errors.items()):
+            labels = _labels((("cluster", cluster), ("reason", reason)))
+            lines.append(f"kubelantern_upstream_errors_total{labels} {n}")
+        family(
+            "kubelantern_websocket_strategy_fallbacks_total",
+            "counter",
+            "WebSocket handshakes retried with the next strategy.",
+        )
+        for cluster, n in sorted(self.fallbacks.items()):
+            labels = _labels((("cluster", cluster),))
+            lines.append(f"kubelantern_websocket_strategy_fallbacks_total{labels} {n}")
+        family(
+            "kubelantern_request_duration_seconds",
+            "histogram",
+            "Time to the end of a proxied request (streams included).",
+        )
+        for cluster in sorted(self._hist):
+            counts = self._hist[cluster]
+            for bound, n in zip(_BUCKETS, counts, strict=True):
+                labels = _labels((("cluster", cluster), ("le", f"{bound:g}")))
+                lines.append(f"kubelantern_request_duration_seconds_bucket{labels} {n}")
+            inf = _labels((("cluster", cluster), ("le", "+Inf")))
+            lines.append(
+                f"kubelantern_request_duration_seconds_bucket{inf} {self._hist_count[cluster]}"
+            )
+            c = _labels((("cluster", cluster),))
+            lines.append(f"kubelantern_request_duration_seconds_sum{c} {self._hist_sum[cluster]}")
+            lines.append(
+                f"kubelantern_request_duration_seconds_count{c} {self._hist_count[cluster]}"
+            )
+        return "\n".join(lines) + "\n"

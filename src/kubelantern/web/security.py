@@ -1,0 +1,291 @@
+"""DESIGN §5: Host allow-list, Origin check, launch token, security headers.
+
+The decisions are pure functions (tested without sockets); `security_middleware` applies
+them in this order: Host (DNS rebinding) → Origin (cross-site requests and WebSocket
+hijacking) → launch token. `/healthz` and `/readyz` skip only the launch token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from kubelantern.proxy.headers import (
+    LAUNCH_TOKEN_HEADER,
+    is_launch_token_bearer,
+    is_websocket_upgrade,
+    launch_cookie_name,
+)
+from kubelantern.settings import Settings
+from kubelantern.web.errors import status_response
+
+LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARD_BINDS: Final = frozenset({"", "0.0.0.0", "::", "*"})
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
+
+CSP: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        # xterm.js and CodeMirror set inline style attributes.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self' ws: wss:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+# -- pure decisions ------------------------------------------------------------------------
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """`Host` header → (lower-case hostname without brackets, port); None if malformed."""
+    value = value.strip()
+    if not value or any(c in value for c in "/@ \t\\?#"):
+        return None
+    if value.startswith("["):
+        end = value.find("]")
+        if end == -1:
+            return None
+        host, rest = value[1:end], value[end + 1 :]
+        if rest and not rest.startswith(":"):
+            return None
+        port_text = rest[1:] if rest else ""
+    elif value.count(":") > 1:
+        return None  # an IPv6 literal must be bracketed in Host
+    else:
+        host, _, port_text = value.partition(":")
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            return None
+        port: int | None = int(port_text)
+    else:
+        port = None
+    if not host:
+        return None
+    return host.lower().rstrip("."), port
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def host_allowed(host_header: str | None, bind_host: str, extra: tuple[str, ...] = ()) -> bool:
+    """Whether a request's `Host` is one of ours (the DNS-rebinding defence).
+
+    Allowed: loopback names, the bind host, and `extra` (`--allow-host`; `*` allows any),
+    each with or without a port. When bound to a wildcard address any IP literal is also
+    allowed: rebinding needs a DNS name, and users reach such a server by its IP.
+    """
+    if host_header is None:
+        return False
+    parsed = split_host(host_header)
+    if parsed is None:
+        return False
+    host, _ = parsed
+    allowed = set(LOOPBACK_NAMES)
+    bind = bind_host.strip().strip("[]").lower()
+    if bind not in WILDCARD_BINDS:
+        allowed.add(bind)
+    for entry in extra:
+        if entry.strip() == "*":
+            return True
+        parsed_extra = split_host(entry)
+        if parsed_extra is not None:
+            allowed.add(parsed_extra[0])
+    if host in allowed:
+        return True
+    return bind in WILDCARD_BINDS and _is_ip(host)
+
+
+def needs_origin_check(method: str, headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
+    """Origin matters for every WebSocket upgrade and every non-GET/HEAD/OPTIONS request."""
+    return method.upper() not in SAFE_METHODS or is_websocket_upgrade(headers)
+
+
+def origin_allowed(origin: str | None, host_header: str | None, allowed: tuple[str, ...]) -> bool:
+    """A present Origin must be our own (same host:port as `Host`) or listed.
+
+    No Origin is fine: browsers always send one on cross-site requests and upgrades, so a
+    missing one means a non-browser client such as kubectl. `Origin: null` is foreign.
+    """
+    if origin is None:
+        return True
+    origin = origin.strip()
+    if any(origin.rstrip("/").lower() == a.rstrip("/").lower() for a in allowed if a):
+        return True
+    if "*" in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or host_header is None:
+        return False
+    # Same rule as gorilla/websocket's checkSameOrigin: Origin's host[:port] == Host.
+    return parts.netloc.lower() == host_header.strip().lower()
+
+
+def token_matches(presented: str | None, launch_token: str) -> bool:
+    if not presented:
+        return False
+    return secrets.compare_digest(presented.encode(), launch_token.encode())
+
+
+def launch_token_presented(
+    headers: Mapping[str, str] | CIMultiDictProxy[str],
+    cookies: Mapping[str, str],
+    launch_token: str,
+) -> str | None:
+    """How the request proved it knows the launch token: "header", "cookie", "bearer", or
+    None. A wrong `X-Kubelantern-Token` header is a failure even if the cookie is right
+    (someone sent a stale token on purpose; say so rather than guess)."""
+    header = headers.get(LAUNCH_TOKEN_HEADER)
+    if header is not None:
+        return "header" if token_matches(header, launch_token) else None
+    if token_matches(cookies.get(launch_cookie_name(launch_token)), launch_token):
+        return "cookie"
+    if is_launch_token_bearer(headers.get("Authorization"), launch_token):
+        return "bearer"
+    return None
+
+
+def without_token_query(path: str, query_string: str) -> str:
+    """The same URL with `token=` removed from its query (for the post-login redirect)."""
+    kept = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k != "token"]
+    return path + ("?" + urlencode(kept) if kept else "")
+
+
+def is_browser_navigation(method: str, rel_path: str, accept: str | None) -> bool:
+    """A page load (wants HTML) rather than an API call: gets an HTML 401, not JSON."""
+    if method.upper() not in ("GET", "HEAD"):
+        return False
+    if rel_path.startswith(("/api/", "/clusters/")) or rel_path in ("/metrics", "/api"):
+        return False
+    return "text/html" in (accept or "")
+
+
+def relative_path(path: str, base_url: str) -> str | None:
+    """`path` with the base URL prefix removed; None when it lies outside the base."""
+    if not base_url:
+        return path
+    if path == base_url:
+        return "/"
+    if path.startswith(base_url + "/"):
+        return path[len(base_url) :]
+    return None
+
+
+# -- the middleware ------------------------------------------------------------------------
+
+_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>kubelantern: open the link</title>
+<style>body{{font:16px system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}}
+code{{background:#eee;padding:.1em .3em}}</style></head>
+<body><h1>kubelantern needs its launch token</h1>
+<p>{message}</p>
+<p>Open the URL printed in the terminal where <code>kubelantern serve</code> runs: it ends
+with <code>?token=…</code>. Opening it once sets a cookie, so later visits work without it.</p>
+</body></html>
+"""
+
+
+def _unauthorized(request: web.Request, rel: str, message: str) -> web.StreamResponse:
+    if is_browser_navigation(request.method, rel, request.headers.get("Accept")):
+        return web.Response(
+            status=401,
+            text=_LOGIN_PAGE.format(message=message),
+            content_type="text/html",
+            headers={"Cache-Control": "no-store"},
+        )
+    return status_response(
+        401,
+        f"{message}; send it as the X-Kubelantern-Token header, as the cookie set by opening "
+        "the URL printed in the terminal, or as `Authorization: Bearer <launch token>`",
+    )
+
+
+def security_middleware(settings: Settings) -> Middleware:
+    """Build the middleware for `settings` (Host, Origin, launch token)."""
+    base = settings.base_url
+
+    @web.middleware
+    async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = request.headers.get("Host")
+        if not host_allowed(host, settings.host, settings.allowed_hosts):
+            shown = (host or "")[:100]
+            return status_response(
+                403,
+                f"Host {shown!r} is not allowed (DNS rebinding protection); use 127.0.0.1 or "
+                "localhost, or start kubelantern with --allow-host",
+            )
+        if needs_origin_check(request.method, request.headers):
+            origin = request.headers.get("Origin")
+            if not origin_allowed(origin, host, settings.allowed_origins):
+                shown = (origin or "")[:200]
+                return status_response(
+                    403,
+                    f"Origin {shown!r} is not allowed: kubelantern accepts requests that change "
+                    "things and WebSocket connections only from its own pages (or from "
+                    "--allow-origin)",
+                )
+        token = settings.launch_token
+        rel = relative_path(request.path, base)
+        if not token or rel is None or rel in OPEN_PATHS:
+            return await handler(request)
+
+        if request.method in ("GET", "HEAD") and "token" in request.query:
+            # Opening the printed URL: trade the query token for a cookie, then redirect so
+            # the token does not linger in history or Referer headers.
+            if not token_matches(request.query.get("token"), token):
+                return _unauthorized(request, rel, "The token in this URL is not valid")
+            location = without_token_query(request.path, request.query_string)
+            response = web.HTTPFound(location)
+            response.set_cookie(
+                launch_cookie_name(token),
+                token,
+                httponly=True,
+                samesite="Strict",
+                secure=request.secure,
+                path=(base or "") + "/",
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        how = launch_token_presented(request.headers, request.cookies, token)
+        if how is None:
+            return _unauthorized(request, rel, "Missing or wrong kubelantern launch token")
+        if how == "bearer":
+            # The launch token was the Authorization (kubectl --token): it is for us only.
+            headers = CIMultiDict(request.headers)
+            del headers["Authorization"]
+            request = request.clone(headers=CIMultiDictProxy(headers))
+        return await handler(request)
+
+    return security
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare hook: hardening headers on everything, CSP on HTML."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    content_type = headers.get("Content-Type", "")
+    if content_type.startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", CSP)

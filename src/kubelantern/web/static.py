@@ -1,0 +1,80 @@
+"""The SPA: files from `web/static/` (built by `make install`), index.html for app routes.
+
+Hashed files under `assets/` are cached for a year; index.html is never cached, so a new
+build shows up on reload. Nothing is injected into the HTML (the CSP forbids inline
+script): the SPA reads `api/config` with a relative URL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from kubelantern.web.errors import status_response
+
+STATIC_DIR = Path(__file__).parent / "static"
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Missing files with these suffixes are 404s, not the SPA (pod names may hold dots, so
+# only known asset suffixes count).
+ASSET_SUFFIXES = frozenset(
+    {"js", "mjs", "css", "map", "png", "svg", "ico", "jpg", "webp", "woff", "woff2", "ttf", "wasm"}
+)
+
+_NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>kubelantern</title></head>
+<body style="font:16px system-ui,sans-serif;max-width:40em;margin:4em auto">
+<h1>kubelantern is running, but its web app is not built</h1>
+<p>Build it with <code>make install</code> (or <code>cd frontend &amp;&amp; npm ci &amp;&amp;
+npm run build</code>) and reload. The proxy works already:
+<code>/clusters/&lt;context&gt;/api/...</code>, and <code>/api/clusters</code> lists
+the clusters.</p></body></html>
+"""
+
+
+def resolve_file(root: Path, rel: str) -> Path | None:
+    """The file under `root` that `rel` names, or None (never anything outside `root`)."""
+    rel = rel.lstrip("/")
+    if not rel or "\0" in rel or "\\" in rel:
+        return None
+    candidate = (root / rel).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def make_handler(root: Path = STATIC_DIR) -> Handler:
+    async def spa(request: web.Request) -> web.StreamResponse:
+        rel = request.match_info.get("path", "")
+        if rel.startswith(("api/", "clusters/")):
+            return status_response(404, f"not found: {request.path}")
+        found = resolve_file(root, rel)
+        if found is not None and found.name != "index.html":
+            cache = IMMUTABLE if rel.startswith("assets/") else "no-cache"
+            return web.FileResponse(found, headers={"Cache-Control": cache})
+        if rel.startswith("assets/") or rel.rsplit(".", 1)[-1].lower() in ASSET_SUFFIXES:
+            # A missing asset must not become index.html (the browser would parse HTML as JS).
+            return web.Response(status=404, text=f"not found: {rel}\n")
+        index = root / "index.html"
+        if not index.is_file():
+            return web.Response(text=_NOT_BUILT, content_type="text/html")
+        return web.FileResponse(
+            index, headers={"Cache-Control": "no-cache", "Content-Type": "text/html"}
+        )
+
+    return spa
+
+
+def add_routes(app: web.Application, base: str, root: Path = STATIC_DIR) -> None:
+    handler = make_handler(root)
+    if base:
+        app.router.add_get(base, lambda r: _redirect_to_base(r, base))
+    app.router.add_get(f"{base}/{{path:.*}}", handler)
+
+
+async def _redirect_to_base(request: web.Request, base: str) -> web.StreamResponse:
+    qs = request.rel_url.raw_query_string
+    raise web.HTTPFound(base + "/" + (f"?{qs}" if qs else ""))
