@@ -1,0 +1,219 @@
+"""exec and attach over WebSocket, as kube-apiserver (v5) and the kubelet (v1-v4) serve them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from . import protocol as p
+from .attach import main_process
+from .containers import ContainerError, check_running, container_info, select_container
+from .fakefs import FakeFS, make_filesystem
+from .pipes import BrokenPipe
+from .process import Process, shell_program
+from .shell import Context, ExecNotFound, Shell
+from .wsio import bad_request, handshake_error, is_spdy, is_websocket, log, raw_forbidden, upgrade
+
+# One filesystem per simulated container, so a file written by one exec is seen by the next.
+_filesystems: dict[tuple[int, str, str, str], FakeFS] = {}
+
+
+def supports_v5(state: Any) -> bool:
+    """The profile says whether the apiserver's v5 translator exists (legacy: no)."""
+    profile = getattr(state, "profile", None)
+    flag = getattr(profile, "supports_v5", None)
+    if isinstance(flag, bool):
+        return flag
+    name = profile if isinstance(profile, str) else getattr(profile, "name", "")
+    return name != "legacy"
+
+
+def _query(request: web.Request) -> dict[str, list[str]]:
+    return {k: request.query.getall(k) for k in request.query}
+
+
+def filesystem_for(state: Any, pod: dict[str, Any], container: str) -> FakeFS:
+    meta = pod.get("metadata") or {}
+    key = (id(state), str(meta.get("namespace", "")), str(meta.get("name", "")), container)
+    fs = _filesystems.get(key)
+    if fs is None:
+        info = container_info(pod, select_container(pod, container))
+        fs = _filesystems[key] = make_filesystem(info)
+    return fs
+
+
+def _pod_started(pod: dict[str, Any]) -> float:
+    import datetime as dt
+
+    started = (pod.get("status") or {}).get("startTime") or (pod.get("metadata") or {}).get(
+        "creationTimestamp"
+    )
+    if isinstance(started, str):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+    return time.time()
+
+
+async def handle_exec(
+    request: web.Request, state: Any, pod: dict[str, Any], *, attach: bool
+) -> web.StreamResponse:
+    """GET/POST .../pods/{name}/exec or /attach, after auth and pod lookup (done by the app)."""
+    if is_spdy(request):
+        return bad_request(
+            "SPDY is not supported by this simulator: use a WebSocket client "
+            "(kubectl 1.30+ uses v5.channel.k8s.io by default)"
+        )
+    if not is_websocket(request):
+        return bad_request("Upgrade request required")
+    opts = p.parse_stream_options(_query(request))
+    if not attach and not opts.command:
+        return bad_request("you must specify at least one command for the container")
+    if not (opts.stdin or opts.stdout or opts.stderr):
+        return bad_request("you must specify at least 1 of stdin, stdout, stderr")
+    try:
+        spec = select_container(pod, opts.container)
+        container = str(spec.get("name", ""))
+        check_running(pod, container)
+    except ContainerError as exc:
+        return bad_request(str(exc))
+    refused = handshake_error(request)
+    if refused is not None:
+        return refused
+    offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
+    proto = p.choose_protocol(offered, p.exec_protocols(supports_v5=supports_v5(state)))
+    if proto is None:
+        return raw_forbidden()
+
+    info = container_info(pod, spec)
+    ctx = Context(info, filesystem_for(state, pod, container), tty=opts.tty)
+    ws = await upgrade(request, proto)
+    session = _Session(ws, proto, opts)
+    if attach:
+        program = main_process(ctx, stdin=opts.stdin, started=_pod_started(pod))
+    else:
+        argv = list(opts.command)
+        if not Shell(ctx).resolves(argv[0]):
+            await session.start()
+            error = ExecNotFound(argv[0]).runtime_message()
+            await session.finish(p.internal_error_status(error, protocol=proto))
+            return ws
+        program = shell_program(ctx, argv)
+    process = Process(
+        ctx,
+        program,
+        stdin=opts.stdin,
+        out=session.writer(p.STDOUT) if opts.stdout else None,
+        err=session.writer(p.STDERR) if opts.writes_stderr else None,
+    )
+    await session.run(process, list(opts.command))
+    return ws
+
+
+class _Session:
+    """The channel multiplexing over one upgraded WebSocket."""
+
+    def __init__(self, ws: web.WebSocketResponse, proto: str, opts: p.StreamOptions) -> None:
+        self.ws = ws
+        self.proto = proto
+        self.opts = opts
+        self._resize = p.ResizeDecoder()
+
+    async def send(self, channel: int, payload: bytes) -> None:
+        frame = p.encode_frame(self.proto, channel, payload)
+        if self.ws.closed:
+            raise BrokenPipe()
+        try:
+            if frame.text:
+                await self.ws.send_str(frame.as_str())
+            else:
+                await self.ws.send_bytes(frame.data)
+        except (ConnectionError, RuntimeError) as exc:
+            raise BrokenPipe() from exc
+
+    def writer(self, channel: int) -> Any:
+        async def write(data: bytes) -> None:
+            await self.send(channel, data)
+
+        return write
+
+    async def start(self) -> None:
+        # The "connected" signal: one empty message on the lowest writable channel.
+        await self.send(self.opts.first_writable_channel(), b"")
+
+    async def finish(self, status: dict[str, Any]) -> None:
+        payload = p.status_payload(status, protocol=self.proto)
+        with contextlib.suppress(BrokenPipe):
+            if payload is not None:
+                await self.send(p.ERROR, payload)
+        await self.ws.close(code=1000)
+
+    async def run(self, process: Process, argv: list[str]) -> None:
+        try:
+            await self.start()
+        except BrokenPipe:
+            return
+        reader = asyncio.ensure_future(self._read(process))
+        runner = asyncio.ensure_future(process.run())
+        try:
+            done, _ = await asyncio.wait({reader, runner}, return_when=asyncio.FIRST_COMPLETED)
+            if runner in done:
+                code = runner.result()
+                if code == 0:
+                    status = p.success_status()
+                else:
+                    status = p.exit_code_status(code, protocol=self.proto, argv=argv)
+                await self.finish(status)
+                await asyncio.wait_for(reader, 10)
+            else:
+                # The client closed (or broke the protocol): the process goes with it.
+                process.close_stdin()
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await runner
+                if not self.ws.closed:
+                    await self.ws.close(code=1000)
+        except BrokenPipe:
+            pass
+        finally:
+            for task in (reader, runner):
+                task.cancel()
+            await asyncio.gather(reader, runner, return_exceptions=True)
+
+    async def _read(self, process: Process) -> None:
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                data: bytes = msg.data
+            elif msg.type == WSMsgType.TEXT:
+                data = msg.data.encode()
+            else:
+                continue
+            try:
+                decoded = p.decode_frame(self.proto, data)
+            except p.FrameError as exc:
+                log.info("exec: dropping a client message: %s", exc)
+                continue
+            if decoded is None:
+                continue
+            channel, payload = decoded
+            if channel == p.CLOSE and self.proto == p.V5:
+                kind, target = p.parse_close_signal(payload)
+                if kind is p.Close.TERMINATE:
+                    log.info("exec: malformed v5 CLOSE message, terminating the connection")
+                    return
+                if target == p.STDIN:
+                    process.close_stdin()
+                continue
+            if channel == p.STDIN and self.opts.stdin:
+                if payload:
+                    await process.feed(payload)
+            elif channel == p.RESIZE and self.opts.tty:
+                try:
+                    for size in self._resize.feed(payload):
+                        process.resize(size)
+                except ValueError as exc:
+                    log.info("exec: bad resize message: %s", exc)
+            # Anything else (unrequested channel, >= 5) is dropped, as the kubelet does.

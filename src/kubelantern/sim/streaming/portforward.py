@@ -1,0 +1,194 @@
+"""Port-forward over WebSocket (the kubelet's legacy `v4.channel.k8s.io` mode, reference 3.2).
+
+Each requested port i has data channel 2i and error channel 2i+1; both start with the port
+as 2 little-endian bytes. The pod side is simulated: an HTTP responder on 80/8080 (or a
+port named http*), an echo server on any other declared containerPort, "connection
+refused" elsewhere. kubectl's SPDY tunnel (`SPDY/3.1+portforward.k8s.io`) is not
+implemented: it gets a 400, so kubectl fails clearly instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+from . import protocol as p
+from .containers import ContainerError, ContainerInfo, check_running, container_info
+from .wsio import (
+    bad_request,
+    handshake_error,
+    is_spdy,
+    is_websocket,
+    log,
+    raw_forbidden,
+    upgrade,
+)
+
+HTTP_PORTS = (80, 8080)
+
+
+class PodServer(Protocol):
+    """A simulated socket server inside the pod, sans-IO: bytes in, (bytes out, closed)."""
+
+    def receive(self, data: bytes) -> tuple[bytes, bool]: ...
+
+
+class EchoServer:
+    def receive(self, data: bytes) -> tuple[bytes, bool]:
+        return data, False
+
+
+@dataclass
+class HttpResponder:
+    """Answers each request with 200 and a body naming the pod, then closes (Connection: close)."""
+
+    pod: str
+    namespace: str
+    port: int
+    _buffer: bytearray = field(default_factory=bytearray)
+
+    def receive(self, data: bytes) -> tuple[bytes, bool]:
+        self._buffer += data
+        if b"\r\n\r\n" not in self._buffer and b"\n\n" not in self._buffer:
+            if len(self._buffer) > 64 * 1024:
+                return b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n", True
+            return b"", False
+        request_line = bytes(self._buffer).split(b"\n", 1)[0].decode(errors="replace").strip()
+        body = (
+            f"Hello from pod {self.pod} (namespace {self.namespace}), port {self.port}.\n"
+            f"You asked: {request_line}\n"
+            "This answer comes from the kubelantern simulator.\n"
+        ).encode()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+            "Server: kubelantern-sim\r\n\r\n"
+        ).encode()
+        return head + body, True
+
+
+def server_for(info: ContainerInfo | None, pod: str, namespace: str, port: int) -> PodServer | None:
+    declared = {} if info is None else dict(info.ports)
+    if port in HTTP_PORTS or declared.get(port, "").startswith("http"):
+        return HttpResponder(pod, namespace, port)
+    if port in declared:
+        return EchoServer()
+    return None
+
+
+def refused_message(pod: str, uid: str, port: int) -> str:
+    return (
+        f"error forwarding port {port} to pod {pod}, uid {uid}: failed to connect to "
+        f"localhost:{port} inside namespace, IPv4: dial tcp4 127.0.0.1:{port}: connect: "
+        "connection refused"
+    )
+
+
+def port_prefix(port: int) -> bytes:
+    return struct.pack("<H", port)
+
+
+def _all_containers(pod: dict[str, Any]) -> list[ContainerInfo]:
+    spec = pod.get("spec") or {}
+    return [container_info(pod, c) for c in spec.get("containers") or []]
+
+
+async def handle_portforward(
+    request: web.Request, state: Any, pod: dict[str, Any]
+) -> web.StreamResponse:
+    offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
+    if is_spdy(request) or (is_websocket(request) and p.is_tunneling_request(offered)):
+        return bad_request(
+            "unable to upgrade: SPDY tunnelling is not supported by this simulator "
+            "(use a WebSocket client with v4.channel.k8s.io and ?ports=)"
+        )
+    if not is_websocket(request):
+        return bad_request("Upgrade request required")
+    try:
+        ports = p.parse_ports(request.query.getall("ports", []))
+    except ValueError as exc:
+        return bad_request(str(exc))
+    if not ports:
+        return bad_request('query parameter "port" is required')
+    meta = pod.get("metadata") or {}
+    name, namespace, uid = (
+        str(meta.get("name", "")),
+        str(meta.get("namespace", "default")),
+        str(meta.get("uid", "")),
+    )
+    containers = _all_containers(pod)
+    try:
+        check_running(pod, containers[0].name if containers else "")
+    except ContainerError as exc:
+        return bad_request(str(exc))
+    refused = handshake_error(request)
+    if refused is not None:
+        return refused
+    proto = p.choose_protocol(offered, p.PORTFORWARD_PROTOCOLS)
+    if proto is None:
+        return raw_forbidden()
+
+    # Ports are the pod's network namespace: any container may declare them.
+    merged = ContainerInfo(
+        name, namespace, uid, "", "", ports=tuple(pt for c in containers for pt in c.ports)
+    )
+    servers: list[PodServer | None] = [server_for(merged, name, namespace, pt) for pt in ports]
+
+    ws = await upgrade(request, proto)
+
+    async def send(channel: int, payload: bytes) -> None:
+        frame = p.encode_frame(proto, channel, payload)
+        if frame.text:
+            await ws.send_str(frame.as_str())
+        else:
+            await ws.send_bytes(frame.data)
+
+    open_ports: set[int] = set()
+    try:
+        for i, port in enumerate(ports):
+            await send(2 * i, port_prefix(port))
+            await send(2 * i + 1, port_prefix(port))
+        for i, port in enumerate(ports):
+            if servers[i] is None:
+                await send(2 * i + 1, refused_message(name, uid, port).encode())
+            else:
+                open_ports.add(i)
+        while open_ports:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                break
+            if msg.type == WSMsgType.ERROR:
+                break
+            if msg.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
+                continue
+            data = msg.data if msg.type == WSMsgType.BINARY else msg.data.encode()
+            try:
+                decoded = p.decode_frame(proto, data)
+            except p.FrameError as exc:
+                log.info("portforward: dropping a client message: %s", exc)
+                continue
+            if decoded is None:
+                continue
+            channel, payload = decoded
+            index, is_error = divmod(channel, 2)
+            if is_error or index not in open_ports or not payload:
+                continue  # error channels are server-to-client; others are unknown
+            server = servers[index]
+            assert server is not None
+            reply, closed = server.receive(payload)
+            if reply:
+                await send(2 * index, reply)
+            if closed:
+                open_ports.discard(index)
+    except (ConnectionError, RuntimeError) as exc:
+        log.info("portforward: connection ended: %s", exc)
+    finally:
+        if not ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(code=1000), 10)
+    return ws

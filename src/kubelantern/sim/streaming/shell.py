@@ -1,0 +1,1178 @@
+"""The command interpreter inside a simulated container. Never runs a real process.
+
+A small POSIX-ish shell over the in-memory filesystem (`fakefs`): quoting, `$VAR`
+expansion, `;` `&&` `||` `|`, redirections (`>`, `>>`, `<`, `2>&1`, `>&2`), and the
+built-in commands listed in `COMMANDS`. Throughput sources: `firehose SIZE [CHUNK]`,
+`dd if=/dev/zero bs=N count=M`, `yes`, `cat /dev/zero`.
+
+It is async (sleep, stdin, pipelines) but socket-free: IO is `pipes.Reader`/`Writer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import posixpath
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+from .containers import ContainerInfo
+from .fakefs import DEV_NULL, DEV_URANDOM, DEV_ZERO, FakeFS, FsError, normalize
+from .pipes import (
+    BrokenPipe,
+    EmptyReader,
+    Interrupted,
+    NullWriter,
+    Pipe,
+    Reader,
+    Writer,
+)
+
+MAX_SLEEP = 600.0  # seconds; a simulated `sleep` never outlives a test session
+CHUNK = 32 * 1024  # output write size; about what the apiserver translator forwards
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class ShellSyntaxError(Exception):
+    pass
+
+
+class ExitShell(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ExecNotFound(Exception):
+    """The runtime cannot start argv[0] (exec, not a shell lookup): an InternalError."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def runtime_message(self, exec_id: str = "0f3c9a") -> str:
+        return (
+            "error executing command in container: failed to exec in container: failed to "
+            f'start exec "{exec_id}": OCI runtime exec failed: exec failed: unable to start '
+            f'container process: exec: "{self.name}": executable file not found in $PATH: unknown'
+        )
+
+
+# --- lexer / parser --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redirect:
+    fd: int  # 0, 1, 2
+    mode: str  # "<", ">", ">>", ">&"
+    target: str  # raw word, or the fd number for ">&"
+
+
+@dataclass
+class SimpleCommand:
+    words: list[str] = field(default_factory=list)  # raw (quoted) words, expanded at run time
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+Pipeline = list[SimpleCommand]
+AndOr = list[tuple[str, Pipeline]]  # [("", p1), ("&&", p2), ("||", p3)]
+Script = list[AndOr]
+
+_OPERATORS = ("&&", "||", ";", "|", "\n", "&")
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    """Tokens: ("word", raw) | ("op", op) | ("redir", spec). Raw words keep their quotes."""
+    tokens: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    word: list[str] = []
+    in_word = False
+
+    def end_word() -> None:
+        nonlocal in_word
+        if in_word:
+            tokens.append(("word", "".join(word)))
+            word.clear()
+            in_word = False
+
+    while i < n:
+        c = text[i]
+        if c in " \t":
+            end_word()
+            i += 1
+        elif c == "#" and not in_word:
+            while i < n and text[i] != "\n":
+                i += 1
+        elif c == "\\":
+            if i + 1 < n and text[i + 1] == "\n":
+                i += 2
+                continue
+            word.append(text[i : i + 2])
+            in_word = True
+            i += 2
+        elif c == "'":
+            j = text.find("'", i + 1)
+            if j < 0:
+                raise ShellSyntaxError("Unterminated quoted string")
+            word.append(text[i : j + 1])
+            in_word = True
+            i = j + 1
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                raise ShellSyntaxError("Unterminated quoted string")
+            word.append(text[i : j + 1])
+            in_word = True
+            i = j + 1
+        elif c == "$" and text.startswith("$(", i):
+            depth, j = 0, i + 1
+            while j < n:
+                if text[j] == "(":
+                    depth += 1
+                elif text[j] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= n:
+                raise ShellSyntaxError('end of file unexpected (expecting ")")')
+            word.append(text[i : j + 1])
+            in_word = True
+            i = j + 1
+        elif c in "<>":
+            fd = 0 if c == "<" else 1
+            if in_word and "".join(word) in ("0", "1", "2"):
+                fd = int("".join(word))
+                word.clear()
+                in_word = False
+            end_word()
+            if text.startswith(">>", i):
+                mode, i = ">>", i + 2
+            elif text.startswith(">&", i):
+                mode, i = ">&", i + 2
+            else:
+                mode, i = c, i + 1
+            tokens.append(("redir", f"{fd}{mode}"))
+        elif any(text.startswith(op, i) for op in _OPERATORS):
+            end_word()
+            op = next(op for op in _OPERATORS if text.startswith(op, i))
+            tokens.append(("op", op))
+            i += len(op)
+        else:
+            word.append(c)
+            in_word = True
+            i += 1
+    end_word()
+    return tokens
+
+
+def parse(text: str) -> Script:
+    tokens = _lex(text)
+    script: Script = []
+    andor: AndOr = []
+    pipeline: Pipeline = []
+    cmd = SimpleCommand()
+    link = ""
+    i = 0
+
+    def finish_cmd() -> None:
+        nonlocal cmd
+        if not cmd.words and not cmd.redirects:
+            raise ShellSyntaxError("Syntax error: unexpected operator")
+        pipeline.append(cmd)
+        cmd = SimpleCommand()
+
+    while i < len(tokens):
+        kind, value = tokens[i]
+        if kind == "word":
+            cmd.words.append(value)
+        elif kind == "redir":
+            fd, mode = int(value[0]), value[1:]
+            if i + 1 >= len(tokens) or tokens[i + 1][0] != "word":
+                raise ShellSyntaxError("Syntax error: newline unexpected")
+            i += 1
+            cmd.redirects.append(Redirect(fd, mode, tokens[i][1]))
+        elif value == "|":
+            finish_cmd()
+        elif value in ("&&", "||"):
+            finish_cmd()
+            andor.append((link, pipeline))
+            pipeline, link = [], value
+        else:  # ";", "\n", "&" (background jobs run in the foreground here)
+            if cmd.words or cmd.redirects:
+                finish_cmd()
+            if pipeline:
+                andor.append((link, pipeline))
+            elif link:
+                raise ShellSyntaxError(f'Syntax error: "{value}" unexpected')
+            if andor:
+                script.append(andor)
+            andor, pipeline, link = [], [], ""
+        i += 1
+    if cmd.words or cmd.redirects:
+        finish_cmd()
+    elif link or (pipeline and not cmd.words):
+        if link or pipeline:
+            raise ShellSyntaxError("Syntax error: end of file unexpected")
+    if pipeline:
+        andor.append((link, pipeline))
+    if andor:
+        script.append(andor)
+    return script
+
+
+# --- the shell -------------------------------------------------------------------------------
+
+
+@dataclass
+class IO:
+    stdin: Reader
+    stdout: Writer
+    stderr: Writer
+
+
+@dataclass
+class Context:
+    """What the shell knows about its container and terminal (shared by sub-shells)."""
+
+    info: ContainerInfo
+    fs: FakeFS
+    tty: bool = False
+    term_size: Callable[[], tuple[int, int]] = lambda: (80, 24)  # (cols, rows)
+    started: float = field(default_factory=time.time)
+    # Who gets Ctrl-C: the innermost registered handler.
+    interrupt_handlers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def default_env(info: ContainerInfo) -> dict[str, str]:
+    env = {
+        "PATH": PATH,
+        "HOSTNAME": info.pod_name,
+        "HOME": "/root",
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+        "KUBERNETES_PORT": "tcp://10.96.0.1:443",
+    }
+    env.update(dict(info.env))
+    return env
+
+
+CommandFn = Callable[["Shell", list[str], IO], Awaitable[int]]
+
+
+class Shell:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        name: str = "sh",
+        env: dict[str, str] | None = None,
+        cwd: str = "/",
+    ) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.env = dict(env) if env is not None else default_env(ctx.info)
+        self.cwd = cwd
+        self.status = 0
+
+    @property
+    def fs(self) -> FakeFS:
+        return self.ctx.fs
+
+    def child(self, name: str | None = None) -> Shell:
+        return Shell(self.ctx, name=name or self.name, env=self.env, cwd=self.cwd)
+
+    def not_found_message(self, cmd: str) -> bytes:
+        if self.name == "bash":
+            return f"bash: {cmd}: command not found\n".encode()
+        return f"sh: {cmd}: not found\n".encode()
+
+    def path(self, p: str) -> str:
+        return normalize(self.cwd, p)
+
+    # -- expansion --
+
+    async def expand(self, raw: str, io: IO) -> str:
+        out: list[str] = []
+        i, n = 0, len(raw)
+        while i < n:
+            c = raw[i]
+            if c == "'":
+                j = raw.index("'", i + 1)
+                out.append(raw[i + 1 : j])
+                i = j + 1
+            elif c == '"':
+                j = i + 1
+                while raw[j] != '"':
+                    if raw[j] == "\\" and j + 1 < n and raw[j + 1] in '$`"\\\n':
+                        out.append(raw[j + 1])
+                        j += 2
+                    elif raw[j] == "$":
+                        text, j = await self._dollar(raw, j, io)
+                        out.append(text)
+                    else:
+                        out.append(raw[j])
+                        j += 1
+                i = j + 1
+            elif c == "\\":
+                out.append(raw[i + 1 : i + 2])
+                i += 2
+            elif c == "$":
+                text, i = await self._dollar(raw, i, io)
+                out.append(text)
+            elif c == "~" and i == 0 and (n == 1 or raw[1] == "/"):
+                out.append(self.env.get("HOME", "/root"))
+                i += 1
+            else:
+                out.append(c)
+                i += 1
+        return "".join(out)
+
+    async def _dollar(self, raw: str, i: int, io: IO) -> tuple[str, int]:
+        """Expand the `$...` at raw[i]; return (text, index after it)."""
+        n = len(raw)
+        if raw.startswith("$(", i):
+            depth, j = 0, i + 1
+            while j < n:
+                if raw[j] == "(":
+                    depth += 1
+                elif raw[j] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            from .pipes import BufferWriter
+
+            buf = BufferWriter(limit=1024 * 1024)
+            sub = self.child()
+            await sub.run_script(raw[i + 2 : j], IO(EmptyReader(), buf, io.stderr))
+            self.status = sub.status
+            return bytes(buf.data).decode(errors="replace").rstrip("\n"), j + 1
+        if raw.startswith("${", i):
+            j = raw.find("}", i)
+            if j < 0:
+                return "$", i + 1
+            return self._var(raw[i + 2 : j]), j + 1
+        if i + 1 < n and raw[i + 1] in "?$#0":
+            return self._var(raw[i + 1]), i + 2
+        j = i + 1
+        while j < n and (raw[j].isalnum() or raw[j] == "_"):
+            j += 1
+        if j == i + 1:
+            return "$", i + 1
+        return self._var(raw[i + 1 : j]), j
+
+    def _var(self, name: str) -> str:
+        if name == "?":
+            return str(self.status)
+        if name == "$":
+            return "1"
+        if name == "#":
+            return "0"
+        if name == "0":
+            return self.name
+        return self.env.get(name, "")
+
+    # -- execution --
+
+    async def run_script(self, text: str, io: IO) -> int:
+        try:
+            script = parse(text)
+        except ShellSyntaxError as exc:
+            await io.stderr.write(f"{self.name}: 1: {exc}\n".encode())
+            self.status = 2
+            return 2
+        for andor in script:
+            await self._run_andor(andor, io)
+        return self.status
+
+    async def _run_andor(self, andor: AndOr, io: IO) -> None:
+        for link, pipeline in andor:
+            if link == "&&" and self.status != 0:
+                continue
+            if link == "||" and self.status == 0:
+                continue
+            self.status = await self._run_pipeline(pipeline, io)
+
+    async def _run_pipeline(self, pipeline: Pipeline, io: IO) -> int:
+        if len(pipeline) == 1:
+            return await self._run_simple(pipeline[0], io)
+        pipes = [Pipe() for _ in pipeline[:-1]]
+
+        async def stage(k: int) -> int:
+            stdin: Reader = io.stdin if k == 0 else pipes[k - 1]
+            stdout: Writer = io.stdout if k == len(pipeline) - 1 else pipes[k]
+            # Each stage is its own process: `cd` or `exit` in it does not touch us.
+            sub = self.child()
+            try:
+                return await sub._run_simple(pipeline[k], IO(stdin, stdout, io.stderr))
+            except ExitShell as exc:
+                return exc.code
+            finally:
+                if k < len(pipes):
+                    pipes[k].close()
+                if k > 0:
+                    pipes[k - 1].close_reader()
+
+        results = await asyncio.gather(*(stage(k) for k in range(len(pipeline))))
+        return results[-1]
+
+    async def _run_simple(self, cmd: SimpleCommand, io: IO) -> int:
+        words = [await self.expand(w, io) for w in cmd.words]
+        # Leading NAME=value words are assignments (kept in the shell, as for a builtin).
+        while words and "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+            name, value = words.pop(0).split("=", 1)
+            self.env[name] = value
+        try:
+            io = await self._redirect(cmd.redirects, io)
+        except FsError as exc:
+            await io.stderr.write(f"{self.name}: 1: cannot open: {exc}\n".encode())
+            return 2
+        if not words:
+            return 0
+        return await self.run_argv(words, io)
+
+    async def _redirect(self, redirects: list[Redirect], io: IO) -> IO:
+        for r in redirects:
+            if r.mode == ">&":
+                source = io.stderr if r.target == "2" else io.stdout
+                io = replace(io, stdout=source) if r.fd == 1 else replace(io, stderr=source)
+                continue
+            path = self.path(await self.expand(r.target, io))
+            if r.mode == "<":
+                io = replace(io, stdin=_FileReader(self.fs.read(path)))
+                continue
+            if path != DEV_NULL:
+                self.fs.write(path, b"", append=r.mode == ">>")
+            writer: Writer = NullWriter() if path == DEV_NULL else _FileWriter(self.fs, path)
+            io = replace(io, stdout=writer) if r.fd == 1 else replace(io, stderr=writer)
+        return io
+
+    async def run_argv(self, argv: list[str], io: IO) -> int:
+        name = posixpath.basename(argv[0]) if "/" in argv[0] else argv[0]
+        fn = COMMANDS.get(name)
+        if fn is None or (name in ("sh", "bash", "ash") and name not in self._shells()):
+            await io.stderr.write(self.not_found_message(argv[0]))
+            return 127
+        try:
+            return await fn(self, argv[1:], io)
+        except BrokenPipe:
+            return 141
+        except FsError as exc:
+            await io.stderr.write(f"{name}: {exc}\n".encode())
+            return 1
+
+    def _shells(self) -> set[str]:
+        shells = set(self.ctx.info.shells)
+        if "sh" in shells:
+            shells.add("ash")
+        return shells
+
+    def resolves(self, name: str) -> bool:
+        """Would the runtime find this executable in the image?"""
+        base = posixpath.basename(name)
+        if not self.ctx.info.has_userland:
+            return False
+        if base in ("sh", "bash", "ash"):
+            return base in self._shells()
+        return base in COMMANDS and base not in _SHELL_ONLY_BUILTINS
+
+    def prompt(self) -> bytes:
+        where = self.cwd if self.cwd != self.env.get("HOME") else "~"
+        return f"root@{self.ctx.info.pod_name}:{where}# ".encode()
+
+    async def interactive(self, io: IO) -> int:
+        """A terminal session: prompt, read a cooked line, run it, until exit or Ctrl-D."""
+        stdin = io.stdin
+        handlers = self.ctx.interrupt_handlers
+        interrupt_stdin: Callable[[], None] = getattr(stdin, "interrupt", lambda: None)
+        while True:
+            await io.stdout.write(self.prompt())
+            handlers.append(interrupt_stdin)
+            try:
+                line = await stdin.readline()
+            except Interrupted:
+                continue
+            finally:
+                handlers.remove(interrupt_stdin)
+            if not line:
+                await io.stdout.write(b"exit\n")
+                return self.status
+            task = asyncio.ensure_future(self.run_script(line.decode(errors="replace"), io))
+            interrupted = False
+
+            def interrupt_job(task: asyncio.Future[int] = task) -> None:
+                nonlocal interrupted
+                interrupted = True
+                task.cancel()
+
+            handlers.append(interrupt_job)
+            try:
+                await task
+            except ExitShell as exc:
+                return exc.code
+            except asyncio.CancelledError:
+                if not interrupted:
+                    raise  # we are being cancelled ourselves
+                self.status = 130
+            finally:
+                handlers.remove(interrupt_job)
+
+
+@dataclass
+class _FileReader:
+    data: bytes
+    pos: int = 0
+
+    async def read(self, n: int = -1) -> bytes:
+        end = len(self.data) if n < 0 else self.pos + n
+        chunk = self.data[self.pos : end]
+        self.pos += len(chunk)
+        return chunk
+
+    async def readline(self) -> bytes:
+        idx = self.data.find(b"\n", self.pos)
+        end = len(self.data) if idx < 0 else idx + 1
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+
+@dataclass
+class _FileWriter:
+    fs: FakeFS
+    path: str
+
+    async def write(self, data: bytes) -> None:
+        self.fs.write(self.path, data, append=True)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+COMMANDS: dict[str, CommandFn] = {}
+_SHELL_ONLY_BUILTINS = {"cd", "exit", "export", "unset"}
+
+
+def command(*names: str) -> Callable[[CommandFn], CommandFn]:
+    def register(fn: CommandFn) -> CommandFn:
+        for n in names:
+            COMMANDS[n] = fn
+        return fn
+
+    return register
+
+
+async def _err(io: IO, text: str) -> None:
+    await io.stderr.write(text.encode())
+
+
+def parse_size(text: str) -> int:
+    """`32K`, `1M`, `2G`, `100` (bytes), like dd/head accept."""
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    mult = 1
+    if t and t[-1] in units:
+        mult, t = units[t[-1]], t[:-1]
+    value = int(t)
+    if value < 0:
+        raise ValueError(text)
+    return value * mult
+
+
+@command("echo")
+async def _echo(sh: Shell, args: list[str], io: IO) -> int:
+    newline = True
+    while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
+        if "n" in args[0]:
+            newline = False
+        args = args[1:]
+    await io.stdout.write((" ".join(args) + ("\n" if newline else "")).encode())
+    return 0
+
+
+def _printf_format(fmt: str, args: list[str]) -> str:
+    out: list[str] = []
+    i, k = 0, 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "\\" and i + 1 < len(fmt):
+            out.append(
+                {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "e": "\x1b"}.get(
+                    fmt[i + 1], "\\" + fmt[i + 1]
+                )
+            )
+            i += 2
+        elif c == "%" and i + 1 < len(fmt):
+            spec = fmt[i + 1]
+            if spec == "%":
+                out.append("%")
+            else:
+                arg = args[k] if k < len(args) else ""
+                k += 1
+                if spec == "d":
+                    try:
+                        out.append(str(int(arg or "0")))
+                    except ValueError:
+                        out.append("0")
+                else:
+                    out.append(arg)
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+@command("printf")
+async def _printf(sh: Shell, args: list[str], io: IO) -> int:
+    if not args:
+        await _err(io, "printf: usage: printf format [arguments]\n")
+        return 2
+    await io.stdout.write(_printf_format(args[0], args[1:]).encode())
+    return 0
+
+
+async def _stream_device(path: str, io: IO, limit: int | None = None) -> None:
+    """Endless devices: zeros or random bytes, until the reader stops or `limit` bytes."""
+    sent = 0
+    rng = random.Random()
+    zero = bytes(CHUNK)
+    while limit is None or sent < limit:
+        n = CHUNK if limit is None else min(CHUNK, limit - sent)
+        await io.stdout.write(zero[:n] if path == DEV_ZERO else rng.randbytes(n))
+        sent += n
+
+
+async def _copy(reader: Reader, io: IO, limit: int | None = None) -> None:
+    while True:
+        data = await reader.read(CHUNK)
+        if not data:
+            return
+        await io.stdout.write(data)
+
+
+@command("cat")
+async def _cat(sh: Shell, args: list[str], io: IO) -> int:
+    files = [a for a in args if not a.startswith("-") or a == "-"] or ["-"]
+    status = 0
+    for f in files:
+        if f == "-":
+            await _copy(io.stdin, io)
+            continue
+        path = sh.path(f)
+        if path in (DEV_ZERO, DEV_URANDOM):
+            await _stream_device(path, io)
+            continue
+        try:
+            await io.stdout.write(sh.fs.read(path))
+        except FsError as exc:
+            await _err(io, f"cat: {f}: {exc}\n")
+            status = 1
+    return status
+
+
+@command("exit")
+async def _exit(sh: Shell, args: list[str], io: IO) -> int:
+    code = sh.status
+    if args:
+        try:
+            code = int(args[0]) & 0xFF
+        except ValueError:
+            await _err(io, f"{sh.name}: 1: exit: Illegal number: {args[0]}\n")
+            code = 2
+    raise ExitShell(code)
+
+
+@command("true", ":")
+async def _true(sh: Shell, args: list[str], io: IO) -> int:
+    return 0
+
+
+@command("false")
+async def _false(sh: Shell, args: list[str], io: IO) -> int:
+    return 1
+
+
+@command("env", "printenv")
+async def _env(sh: Shell, args: list[str], io: IO) -> int:
+    if args:
+        if args[0] in sh.env:
+            await io.stdout.write((sh.env[args[0]] + "\n").encode())
+            return 0
+        return 1
+    await io.stdout.write("".join(f"{k}={v}\n" for k, v in sh.env.items()).encode())
+    return 0
+
+
+@command("export")
+async def _export(sh: Shell, args: list[str], io: IO) -> int:
+    for a in args:
+        if "=" in a:
+            name, value = a.split("=", 1)
+            sh.env[name] = value
+    return 0
+
+
+@command("unset")
+async def _unset(sh: Shell, args: list[str], io: IO) -> int:
+    for a in args:
+        sh.env.pop(a, None)
+    return 0
+
+
+def _mode(fs: FakeFS, path: str) -> str:
+    if fs.is_dir(path):
+        return "drwxr-xr-x"
+    if path.startswith("/dev/"):
+        return "crw-rw-rw-"
+    if path.startswith("/bin/"):
+        return "-rwxr-xr-x"
+    return "-rw-r--r--"
+
+
+@command("ls")
+async def _ls(sh: Shell, args: list[str], io: IO) -> int:
+    flags = "".join(a[1:] for a in args if a.startswith("-"))
+    paths = [a for a in args if not a.startswith("-")] or ["."]
+    status = 0
+    for p in paths:
+        path = sh.path(p)
+        try:
+            names = sh.fs.listdir(path)
+        except FsError as exc:
+            await _err(io, f"ls: cannot access '{p}': {exc}\n")
+            status = 2
+            continue
+        if "a" not in flags:
+            names = [n for n in names if not n.startswith(".")]
+        if len(paths) > 1:
+            await io.stdout.write(f"{p}:\n".encode())
+        if "l" in flags:
+            lines = [f"total {len(names)}"]
+            for n in names:
+                full = (
+                    path
+                    if sh.fs.exists(path) and not sh.fs.is_dir(path)
+                    else (posixpath.join(path, n))
+                )
+                lines.append(
+                    f"{_mode(sh.fs, full)} 1 root root {sh.fs.size(full):>8} Jan  1 00:00 {n}"
+                )
+            await io.stdout.write(("\n".join(lines) + "\n").encode())
+        elif names:
+            await io.stdout.write(("\n".join(names) + "\n").encode())
+    return status
+
+
+@command("pwd")
+async def _pwd(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write((sh.cwd + "\n").encode())
+    return 0
+
+
+@command("cd")
+async def _cd(sh: Shell, args: list[str], io: IO) -> int:
+    target = sh.path(args[0] if args else sh.env.get("HOME", "/"))
+    if not sh.fs.is_dir(target):
+        await _err(io, f"{sh.name}: 1: cd: can't cd to {args[0] if args else target}\n")
+        return 2
+    sh.cwd = target
+    sh.env["PWD"] = target
+    return 0
+
+
+@command("hostname")
+async def _hostname(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write((sh.ctx.info.pod_name + "\n").encode())
+    return 0
+
+
+@command("whoami")
+async def _whoami(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write(b"root\n")
+    return 0
+
+
+@command("id")
+async def _id(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write(b"uid=0(root) gid=0(root) groups=0(root)\n")
+    return 0
+
+
+@command("date")
+async def _date(sh: Shell, args: list[str], io: IO) -> int:
+    now = dt.datetime.now(dt.UTC)
+    text = now.strftime("%a %b %d %H:%M:%S UTC %Y")
+    if args and args[0].startswith("+"):
+        text = now.strftime(args[0][1:])
+    await io.stdout.write((text + "\n").encode())
+    return 0
+
+
+@command("uname")
+async def _uname(sh: Shell, args: list[str], io: IO) -> int:
+    if "-a" in args:
+        text = (
+            f"Linux {sh.ctx.info.pod_name} 6.1.0-kubelantern #1 SMP PREEMPT_DYNAMIC "
+            "x86_64 GNU/Linux"
+        )
+    elif "-r" in args:
+        text = "6.1.0-kubelantern"
+    elif "-m" in args:
+        text = "x86_64"
+    elif "-n" in args:
+        text = sh.ctx.info.pod_name
+    else:
+        text = "Linux"
+    await io.stdout.write((text + "\n").encode())
+    return 0
+
+
+@command("sleep")
+async def _sleep(sh: Shell, args: list[str], io: IO) -> int:
+    try:
+        seconds = sum(float(a.rstrip("s")) for a in args) if args else -1.0
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        await _err(io, f"sleep: invalid time interval '{' '.join(args)}'\n")
+        return 1
+    await asyncio.sleep(min(seconds, MAX_SLEEP))
+    return 0
+
+
+async def _shell_cmd(sh: Shell, args: list[str], io: IO, name: str) -> int:
+    child = sh.child(name)
+    interactive = "-i" in args
+    args = [a for a in args if a not in ("-i", "-l", "--login", "-e", "-x")]
+    try:
+        if args and args[0] == "-c":
+            if len(args) < 2:
+                await _err(io, f"{name}: -c: option requires an argument\n")
+                return 2
+            return await child.run_script(args[1], io)
+        if args:
+            path = child.path(args[0])
+            try:
+                script = child.fs.read(path).decode(errors="replace")
+            except FsError:
+                await _err(io, f"{name}: 0: cannot open {args[0]}: No such file\n")
+                return 2
+            return await child.run_script(script, io)
+        if sh.ctx.tty or interactive:
+            return await child.interactive(io)
+        # Non-interactive: a script on stdin, run line by line as it arrives.
+        while True:
+            line = await io.stdin.readline()
+            if not line:
+                return child.status
+            await child.run_script(line.decode(errors="replace"), io)
+    except ExitShell as exc:
+        return exc.code
+
+
+@command("sh", "ash")
+async def _sh(sh: Shell, args: list[str], io: IO) -> int:
+    return await _shell_cmd(sh, args, io, "sh")
+
+
+@command("bash")
+async def _bash(sh: Shell, args: list[str], io: IO) -> int:
+    return await _shell_cmd(sh, args, io, "bash")
+
+
+@command("head")
+async def _head(sh: Shell, args: list[str], io: IO) -> int:
+    lines, nbytes, files = 10, None, []
+    it = iter(args)
+    for a in it:
+        if a == "-n":
+            lines = int(next(it, "10"))
+        elif a.startswith("-n"):
+            lines = int(a[2:])
+        elif a == "-c":
+            nbytes = parse_size(next(it, "0"))
+        elif a.startswith("-c"):
+            nbytes = parse_size(a[2:])
+        elif a.startswith("-") and a[1:].isdigit():
+            lines = int(a[1:])
+        else:
+            files.append(a)
+    reader: Reader = io.stdin
+    if files:
+        path = sh.path(files[0])
+        if path in (DEV_ZERO, DEV_URANDOM):
+            await _stream_device(path, io, nbytes if nbytes is not None else 0)
+            return 0
+        reader = _FileReader(sh.fs.read(path))
+    if nbytes is not None:
+        left = nbytes
+        while left > 0:
+            data = await reader.read(min(left, CHUNK))
+            if not data:
+                break
+            await io.stdout.write(data)
+            left -= len(data)
+        return 0
+    for _ in range(lines):
+        line = await reader.readline()
+        if not line:
+            break
+        await io.stdout.write(line)
+    return 0
+
+
+@command("wc")
+async def _wc(sh: Shell, args: list[str], io: IO) -> int:
+    flags = "".join(a[1:] for a in args if a.startswith("-")) or "lwc"
+    files = [a for a in args if not a.startswith("-")]
+    counts = [0, 0, 0]  # lines, words, bytes
+    in_word = False
+    reader: Reader = _FileReader(sh.fs.read(sh.path(files[0]))) if files else io.stdin
+    while True:
+        data = await reader.read(CHUNK)
+        if not data:
+            break
+        counts[0] += data.count(b"\n")
+        counts[2] += len(data)
+        for b in data:
+            space = b in b" \t\n\r\x0b\x0c"
+            if not space and not in_word:
+                counts[1] += 1
+            in_word = not space
+    parts = [str(v) for k, v in zip("lwc", counts, strict=True) if k in flags]
+    suffix = f" {files[0]}" if files else ""
+    await io.stdout.write((" ".join(parts) + suffix + "\n").encode())
+    return 0
+
+
+@command("grep")
+async def _grep(sh: Shell, args: list[str], io: IO) -> int:
+    flags = "".join(a[1:] for a in args if a.startswith("-") and len(a) > 1)
+    rest = [a for a in args if not (a.startswith("-") and len(a) > 1)]
+    if not rest:
+        await _err(io, "Usage: grep [OPTION]... PATTERNS [FILE]...\n")
+        return 2
+    pattern = rest[0]
+    reader: Reader = _FileReader(sh.fs.read(sh.path(rest[1]))) if len(rest) > 1 else io.stdin
+    found = False
+    needle = pattern.lower() if "i" in flags else pattern
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        text = line.decode(errors="replace")
+        hit = needle in (text.lower() if "i" in flags else text)
+        if hit != ("v" in flags):
+            found = True
+            await io.stdout.write(line)
+    return 0 if found else 1
+
+
+@command("dd")
+async def _dd(sh: Shell, args: list[str], io: IO) -> int:
+    opts = dict(a.split("=", 1) for a in args if "=" in a)
+    try:
+        bs = parse_size(opts.get("bs", "512"))
+        count = int(opts["count"]) if "count" in opts else None
+    except ValueError:
+        await _err(io, "dd: invalid number\n")
+        return 1
+    bs = max(1, min(bs, 16 * 1024 * 1024))
+    source = sh.path(opts.get("if", "-")) if opts.get("if", "-") != "-" else "-"
+    sink = opts.get("of")
+    out = io if sink is None else IO(io.stdin, NullWriter(), io.stderr)
+    start = time.monotonic()
+    blocks = 0
+    rng = random.Random()
+    reader: Reader | None = None
+    if source == "-":
+        reader = io.stdin
+    elif source not in (DEV_ZERO, DEV_URANDOM):
+        try:
+            reader = _FileReader(sh.fs.read(source))
+        except FsError as exc:
+            await _err(io, f"dd: failed to open '{opts['if']}': {exc}\n")
+            return 1
+    total = 0
+    zero = bytes(bs)
+    while count is None or blocks < count:
+        if reader is None:
+            block = zero if source == DEV_ZERO else rng.randbytes(bs)
+        else:
+            block = await reader.read(bs)
+            if not block:
+                break
+        await out.stdout.write(block)
+        total += len(block)
+        blocks += 1
+    elapsed = max(time.monotonic() - start, 1e-6)
+    await _err(
+        io,
+        f"{blocks}+0 records in\n{blocks}+0 records out\n"
+        f"{total} bytes copied, {elapsed:.4f} s, {total / elapsed / 1e6:.1f} MB/s\n",
+    )
+    return 0
+
+
+@command("firehose")
+async def _firehose(sh: Shell, args: list[str], io: IO) -> int:
+    """firehose SIZE [CHUNK]: SIZE bytes of printable data in CHUNK-byte writes (benchmarks)."""
+    try:
+        total = parse_size(args[0]) if args else 1024 * 1024
+        chunk = max(1, min(parse_size(args[1]) if len(args) > 1 else CHUNK, 4 * 1024 * 1024))
+    except ValueError:
+        await _err(io, "firehose: usage: firehose SIZE [CHUNK]  (sizes like 100M, 32K)\n")
+        return 2
+    line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/\n"
+    block = (line * (chunk // len(line) + 1))[:chunk]
+    sent = 0
+    while sent < total:
+        n = min(chunk, total - sent)
+        await io.stdout.write(block if n == chunk else block[:n])
+        sent += n
+    return 0
+
+
+@command("yes")
+async def _yes(sh: Shell, args: list[str], io: IO) -> int:
+    line = ((" ".join(args) if args else "y") + "\n").encode()
+    block = line * max(1, CHUNK // len(line))
+    while True:  # until the reader goes away or Ctrl-C / disconnect cancels us
+        await io.stdout.write(block)
+
+
+@command("seq")
+async def _seq(sh: Shell, args: list[str], io: IO) -> int:
+    try:
+        nums = [int(a) for a in args]
+    except ValueError:
+        await _err(io, "seq: invalid argument\n")
+        return 1
+    first, last = (1, nums[0]) if len(nums) == 1 else (nums[0], nums[1]) if nums else (1, 0)
+    last = min(last, first + 1_000_000)
+    for start in range(first, last + 1, 1000):
+        chunk = "".join(f"{i}\n" for i in range(start, min(start + 1000, last + 1)))
+        await io.stdout.write(chunk.encode())
+    return 0
+
+
+@command("stty")
+async def _stty(sh: Shell, args: list[str], io: IO) -> int:
+    if not sh.ctx.tty:
+        await _err(io, "stty: 'standard input': Inappropriate ioctl for device\n")
+        return 1
+    cols, rows = sh.ctx.term_size()
+    if args and args[0] == "size":
+        await io.stdout.write(f"{rows} {cols}\n".encode())
+    return 0
+
+
+@command("tput")
+async def _tput(sh: Shell, args: list[str], io: IO) -> int:
+    cols, rows = sh.ctx.term_size()
+    what = args[0] if args else ""
+    if what == "cols":
+        await io.stdout.write(f"{cols}\n".encode())
+    elif what == "lines":
+        await io.stdout.write(f"{rows}\n".encode())
+    elif what == "clear":
+        await io.stdout.write(b"\x1b[H\x1b[2J")
+    else:
+        await _err(io, f"tput: unknown terminfo capability '{what}'\n")
+        return 4
+    return 0
+
+
+@command("clear")
+async def _clear(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write(b"\x1b[H\x1b[2J")
+    return 0
+
+
+@command("which")
+async def _which(sh: Shell, args: list[str], io: IO) -> int:
+    status = 0
+    for a in args:
+        if sh.resolves(a):
+            await io.stdout.write(f"/bin/{posixpath.basename(a)}\n".encode())
+        else:
+            status = 1
+    return status
+
+
+@command("command")
+async def _command(sh: Shell, args: list[str], io: IO) -> int:
+    if args and args[0] == "-v":
+        return await _which(sh, args[1:], io)
+    return await sh.run_argv(args, io) if args else 0
+
+
+@command("test", "[")
+async def _test(sh: Shell, args: list[str], io: IO) -> int:
+    if args and args[-1] == "]":
+        args = args[:-1]
+    if len(args) == 2 and args[0] in ("-e", "-f", "-d", "-n", "-z"):
+        op, arg = args
+        if op == "-n":
+            return 0 if arg else 1
+        if op == "-z":
+            return 0 if not arg else 1
+        path = sh.path(arg)
+        ok = {"-e": sh.fs.exists(path), "-d": sh.fs.is_dir(path), "-f": path in sh.fs.files}[op]
+        return 0 if ok else 1
+    if len(args) == 3 and args[1] in ("=", "!="):
+        return 0 if (args[0] == args[2]) == (args[1] == "=") else 1
+    if len(args) == 1:
+        return 0 if args[0] else 1
+    return 2
+
+
+@command("mkdir")
+async def _mkdir(sh: Shell, args: list[str], io: IO) -> int:
+    for a in args:
+        if not a.startswith("-"):
+            sh.fs.mkdir(sh.path(a))
+    return 0
+
+
+@command("touch")
+async def _touch(sh: Shell, args: list[str], io: IO) -> int:
+    for a in args:
+        path = sh.path(a)
+        if path not in sh.fs.files:
+            sh.fs.write(path, b"", append=True)
+    return 0
+
+
+@command("rm")
+async def _rm(sh: Shell, args: list[str], io: IO) -> int:
+    status = 0
+    for a in args:
+        if a.startswith("-"):
+            continue
+        path = sh.path(a)
+        if sh.fs.files.pop(path, None) is None:
+            await _err(io, f"rm: cannot remove '{a}': No such file or directory\n")
+            status = 1
+    return status
+
+
+@command("ps")
+async def _ps(sh: Shell, args: list[str], io: IO) -> int:
+    await io.stdout.write(
+        f"PID   USER     TIME  COMMAND\n    1 root      0:00 /app/{sh.ctx.info.name}\n"
+        f"   42 root      0:00 {sh.name}\n   43 root      0:00 ps\n".encode()
+    )
+    return 0
+
+
+@command("help")
+async def _help(sh: Shell, args: list[str], io: IO) -> int:
+    names = " ".join(sorted(COMMANDS))
+    await io.stdout.write(f"kubelantern simulated container shell. Commands:\n{names}\n".encode())
+    return 0

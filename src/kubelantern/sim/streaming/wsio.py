@@ -1,0 +1,99 @@
+"""aiohttp edges shared by the streaming handlers: refusals before the upgrade, the upgrade."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import hdrs, web
+
+from .protocol import RAW_FORBIDDEN, api_status
+
+log = logging.getLogger("kubelantern.sim.streaming")
+
+MAX_CLIENT_MESSAGE = 16 * 1024 * 1024
+
+
+class RawReply(web.StreamResponse):
+    """Bytes written as-is on the transport, then the connection is closed.
+
+    x/net's websocket server refuses an unknown subprotocol with exactly
+    `HTTP/1.1 403 Forbidden\\r\\n\\r\\n` (no headers at all); aiohttp would add some.
+    """
+
+    def __init__(self, raw: bytes, status: int) -> None:
+        super().__init__(status=status)
+        self._raw = raw
+
+    async def prepare(self, request: web.BaseRequest) -> None:
+        if self._eof_sent:
+            return None
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(self._raw)
+            transport.close()
+        self._eof_sent = True
+        return None
+
+
+def raw_forbidden() -> RawReply:
+    return RawReply(RAW_FORBIDDEN, 403)
+
+
+def raw_http(status: int, reason: str, body: str, extra: str = "") -> RawReply:
+    """An x/net-style handshake error: status line, optional header, plain body."""
+    data = body.encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
+    return RawReply(head.encode() + data, status)
+
+
+def status_response(code: int, message: str, reason: str) -> web.Response:
+    return web.Response(
+        status=code,
+        body=json.dumps(api_status(code, message, reason), separators=(",", ":")),
+        content_type="application/json",
+    )
+
+
+def bad_request(message: str) -> web.Response:
+    return status_response(400, message, "BadRequest")
+
+
+def is_websocket(request: web.Request) -> bool:
+    """wsstream.IsWebSocketRequest: `Upgrade: websocket` and `Connection` has `upgrade`."""
+    upgrade = request.headers.get(hdrs.UPGRADE, "").lower()
+    connection = request.headers.get(hdrs.CONNECTION, "").lower()
+    return upgrade == "websocket" and "upgrade" in [c.strip() for c in connection.split(",")]
+
+
+def is_spdy(request: web.Request) -> bool:
+    return request.headers.get(hdrs.UPGRADE, "").lower().startswith("spdy/")
+
+
+def handshake_error(request: web.Request) -> web.StreamResponse | None:
+    """x/net's raw refusals for a malformed WebSocket handshake (reference 1.3)."""
+    if request.method != "GET":
+        return raw_http(405, "Method Not Allowed", "bad method")
+    if not request.headers.get(hdrs.SEC_WEBSOCKET_KEY):
+        return raw_http(400, "Bad Request", "mismatch challenge/response")
+    if request.headers.get(hdrs.SEC_WEBSOCKET_VERSION) != "13":
+        return raw_http(
+            400, "Bad Request", "missing or bad WebSocket Version", "Sec-WebSocket-Version: 13\r\n"
+        )
+    return None
+
+
+async def upgrade(request: web.Request, protocol: str) -> web.WebSocketResponse:
+    """101 echoing `protocol` (none for ""), no permessage-deflate, pings answered."""
+    ws = web.WebSocketResponse(
+        protocols=(protocol,) if protocol else (),
+        compress=False,
+        autoping=True,
+        autoclose=True,
+        max_msg_size=MAX_CLIENT_MESSAGE,
+    )
+    await ws.prepare(request)
+    return ws
