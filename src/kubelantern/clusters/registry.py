@@ -7,6 +7,7 @@ unit-tested without sockets; `Cluster.session()` is the only place connections a
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -125,14 +126,21 @@ class Cluster:
         override = profile_override or spec.profile
         self.profile: profiles.Profile = profiles.KUBERNETES
         self.profile_source = "default"  # "override" | "detected" | "default"
+        self.profile_reason = "no override, not detected yet"
         if override:
             if override in profiles.PROFILES:
                 self.profile = profiles.PROFILES[override]
                 self.profile_source = "override"
+                self.profile_reason = "set by flag or kubeconfig extension"
             elif self.load_error is None:
                 self.load_error = (
                     f"unknown profile {override!r} (known: {_known(profiles.PROFILES)})"
                 )
+        if self.profile_source == "default" and spec.server:
+            # The server URL alone can tell (Rancher's /k8s/clusters/ prefix): no round trip.
+            found, reason = profiles.detect_profile(spec.server)
+            if found is not profiles.KUBERNETES:
+                self.set_detected_profile(found, reason)
         # Strategy pinned by the user; None: the profile's order (auto mode) decides.
         self.strategy_override: profiles.Strategy | None = None
         wanted = strategy_override or spec.strategy
@@ -167,11 +175,12 @@ class Cluster:
     def ok(self) -> bool:
         return self.load_error is None
 
-    def set_detected_profile(self, profile: profiles.Profile) -> None:
+    def set_detected_profile(self, profile: profiles.Profile, reason: str = "") -> None:
         """Record what detection found, unless the user pinned a profile."""
         if self.profile_source != "override":
             self.profile = profile
             self.profile_source = "detected"
+            self.profile_reason = reason or "detected"
 
     def upstream_url(self, api_path: str, query_string: str = "") -> URL:
         """The upstream URL for a raw API path (starting with `/`) and raw query string."""
@@ -193,7 +202,7 @@ class Cluster:
         if self._proxy is not None:
             kwargs["proxy"] = self._proxy
             if self._proxy_auth is not None:
-                kwargs["proxy_auth"] = self._proxy_auth
+                kwargs["proxy_headers"] = {"Proxy-Authorization": self._proxy_auth}
         return kwargs
 
     async def auth_headers(self) -> CIMultiDict[str]:
@@ -258,8 +267,8 @@ def _known(table: dict[str, Any]) -> str:
     return ", ".join(sorted(table))
 
 
-def _split_proxy(proxy_url: str | None) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """aiohttp wants proxy credentials apart from the proxy URL."""
+def _split_proxy(proxy_url: str | None) -> tuple[URL | None, str | None]:
+    """The proxy URL without credentials, and its Proxy-Authorization value if it had any."""
     if not proxy_url:
         return None, None
     url = URL(proxy_url)
@@ -267,7 +276,8 @@ def _split_proxy(proxy_url: str | None) -> tuple[URL | None, aiohttp.BasicAuth |
         return None, None
     auth = None
     if url.user is not None:
-        auth = aiohttp.BasicAuth(url.user, url.password or "")
+        pair = f"{url.user}:{url.password or ''}".encode()
+        auth = "Basic " + base64.b64encode(pair).decode()
         url = url.with_user(None).with_password(None)
     return url, auth
 
@@ -275,9 +285,12 @@ def _split_proxy(proxy_url: str | None) -> tuple[URL | None, aiohttp.BasicAuth |
 class Registry:
     """All clusters by name, plus the load errors to show (in the UI, the log, doctor)."""
 
-    def __init__(self, clusters: dict[str, Cluster], errors: list[str]) -> None:
+    def __init__(
+        self, clusters: dict[str, Cluster], errors: list[str], current_context: str | None = None
+    ) -> None:
         self.clusters = clusters
         self.errors = errors
+        self.current_context = current_context  # kubeconfig's current-context, the UI's default
 
     @classmethod
     def from_specs(
@@ -285,6 +298,7 @@ class Registry:
         specs: Sequence[ClusterSpec],
         errors: Sequence[KubeconfigError | str] = (),
         settings: Settings | None = None,
+        current_context: str | None = None,
     ) -> Registry:
         """Build clusters from loaded specs; contexts that failed to load (errors naming a
         context) become clusters with `load_error` set, so the UI can show why."""
@@ -314,7 +328,7 @@ class Registry:
         for name in settings.strategy_overrides:
             if name not in clusters:
                 lines.append(f"strategy override for unknown cluster {name!r}")
-        return cls(clusters, lines)
+        return cls(clusters, lines, current_context)
 
     def __iter__(self) -> Iterator[Cluster]:
         return iter(self.clusters.values())
@@ -351,4 +365,4 @@ async def load_registry(settings: Settings) -> Registry:
     result = await asyncio.to_thread(
         load_kubeconfigs, list(settings.kubeconfigs) or None, contexts=settings.contexts
     )
-    return Registry.from_specs(result.specs, result.errors, settings)
+    return Registry.from_specs(result.specs, result.errors, settings, result.current_context)

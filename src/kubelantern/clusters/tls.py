@@ -101,6 +101,9 @@ def build_ssl_context(
     if has_cert != has_key:
         missing = "client-key" if has_cert else "client-certificate"
         raise TLSConfigError(f"{where}: {missing} is missing (both are needed)")
+    for name, path in (("client-certificate", cert_file), ("client-key", key_file)):
+        if path is not None and not path.is_file():
+            raise TLSConfigError(f"{name}: file {path} not found")
     if has_cert:
         with (
             _pem_path(cert_data, cert_file, "cert") as certfile,
@@ -108,8 +111,6 @@ def build_ssl_context(
         ):
             try:
                 ctx.load_cert_chain(certfile, keyfile)
-            except FileNotFoundError as e:
-                raise TLSConfigError(f"{where}: file {e.filename} not found") from None
             except (ssl.SSLError, OSError) as e:
                 raise TLSConfigError(
                     f"{where}: not a matching PEM certificate and key ({_reason(e)})"
