@@ -1,0 +1,40 @@
+import { useEffect, useReducer, useRef } from 'preact/hooks';
+import type { TerminalController } from './terminal';
+
+export function TerminalPane({ ctl, visible }: { ctl: TerminalController; visible: boolean }) {
+  const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
+  const force = () => bump(undefined);
+  useEffect(() => ctl.subscribe(force), [ctl]);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (visible && ref.current) ctl.mount(ref.current);
+  }, [visible, ctl]);
+
+  const { containers } = ctl.opts;
+  const st = ctl.state;
+  return (
+    <div class="kl-termpane" data-testid="terminal-pane">
+      <div class="kl-toolbar" role="toolbar" aria-label="Terminal controls">
+        {containers.length > 1 && (
+          <select aria-label="Container" value={ctl.container} onChange={(e) => ctl.restart((e.target as HTMLSelectElement).value, ctl.mode)}>
+            {containers.map((c) => (
+              <option value={c}>{c}</option>
+            ))}
+          </select>
+        )}
+        <select aria-label="Mode" value={ctl.mode} onChange={(e) => ctl.restart(ctl.container, (e.target as HTMLSelectElement).value as 'exec' | 'attach')}>
+          <option value="exec">shell (exec)</option>
+          <option value="attach">attach</option>
+        </select>
+        <button type="button" onClick={() => ctl.reconnect()}>
+          Reconnect
+        </button>
+        <span class={`kl-phase kl-phase-${st.phase}`} data-testid="terminal-status">
+          {st.message}
+          {st.advice && st.phase !== 'connected' ? ` — ${st.advice}` : ''}
+        </span>
+      </div>
+      <div ref={ref} class="kl-term" onClick={() => ctl.focus()} />
+    </div>
+  );
+}

@@ -1,0 +1,353 @@
+// A log pane's state outside the component tree: which sources stream, the line buffer,
+// batching of appends into animation frames, search/filter, and the view it drives.
+
+import { searchRegex } from './ansi';
+import { LogBuffer } from './logbuffer';
+import { LogStream, type StreamQuery } from './logstream';
+import type { LogLine } from './logtext';
+import { LogView, plainMessage } from './logview';
+
+export interface ContainerRef {
+  name: string;
+  kind: 'init' | 'main' | 'ephemeral';
+}
+export interface PodRef {
+  name: string;
+  containers: ContainerRef[];
+}
+export interface LogsOptions {
+  cluster: string;
+  namespace: string;
+  pods: PodRef[];
+  title: string;
+  pod?: string;
+  container?: string;
+}
+
+export const ALL = '*';
+export const MAX_SOURCES = 40;
+export const DEFAULT_CAP = 50_000;
+
+export interface Source {
+  pod: string;
+  container: string;
+  label: string;
+}
+
+export class LogController {
+  readonly buffer = new LogBuffer(DEFAULT_CAP);
+  streams: LogStream[] = [];
+  sources: Source[] = [];
+  pod: string;
+  container: string;
+  query: StreamQuery = { tailLines: 1000, sinceSeconds: null, previous: false };
+  timestamps = false;
+  wrap = false;
+  following = true;
+  search = '';
+  regex = false;
+  filter = false;
+  searchError = '';
+  matches: number[] | null = null;
+  currentAbs = -1;
+  skippedSources = 0;
+
+  private pending: LogLine[] = [];
+  private frame = 0;
+  private re: RegExp | null = null;
+  private scannedTo = 0; // absolute id up to which matches are computed
+  private scannedGen = -1;
+  private view: LogView | null = null;
+  private listeners = new Set<() => void>();
+  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
+
+  constructor(readonly opts: LogsOptions) {
+    const pods = opts.pods;
+    this.pod = opts.pod ?? (pods.length === 1 ? pods[0].name : ALL);
+    const first = (pods.find((p) => p.name === this.pod) ?? pods[0])?.containers ?? [];
+    const mains = first.filter((c) => c.kind === 'main');
+    this.container = opts.container ?? (mains.length === 1 || pods.length > 1 ? (mains[0]?.name ?? ALL) : ALL);
+    this.restart();
+  }
+
+  // ---- subscription for the Preact toolbar/status
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private notify(now = false): void {
+    if (now) {
+      if (this.notifyTimer) clearTimeout(this.notifyTimer);
+      this.notifyTimer = null;
+      this.listeners.forEach((f) => f());
+      return;
+    }
+    if (this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      this.listeners.forEach((f) => f());
+    }, 200);
+  }
+
+  // ---- sources
+
+  /** The containers offered by the picker for the chosen pod (or the union across pods). */
+  containerChoices(): ContainerRef[] {
+    const seen = new Map<string, ContainerRef>();
+    for (const p of this.opts.pods) {
+      if (this.pod !== ALL && p.name !== this.pod) continue;
+      for (const c of p.containers) if (!seen.has(c.name)) seen.set(c.name, c);
+    }
+    return [...seen.values()];
+  }
+
+  private computeSources(): Source[] {
+    const out: Source[] = [];
+    const pods = this.opts.pods.filter((p) => this.pod === ALL || p.name === this.pod);
+    const multiPod = pods.length > 1;
+    for (const p of pods) {
+      const cs = p.containers.filter((c) => this.container === ALL || c.name === this.container);
+      const multiC = this.container === ALL && p.containers.length > 1;
+      for (const c of cs) {
+        const label = multiPod && multiC ? `${p.name}/${c.name}` : multiPod ? p.name : c.name;
+        out.push({ pod: p.name, container: c.name, label });
+      }
+    }
+    return out;
+  }
+
+  select(pod: string, container: string): void {
+    this.pod = pod;
+    const names = this.containerChoices().map((c) => c.name);
+    this.container = container === ALL || names.includes(container) ? container : (names[0] ?? ALL);
+    this.restart();
+  }
+
+  setQuery(q: Partial<StreamQuery>): void {
+    this.query = { ...this.query, ...q };
+    this.restart();
+  }
+
+  /** (Re)opens every stream from scratch with the current selection and query. */
+  restart(): void {
+    for (const s of this.streams) s.stop();
+    this.pending = [];
+    this.buffer.clear();
+    this.resetMatches();
+    const all = this.computeSources();
+    this.sources = all.slice(0, MAX_SOURCES);
+    this.skippedSources = all.length - this.sources.length;
+    const { cluster, namespace } = this.opts;
+    this.streams = this.sources.map(
+      (s, i) =>
+        new LogStream(cluster, namespace, s.pod, s.container, i, this.query, (lines) => this.sink(lines), () => this.notify(true)),
+    );
+    this.following = true;
+    if (this.view) {
+      this.view.following = true;
+      this.view.invalidate();
+    }
+    for (const s of this.streams) s.start();
+    this.notify(true);
+  }
+
+  reconnect(): void {
+    for (const s of this.streams) if (s.state.phase === 'ended' || s.state.phase === 'error') s.reconnect();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const s of this.streams) s.stop();
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.detach();
+    this.listeners.clear();
+  }
+
+  get multiSource(): boolean {
+    return this.sources.length > 1;
+  }
+
+  labelOf = (src: number): string => this.sources[src]?.label ?? '?';
+
+  // ---- appending, batched per animation frame
+
+  /** Entry point for new lines (streams and the bench feeder). */
+  sink(lines: LogLine[]): void {
+    if (this.disposed) return;
+    const p = this.pending;
+    for (let i = 0; i < lines.length; i++) p.push(lines[i]);
+    // A hidden tab gets no animation frames: flush into the buffer anyway so memory stays bounded.
+    if (p.length > this.buffer.cap) this.flush(false);
+    else if (!this.frame) this.frame = requestAnimationFrame(() => this.flush(true));
+  }
+
+  flush(render: boolean): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.buffer.add(batch);
+    this.updateMatches();
+    if (render && this.view) this.view.update();
+    this.notify();
+  }
+
+  // ---- view
+
+  attach(el: HTMLElement): void {
+    const ctl = this;
+    this.view = new LogView(el, {
+      buffer: this.buffer,
+      get matches() {
+        return ctl.matches;
+      },
+      get re() {
+        return ctl.re;
+      },
+      get filter() {
+        return ctl.filter && ctl.matches !== null;
+      },
+      get timestamps() {
+        return ctl.timestamps;
+      },
+      get wrap() {
+        return ctl.wrap;
+      },
+      get currentAbs() {
+        return ctl.currentAbs;
+      },
+      get label() {
+        return ctl.multiSource ? ctl.labelOf : null;
+      },
+      onFollowChange(f: boolean) {
+        ctl.following = f;
+        ctl.notify(true);
+      },
+    });
+    this.view.following = this.following;
+    this.view.invalidate();
+  }
+
+  detach(): void {
+    this.view?.destroy();
+    this.view = null;
+  }
+
+  /** Pane became visible again (tab switch, dock restored). */
+  shown(): void {
+    this.view?.invalidate();
+  }
+
+  setDisplay(o: { timestamps?: boolean; wrap?: boolean }): void {
+    if (o.timestamps !== undefined) this.timestamps = o.timestamps;
+    if (o.wrap !== undefined) this.wrap = o.wrap;
+    this.view?.invalidate();
+    this.notify(true);
+  }
+
+  setCap(cap: number): void {
+    this.buffer.setCap(cap);
+    this.updateMatches();
+    this.view?.invalidate();
+    this.notify(true);
+  }
+
+  pause(): void {
+    this.following = false;
+    if (this.view) this.view.following = false;
+    this.notify(true);
+  }
+
+  jumpToLatest(): void {
+    this.following = true;
+    this.view?.jumpToLatest();
+    this.notify(true);
+  }
+
+  // ---- search
+
+  setSearch(o: { search?: string; regex?: boolean; filter?: boolean }): void {
+    if (o.search !== undefined) this.search = o.search;
+    if (o.regex !== undefined) this.regex = o.regex;
+    if (o.filter !== undefined) this.filter = o.filter;
+    this.searchError = '';
+    try {
+      this.re = searchRegex(this.search, this.regex);
+    } catch (e) {
+      this.re = null;
+      this.searchError = e instanceof Error ? e.message : String(e);
+    }
+    this.resetMatches();
+    this.updateMatches();
+    this.view?.invalidate();
+    this.notify(true);
+  }
+
+  private resetMatches(): void {
+    this.matches = this.re ? [] : null;
+    this.scannedTo = 0;
+    this.scannedGen = -1;
+    this.currentAbs = -1;
+  }
+
+  private updateMatches(): void {
+    const re = this.re;
+    const b = this.buffer;
+    if (!re || !this.matches) return;
+    if (this.scannedGen !== b.layoutGen) {
+      this.matches = [];
+      this.scannedTo = b.base;
+      this.scannedGen = b.layoutGen;
+    }
+    const m = this.matches;
+    // Forget matches that were dropped by the cap.
+    let cut = 0;
+    while (cut < m.length && m[cut] < b.base) cut++;
+    if (cut) m.splice(0, cut);
+    const from = Math.max(this.scannedTo, b.base) - b.base;
+    for (let i = from; i < b.length; i++) {
+      re.lastIndex = 0;
+      if (re.test(plainMessage(b, i))) m.push(b.base + i);
+    }
+    this.scannedTo = b.base + b.length;
+    if (this.currentAbs >= 0 && this.currentAbs < b.base) this.currentAbs = -1;
+  }
+
+  /** 1-based position of the current match, 0 when none is current. */
+  currentIndex(): number {
+    const m = this.matches;
+    if (!m || this.currentAbs < 0) return 0;
+    const i = m.indexOf(this.currentAbs);
+    return i < 0 ? 0 : i + 1;
+  }
+
+  step(dir: 1 | -1): void {
+    const m = this.matches;
+    if (!m || !m.length) return;
+    let i = m.indexOf(this.currentAbs);
+    if (i < 0) i = dir > 0 ? 0 : m.length - 1;
+    else i = (i + dir + m.length) % m.length;
+    this.currentAbs = m[i];
+    this.following = false;
+    this.view?.reveal(this.currentAbs);
+    this.notify(true);
+  }
+
+  // ---- download
+
+  download(): void {
+    const text = this.buffer.toText(this.timestamps, this.multiSource ? this.labelOf : undefined);
+    const blob = new Blob([text], { type: 'text/plain;charset=utf-8' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    a.download = `${this.opts.title.replace(/[^\w.-]+/g, '_')}_${stamp}.log`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+}

@@ -1,0 +1,246 @@
+// A terminal pane's session: xterm.js + the exec/attach WebSocket, shell detection, exit
+// reporting and reconnect-with-Enter. Lives outside the component tree so switching dock tabs
+// keeps the session.
+
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import { clusterWsUrl } from '../api/client';
+import {
+  CLOSE_STDIN,
+  ERROR,
+  EXEC_PROTOCOLS,
+  frame,
+  outcome,
+  resizeFrame,
+  SHELL_CANDIDATES,
+  STDERR,
+  STDIN,
+  STDOUT,
+  streamPath,
+} from './execproto';
+import { probe } from './probe';
+
+export interface TerminalOptions {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  containers: string[];
+  container?: string;
+  mode: 'exec' | 'attach';
+}
+
+export type TermPhase = 'connecting' | 'connected' | 'exited' | 'error';
+
+export interface TermState {
+  phase: TermPhase;
+  message: string;
+  advice?: string;
+}
+
+export class TerminalController {
+  readonly host: HTMLDivElement;
+  readonly term: Terminal;
+  private fit = new FitAddon();
+  container: string;
+  mode: 'exec' | 'attach';
+  state: TermState = { phase: 'connecting', message: 'connecting…' };
+  /** The command that worked last (shell detection result), reused on reconnect. */
+  private command: string[] | null = null;
+  private ws: WebSocket | null = null;
+  private opened = false;
+  private listeners = new Set<() => void>();
+  private ro: ResizeObserver;
+  private disposed = false;
+  private enc = new TextEncoder();
+
+  constructor(readonly opts: TerminalOptions) {
+    this.container = opts.container ?? opts.containers[0] ?? '';
+    this.mode = opts.mode;
+    this.host = document.createElement('div');
+    this.host.className = 'kl-term-host';
+    this.term = new Terminal({
+      cursorBlink: true,
+      scrollback: 10_000,
+      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace',
+      fontSize: 13,
+      theme: { background: '#111418', foreground: '#e6e6e6' },
+    });
+    this.term.loadAddon(this.fit);
+    this.term.onData((d) => this.input(d));
+    this.term.onBinary((d) => {
+      const bytes = new Uint8Array(d.length);
+      for (let i = 0; i < d.length; i++) bytes[i] = d.charCodeAt(i) & 255;
+      this.send(frame(STDIN, bytes));
+    });
+    this.term.onResize(({ cols, rows }) => this.send(resizeFrame(cols, rows)));
+    this.term.attachCustomKeyEventHandler((ev) => this.keys(ev));
+    this.ro = new ResizeObserver(() => this.refit());
+    this.ro.observe(this.host);
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private setState(s: TermState): void {
+    this.state = s;
+    this.listeners.forEach((f) => f());
+  }
+
+  /** Puts the terminal into `el` (first time: opens xterm and connects). */
+  mount(el: HTMLElement): void {
+    el.appendChild(this.host);
+    if (!this.opened) {
+      this.opened = true;
+      this.term.open(this.host);
+      this.refit();
+      this.connect(0);
+    } else this.refit();
+    this.term.focus();
+  }
+
+  refit(): void {
+    if (!this.host.isConnected || this.host.clientWidth === 0 || this.host.clientHeight === 0) return;
+    try {
+      this.fit.fit();
+    } catch {
+      /* not rendered yet */
+    }
+  }
+
+  focus(): void {
+    this.term.focus();
+  }
+
+  /** Switch container or mode: a new session. */
+  restart(container: string, mode: 'exec' | 'attach'): void {
+    this.container = container;
+    this.mode = mode;
+    this.command = null;
+    this.closeSocket();
+    this.term.reset();
+    this.connect(0);
+  }
+
+  reconnect(): void {
+    this.closeSocket();
+    this.term.write('\r\n');
+    this.connect(0);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.closeSocket();
+    this.ro.disconnect();
+    this.term.dispose();
+    this.host.remove();
+    this.listeners.clear();
+  }
+
+  private closeSocket(): void {
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    if (ws.readyState === WebSocket.OPEN && ws.protocol === 'v5.channel.k8s.io') ws.send(CLOSE_STDIN);
+    ws.close(1000);
+  }
+
+  private send(data: Uint8Array<ArrayBuffer>): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
+  }
+
+  private input(d: string): void {
+    if (this.state.phase === 'exited' || this.state.phase === 'error') {
+      if (d.includes('\r')) this.reconnect();
+      return;
+    }
+    this.send(frame(STDIN, this.enc.encode(d)));
+  }
+
+  private keys(ev: KeyboardEvent): boolean {
+    if (ev.type !== 'keydown') return true;
+    const key = ev.key.toLowerCase();
+    // Copy: Ctrl+Shift+C always, Ctrl+C only when text is selected (otherwise it is SIGINT).
+    if (ev.ctrlKey && key === 'c' && (ev.shiftKey || this.term.hasSelection())) {
+      const sel = this.term.getSelection();
+      if (sel) void navigator.clipboard?.writeText(sel).catch(() => undefined);
+      if (!ev.shiftKey) this.term.clearSelection();
+      ev.preventDefault();
+      return false;
+    }
+    // Ctrl+Shift+V: leave it to the browser's paste, which xterm receives as a paste event.
+    if (ev.ctrlKey && ev.shiftKey && key === 'v') return false;
+    return true;
+  }
+
+  private connect(candidate: number): void {
+    if (this.disposed) return;
+    const { cluster, namespace, pod } = this.opts;
+    const detecting = this.mode === 'exec' && this.command === null;
+    const command = this.mode === 'attach' ? [] : (this.command ?? SHELL_CANDIDATES[candidate]);
+    const path = streamPath(this.mode, namespace, pod, this.container, command);
+    this.setState({ phase: 'connecting', message: `connecting to ${pod}/${this.container}…` });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(clusterWsUrl(cluster, path), EXEC_PROTOCOLS);
+    } catch (e) {
+      this.setState({ phase: 'error', message: String(e) });
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    let open = false;
+    let output = false;
+    let status = '';
+    const dec = new TextDecoder();
+    ws.onopen = () => {
+      open = true;
+      this.setState({ phase: 'connected', message: `${this.mode} ${pod}/${this.container} (${ws.protocol})` });
+      this.refit();
+      this.send(resizeFrame(this.term.cols, this.term.rows));
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      if (typeof ev.data === 'string') return; // v4/v5 are binary-only
+      const data = new Uint8Array(ev.data as ArrayBuffer);
+      if (data.length < 2) return; // the empty "connected" frame
+      const ch = data[0];
+      if (ch === STDOUT || ch === STDERR) {
+        output = true;
+        this.term.write(data.subarray(1));
+      } else if (ch === ERROR) status += dec.decode(data.subarray(1), { stream: true });
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (!open) {
+        void this.failedUpgrade(path);
+        return;
+      }
+      const out = outcome(status, ev.code, ev.reason);
+      if (out.kind === 'not-found' && detecting && !output && candidate + 1 < SHELL_CANDIDATES.length) {
+        this.connect(candidate + 1);
+        return;
+      }
+      if (out.kind !== 'not-found' && detecting && output) this.command = command;
+      let message: string;
+      let advice = 'Press Enter to reconnect.';
+      if (out.kind === 'exit') message = `process exited with code ${out.code}`;
+      else if (out.kind === 'not-found' && detecting) {
+        message = `this image has no shell (${out.message})`;
+        advice = `Try attach, or an ephemeral debug container: kubectl debug -it ${pod} --image=busybox --target=${this.container}. Press Enter to retry.`;
+      } else message = out.message;
+      this.term.write(`\r\n\x1b[2m[${message}. ${advice}]\x1b[0m\r\n`);
+      this.setState({ phase: 'exited', message, advice });
+    };
+  }
+
+  private async failedUpgrade(path: string): Promise<void> {
+    const f = await probe(this.opts.cluster, path);
+    if (this.disposed) return;
+    const advice = `${f.advice} Press Enter to retry.`.trim();
+    this.term.write(`\r\n\x1b[31m[${f.message}]\x1b[0m\r\n\x1b[2m[${advice}]\x1b[0m\r\n`);
+    this.setState({ phase: 'error', message: f.message, advice });
+  }
+}
