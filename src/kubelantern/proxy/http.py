@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import ssl
 from typing import TYPE_CHECKING
 
@@ -93,9 +94,12 @@ def describe_client_error(cluster: str, exc: BaseException) -> UpstreamFailure:
 
 
 def _cause(exc: BaseException) -> str:
-    os_error = getattr(exc, "os_error", None)
-    if isinstance(os_error, OSError) and os_error.strerror:
-        return os_error.strerror
+    os_error = getattr(exc, "os_error", exc)
+    if isinstance(os_error, OSError):
+        if os_error.errno:
+            return os.strerror(os_error.errno).lower()
+        if os_error.strerror:
+            return os_error.strerror
     text = str(exc).strip()
     return text or type(exc).__name__
 

@@ -53,6 +53,13 @@ def logfmt(**fields: object) -> str:
     return " ".join(parts)
 
 
+def _size(response: web.StreamResponse | None) -> int:
+    if response is None:
+        return 0
+    # A plain Response is written after the middleware returns: use its known length.
+    return response.body_length or response.content_length or 0
+
+
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.monotonic()
@@ -78,7 +85,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
                     cluster=cluster,
                     status=status,
                     duration_ms=f"{seconds * 1000:.1f}",
-                    bytes=response.body_length if response is not None else 0,
+                    bytes=_size(response),
                     remote=request.remote,
                 )
             )
