@@ -1,7 +1,22 @@
 import { render } from 'preact';
+import { loadConfig, errorText } from './api/client';
+import { initRouter, initTheme, route, parseRoute, setRouteBase } from './state';
+import { App } from './App';
+import './styles.css';
 
-function App() {
-  return <div>kubelantern</div>;
+async function start(): Promise<void> {
+  initTheme();
+  const root = document.getElementById('app')!;
+  try {
+    const cfg = await loadConfig();
+    setRouteBase(cfg.baseUrl);
+    route.set(parseRoute(location.pathname));
+  } catch (e) {
+    root.textContent = `kubelantern: cannot load /api/config — ${errorText(e)}`;
+    return;
+  }
+  initRouter();
+  render(<App />, root);
 }
 
-render(<App />, document.getElementById('app')!);
+start();

@@ -88,7 +88,10 @@ export class ApiError extends Error {
     }
     // kubelantern marks its own answers (launch token, unknown cluster, origin check);
     // everything else under /clusters/ comes from the cluster.
-    const own = res.headers.get('X-Kubelantern-Error') !== null || !res.url.includes('/clusters/');
+    const own =
+      res.headers.get('X-Kubelantern-Error') !== null ||
+      !new URL(res.url, location.href).pathname.includes('/clusters/') ||
+      /launch token|X-Kubelantern-Token|Origin .*not allowed by kubelantern|unknown cluster/i.test(message);
     const source: ErrorSource = own ? 'lantern' : 'cluster';
     if (!message) message = `${res.status} ${res.statusText}`;
     return new ApiError(res.status, message, source, cluster, reason, body);

@@ -1,0 +1,182 @@
+// A live, sortable, virtualised list of one kind (1,000s of rows stay smooth: only the rows in
+// view are rendered, and watch bursts are folded into one update per frame by the cache).
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { onKey } from '../keys';
+import type { KubeObject } from '../api/client';
+import { crdKinds, detailUrl, kindById, namespaceFilter, namespaceFor, navigate, now, useList, useValue } from '../state';
+import { Icon } from '../icons';
+import { openLogs, openTerminal } from '../streams-bridge';
+import { podStatus } from '../format';
+
+const ROW_H = 32;
+const sortMemory = new Map<string, { col: string; dir: 1 | -1 }>();
+
+export function ResourceList({ cluster, kindId }: { cluster: string; kindId: string }) {
+  useValue(crdKinds);
+  useValue(namespaceFilter);
+  const t = useValue(now);
+  const kind = kindById(cluster, kindId);
+  const ns = namespaceFor(cluster);
+  const { items, loaded, error, live } = useList(cluster, kind, ns);
+  const [sort, setSort] = useState(sortMemory.get(kindId) ?? { col: kindId === 'events' ? 'last' : 'name', dir: 1 as 1 | -1 });
+  const [filter, setFilter] = useState('');
+  const [selected, setSelected] = useState(-1);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewH, setViewH] = useState(600);
+  const scroller = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewH(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [kind?.id]);
+
+  const columns = useMemo(() => (kind ? kind.columns.filter((c) => !(c.id === 'namespace' && ns)) : []), [kind, ns]);
+
+  const rows = useMemo(() => {
+    if (!kind) return [];
+    const col = columns.find((c) => c.id === sort.col) ?? columns[0];
+    const f = filter.trim().toLowerCase();
+    const list = f ? items.filter((o) => o.metadata.name.toLowerCase().includes(f) || (o.metadata.namespace ?? '').includes(f)) : items.slice();
+    const t0 = Date.now();
+    const keyed = list.map((o) => [col.value(o, t0), o] as const);
+    keyed.sort((a, b) => {
+      const [x, y] = [a[0], b[0]];
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+      return c !== 0 ? c * sort.dir : a[1].metadata.name.localeCompare(b[1].metadata.name);
+    });
+    return keyed.map((k) => k[1]);
+  }, [items, sort, filter, columns]);
+
+  const open = (o: KubeObject) => navigate(detailUrl(cluster, kindId, o.metadata.namespace ?? null, o.metadata.name));
+  const logs = (o: KubeObject) => openLogs({ cluster, namespace: o.metadata.namespace!, pod: o.metadata.name, title: o.metadata.name });
+  const shell = (o: KubeObject) => openTerminal({ cluster, namespace: o.metadata.namespace!, pod: o.metadata.name });
+
+  const scrollToRow = (i: number) => {
+    const el = scroller.current;
+    if (!el) return;
+    const top = i * ROW_H;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_H > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_H - el.clientHeight;
+  };
+
+  useEffect(
+    () =>
+      onKey((e) => {
+        if (!rows.length) return false;
+        if (e.key === 'j' || e.key === 'ArrowDown') {
+          const i = Math.min(rows.length - 1, selected + 1);
+          setSelected(i);
+          scrollToRow(i);
+          return true;
+        }
+        if (e.key === 'k' || e.key === 'ArrowUp') {
+          const i = Math.max(0, selected - 1);
+          setSelected(i);
+          scrollToRow(i);
+          return true;
+        }
+        const row = rows[selected];
+        if (!row) return false;
+        if (e.key === 'Enter' || e.key === 'o') {
+          open(row);
+          return true;
+        }
+        if (kindId === 'pods' && e.key === 'l') {
+          logs(row);
+          return true;
+        }
+        if (kindId === 'pods' && e.key === 'x') {
+          shell(row);
+          return true;
+        }
+        return false;
+      }),
+    [rows, selected],
+  );
+
+  if (!kind) {
+    return <div class="empty big"><h2>Unknown kind “{kindId}”</h2><p class="muted">Custom resource kinds appear once discovery has loaded.</p></div>;
+  }
+
+  const grid = columns.map((c) => c.width).join(' ') + (kindId === 'pods' ? ' 64px' : '');
+  const first = Math.max(0, Math.floor(scrollTop / ROW_H) - 8);
+  const last = Math.min(rows.length, Math.ceil((scrollTop + viewH) / ROW_H) + 8);
+  const visible = rows.slice(first, last);
+
+  return (
+    <div class="list-page">
+      <div class="page-head">
+        <h1>{kind.label}</h1>
+        <span class="count" data-testid="row-count">{loaded ? rows.length : '…'}</span>
+        <span class={`live live-${live}`} title={live === 'live' ? 'Watching for changes' : live}>{live === 'live' ? 'live' : live}</span>
+        <span class="muted small">{kind.namespaced ? (ns ? `namespace ${ns}` : 'all namespaces') : 'cluster-wide'}</span>
+        <span class="spacer" />
+        <input class="filter" type="search" placeholder="Filter…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="Filter rows" />
+      </div>
+      {error && <div class="alert bad" role="alert">{error}</div>}
+      <div class="grid-table" role="table" aria-label={kind.label}>
+        <div class="grid-row grid-head" role="row" style={{ gridTemplateColumns: grid }}>
+          {columns.map((c) => (
+            <div
+              role="columnheader"
+              class={`cell sortable ${c.align === 'right' ? 'right' : ''} ${sort.col === c.id ? 'sorted' : ''}`}
+              onClick={() => {
+                const next = { col: c.id, dir: (sort.col === c.id ? -sort.dir : 1) as 1 | -1 };
+                sortMemory.set(kindId, next);
+                setSort(next);
+              }}
+            >
+              {c.title}
+              {sort.col === c.id && <span class="sort-arrow">{sort.dir === 1 ? '▲' : '▼'}</span>}
+            </div>
+          ))}
+          {kindId === 'pods' && <div class="cell" />}
+        </div>
+        <div class="grid-body" ref={scroller} onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}>
+          {loaded && rows.length === 0 && <div class="empty">{filter ? 'No rows match the filter.' : `No ${kind.label.toLowerCase()} ${kind.namespaced && ns ? `in ${ns}` : ''}.`}</div>}
+          {!loaded && !error && <div class="empty">Loading…</div>}
+          <div style={{ height: `${rows.length * ROW_H}px`, position: 'relative' }}>
+            {visible.map((o, j) => {
+              const i = first + j;
+              return (
+                <div
+                  key={o.metadata.uid ?? `${o.metadata.namespace}/${o.metadata.name}`}
+                  role="row"
+                  class={`grid-row ${i === selected ? 'selected' : ''}`}
+                  data-name={o.metadata.name}
+                  style={{ gridTemplateColumns: grid, transform: `translateY(${i * ROW_H}px)` }}
+                  onClick={(e) => {
+                    if ((e.target as Element).closest('a,button')) return;
+                    setSelected(i);
+                    open(o);
+                  }}
+                >
+                  {columns.map((c) => (
+                    <div role="cell" class={`cell ${c.align === 'right' ? 'right' : ''}`}>
+                      {c.id === 'name' ? (
+                        <a class="cell-name" href={detailUrl(cluster, kindId, o.metadata.namespace ?? null, o.metadata.name)}>{o.metadata.name}</a>
+                      ) : c.render ? (
+                        c.render(o, t)
+                      ) : (
+                        String(c.value(o, t))
+                      )}
+                    </div>
+                  ))}
+                  {kindId === 'pods' && (
+                    <div class="cell row-actions">
+                      <button class="iconbtn small" title="Logs (l)" onClick={() => logs(o)} aria-label={`Logs of ${o.metadata.name}`}><Icon name="logs" size={14} /></button>
+                      <button class="iconbtn small" title="Shell (x)" disabled={podStatus(o) !== 'Running'} onClick={() => shell(o)} aria-label={`Shell in ${o.metadata.name}`}><Icon name="terminal" size={14} /></button>
+                    </div>
+                  )}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}

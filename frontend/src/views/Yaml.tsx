@@ -1,0 +1,206 @@
+// YAML view and edit: read-only CodeMirror, then edit → server-side dry run → diff (merge view)
+// → apply. A 409 says the object changed since it was opened and offers reload or overwrite.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { basicSetup, EditorView } from 'codemirror';
+import { EditorState } from '@codemirror/state';
+import { yaml as yamlLang } from '@codemirror/lang-yaml';
+import { MergeView } from '@codemirror/merge';
+import YAML from 'yaml';
+import { ApiError, clusterJson, errorText, type KubeObject } from '../api/client';
+import { objectPath, type KindDef } from '../kinds';
+import { toast } from '../state';
+
+const cmTheme = EditorView.theme({
+  '&': { backgroundColor: 'var(--bg-code)', color: 'var(--fg)', fontSize: '12.5px' },
+  '.cm-content': { fontFamily: 'var(--mono)', caretColor: 'var(--fg)' },
+  '.cm-gutters': { backgroundColor: 'var(--bg-code)', color: 'var(--fg-muted)', border: 'none', borderRight: '1px solid var(--border)' },
+  '.cm-activeLine': { backgroundColor: 'var(--bg-hover)' },
+  '.cm-activeLineGutter': { backgroundColor: 'var(--bg-hover)' },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-selectionBackground, &.cm-focused .cm-selectionBackground, ::selection': { backgroundColor: 'var(--selection) !important' },
+  '.cm-cursor': { borderLeftColor: 'var(--fg)' },
+});
+
+/** The object as YAML for people: managedFields out (noise, and kept by the server on update). */
+export function toYaml(o: KubeObject): string {
+  const copy = structuredClone(o);
+  if (copy.metadata) delete (copy.metadata as Record<string, unknown>).managedFields;
+  return YAML.stringify(copy, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; onChange?: (s: string) => void }) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  useEffect(() => {
+    view.current = new EditorView({
+      parent: host.current!,
+      state: EditorState.create({
+        doc,
+        extensions: [
+          basicSetup,
+          yamlLang(),
+          cmTheme,
+          EditorState.readOnly.of(!editable),
+          EditorView.editable.of(editable),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) onChange?.(u.state.doc.toString());
+          }),
+        ],
+      }),
+    });
+    return () => view.current?.destroy();
+  }, [editable]);
+  // Live updates of the object refresh the read-only view without losing the scroll position.
+  useEffect(() => {
+    const v = view.current;
+    if (!v || editable) return;
+    const cur = v.state.doc.toString();
+    if (cur !== doc) v.dispatch({ changes: { from: 0, to: cur.length, insert: doc } });
+  }, [doc]);
+  return <div class="editor" ref={host} data-testid={editable ? 'yaml-editor' : 'yaml-view'} />;
+}
+
+function Diff({ a, b }: { a: string; b: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const ro = [basicSetup, yamlLang(), cmTheme, EditorState.readOnly.of(true), EditorView.editable.of(false)];
+    const mv = new MergeView({ a: { doc: a, extensions: ro }, b: { doc: b, extensions: ro }, parent: host.current!, collapseUnchanged: { margin: 3, minSize: 6 } });
+    return () => mv.destroy();
+  }, [a, b]);
+  return <div class="editor diff" ref={host} data-testid="yaml-diff" />;
+}
+
+type Phase =
+  | { step: 'view' }
+  | { step: 'edit' }
+  | { step: 'review'; result: KubeObject; sent: KubeObject }
+  | { step: 'conflict'; sent: KubeObject; message: string };
+
+export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; kind: KindDef; obj: KubeObject; canEdit: boolean }) {
+  const [phase, setPhase] = useState<Phase>({ step: 'view' });
+  const [base, setBase] = useState(() => toYaml(obj));
+  const [text, setText] = useState(base);
+  const [err, setErr] = useState('');
+  const [busy, setBusy] = useState(false);
+  const current = toYaml(obj);
+  const path = objectPath(kind, obj.metadata.namespace, obj.metadata.name);
+
+  const put = (body: KubeObject, dry: boolean) =>
+    clusterJson<KubeObject>(cluster, dry ? `${path}?dryRun=All` : path, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  const parse = (): KubeObject | null => {
+    try {
+      const o = YAML.parse(text) as KubeObject;
+      if (!o || typeof o !== 'object' || !o.metadata) throw new Error('the document must be one Kubernetes object with metadata');
+      if (o.metadata.name !== obj.metadata.name) throw new Error(`metadata.name must stay “${obj.metadata.name}” (renaming creates a new object)`);
+      return o;
+    } catch (e) {
+      setErr(`YAML error: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  };
+
+  const review = async () => {
+    setErr('');
+    const o = parse();
+    if (!o) return;
+    setBusy(true);
+    try {
+      const result = await put(o, true);
+      setPhase({ step: 'review', result, sent: o });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) setPhase({ step: 'conflict', sent: o, message: e.message });
+      else setErr(`Dry run refused: ${errorText(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const apply = async (o: KubeObject) => {
+    setBusy(true);
+    setErr('');
+    try {
+      await put(o, false);
+      toast(`${kind.kind} ${obj.metadata.name} updated`, 'ok');
+      setPhase({ step: 'view' });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) setPhase({ step: 'conflict', sent: o, message: e.message });
+      else setErr(`Apply failed: ${errorText(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (phase.step === 'view') {
+    return (
+      <div class="yaml-panel">
+        <div class="toolbar">
+          <span class="muted small">Live — updates as the object changes.</span>
+          <span class="spacer" />
+          <button class="btn small" onClick={() => navigator.clipboard?.writeText(current).then(() => toast('YAML copied', 'ok'))}>Copy</button>
+          {canEdit && (
+            <button class="btn small primary" data-testid="yaml-edit" onClick={() => { setBase(current); setText(current); setErr(''); setPhase({ step: 'edit' }); }}>
+              Edit
+            </button>
+          )}
+        </div>
+        <Editor doc={current} editable={false} />
+      </div>
+    );
+  }
+  if (phase.step === 'edit') {
+    const changedUnderneath = current !== base;
+    return (
+      <div class="yaml-panel">
+        <div class="toolbar">
+          <span class="muted small">Editing. Review runs a server-side dry run first; nothing changes until you apply.</span>
+          <span class="spacer" />
+          <button class="btn small" onClick={() => setPhase({ step: 'view' })}>Cancel</button>
+          <button class="btn small primary" data-testid="yaml-review" disabled={busy || text === base} onClick={review}>{busy ? 'Dry run…' : 'Review changes'}</button>
+        </div>
+        {changedUnderneath && <div class="alert warn">The object changed on the server since you started editing; applying will report a conflict.</div>}
+        {err && <div class="alert bad" role="alert">{err}</div>}
+        <Editor doc={base} editable={true} onChange={setText} />
+      </div>
+    );
+  }
+  if (phase.step === 'review') {
+    return (
+      <div class="yaml-panel">
+        <div class="toolbar">
+          <span class="small">Dry run accepted. Left: now on the server; right: after apply (as the server computed it).</span>
+          <span class="spacer" />
+          <button class="btn small" onClick={() => setPhase({ step: 'edit' })}>Back to edit</button>
+          <button class="btn small primary" data-testid="yaml-apply" disabled={busy} onClick={() => apply(phase.sent)}>{busy ? 'Applying…' : 'Apply'}</button>
+        </div>
+        {err && <div class="alert bad" role="alert">{err}</div>}
+        <Diff a={base} b={toYaml(phase.result)} />
+      </div>
+    );
+  }
+  return (
+    <div class="yaml-panel">
+      <div class="alert bad" role="alert">
+        <b>The object changed since you opened it.</b> The server refused the update (409 Conflict): {phase.message}
+      </div>
+      <div class="toolbar">
+        <button class="btn small" onClick={() => { setBase(current); setText(current); setPhase({ step: 'edit' }); }}>Reload (drop my edits)</button>
+        <button
+          class="btn small danger"
+          onClick={() => {
+            const o = { ...phase.sent, metadata: { ...phase.sent.metadata, resourceVersion: obj.metadata.resourceVersion } };
+            apply(o);
+          }}
+        >
+          Overwrite with my version
+        </button>
+        <button class="btn small" onClick={() => setPhase({ step: 'edit' })}>Keep editing</button>
+      </div>
+      <Diff a={current} b={text} />
+    </div>
+  );
+}
