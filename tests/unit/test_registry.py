@@ -15,6 +15,7 @@ from kubelantern.clusters.registry import (
     ApiPathError,
     Cluster,
     Registry,
+    env_proxy,
     join_upstream,
     load_registry,
     split_cluster_path,
@@ -56,6 +57,8 @@ NAMES = ["kind-dev", "rancher/down:c-m-abc12", "rancher", "legacy@old", "50%off"
             "kind-dev/api/v1/namespaces/a%2Fb/pods?x",
             ("kind-dev", "/api/v1/namespaces/a%2Fb/pods?x"),
         ),
+        ("kind-dev?watch=1", ("kind-dev", "/?watch=1")),
+        ("a/b/api?labelSelector=x/y", ("a/b", "/api?labelSelector=x/y")),
     ],
 )
 def test_split_cluster_path(tail: str, expected: tuple[str, str]) -> None:
@@ -87,6 +90,7 @@ def test_longest_name_wins_over_shorter_prefix() -> None:
         "/",
         "/api/v1/namespaces/default/pods/web-1..2/log",
         "/api/..x/y",
+        "/api/v1/pods?fieldSelector=a/../b",
     ],
 )
 def test_validate_api_path_accepts(path: str) -> None:
@@ -150,6 +154,37 @@ def test_join_upstream_keeps_prefix_and_raw_query(
     url = join_upstream(URL(server), path, query)
     assert str(url) == expected
     assert url.raw_query_string == query
+
+
+P = {"HTTPS_PROXY": "http://p:1"}
+
+
+@pytest.mark.parametrize(
+    ("server", "env", "expected"),
+    [
+        ("https://k8s.example:6443", {}, None),
+        ("https://k8s.example:6443", P, "http://p:1"),
+        (
+            "https://k8s.example",
+            {"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2"},
+            "http://low:1",
+        ),
+        ("http://k8s.example:8080", P, None),
+        ("http://k8s.example:8080", {"HTTP_PROXY": "http://p:3128"}, "http://p:3128"),
+        ("https://127.0.0.1:6443", P, None),
+        ("https://localhost:6443", P, None),
+        ("https://[::1]:6443", P, None),
+        ("https://k8s.example:6443", {**P, "NO_PROXY": "*"}, None),
+        ("https://api.k8s.example:6443", {**P, "NO_PROXY": ".k8s.example"}, None),
+        ("https://api.k8s.example:6443", {**P, "NO_PROXY": "k8s.example"}, None),
+        ("https://notk8s.example:6443", {**P, "NO_PROXY": "k8s.example"}, "http://p:1"),
+        ("https://10.1.2.3:6443", {**P, "no_proxy": "a, 10.0.0.0/8"}, None),
+        ("https://k8s.example:6443", {**P, "NO_PROXY": "k8s.example:6443"}, None),
+        ("https://k8s.example:443", {**P, "NO_PROXY": "k8s.example:6443"}, "http://p:1"),
+    ],
+)
+def test_env_proxy(server: str, env: dict[str, str], expected: str | None) -> None:
+    assert env_proxy(server, env) == expected
 
 
 # -- clusters and the registry ----------------------------------------------------------------

@@ -333,7 +333,6 @@ class Credentials:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
-                cwd=str(ex.base_dir) if ex.base_dir and ex.base_dir.is_dir() else None,
             )
         except (FileNotFoundError, NotADirectoryError):
             where = f"at {ex.command}" if "/" in ex.command else "on PATH"

@@ -40,7 +40,7 @@ AUTH_PROVIDER_REPLACEMENTS = {
 def _shown(file: Path | None, home: Path | None) -> str:
     if file is None:
         return "kubeconfig"
-    if home is not None:
+    if home is not None and home != Path("/"):
         try:
             return "~/" + str(file.relative_to(home))
         except ValueError:
@@ -101,6 +101,13 @@ class _Bad(Exception):
         self.message = message
 
 
+def _home() -> Path:
+    try:
+        return Path.home()
+    except RuntimeError:  # no HOME and no passwd entry (some containers)
+        return Path("/")
+
+
 # -- finding the files -------------------------------------------------------------------
 
 
@@ -136,7 +143,7 @@ def load_kubeconfigs(
     home: Path | None = None,
 ) -> LoadResult:
     """Read, merge and turn into ClusterSpecs. Never raises for bad input: see `.errors`."""
-    home = home if home is not None else Path.home()
+    home = home if home is not None else _home()
     files, explicit = kubeconfig_sources(paths, env, home)
     result = LoadResult()
     merged: dict[str, dict[str, _Entry]] = {"clusters": {}, "users": {}, "contexts": {}}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -49,7 +51,7 @@ def validate_api_path(path: str) -> str:
         return "/"
     if not path.startswith("/"):
         raise ApiPathError(f"API path must start with '/': {path[:80]!r}")
-    for segment in path.split("/"):
+    for segment in path.partition("?")[0].split("/"):
         decoded = unquote(segment)
         if decoded in (".", "..") or "\\" in decoded:
             raise ApiPathError("API path may not contain '.', '..' or '\\' segments")
@@ -69,15 +71,16 @@ def split_cluster_path(tail: str, names: Iterable[str]) -> tuple[str, str] | Non
     (name, rest) where rest is the raw remainder starting with `/` (or "/" when empty).
     """
     known = set(names)
+    path, sep, query = tail.partition("?")  # a query, if the caller left it on, stays on
     best: tuple[str, str] | None = None
     cut = -1
     while True:
-        cut = tail.find("/", cut + 1)
-        end = len(tail) if cut == -1 else cut
-        prefix = tail[:end]
+        cut = path.find("/", cut + 1)
+        end = len(path) if cut == -1 else cut
+        prefix = path[:end]
         for candidate in (prefix, unquote(prefix)):
             if candidate in known and (best is None or len(candidate) > len(best[0])):
-                best = (candidate, tail[end:] or "/")
+                best = (candidate, (path[end:] or "/") + sep + query)
         if cut == -1:
             break
     return best
@@ -117,7 +120,6 @@ class Cluster:
         self._limit_per_host = limit_per_host
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._session_lock = asyncio.Lock()
         self._tls: TLSInfo = TLSInfo(True, None)
         self._tls_cert_generation = 0
         self.server_url = URL(spec.server) if spec.server else URL("https://invalid.invalid")
@@ -160,7 +162,7 @@ class Cluster:
                 self._tls = tls_info(spec)
             except TLSConfigError as e:
                 self.load_error = f"{spec.source or 'kubeconfig'}: context {spec.name!r}: {e}"
-            self._proxy, self._proxy_auth = _split_proxy(spec.proxy_url)
+            self._proxy, self._proxy_auth = _split_proxy(spec.proxy_url or env_proxy(spec.server))
             if spec.proxy_url and self._proxy is None and self.load_error is None:
                 self.load_error = (
                     f"proxy-url {spec.proxy_url!r}: only http:// and https:// proxies are supported"
@@ -233,9 +235,7 @@ class Cluster:
     async def session(self) -> aiohttp.ClientSession:
         """This cluster's pooled HTTP session (created on first use, on the running loop)."""
         if self._session is None or self._session.closed:
-            async with self._session_lock:
-                if self._session is None or self._session.closed:
-                    self._session = self._make_session()
+            self._session = self._make_session()  # no await in between: no race
         return self._session
 
     def _make_session(self) -> aiohttp.ClientSession:
@@ -243,7 +243,6 @@ class Cluster:
             limit=0,  # per-host limit is what matters: one cluster is one host
             limit_per_host=self._limit_per_host,
             ssl=self._tls.ssl,
-            enable_cleanup_closed=False,
         )
         return aiohttp.ClientSession(
             connector=connector,
@@ -252,8 +251,9 @@ class Cluster:
             timeout=aiohttp.ClientTimeout(
                 total=None, connect=None, sock_connect=self._connect_timeout, sock_read=None
             ),
-            # HTTPS_PROXY/NO_PROXY apply when the kubeconfig has no proxy-url, as in client-go.
-            trust_env=self._proxy is None,
+            # Env proxies are resolved once in __init__; trust_env would also read ~/.netrc
+            # and add its passwords to upstream requests, which kubectl never does.
+            trust_env=False,
             headers={"User-Agent": USER_AGENT},  # a strategy may pass the client's instead
         )
 
@@ -265,6 +265,51 @@ class Cluster:
 
 def _known(table: dict[str, Any]) -> str:
     return ", ".join(sorted(table))
+
+
+def env_proxy(server: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The proxy from HTTPS_PROXY/HTTP_PROXY for `server`, unless NO_PROXY or loopback says
+    no (client-go's rule when the kubeconfig has no proxy-url). Pure given `env`."""
+    env = os.environ if env is None else env
+    url = URL(server)
+    host = (url.host or "").lower()
+    if host == "localhost" or _is_loopback(host):
+        return None
+    names = (
+        ("https_proxy", "HTTPS_PROXY") if url.scheme == "https" else ("http_proxy", "HTTP_PROXY")
+    )
+    proxy = next((env[n] for n in names if env.get(n)), None)
+    if not proxy:
+        return None
+    no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return None
+        if "/" in entry:
+            try:
+                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                    return None
+            except ValueError:
+                pass
+            continue
+        if entry.count(":") == 1:  # host:port
+            entry_host, _, entry_port = entry.partition(":")
+            if entry_port != str(url.port):
+                continue
+            entry = entry_host
+        entry = entry.strip("[]").lstrip(".")
+        if host == entry or host.endswith("." + entry):
+            return None
+    return proxy
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _split_proxy(proxy_url: str | None) -> tuple[URL | None, str | None]:
@@ -320,7 +365,8 @@ class Registry:
             lines.append(str(err))
             ctx = getattr(err, "context", None)
             if isinstance(ctx, str) and ctx and ctx not in clusters:
-                placeholder = ClusterSpec(name=ctx, server="", source=str(getattr(err, "file", "")))
+                file = getattr(err, "file", None)
+                placeholder = ClusterSpec(name=ctx, server="", source=str(file) if file else "")
                 clusters[ctx] = Cluster(placeholder, load_error=str(err))
         for name in settings.profile_overrides:
             if name not in clusters:
