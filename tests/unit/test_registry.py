@@ -21,7 +21,7 @@ from kubelantern.clusters.registry import (
     split_cluster_path,
     validate_api_path,
 )
-from kubelantern.clusters.spec import ClusterSpec, TLSSpec
+from kubelantern.clusters.spec import AuthSpec, ClusterSpec, TLSSpec
 from kubelantern.settings import Settings
 from tests.harness.kubeconfig import Context, write_kubeconfig
 
@@ -330,3 +330,25 @@ async def test_load_registry_in_cluster_outside_a_pod(monkeypatch: pytest.Monkey
     reg = await load_registry(Settings(in_cluster=True))
     assert len(reg) == 0
     assert len(reg.errors) == 1 and "not running in a Kubernetes pod" in reg.errors[0]
+
+
+def test_summary_has_no_secrets() -> None:
+    c = Cluster(
+        make_spec(
+            name="rancher/down:c-m-abc12",
+            server="https://r.example/k8s/clusters/c-m-abc12",
+            auth=AuthSpec(token="super-secret-token"),
+            tls=TLSSpec(ca_data=b"junk-but-unused", server_name="api.internal"),
+            proxy_url="http://user:proxy-password@proxy:3128",
+            namespace="team-a",
+        )
+    )
+    info = c.summary()
+    assert "super-secret-token" not in repr(info) and "proxy-password" not in repr(info)
+    assert info["profile"] == "rancher" and info["profile_source"] == "detected"
+    assert info["auth"] == "token" and info["namespace"] == "team-a"
+    assert info["proxy"] == "http://proxy:3128"
+    assert info["error"] is not None  # the junk CA
+    ok = Cluster(make_spec(tls=TLSSpec(insecure_skip_verify=True))).summary()
+    assert ok["tls"] == "verification OFF (insecure-skip-tls-verify)" and ok["error"] is None
+    assert Cluster(make_spec()).summary()["tls"] == "verified against system CAs"

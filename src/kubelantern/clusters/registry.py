@@ -177,6 +177,32 @@ class Cluster:
     def ok(self) -> bool:
         return self.load_error is None
 
+    def summary(self) -> dict[str, Any]:
+        """What `/api/clusters` and `doctor` may show about this cluster. Never a secret."""
+        return {
+            "name": self.name,
+            "server": str(self.server_url.with_user(None)) if self.spec.server else "",
+            "namespace": self.spec.namespace,
+            "profile": self.profile.name,
+            "profile_source": self.profile_source,
+            "profile_reason": self.profile_reason,
+            "strategy_override": self.strategy_override.name if self.strategy_override else None,
+            "auth": self.credentials.describe(),
+            "tls": self._tls_summary(),
+            "proxy": str(self._proxy) if self._proxy is not None else None,
+            "source": self.spec.source,
+            "error": self.load_error,
+        }
+
+    def _tls_summary(self) -> str:
+        tls = self.spec.tls
+        if self.server_url.scheme != "https":
+            return "none (plain http)"
+        if tls.insecure_skip_verify:
+            return "verification OFF (insecure-skip-tls-verify)"
+        ca = "kubeconfig CA" if (tls.ca_data or tls.ca_file) else "system CAs"
+        return f"verified against {ca}" + (f" as {tls.server_name}" if tls.server_name else "")
+
     def set_detected_profile(self, profile: profiles.Profile, reason: str = "") -> None:
         """Record what detection found, unless the user pinned a profile."""
         if self.profile_source != "override":
