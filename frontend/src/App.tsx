@@ -12,7 +12,7 @@ import { Detail } from './views/Detail';
 import { Home, ClusterBadge } from './views/Home';
 import { LoginForm } from './views/Login';
 import { PortForwards } from './views/PortForwards';
-import { DockSlot, closeTopPane } from './streams-bridge';
+import { DockSlot } from './streams-bridge';
 import { Icon } from './icons';
 import { config } from './api/client';
 
@@ -26,7 +26,6 @@ export function App() {
     refreshClusters();
     const t = setInterval(refreshClusters, 15000);
     const off = onLanternUnauthorized(() => setLocked(true));
-    const offEsc = onEscape(() => closeTopPane());
     initKeys({
       go: (kind) => {
         const cur = route.value;
@@ -40,7 +39,6 @@ export function App() {
     return () => {
       clearInterval(t);
       off();
-      offEsc();
     };
   }, []);
 

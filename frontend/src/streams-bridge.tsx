@@ -1,61 +1,50 @@
-// Integration point with the log viewer / terminal / dock module (frontend/src/streams/, H6).
-//
-// Expected exports of frontend/src/streams/index.ts:
-//   openLogs(opts: { cluster: string; namespace: string; pod?: string; container?: string;
-//                    pods?: string[]; selector?: string; title?: string; previous?: boolean }): void
-//   openTerminal(opts: { cluster: string; namespace: string; pod: string; container?: string }): void
-//   Dock: preact component rendering the panes (fixed at the bottom of the window).
-//   closeTopPane?(): boolean   — Esc closes the focused/last pane; true if one was closed.
-//
-// import.meta.glob keeps the app building while that module does not exist yet.
-import type { ComponentType } from 'preact';
+// Integration with the log viewer / terminal / dock (frontend/src/streams/, H6): turns the pod
+// objects the resource pages hold into the PodRefs and container lists that module wants.
+import type { KubeObject } from './api/client';
+import { Dock, openLogs as streamsOpenLogs, openTerminal as streamsOpenTerminal, type PodRef } from './streams';
 
-export interface LogsOptions {
-  cluster: string;
-  namespace: string;
-  pod?: string;
-  container?: string;
-  /** Workload logs: all pods matching the selector (stern-like). */
-  pods?: string[];
-  selector?: string;
-  title?: string;
-  previous?: boolean;
+export function podRef(pod: KubeObject): PodRef {
+  const spec = pod.spec ?? {};
+  return {
+    name: pod.metadata.name,
+    containers: [
+      ...((spec.initContainers ?? []) as any[]).map((c) => ({ name: c.name as string, kind: 'init' as const })),
+      ...((spec.containers ?? []) as any[]).map((c) => ({ name: c.name as string, kind: 'main' as const })),
+      ...((spec.ephemeralContainers ?? []) as any[]).map((c) => ({ name: c.name as string, kind: 'ephemeral' as const })),
+    ],
+  };
 }
 
-export interface TerminalOptions {
-  cluster: string;
-  namespace: string;
-  pod: string;
-  container?: string;
+/** Logs of one pod (optionally one container preselected). */
+export function openPodLogs(cluster: string, pod: KubeObject, container?: string): void {
+  streamsOpenLogs({
+    cluster,
+    namespace: pod.metadata.namespace ?? '',
+    pods: [podRef(pod)],
+    title: container ? `${pod.metadata.name}/${container}` : pod.metadata.name,
+    pod: pod.metadata.name,
+    container,
+  });
 }
 
-interface StreamsModule {
-  openLogs?: (o: LogsOptions) => void;
-  openTerminal?: (o: TerminalOptions) => void;
-  Dock?: ComponentType;
-  closeTopPane?: () => boolean;
+/** Logs of every pod of a workload, merged (stern-like). */
+export function openWorkloadLogs(cluster: string, namespace: string, title: string, pods: KubeObject[]): void {
+  streamsOpenLogs({ cluster, namespace, pods: pods.map(podRef), title });
 }
 
-const found = import.meta.glob<StreamsModule>('./streams/index.ts', { eager: true });
-const mod: StreamsModule = Object.values(found)[0] ?? {};
-
-export const streamsAvailable = typeof mod.openLogs === 'function';
-
-export function openLogs(o: LogsOptions): void {
-  if (mod.openLogs) mod.openLogs(o);
-  else console.warn('log viewer not available in this build');
-}
-
-export function openTerminal(o: TerminalOptions): void {
-  if (mod.openTerminal) mod.openTerminal(o);
-  else console.warn('terminal not available in this build');
-}
-
-export function closeTopPane(): boolean {
-  return mod.closeTopPane ? mod.closeTopPane() : false;
+/** A shell in the pod (first main container unless one is given). */
+export function openShell(cluster: string, pod: KubeObject, container?: string): void {
+  const containers = ((pod.spec?.containers ?? []) as any[]).map((c) => c.name as string);
+  streamsOpenTerminal({
+    cluster,
+    namespace: pod.metadata.namespace ?? '',
+    pod: pod.metadata.name,
+    containers,
+    container: container ?? containers[0],
+    mode: 'exec',
+  });
 }
 
 export function DockSlot() {
-  const D = mod.Dock;
-  return D ? <D /> : null;
+  return <Dock />;
 }

@@ -8,7 +8,7 @@ import { BUILTIN_KINDS, objectPath, Status, type KindDef } from '../kinds';
 import { onEscape } from '../keys';
 import { canI, crdKinds, detailUrl, kindById, listUrl, navigate, now, toast, useList, useValue } from '../state';
 import { Icon } from '../icons';
-import { openLogs, openTerminal } from '../streams-bridge';
+import { openPodLogs, openShell, openWorkloadLogs } from '../streams-bridge';
 import { YamlPanel } from './Yaml';
 import { ForwardButton, refreshForwards } from './PortForwards';
 import { config } from '../api/client';
@@ -49,6 +49,9 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
   const perm = useAllowed(cluster, kind, namespace, name);
   useValue(now);
   const obj = cache?.get(kind?.namespaced ? namespace : null, name);
+  const podList = useList(kind?.hasPods ? cluster : null, K('pods'), namespace);
+  const wlSel: Record<string, string> | undefined = obj?.spec?.selector?.matchLabels;
+  const workloadPods = kind?.hasPods && wlSel ? podList.items.filter((p) => labelsMatch(wlSel, p.metadata.labels)) : [];
 
   useEffect(() => onEscape(() => (dialog ? (setDialog(null), true) : false)), [dialog]);
 
@@ -82,17 +85,17 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
         <span class="spacer" />
         <div class="actions">
           {isPod && perm.logs !== false && (
-            <button class="btn" data-testid="action-logs" onClick={() => openLogs({ cluster, namespace: ns, pod: obj.metadata.name, title: obj.metadata.name })}>
+            <button class="btn" data-testid="action-logs" onClick={() => openPodLogs(cluster, obj)}>
               <Icon name="logs" /> Logs
             </button>
           )}
           {isPod && perm.exec !== false && (
-            <button class="btn" data-testid="action-shell" disabled={status !== 'Running'} onClick={() => openTerminal({ cluster, namespace: ns, pod: obj.metadata.name })}>
+            <button class="btn" data-testid="action-shell" disabled={status !== 'Running'} onClick={() => openShell(cluster, obj)}>
               <Icon name="terminal" /> Shell
             </button>
           )}
           {kind.hasPods && selector && perm.logs !== false && (
-            <button class="btn" data-testid="action-workload-logs" onClick={() => openLogs({ cluster, namespace: ns, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','), title: `${kind.kind.toLowerCase()}/${obj.metadata.name}` })}>
+            <button class="btn" data-testid="action-workload-logs" disabled={!workloadPods.length} onClick={() => openWorkloadLogs(cluster, ns, `${kind.kind.toLowerCase()}/${obj.metadata.name}`, workloadPods)}>
               <Icon name="logs" /> Logs of all pods
             </button>
           )}
@@ -282,9 +285,8 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
                 <Status text={state} />
                 {cs?.ready && <span class="tone-ok small">ready</span>}
                 <span class="spacer" />
-                {perm.logs !== false && <button class="btn tiny" onClick={() => openLogs({ cluster, namespace: ns, pod: pod.metadata.name, container: c.name, title: `${pod.metadata.name}/${c.name}` })}><Icon name="logs" size={12} /> Logs</button>}
-                {(cs?.restartCount ?? 0) > 0 && perm.logs !== false && <button class="btn tiny" title="Logs of the previous (crashed) container" onClick={() => openLogs({ cluster, namespace: ns, pod: pod.metadata.name, container: c.name, previous: true, title: `${pod.metadata.name}/${c.name} (previous)` })}>Previous logs</button>}
-                {!init && state === 'Running' && perm.exec !== false && <button class="btn tiny" onClick={() => openTerminal({ cluster, namespace: ns, pod: pod.metadata.name, container: c.name })}><Icon name="terminal" size={12} /> Shell</button>}
+                {perm.logs !== false && <button class="btn tiny" onClick={() => openPodLogs(cluster, pod, c.name)}><Icon name="logs" size={12} /> Logs</button>}
+                {!init && state === 'Running' && perm.exec !== false && <button class="btn tiny" onClick={() => openShell(cluster, pod, c.name)}><Icon name="terminal" size={12} /> Shell</button>}
               </div>
               <dl class="kv">
                 <dt>Image</dt><dd class="mono" title={c.image}>{shortImage(c.image ?? '')}</dd>

@@ -5,7 +5,7 @@ import { onKey } from '../keys';
 import type { KubeObject } from '../api/client';
 import { crdKinds, detailUrl, kindById, namespaceFilter, namespaceFor, navigate, now, useList, useValue } from '../state';
 import { Icon } from '../icons';
-import { openLogs, openTerminal } from '../streams-bridge';
+import { openPodLogs, openShell } from '../streams-bridge';
 import { podStatus } from '../format';
 
 const ROW_H = 32;
@@ -51,8 +51,8 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   }, [items, sort, filter, columns]);
 
   const open = (o: KubeObject) => navigate(detailUrl(cluster, kindId, o.metadata.namespace ?? null, o.metadata.name));
-  const logs = (o: KubeObject) => openLogs({ cluster, namespace: o.metadata.namespace!, pod: o.metadata.name, title: o.metadata.name });
-  const shell = (o: KubeObject) => openTerminal({ cluster, namespace: o.metadata.namespace!, pod: o.metadata.name });
+  const logs = (o: KubeObject) => openPodLogs(cluster, o);
+  const shell = (o: KubeObject) => openShell(cluster, o);
 
   const scrollToRow = (i: number) => {
     const el = scroller.current;
