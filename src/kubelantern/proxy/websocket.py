@@ -32,7 +32,7 @@ from yarl import URL
 
 from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.profiles import Strategy
+from kubelantern.clusters.profiles import Strategy, detect_profile
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.handshake import (
     AttemptLog,
@@ -187,13 +187,18 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     metrics = app.get(keys.METRICS)
     name = cluster.name
 
-    if not web.WebSocketResponse().can_prepare(request).ok:
-        return _error(400, "not a valid WebSocket upgrade request")
     try:
         offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
     except SubprotocolError as e:
         log.info("cluster=%s refused client subprotocols: %s", name, e.message)
         return _error(e.status, f"cluster {name!r}: {e.message}")
+    if not web.WebSocketResponse(protocols=offer.protocols).can_prepare(request).ok:
+        return _error(400, "not a valid WebSocket upgrade request")
+    if getattr(cluster, "profile_source", None) == "default":
+        # The server URL alone may say Rancher; the probe refines the rest later.
+        detected, _ = detect_profile(str(cluster.server_url))
+        if detected is not cluster.profile:
+            cluster.set_detected_profile(detected)
 
     # Credentials, first match wins: client Authorization → bearer subprotocol → login
     # cookie → kubeconfig.
@@ -406,33 +411,33 @@ async def _relay(
     up = asyncio.create_task(_pump(client, upstream), name=f"ws-up:{name}")
     try:
         done, _ = await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        down.cancel()
-        up.cancel()
-        raise
-    first = down if down in done else up
-    other = up if first is down else down
-    other.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await other
-    code, reason = (
-        first.result()
-        if not first.cancelled() and first.exception() is None
-        else (
-            WSCloseCode.INTERNAL_ERROR,
-            b"relay failed",
+        first = down if down in done else up
+        other = up if first is down else down
+        code: int
+        reason: bytes
+        if first.exception() is not None:
+            code, reason = WSCloseCode.INTERNAL_ERROR, b"relay failed"
+            log.warning("cluster=%s relay failed: %r", name, first.exception())
+        else:
+            code, reason = first.result()
+        # Pass the close on to the side that did not close. aiohttp's close() breaks the
+        # other pump's pending receive() itself, which then ends on its own.
+        target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse = (
+            client if first is down else upstream
         )
-    )
-    # Pass the close on to the side that did not close.
-    target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse = (
-        client if first is down else upstream
-    )
-    log.debug(
-        "cluster=%s %s closed: %s %r", name, "upstream" if first is down else "client", code, reason
-    )
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT):
-            await target.close(code=code, message=reason)
+        closer = "upstream" if first is down else "client"
+        log.debug("cluster=%s %s closed: %s %r", name, closer, code, reason)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await target.close(code=code, message=reason)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await asyncio.wait({other})
+    finally:
+        for task in (down, up):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(down, up, return_exceptions=True)
 
 
 async def _close_both(active: _Active, code: int, reason: str) -> None:

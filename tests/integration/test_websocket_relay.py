@@ -1,0 +1,295 @@
+"""Relay behaviour: auto strategy recovery, pings, backpressure, close codes, big frames.
+
+Close codes and oversized frames use a tiny recording WebSocket upstream (a real HTTPS
+server on loopback) so the test can see what the upstream received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from kubelantern.clusters import strategies
+from kubelantern.settings import Settings
+from kubelantern.web import keys
+from tests.conftest import CONTEXT_NAMES
+from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.pki import Pki
+from tests.harness.servers import ServerThread
+from tests.integration.test_websocket_bridge import (
+    V5,
+    cluster_base,
+    exec_path,
+    exec_session,
+    find_pod,
+)
+
+
+@pytest.fixture
+async def http() -> Any:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+# --- auto mode -------------------------------------------------------------------------
+
+
+async def test_auto_mode_recovers_from_a_wrong_starting_strategy(
+    lantern_factory: Any, kubeconfig: Path, http: aiohttp.ClientSession
+) -> None:
+    name = CONTEXT_NAMES["rancher"]
+    server: ServerThread = lantern_factory(
+        Settings(
+            kubeconfigs=(kubeconfig,),
+            launch_token=None,
+            strategy_overrides={name: "subprotocol"},
+        )
+    )
+    base = cluster_base(server, "rancher")
+    ns, pod, container = await find_pod(http, base)
+    got = await exec_session(http, base + exec_path(ns, pod, container, ["echo", "recovered"]))
+    assert got.stdout == b"recovered\n" and got.close_code == 1000
+
+    assert server.app is not None
+    cluster = server.app[keys.REGISTRY].get(name)
+    settings = server.app[keys.SETTINGS]
+    assert strategies.current(cluster, settings) == ("header", "learned")
+    async with http.get(f"{server.url}/metrics") as resp:
+        metrics = await resp.text()
+    assert any(
+        line.startswith("kubelantern_websocket_strategy_fallbacks_total")
+        and name in line
+        and line.endswith(" 1")
+        for line in metrics.splitlines()
+    ), metrics
+    # The second session starts with the learned strategy: no further fallback.
+    got = await exec_session(http, base + exec_path(ns, pod, container, ["echo", "again"]))
+    assert got.stdout == b"again\n"
+    async with http.get(f"{server.url}/metrics") as resp:
+        assert f'fallbacks_total{{cluster="{name}"}} 1' in await resp.text()
+
+
+async def test_auto_off_with_a_wrong_strategy_passes_the_401_through(
+    lantern_factory: Any, kubeconfig: Path, http: aiohttp.ClientSession
+) -> None:
+    name = CONTEXT_NAMES["rancher"]
+    server: ServerThread = lantern_factory(
+        Settings(
+            kubeconfigs=(kubeconfig,),
+            launch_token=None,
+            auto_strategy=False,
+            strategy_overrides={name: "subprotocol"},
+        )
+    )
+    url = cluster_base(server, "rancher") + exec_path("default", "p", "c", ["true"])
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await http.ws_connect(url, protocols=(V5,))
+    assert err.value.status == 401
+
+
+# --- pings -----------------------------------------------------------------------------
+
+
+async def test_pings_keep_an_idle_session_alive(
+    lantern_factory: Any, kubeconfig: Path, http: aiohttp.ClientSession
+) -> None:
+    """client-go's rule scaled down: ping every 0.1 s, give up 1.2 s without a pong."""
+    server: ServerThread = lantern_factory(
+        Settings(kubeconfigs=(kubeconfig,), launch_token=None, ws_ping_interval=0.2)
+    )
+    base = cluster_base(server, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["sleep", "30"])
+    deadline_s, ping_every, run_for = 1.2, 0.1, 3.0
+    async with http.ws_connect(url, protocols=(V5,), autoping=False) as ws:
+        loop = asyncio.get_running_loop()
+        last_pong = loop.time()
+        pings_from_us = 0
+        pongs = 0
+        start = loop.time()
+
+        async def pinger() -> None:
+            while True:
+                await ws.ping(b"client-go")
+                await asyncio.sleep(ping_every)
+
+        task = asyncio.create_task(pinger())
+        try:
+            while loop.time() - start < run_for:
+                remaining = deadline_s - (loop.time() - last_pong)
+                assert remaining > 0, "no pong within the read deadline"
+                try:
+                    msg = await ws.receive(timeout=remaining)
+                except TimeoutError:
+                    pytest.fail("read deadline passed without a pong")
+                if msg.type is aiohttp.WSMsgType.PONG:
+                    pongs += 1
+                    last_pong = loop.time()
+                elif msg.type is aiohttp.WSMsgType.PING:
+                    pings_from_us += 1
+                    await ws.pong(msg.data)
+                else:
+                    assert msg.type is aiohttp.WSMsgType.BINARY, msg  # session still open
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert pongs >= run_for / ping_every / 2
+    assert pings_from_us >= 3  # kubelantern's own keepalive on the client leg
+
+
+# --- backpressure ----------------------------------------------------------------------
+
+
+def _rss() -> int:
+    with open(f"/proc/{os.getpid()}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+async def test_slow_reader_keeps_memory_bounded(
+    lantern: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["firehose", "400M"])
+    before = _rss()
+    async with http.ws_connect(url, protocols=(V5,), max_msg_size=0) as ws:
+        await ws.receive(timeout=10)  # connected
+        await asyncio.sleep(3)  # do not read: a fast source meets a stalled reader
+        grown = _rss() - before
+        # Unbounded buffering would hold most of the 400 MB by now.
+        assert grown < 96 * 1024 * 1024, f"RSS grew by {grown / 2**20:.0f} MiB"
+        got = 0
+        async with asyncio.timeout(20):
+            while got < 8 * 1024 * 1024:
+                msg = await ws.receive()
+                assert msg.type is aiohttp.WSMsgType.BINARY
+                got += len(msg.data)
+        await ws.close()
+
+
+# --- close codes and big frames, against a recording upstream --------------------------
+
+
+async def eventually(check: Callable[[], bool], limit: float = 10) -> None:
+    """Poll a condition set by another thread's loop (no shared asyncio.Event possible)."""
+    async with asyncio.timeout(limit):
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.closes: list[tuple[int | None, str]] = []
+        self.sizes: list[int] = []
+
+
+def _upstream_app(rec: Recorder) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(protocols=(V5,), max_msg_size=64 * 1024 * 1024)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type is aiohttp.WSMsgType.BINARY:
+                rec.sizes.append(len(msg.data))
+                if msg.data == b"close-me":
+                    await ws.close(code=4001, message=b"upstream says bye")
+                elif msg.data == b"big-please":
+                    await ws.send_bytes(b"x" * (17 * 1024 * 1024))
+                else:
+                    await ws.send_bytes(msg.data)
+        rec.closes.append((ws.close_code, ""))
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    return app
+
+
+@pytest.fixture
+def recording(pki: Pki, tmp_path: Path, lantern_factory: Any) -> Iterator[tuple[str, Recorder]]:
+    rec = Recorder()
+    upstream = ServerThread(lambda: _upstream_app(rec), ssl_context=pki.server_context()).start()
+    config = write_kubeconfig(tmp_path / "config", [Context("rec", upstream.url, pki.ca_pem, "t")])
+    server = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
+    yield f"{server.url}/clusters/rec/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1", rec
+    upstream.stop()
+
+
+async def test_close_codes_pass_both_ways(
+    recording: tuple[str, Recorder], http: aiohttp.ClientSession
+) -> None:
+    url, rec = recording
+    async with http.ws_connect(url, protocols=(V5,)) as ws:
+        await ws.send_bytes(b"close-me")
+        msg = await ws.receive(timeout=10)
+        assert msg.type is aiohttp.WSMsgType.CLOSE
+        assert (msg.data, msg.extra) == (4001, "upstream says bye")
+    async with http.ws_connect(url, protocols=(V5,)) as ws:
+        await ws.send_bytes(b"\x00echo")
+        assert (await ws.receive(timeout=10)).data == b"\x00echo"
+        await ws.close(code=4002, message=b"client says bye")
+    await eventually(lambda: (4002, "") in rec.closes)
+
+
+async def test_oversized_frames_close_with_1009(
+    recording: tuple[str, Recorder], http: aiohttp.ClientSession
+) -> None:
+    url, rec = recording
+    # Client → upstream: 17 MiB exceeds the bridge's 16 MiB bound.
+    async with http.ws_connect(url, protocols=(V5,)) as ws:
+        # The bridge closes (1009) while the client is still writing, so the write may
+        # fail with a reset before the client can read the Close frame.
+        with contextlib.suppress(ConnectionError):
+            await ws.send_bytes(b"y" * (17 * 1024 * 1024))
+        msg = await ws.receive(timeout=20)
+        assert msg.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+            aiohttp.WSMsgType.ERROR,
+        )
+        if msg.type is aiohttp.WSMsgType.CLOSE:
+            assert msg.data == 1009
+    assert 17 * 1024 * 1024 not in rec.sizes
+    # Upstream → client.
+    async with http.ws_connect(url, protocols=(V5,), max_msg_size=0) as ws:
+        await ws.send_bytes(b"big-please")
+        msg = await ws.receive(timeout=20)
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1009
+    # Still serving.
+    async with http.ws_connect(url, protocols=(V5,)) as ws:
+        await ws.send_bytes(b"\x00fine")
+        assert (await ws.receive(timeout=10)).data == b"\x00fine"
+
+
+async def test_shutdown_closes_bridged_sockets_with_1001(
+    pki: Pki, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    from tests.conftest import start_kubelantern
+
+    rec = Recorder()
+    upstream = ServerThread(lambda: _upstream_app(rec), ssl_context=pki.server_context()).start()
+    config = write_kubeconfig(tmp_path / "config", [Context("rec", upstream.url, pki.ca_pem, "t")])
+    server = start_kubelantern(Settings(kubeconfigs=(config,), launch_token=None))
+    try:
+        url = f"{server.url}/clusters/rec/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1"
+        async with http.ws_connect(url, protocols=(V5,)) as ws:
+            await ws.send_bytes(b"\x00hi")
+            assert (await ws.receive(timeout=10)).data == b"\x00hi"
+            await asyncio.to_thread(server.stop)
+            msg = await ws.receive(timeout=10)
+            assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001
+        await eventually(lambda: bool(rec.closes))
+        assert rec.closes[0][0] == 1001
+    finally:
+        upstream.stop()
