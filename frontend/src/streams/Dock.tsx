@@ -46,23 +46,13 @@ export function Dock() {
     document.documentElement.style.setProperty('--kl-dock-height', `${height}px`);
   }, [height]);
 
-  // Keyboard: Esc in a log pane minimizes the dock (terminals keep Esc for the shell);
-  // Ctrl+Shift+L shows/hides the dock.
+  // Ctrl+Shift+L shows/hides the dock (Esc is the app's: see closeTopPane in index.ts).
   useEffect(() => {
     const onKey = (ev: KeyboardEvent) => {
       const s = dockState();
-      if (!s.panes.length) return;
-      if (ev.ctrlKey && ev.shiftKey && ev.key.toLowerCase() === 'l') {
+      if (s.panes.length && ev.ctrlKey && ev.shiftKey && ev.key.toLowerCase() === 'l') {
         ev.preventDefault();
         setMinimized(!s.minimized);
-        return;
-      }
-      if (ev.key === 'Escape' && !ev.defaultPrevented) {
-        const t = ev.target as HTMLElement | null;
-        if (t?.closest('.kl-logpane') && !t.closest('.kl-term')) {
-          if (s.maximized) setMaximized(false);
-          else setMinimized(true);
-        }
       }
     };
     window.addEventListener('keydown', onKey);

@@ -182,6 +182,7 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
         )}
       </div>
       <div class="kl-status" data-testid="log-status">
+        {ctl.resolving && <span class="kl-warn">{ctl.resolving}</span>}
         <span>{b.length.toLocaleString('en-US')} lines</span>
         {b.dropped > 0 && <span class="kl-dropped">{b.dropped.toLocaleString('en-US')} older lines dropped</span>}
         {ctl.skippedSources > 0 && <span class="kl-warn">{ctl.skippedSources} more sources not shown (limit {ctl.sources.length})</span>}

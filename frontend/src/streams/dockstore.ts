@@ -2,6 +2,7 @@
 // observable store so openLogs/openTerminal can be called from anywhere (not only components).
 
 import { LogController, type LogsOptions } from './logcontroller';
+import type { StreamQuery } from './logstream';
 import { TerminalController, type TerminalOptions } from './terminal';
 
 export type Pane =
@@ -42,11 +43,11 @@ function set(patch: Partial<DockState>): void {
   listeners.forEach((f) => f());
 }
 
-export function addLogs(opts: LogsOptions): number {
+export function addLogs(opts: LogsOptions, initial: Partial<StreamQuery> = {}): { id: number; ctl: LogController } {
   const id = nextId++;
-  const pane: Pane = { id, kind: 'logs', title: opts.title, ctl: new LogController(opts) };
-  set({ panes: [...state.panes, pane], active: id, minimized: false });
-  return id;
+  const ctl = new LogController(opts, initial);
+  set({ panes: [...state.panes, { id, kind: 'logs', title: opts.title, ctl }], active: id, minimized: false });
+  return { id, ctl };
 }
 
 export function addTerminal(opts: TerminalOptions): number {

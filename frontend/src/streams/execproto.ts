@@ -9,14 +9,14 @@ export const ERROR = 3;
 export const RESIZE = 4;
 
 /**
- * Shell detection in one round trip: sh picks bash when the image has it. An image without sh
- * (distroless) fails with "executable file not found"; then bash is tried alone (images with
- * bash but no sh), then we give up with a clear message.
+ * Shell detection, Headlamp-style: bash, then sh, each tried only when the previous one is
+ * reported as "executable file not found" (InternalError on channel 3). One round trip for
+ * images with bash, two for sh-only images (alpine, busybox), and a clear message for images
+ * with neither (distroless). A single `sh -c 'command -v bash && exec bash || exec sh'` would
+ * save the second trip on sh-only images but relies on `exec` inside the container's shell
+ * (the simulator's shell has none), and costs a trip for bash-without-sh images.
  */
-export const SHELL_CANDIDATES: string[][] = [
-  ['sh', '-c', 'command -v bash >/dev/null 2>&1 && exec bash || exec sh'],
-  ['bash'],
-];
+export const SHELL_CANDIDATES: string[][] = [['bash'], ['sh']];
 
 export function streamPath(
   mode: 'exec' | 'attach',

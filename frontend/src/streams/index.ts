@@ -19,7 +19,11 @@
  *     Keys: Esc in a log pane minimizes the dock (terminals keep Esc), Ctrl+Shift+L toggles it,
  *     Ctrl+F in a log pane focuses its search, Enter / Shift+Enter step through matches.
  *
- *   closePane(id), closeAll()
+ *   closePane(id), closeAll(), closeTopPane() (Esc: minimizes the dock when a log pane has focus)
+ *
+ * Also accepted (the app's streams-bridge shape): openLogs with `pod` only, `pods` as names or
+ * a label `selector` (containers are looked up), `previous`; openTerminal without
+ * `containers` (looked up) or `mode` (exec).
  *
  * Transport: WebSockets through kubelantern's /clusters/<name>/... proxy (clusterWsUrl); the
  * browser never holds a cluster token. A refused upgrade is explained by an HTTP probe of the
@@ -28,17 +32,60 @@
 
 export { Dock } from './Dock';
 export { closeAll, closePane } from './dockstore';
-export type { ContainerRef, LogsOptions, PodRef } from './logcontroller';
+export type { ContainerRef, PodRef } from './logcontroller';
 export type { TerminalOptions } from './terminal';
 
-import { addLogs, addTerminal } from './dockstore';
-import type { LogsOptions } from './logcontroller';
+import { addLogs, addTerminal, dockState, setMinimized } from './dockstore';
+import type { PodRef } from './logcontroller';
+import { needsLookup, resolvePods } from './podrefs';
 import type { TerminalOptions } from './terminal';
+import { errorText } from '../api/client';
 
-export function openLogs(opts: LogsOptions): number {
-  return addLogs(opts);
+/** What openLogs accepts: PodRefs, or pod names / one pod / a label selector to look up. */
+export interface OpenLogsOptions {
+  cluster: string;
+  namespace: string;
+  pods?: (PodRef | string)[];
+  pod?: string;
+  container?: string;
+  selector?: string;
+  title?: string;
+  previous?: boolean;
 }
 
-export function openTerminal(opts: TerminalOptions): number {
-  return addTerminal(opts);
+export function openLogs(o: OpenLogsOptions): number {
+  const title = o.title ?? o.pod ?? o.selector ?? 'logs';
+  const known = needsLookup(o.pods) ? [] : (o.pods as PodRef[]);
+  const { id, ctl } = addLogs({ cluster: o.cluster, namespace: o.namespace, pods: known, title, pod: o.pod, container: o.container }, { previous: !!o.previous });
+  if (!known.length) {
+    ctl.setResolveError('looking up pods…');
+    resolvePods(o.cluster, o.namespace, o).then(
+      (pods) => ctl.setPods(pods),
+      (e) => ctl.setResolveError(`cannot list the pods: ${errorText(e)}`),
+    );
+  }
+  return id;
+}
+
+/** What openTerminal accepts: `containers` and `mode` may be left out (looked up / 'exec'). */
+export interface OpenTerminalOptions extends Omit<TerminalOptions, 'containers' | 'mode'> {
+  containers?: string[];
+  mode?: 'exec' | 'attach';
+}
+
+export function openTerminal(o: OpenTerminalOptions): number {
+  return addTerminal({ ...o, containers: o.containers ?? [], mode: o.mode ?? 'exec' });
+}
+
+/**
+ * For the app's Esc handling: when the focus is in a log pane, minimize the dock and return
+ * true. A terminal keeps its Esc (vi, less…), and focus elsewhere leaves Esc to the page.
+ */
+export function closeTopPane(): boolean {
+  const s = dockState();
+  if (!s.panes.length || s.minimized) return false;
+  const el = document.activeElement as HTMLElement | null;
+  if (!el?.closest('.kl-dock') || el.closest('.xterm, .kl-term')) return false;
+  setMinimized(true);
+  return true;
 }

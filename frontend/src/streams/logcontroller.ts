@@ -62,13 +62,38 @@ export class LogController {
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
 
-  constructor(readonly opts: LogsOptions) {
-    const pods = opts.pods;
-    this.pod = opts.pod ?? (pods.length === 1 ? pods[0].name : ALL);
+  /** Set while the pods' containers are being looked up (openLogs without PodRefs). */
+  resolving = '';
+
+  constructor(
+    readonly opts: LogsOptions,
+    initial: Partial<StreamQuery> = {},
+  ) {
+    this.query = { ...this.query, ...initial };
+    this.pod = ALL;
+    this.container = ALL;
+    if (opts.pods.length) this.setPods(opts.pods);
+  }
+
+  /** Pods known (now or after a lookup): pick the default selection and start streaming. */
+  setPods(pods: PodRef[]): void {
+    this.opts.pods = pods;
+    this.resolving = '';
+    const want = this.opts.pod;
+    this.pod = want && pods.some((p) => p.name === want) ? want : pods.length === 1 ? pods[0].name : ALL;
     const first = (pods.find((p) => p.name === this.pod) ?? pods[0])?.containers ?? [];
     const mains = first.filter((c) => c.kind === 'main');
-    this.container = opts.container ?? (mains.length === 1 || pods.length > 1 ? (mains[0]?.name ?? ALL) : ALL);
+    const wantC = this.opts.container;
+    if (wantC && first.some((c) => c.name === wantC)) this.container = wantC;
+    else if (wantC && this.pod === ALL) this.container = wantC;
+    else this.container = mains.length === 1 || pods.length > 1 ? (mains[0]?.name ?? ALL) : ALL;
     this.restart();
+  }
+
+  /** The lookup failed: say so in the status bar. */
+  setResolveError(message: string): void {
+    this.resolving = message;
+    this.notify(true);
   }
 
   // ---- subscription for the Preact toolbar/status

@@ -5,7 +5,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { clusterWsUrl } from '../api/client';
+import { clusterJson, clusterWsUrl, errorText, type KubeObject } from '../api/client';
 import {
   CLOSE_STDIN,
   ERROR,
@@ -25,6 +25,7 @@ export interface TerminalOptions {
   cluster: string;
   namespace: string;
   pod: string;
+  /** All containers of the pod, for the picker; looked up when empty. */
   containers: string[];
   container?: string;
   mode: 'exec' | 'attach';
@@ -54,8 +55,11 @@ export class TerminalController {
   private disposed = false;
   private enc = new TextEncoder();
 
+  private ready: Promise<void>;
+
   constructor(readonly opts: TerminalOptions) {
     this.container = opts.container ?? opts.containers[0] ?? '';
+    this.ready = opts.containers.length ? Promise.resolve() : this.lookup();
     this.mode = opts.mode;
     this.host = document.createElement('div');
     this.host.className = 'kl-term-host';
@@ -95,9 +99,27 @@ export class TerminalController {
       this.opened = true;
       this.term.open(this.host);
       this.refit();
-      this.connect(0);
+      void this.ready.then(() => this.connect(0));
     } else this.refit();
     this.term.focus();
+  }
+
+  /** The pod's containers (the caller gave none): fills the picker, picks the first. */
+  private async lookup(): Promise<void> {
+    this.setState({ phase: 'connecting', message: `looking up pod ${this.opts.pod}…` });
+    try {
+      const pod = await clusterJson<KubeObject>(
+        this.opts.cluster,
+        `/api/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/pods/${encodeURIComponent(this.opts.pod)}`,
+        { cluster: this.opts.cluster },
+      );
+      const spec = (pod.spec ?? {}) as Record<string, { name: string }[] | undefined>;
+      this.opts.containers = [...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].map((c) => c.name);
+      if (!this.container || !this.opts.containers.includes(this.container)) this.container = this.opts.containers[0] ?? '';
+    } catch (e) {
+      // Connect anyway with what we have: the stream's own error will say what is wrong.
+      this.term.write(`\x1b[2m[could not look up the pod's containers: ${errorText(e)}]\x1b[0m\r\n`);
+    }
   }
 
   refit(): void {
