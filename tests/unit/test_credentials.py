@@ -319,9 +319,10 @@ async def test_exec_plugin_missing_binary(tmp_path: Path) -> None:
     with pytest.raises(CredentialError) as e:
         await creds.headers()
     assert e.value.message == (
-        "exec plugin 'kubelantern-no-such-plugin' not found on PATH: Install it with: brew "
+        'exec plugin "kubelantern-no-such-plugin" not found on PATH: Install it with: brew '
         "install no-such-plugin"
     )
+    assert str(e.value).startswith('cluster "prod": exec plugin')
     missing_path = ExecSpec(command=str(tmp_path / "bin" / "aws"))
     with pytest.raises(CredentialError, match="not found at"):
         await Credentials(spec(AuthSpec(exec=missing_path))).token()
@@ -333,7 +334,7 @@ async def test_exec_plugin_non_zero_exit_shows_stderr(tmp_path: Path) -> None:
     with pytest.raises(CredentialError) as e:
         await creds.token()
     msg = str(e.value)
-    assert msg.startswith("cluster 'prod': exec plugin")
+    assert msg.startswith('cluster "prod": exec plugin')
     assert "exited with code 3" in msg
     assert "the SSO session has expired run `aws sso login` and retry" in msg
     assert "\n" not in msg

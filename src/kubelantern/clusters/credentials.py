@@ -39,7 +39,7 @@ class CredentialError(Exception):
     """Credentials for `cluster` could not be obtained; `message` says why and what to do."""
 
     def __init__(self, cluster: str, message: str) -> None:
-        super().__init__(f"cluster {cluster!r}: {message}")
+        super().__init__(f'cluster "{cluster}": {message}')
         self.cluster = cluster
         self.message = message
 
@@ -58,40 +58,40 @@ def parse_exec_credential(plugin: str, api_version: str, stdout: bytes) -> ExecR
     try:
         doc = json.loads(stdout)
     except json.JSONDecodeError as e:
-        raise ValueError(f"exec plugin {plugin!r} printed invalid JSON ({e.msg})") from None
+        raise ValueError(f'exec plugin "{plugin}" printed invalid JSON ({e.msg})') from None
     except ValueError:
-        raise ValueError(f"exec plugin {plugin!r} printed output that is not UTF-8 JSON") from None
+        raise ValueError(f'exec plugin "{plugin}" printed output that is not UTF-8 JSON') from None
     if not isinstance(doc, dict):
-        raise ValueError(f"exec plugin {plugin!r} printed JSON that is not an object")
+        raise ValueError(f'exec plugin "{plugin}" printed JSON that is not an object')
     if doc.get("kind") != "ExecCredential":
         raise ValueError(
-            f"exec plugin {plugin!r} printed kind {doc.get('kind')!r}, want ExecCredential"
+            f'exec plugin "{plugin}" printed kind {doc.get("kind")!r}, want ExecCredential'
         )
     if doc.get("apiVersion") != api_version:
         raise ValueError(
-            f"exec plugin {plugin!r} printed apiVersion {doc.get('apiVersion')!r}, "
+            f'exec plugin "{plugin}" printed apiVersion {doc.get("apiVersion")!r}, '
             f"but the kubeconfig asks for {api_version!r}"
         )
     status = doc.get("status")
     if not isinstance(status, dict):
-        raise ValueError(f"exec plugin {plugin!r} printed no status")
+        raise ValueError(f'exec plugin "{plugin}" printed no status')
     token = status.get("token") or None
     cert_data = status.get("clientCertificateData") or None
     key_data = status.get("clientKeyData") or None
     if token is not None and not isinstance(token, str):
-        raise ValueError(f"exec plugin {plugin!r}: status.token is not a string")
+        raise ValueError(f'exec plugin "{plugin}": status.token is not a string')
     if bool(cert_data) != bool(key_data):
         raise ValueError(
-            f"exec plugin {plugin!r}: status has only one of clientCertificateData/clientKeyData"
+            f'exec plugin "{plugin}": status has only one of clientCertificateData/clientKeyData'
         )
     cert: tuple[bytes, bytes] | None = None
     if cert_data and key_data:
         if not isinstance(cert_data, str) or not isinstance(key_data, str):
-            raise ValueError(f"exec plugin {plugin!r}: client certificate data is not a string")
+            raise ValueError(f'exec plugin "{plugin}": client certificate data is not a string')
         cert = (cert_data.encode(), key_data.encode())
     if token is None and cert is None:
         raise ValueError(
-            f"exec plugin {plugin!r} returned neither status.token nor a client certificate"
+            f'exec plugin "{plugin}" returned neither status.token nor a client certificate'
         )
     expires_at: float | None = None
     stamp = status.get("expirationTimestamp")
@@ -100,7 +100,7 @@ def parse_exec_credential(plugin: str, api_version: str, stdout: bytes) -> ExecR
             parsed = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(
-                f"exec plugin {plugin!r}: status.expirationTimestamp {stamp!r} is not RFC 3339"
+                f'exec plugin "{plugin}": status.expirationTimestamp {stamp!r} is not RFC 3339'
             ) from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=dt.UTC)
@@ -310,13 +310,13 @@ class Credentials:
         if ex.api_version not in EXEC_API_VERSIONS:
             raise CredentialError(
                 self.cluster,
-                f"exec plugin {name!r}: apiVersion {ex.api_version!r} is not supported "
+                f'exec plugin "{name}": apiVersion {ex.api_version!r} is not supported '
                 f"(use {EXEC_API_VERSIONS[0]})",
             )
         if ex.interactive_mode == "Always":
             raise CredentialError(
                 self.cluster,
-                f"exec plugin {name!r} has interactiveMode Always, but kubelantern cannot "
+                f'exec plugin "{name}" has interactiveMode Always, but kubelantern cannot '
                 "prompt; log in with the plugin in a terminal first, or set interactiveMode "
                 "to IfAvailable",
             )
@@ -338,18 +338,18 @@ class Credentials:
             where = f"at {ex.command}" if "/" in ex.command else "on PATH"
             hint = _one_line(ex.install_hint, 400) if ex.install_hint else "install it"
             raise CredentialError(
-                self.cluster, f"exec plugin {ex.command!r} not found {where}: {hint}"
+                self.cluster, f'exec plugin "{ex.command}" not found {where}: {hint}'
             ) from None
         except PermissionError:
             raise CredentialError(
-                self.cluster, f"exec plugin {ex.command!r} is not executable"
+                self.cluster, f'exec plugin "{ex.command}" is not executable'
             ) from None
         try:
             stdout, stderr = await asyncio.wait_for(proc.communicate(), self._exec_timeout)
         except TimeoutError:
             raise CredentialError(
                 self.cluster,
-                f"exec plugin {name!r} did not finish within {self._exec_timeout:g} s "
+                f'exec plugin "{name}" did not finish within {self._exec_timeout:g} s '
                 "(does it wait for a login prompt? run it in a terminal)",
             ) from None
         finally:
@@ -362,7 +362,7 @@ class Credentials:
         if proc.returncode != 0:
             detail = _one_line(err_text, STDERR_LIMIT) or "no output on stderr"
             raise CredentialError(
-                self.cluster, f"exec plugin {name!r} exited with code {proc.returncode}: {detail}"
+                self.cluster, f'exec plugin "{name}" exited with code {proc.returncode}: {detail}'
             )
         try:
             result = parse_exec_credential(name, ex.api_version, stdout)
