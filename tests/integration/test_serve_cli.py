@@ -1,0 +1,196 @@
+"""`kubelantern serve / clusters` as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness.kubeconfig import Context, write_kubeconfig
+
+BIN = Path(sys.executable).with_name("kubelantern")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("KUBECONFIG", None)
+    env.pop("KUBELANTERN_TOKEN", None)
+    env["HOME"] = str(tmp_path)  # never read the developer's ~/.kube/config
+    return env
+
+
+def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 30) -> list[str]:
+    """stdout lines up to and including the first matching `pattern` (bounded in time).
+
+    Reads the raw pipe (a text wrapper would buffer lines select() cannot see).
+    """
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    sel = selectors.DefaultSelector()
+    sel.register(fd, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        lines = buf.decode(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if re.search(pattern, line):
+                return lines[: i + 1]
+    raise AssertionError(f"no line matching {pattern!r} within {timeout}s; got {buf!r}")
+
+
+@pytest.fixture
+def broken_kubeconfig(tmp_path: Path) -> Path:
+    """One context pointing at a closed port, one with a bad CA: both load, one errors."""
+    path = tmp_path / "config"
+    write_kubeconfig(
+        path,
+        [
+            Context(name="down", server="https://127.0.0.1:1", token="t"),
+            Context(
+                name="bad-ca",
+                server="https://127.0.0.1:2",
+                token="t",
+                cluster={"certificate-authority-data": "bm90IGEgY2VydA=="},
+            ),
+        ],
+    )
+    return path
+
+
+@pytest.fixture
+def served(tmp_path: Path, broken_kubeconfig: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", "0", "--kubeconfig", str(broken_kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+    )
+    try:
+        lines = read_until(proc, r"serving at http://")
+        url = re.search(r"(http://\S+)", lines[-1])
+        assert url is not None
+        yield proc, url.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_serve_prints_url_serves_and_stops_on_sigterm(
+    served: tuple[subprocess.Popen[str], str],
+) -> None:
+    proc, url = served
+    m = re.match(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{40,})$", url)
+    assert m, url
+    port, token = m.groups()
+    base = f"http://127.0.0.1:{port}"
+    assert _get(f"{base}/healthz") == (200, "ok")
+    assert _get(f"{base}/readyz") == (200, "ok")
+    status, _ = _get(f"{base}/api/clusters")
+    assert status == 401
+    status, body = _get(f"{base}/api/clusters", {"X-Kubelantern-Token": token})
+    assert status == 200
+    clusters = {c["name"]: c for c in json.loads(body)}
+    assert clusters["down"]["state"] == "unreachable"
+    assert "unreachable" in clusters["down"]["error"]
+    assert clusters["bad-ca"]["state"] == "error"
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    # The launch token is printed once on stdout, never in the log.
+    assert token not in stderr
+    assert "bad-ca" in stderr  # the broken context is reported, one line
+
+
+def test_serve_refuses_a_busy_port(tmp_path: Path, broken_kubeconfig: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        done = subprocess.run(
+            [str(BIN), "serve", "--port", str(port), "--kubeconfig", str(broken_kubeconfig)],
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path),
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_clusters_command_lists_and_reports_errors(tmp_path: Path, broken_kubeconfig: Path) -> None:
+    done = subprocess.run(
+        [str(BIN), "clusters", "--kubeconfig", str(broken_kubeconfig)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=30,
+    )
+    lines = done.stdout.splitlines()
+    down = next(line for line in lines if line.startswith("down"))
+    assert "https://127.0.0.1:1" in down and "credentials=token" in down
+    assert " t " not in down + " "  # the token itself is never shown
+    bad = next(line for line in lines if line.startswith("bad-ca"))
+    assert "ERROR" in bad
+    assert done.returncode == 1
+
+    as_json = subprocess.run(
+        [str(BIN), "clusters", "--json", "--kubeconfig", str(broken_kubeconfig)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=30,
+    )
+    data = json.loads(as_json.stdout)
+    names = {c["name"]: c for c in data["clusters"]}
+    assert names["down"]["error"] is None and names["bad-ca"]["error"]
+
+
+def test_python_dash_m_and_bad_flags(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kubelantern", "serve", "--profile", "nonsense"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "CLUSTER=NAME" in done.stderr
+    version = subprocess.run(
+        [sys.executable, "-m", "kubelantern", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert version.stdout.startswith("kubelantern ")
