@@ -280,6 +280,13 @@ class Credentials:
             text += f" (groups {', '.join(a.impersonate_groups)})"
         return text
 
+    async def close(self) -> None:
+        """Stop a plugin run still in flight (its process is killed), e.g. at shutdown."""
+        task = self._inflight
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     # -- the exec plugin ------------------------------------------------------------------
 
     async def _exec(self) -> ExecResult:

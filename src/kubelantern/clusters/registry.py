@@ -284,6 +284,7 @@ class Cluster:
         )
 
     async def close(self) -> None:
+        await self.credentials.close()
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
