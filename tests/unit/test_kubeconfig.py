@@ -399,6 +399,8 @@ def test_malformed_yaml_names_the_file_and_line(tmp_path: Path) -> None:
             '~/cfg: contexts[0] "x": context is not a mapping',
         ),
         ("contexts:\n- name: x\n  context: {}\n", '~/cfg: contexts[0] "x": names no cluster'),
+        ("users:\n- just-a-string\n", "~/cfg: users[0]: is not a mapping with name and user"),
+        ("clusters:\n- name: 123\n", "~/cfg: clusters[0]: name is not a string"),
     ],
 )
 def test_structural_errors(tmp_path: Path, text: str, expected: str) -> None:
@@ -435,3 +437,59 @@ def test_in_cluster_errors(tmp_path: Path) -> None:
     with pytest.raises(KubeconfigError, match="service account file missing") as e:
         load_in_cluster(env, root=tmp_path)
     assert e.value.file == tmp_path / "token"
+
+
+CLUSTER_FIELDS = [
+    "server",
+    "certificate-authority",
+    "certificate-authority-data",
+    "insecure-skip-tls-verify",
+    "tls-server-name",
+    "proxy-url",
+]
+USER_FIELDS = [
+    "token",
+    "tokenFile",
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+    "username",
+    "password",
+    "as",
+    "as-groups",
+    "as-uid",
+    "as-user-extra",
+    "exec",
+    "auth-provider",
+]
+CONTEXT_FIELDS = ["cluster", "user", "namespace", "extensions"]
+ODD_VALUES: list[Any] = [[], {}, 5, True, "x", [{"a": 1}], {"command": 3}, "bm90IGEgY2VydA=="]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=repr)
+def test_odd_values_never_crash_and_never_hide_good_contexts(tmp_path: Path, value: Any) -> None:
+    docs = []
+    for section, fields in (("c", CLUSTER_FIELDS), ("u", USER_FIELDS), ("x", CONTEXT_FIELDS)):
+        for field_name in fields:
+            cluster: dict[str, Any] = dict(SERVER)
+            user: dict[str, Any] = {"token": "t"}
+            context: dict[str, Any] = {"cluster": "odd", "user": "odd"}
+            {"c": cluster, "u": user, "x": context}[section][field_name] = value
+            docs.append((f"{section}-{field_name}", cluster, user, context))
+    for name, cluster, user, context in docs:
+        doc = {
+            "clusters": [{"name": "odd", "cluster": cluster}, {"name": "ok", "cluster": SERVER}],
+            "users": [{"name": "odd", "user": user}, {"name": "ok", "user": {"token": "t"}}],
+            "contexts": [
+                {"name": "odd", "context": context},
+                {"name": "good", "context": {"cluster": "ok", "user": "ok"}},
+            ],
+        }
+        result = load_kubeconfigs([write(tmp_path / f"{name}.yaml", doc)], home=tmp_path)
+        names = [s.name for s in result.specs]
+        assert "good" in names, name
+        for e in result.errors:
+            assert "\n" not in str(e) and str(e).startswith(("~/", "kubeconfig")), (name, str(e))
+        # The odd context either loaded or has exactly one error line saying why.
+        assert ("odd" in names) != any(e.context == "odd" for e in result.errors), name

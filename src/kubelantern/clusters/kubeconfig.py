@@ -171,9 +171,13 @@ def load_kubeconfigs(
                 err(file, section, "is not a list")
                 continue
             for i, item in enumerate(items):
-                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(item, dict):
+                    err(file, f"{section}[{i}]", "is not a mapping with name and " + body_key)
+                    continue
+                name = item.get("name")
                 if not isinstance(name, str) or not name:
-                    err(file, f"{section}[{i}]", "has no name")
+                    problem = "has no name" if name in (None, "") else "name is not a string"
+                    err(file, f"{section}[{i}]", problem)
                     continue
                 key = f'{section}[{i}] "{name}"'
                 body = item.get(body_key)
