@@ -20,7 +20,7 @@ from multidict import CIMultiDict
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.profiles import Strategy
+from kubelantern.clusters.profiles import STRATEGIES, Strategy
 from kubelantern.doctor.report import (
     ClusterReport,
     StrategyResult,
@@ -100,10 +100,12 @@ async def check_cluster(cluster: Any) -> ClusterReport:
         return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
     namespace, name, container = pod
     report.pod = f"{namespace}/{name} (container {container})"
-    for strategy in cluster.profile.strategies:
-        report.strategies.append(
-            await _check_strategy(cluster, strategy, auth, namespace, name, container)
-        )
+    in_profile = list(cluster.profile.strategies)
+    extras = [s for s in STRATEGIES.values() if s not in in_profile]
+    for strategy in [*in_profile, *extras]:
+        result = await _check_strategy(cluster, strategy, auth, namespace, name, container)
+        result.in_profile = strategy in in_profile
+        report.strategies.append(result)
     return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
 
 

@@ -22,6 +22,7 @@ class StrategyResult:
     logs_status: int | None = None
     latency_ms: float | None = None  # exec: handshake to close
     detail: str = ""  # why it failed, in a few words (never a token)
+    in_profile: bool = True  # False: tested for information, not used for this profile
 
     @property
     def works(self) -> bool:
@@ -93,15 +94,15 @@ def judge(report: ClusterReport, *, uses_exec_plugin: bool = False) -> ClusterRe
         report.advice = advice
         return report
 
-    working = [s for s in report.strategies if s.works]
-    failing = [s for s in report.strategies if not s.works]
+    used = [s for s in report.strategies if s.in_profile]
+    working = [s for s in used if s.works]
+    failing = [s for s in used if not s.works]
+    extras_failing = [s for s in report.strategies if not s.in_profile and not s.works]
     if not working:
         report.ok = False
-        codes = ", ".join(f"{s.strategy}: {_codes(s)}" for s in report.strategies)
+        codes = ", ".join(f"{s.strategy}: {_codes(s)}" for s in used)
         report.verdict = f"no WebSocket strategy works ({codes})"
-        statuses = {s.exec_status for s in report.strategies} | {
-            s.logs_status for s in report.strategies
-        }
+        statuses = {s.exec_status for s in used} | {s.logs_status for s in used}
         if 403 in statuses:
             advice.append(
                 "the upstream forbids the upgrade: check RBAC for pods/exec and pods/log "
@@ -124,20 +125,26 @@ def judge(report: ClusterReport, *, uses_exec_plugin: bool = False) -> ClusterRe
         for s in failing:
             notes.append(f"{s.strategy} ({_codes(s)}{': ' + s.detail if s.detail else ''})")
         report.verdict = f"ok: exec and logs work with '{first}'; refused: " + "; ".join(notes)
-        if report.profile == "rancher" and any(
-            s.exec_status == 401 or s.logs_status == 401 for s in failing
-        ):
-            advice.append(
-                "Rancher refuses the bearer subprotocol (401): kubelantern uses the header "
-                "strategy automatically"
-            )
-        elif report.strategies and not report.strategies[0].works:
+        if not used[0].works:
             advice.append(
                 f"the profile's default strategy fails here: pin the working one with "
                 f"`--strategy {name}={first}` (auto mode also finds it after one retry)"
             )
     else:
-        report.verdict = f"ok: exec and logs work with every strategy ({first} is used)"
+        report.verdict = (
+            f"ok: exec and logs work with every strategy of the profile ('{first}' first)"
+        )
+    sub_401 = [
+        s
+        for s in [*failing, *extras_failing]
+        if s.strategy in ("subprotocol", "passthrough") and 401 in (s.exec_status, s.logs_status)
+    ]
+    if sub_401:
+        who = "Rancher" if report.profile == "rancher" else "this cluster"
+        advice.append(
+            f"{who} refuses the bearer subprotocol (401): kubelantern uses the "
+            f"'{first}' strategy automatically"
+        )
     report.advice = advice
     return report
 
@@ -194,9 +201,10 @@ def render_table(reports: list[ClusterReport]) -> str:
                 f"  {'strategy':<18} {'exec':<5} {'logs':<5} {'status exec/logs':<17} latency"
             )
             for s in r.strategies:
+                label = s.strategy if s.in_profile else s.strategy + "*"
                 latency = f"{s.latency_ms:.0f} ms" if s.latency_ms is not None else "-"
                 line = (
-                    f"  {s.strategy:<18} {_mark(s.exec_ok):<5} {_mark(s.logs_ok):<5} "
+                    f"  {label:<18} {_mark(s.exec_ok):<5} {_mark(s.logs_ok):<5} "
                     f"{_codes(s):<17} {latency}"
                 )
                 if s.detail and not s.works:
@@ -205,6 +213,8 @@ def render_table(reports: list[ClusterReport]) -> str:
                         detail = s.detail if len(s.detail) <= room else s.detail[: room - 1] + "…"
                         line += f"  {detail}"
                 out.append(line)
+            if any(not s.in_profile for s in r.strategies):
+                out.append("  * not in this profile's order; tested for information")
         out.extend(_wrap("verdict", ("OK " if r.ok else "FAIL ") + r.verdict.removeprefix("ok: ")))
         for a in r.advice:
             out.extend(_wrap("advice", a))

@@ -1,0 +1,150 @@
+"""The real kubectl through kubelantern's WebSocket bridge (plain http, no launch token)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.harness.servers import ServerThread
+from tests.integration.test_websocket_bridge import NO_USERLAND, cluster_base
+
+pytestmark = pytest.mark.kubectl
+PROFILES = ("kubernetes", "rancher")
+
+
+def running_pod(server: ServerThread, profile: str) -> tuple[str, str, str]:
+    with urllib.request.urlopen(cluster_base(server, profile) + "/api/v1/pods", timeout=10) as r:
+        items = json.load(r)["items"]
+    for pod in items:
+        first = pod["spec"]["containers"][0]
+        if (pod.get("status") or {}).get("phase") != "Running":
+            continue
+        if any(m in first.get("image", "") for m in NO_USERLAND) or first["name"] == "firehose":
+            continue
+        return pod["metadata"]["namespace"], pod["metadata"]["name"], first["name"]
+    raise AssertionError("no running pod with a shell")
+
+
+def run_kubectl(
+    kubectl: str,
+    server: ServerThread,
+    profile: str,
+    tmp_path: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
+    empty = tmp_path / "empty-kubeconfig"
+    empty.write_text("apiVersion: v1\nkind: Config\n")
+    cmd = [kubectl, "--kubeconfig", str(empty), "--server", cluster_base(server, profile), *args]
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kubectl_exec_echo(
+    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
+) -> None:
+    ns, pod, container = running_pod(lantern, profile)
+    done = run_kubectl(
+        kubectl,
+        lantern,
+        profile,
+        tmp_path,
+        "exec",
+        "-n",
+        ns,
+        pod,
+        "-c",
+        container,
+        "--",
+        "echo",
+        "hello from kubectl",
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout == b"hello from kubectl\n"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kubectl_exec_exit_code(
+    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
+) -> None:
+    ns, pod, container = running_pod(lantern, profile)
+    done = run_kubectl(
+        kubectl,
+        lantern,
+        profile,
+        tmp_path,
+        "exec",
+        "-n",
+        ns,
+        pod,
+        "-c",
+        container,
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    )
+    assert done.returncode == 3, done.stderr.decode()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kubectl_exec_stdin(
+    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
+) -> None:
+    ns, pod, container = running_pod(lantern, profile)
+    done = run_kubectl(
+        kubectl,
+        lantern,
+        profile,
+        tmp_path,
+        "exec",
+        "-i",
+        "-n",
+        ns,
+        pod,
+        "-c",
+        container,
+        "--",
+        "cat",
+        stdin=b"x\n",
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout == b"x\n"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kubectl_logs_follow(
+    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
+) -> None:
+    ns, pod, container = running_pod(lantern, profile)
+    empty = tmp_path / "empty-kubeconfig"
+    empty.write_text("apiVersion: v1\nkind: Config\n")
+    cmd = [
+        kubectl,
+        "--kubeconfig",
+        str(empty),
+        "--server",
+        cluster_base(lantern, profile),
+        "logs",
+        "-f",
+        "-n",
+        ns,
+        pod,
+        "-c",
+        container,
+        "--tail",
+        "3",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]  # 3 tail lines + one new
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert all(line.endswith(b"\n") for line in lines), lines
