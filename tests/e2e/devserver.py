@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from kubelantern.settings import Settings
-from tests.conftest import start_kubelantern, start_sim
+from tests.e2e import _simshim  # noqa: F401
+from tests.conftest import start_kubelantern, start_sim  # noqa: E402
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import make_pki
 

@@ -1,0 +1,111 @@
+"""Browser fixtures: kubelantern (with a launch token) over the simulator clusters, headless
+Chromium from /usr/bin/chromium, and a page that records console errors and page errors."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubelantern.settings import Settings
+from tests.e2e import _simshim  # noqa: F401
+from tests.conftest import SimCluster, start_kubelantern
+from tests.harness.servers import ServerThread
+
+CHROMIUM = os.environ.get("KUBELANTERN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+STATIC_INDEX = Path(__file__).resolve().parents[2] / "src" / "kubelantern" / "web" / "static" / "index.html"
+
+
+@dataclass
+class Ui:
+    server: ServerThread
+    token: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def launch_url(self) -> str:
+        return f"{self.server.url}/?token={self.token}"
+
+
+@dataclass
+class Problems:
+    """Console errors and uncaught exceptions seen by a page."""
+
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"headless Chromium not found at {CHROMIUM}: the browser tests drive the system "
+            "Chromium (Debian package `chromium`, `make system-deps`), or set KUBELANTERN_CHROMIUM",
+            pytrace=False,
+        )
+    if not STATIC_INDEX.exists():
+        pytest.fail(
+            f"the web UI is not built ({STATIC_INDEX} missing): run `make frontend` "
+            "(cd frontend && npm ci && npm run build)",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def ui(kubeconfig: Path, sims: dict[str, SimCluster]) -> Iterator[Ui]:
+    token = secrets.token_urlsafe(16)
+    server = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=token))
+    yield Ui(server, token)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def problems() -> Problems:
+    return Problems()
+
+
+@pytest.fixture
+def page(browser: Any, ui: Ui, problems: Problems) -> Iterator[Any]:
+    """A fresh browser context that opened the launch URL like a user does."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    pg.on("console", lambda m: problems.errors.append(f"console: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.errors.append(f"pageerror: {e}"))
+    pg.goto(ui.launch_url)
+    yield pg
+    ctx.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
