@@ -72,7 +72,16 @@ async def test_plugin_sees_what_kubectl_gives_it(
         server.url,
         ca_pem=pki.ca_pem,
         user={"exec": exec_cfg},
-        cluster={"tls-server-name": "kubernetes.test"},
+        cluster={
+            "tls-server-name": "kubernetes.test",
+            "extensions": [
+                {"name": "other", "extension": {"x": 1}},
+                {
+                    "name": "client.authentication.k8s.io/exec",
+                    "extension": {"audience": "eks", "nested": {"k": [1, 2]}},
+                },
+            ],
+        },
     )
     path = write_kubeconfig(tmp_path / "config", [ctx])
 
@@ -105,6 +114,7 @@ async def test_plugin_sees_what_kubectl_gives_it(
     k_cluster = from_kubectl["info"]["spec"]["cluster"]
     o_cluster = ours["info"]["spec"]["cluster"]
     assert o_cluster == k_cluster
+    assert o_cluster["config"] == {"audience": "eks", "nested": {"k": [1, 2]}}
     for key in ("server", "certificate-authority-data", "tls-server-name"):
         assert key in o_cluster, key
     assert base64.b64decode(o_cluster["certificate-authority-data"]) == pki.ca_pem

@@ -188,6 +188,7 @@ def test_exec_info_with_and_without_cluster_info() -> None:
                 "tls-server-name": "api.internal",
                 "insecure-skip-tls-verify": True,
                 "proxy-url": "http://proxy:3128",
+                "config": None,
             },
         },
     }
@@ -279,6 +280,7 @@ async def test_exec_plugin_v1beta1_args_env_and_cluster_info(tmp_path: Path) -> 
     s = spec(
         AuthSpec(exec=ex),
         tls=TLSSpec(ca_data=b"-----CA-----", server_name="kubernetes.default"),
+        exec_cluster_config_json='{"audience": "eks"}',
     )
     creds = Credentials(s)
     assert await creds.token() == "plugin-token-1"
@@ -294,6 +296,7 @@ async def test_exec_plugin_v1beta1_args_env_and_cluster_info(tmp_path: Path) -> 
                 "server": "https://10.0.0.1:6443",
                 "certificate-authority-data": base64.b64encode(b"-----CA-----").decode(),
                 "tls-server-name": "kubernetes.default",
+                "config": {"audience": "eks"},
             },
         },
     }

@@ -129,6 +129,9 @@ def exec_info(spec: ClusterSpec, exec_spec: ExecSpec) -> dict[str, Any]:
             cluster["insecure-skip-tls-verify"] = True
         if spec.proxy_url:
             cluster["proxy-url"] = spec.proxy_url
+        # client-go always sends `config` (null without the cluster's exec extension).
+        config = spec.exec_cluster_config_json
+        cluster["config"] = json.loads(config) if config else None
         info_spec["cluster"] = cluster
     return {"apiVersion": exec_spec.api_version, "kind": "ExecCredential", "spec": info_spec}
 

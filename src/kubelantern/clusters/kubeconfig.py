@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from kubelantern.clusters.profiles import PROFILES, STRATEGIES
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec, TLSSpec
 
 EXTENSION_NAME = "kubelantern"
+EXEC_EXTENSION_NAME = "client.authentication.k8s.io/exec"  # per-cluster data for exec plugins
 SERVICE_ACCOUNT_ROOT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")
@@ -256,7 +258,7 @@ def _context_spec(name: str, entry: _Entry, merged: dict[str, dict[str, _Entry]]
         raise KubeconfigError(entry.file, f"{entry.key}.{b.key}", b.message) from None
 
     try:
-        server, tls, proxy_url, ca_b64 = _cluster(cluster_entry)
+        server, tls, proxy_url, ca_b64, exec_config = _cluster(cluster_entry)
     except _Bad as b:
         raise KubeconfigError(
             cluster_entry.file, f"{cluster_entry.key}.{b.key}", b.message
@@ -280,6 +282,7 @@ def _context_spec(name: str, entry: _Entry, merged: dict[str, dict[str, _Entry]]
         strategy=strategy,
         source=str(entry.file),
         certificate_authority_data_b64=ca_b64,
+        exec_cluster_config_json=exec_config,
     )
 
 
@@ -357,7 +360,7 @@ def _path(body: dict[str, Any], key: str, base: Path) -> Path | None:
     return path
 
 
-def _cluster(entry: _Entry) -> tuple[str, TLSSpec, str | None, str | None]:
+def _cluster(entry: _Entry) -> tuple[str, TLSSpec, str | None, str | None, str | None]:
     body = entry.body
     if isinstance(body, _Bad):
         raise body
@@ -380,7 +383,22 @@ def _cluster(entry: _Entry) -> tuple[str, TLSSpec, str | None, str | None]:
         insecure_skip_verify=_bool(body, "insecure-skip-tls-verify"),
         server_name=_str(body, "tls-server-name"),
     )
-    return server, tls, proxy_url, ca[1] if ca else None
+    return server, tls, proxy_url, ca[1] if ca else None, _exec_cluster_config(body)
+
+
+def _exec_cluster_config(body: dict[str, Any]) -> str | None:
+    extensions = body.get("extensions")
+    if extensions is None:
+        return None
+    if not isinstance(extensions, list):
+        raise _Bad("extensions", "is not a list")
+    for ext in extensions:
+        if isinstance(ext, dict) and ext.get("name") == EXEC_EXTENSION_NAME:
+            try:
+                return json.dumps(ext.get("extension"))
+            except (TypeError, ValueError):
+                raise _Bad(f"extensions[{EXEC_EXTENSION_NAME}]", "is not JSON data") from None
+    return None
 
 
 def _user(entry: _Entry, tls: TLSSpec) -> tuple[AuthSpec, TLSSpec]:

@@ -70,3 +70,6 @@ class ClusterSpec:
     strategy: str | None = None
     source: str = ""  # the kubeconfig file this context came from, for error messages
     certificate_authority_data_b64: str | None = None  # kept for provideClusterInfo
+    # The cluster extension `client.authentication.k8s.io/exec` (JSON text, for hashability):
+    # handed to exec plugins as spec.cluster.config when provideClusterInfo is set.
+    exec_cluster_config_json: str | None = None
