@@ -1,1 +1,28 @@
-"""kubelantern.sim."""
+"""kubelantern.sim: an in-process Kubernetes API simulator on real sockets.
+
+Profiles `kubernetes`, `rancher`, `legacy`, `openshift` reproduce each distribution's front door
+(authentication, Rancher's path prefix and Origin rule, discovery, versions). Nothing here runs
+commands on this machine: exec/attach talk to a fake shell (see `sim.streaming`).
+
+    app = make_app(SimConfig(profile="rancher"))
+    state = state_of(app)  # .store, .requests (what reached the simulator), .config
+"""
+
+from .app import RecordedRequest, SimState, make_app, state_of
+from .config import SimConfig
+from .logs import LogOptions, parse_log_options, prepare_pod_log, stream_pod_log
+from .profiles import SIM_PROFILES, SimProfile
+
+__all__ = [
+    "SIM_PROFILES",
+    "LogOptions",
+    "RecordedRequest",
+    "SimConfig",
+    "SimProfile",
+    "SimState",
+    "make_app",
+    "parse_log_options",
+    "prepare_pod_log",
+    "state_of",
+    "stream_pod_log",
+]

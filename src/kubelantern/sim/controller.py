@@ -1,0 +1,492 @@
+"""A tiny controller manager: Deployments own ReplicaSets own Pods; StatefulSets and DaemonSets
+own Pods; deleting an owner deletes its dependents. Runs synchronously after each write, so a
+`kubectl scale` or a `rollout restart` is visible on the next request."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import random
+from typing import Any
+
+from .store import Store, now_rfc3339
+
+JSON = dict[str, Any]
+
+_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery rand.SafeEncodeString alphabet
+
+APPS = "apps/v1"
+
+
+def safe_suffix(rng: random.Random, n: int = 5) -> str:
+    return "".join(rng.choice(_SAFE) for _ in range(n))
+
+
+def template_hash(template: JSON) -> str:
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    return "".join(_SAFE[b % len(_SAFE)] for b in digest[:10])
+
+
+def owner_ref(owner: JSON, kind: str, api_version: str = APPS) -> JSON:
+    meta = owner["metadata"]
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def owned_by(obj: JSON, uid: str) -> bool:
+    return any(
+        r.get("uid") == uid for r in (obj.get("metadata") or {}).get("ownerReferences") or []
+    )
+
+
+def _image_id(image: str) -> str:
+    digest = hashlib.sha256(image.encode()).hexdigest()
+    repo = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+    first = repo.split("/")[0]
+    if "/" not in repo:
+        repo = f"docker.io/library/{repo}"
+    elif "." not in first and ":" not in first:
+        repo = f"docker.io/{repo}"
+    return f"{repo}@sha256:{digest}"
+
+
+def running_status(pod: JSON, node: JSON | None, ip: str, started: dt.datetime) -> JSON:
+    """A believable Running status for a pod whose containers all started at `started`."""
+    spec = pod.get("spec") or {}
+    ts = now_rfc3339(started)
+    host_ip = ""
+    if node is not None:
+        for a in (node.get("status") or {}).get("addresses") or []:
+            if a.get("type") == "InternalIP":
+                host_ip = a.get("address", "")
+    rng = random.Random(f"{pod['metadata'].get('name')}/cid")
+
+    def cstat(c: JSON, init: bool) -> JSON:
+        cid = f"containerd://{rng.getrandbits(256):064x}"
+        base: JSON = {
+            "name": c.get("name", ""),
+            "image": c.get("image", ""),
+            "imageID": _image_id(str(c.get("image", ""))),
+            "containerID": cid,
+            "restartCount": 0,
+            "started": not init,
+            "ready": not init,
+        }
+        if init:
+            base["state"] = {
+                "terminated": {
+                    "exitCode": 0,
+                    "reason": "Completed",
+                    "startedAt": ts,
+                    "finishedAt": ts,
+                    "containerID": cid,
+                }
+            }
+        else:
+            base["state"] = {"running": {"startedAt": ts}}
+        base["lastState"] = {}
+        return base
+
+    status: JSON = {
+        "phase": "Running",
+        "conditions": [
+            {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": ts}
+            for t in (
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+                "PodScheduled",
+            )
+        ],
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}] if host_ip else [],
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
+        "startTime": ts,
+        "containerStatuses": [cstat(c, False) for c in spec.get("containers") or []],
+        "qosClass": "Burstable",
+    }
+    if spec.get("initContainers"):
+        status["initContainerStatuses"] = [cstat(c, True) for c in spec["initContainers"]]
+    return status
+
+
+def pod_defaults(spec: JSON) -> JSON:
+    spec = copy.deepcopy(spec)
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("serviceAccountName", "default")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    spec.setdefault("enableServiceLinks", True)
+    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    spec.setdefault("priority", 0)
+    for c in spec.get("containers") or []:
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("imagePullPolicy", "IfNotPresent")
+        c.setdefault("resources", {})
+    return spec
+
+
+class Controllers:
+    def __init__(self, store: Store, seed: int) -> None:
+        self.store = store
+        self.rng = random.Random(seed * 7919 + 17)
+        self._ip_next: dict[str, int] = {}
+        self._node_turn = 0
+        # The seed backdates what it creates; None means "now".
+        self.frozen_now: dt.datetime | None = None
+
+    def now(self) -> dt.datetime:
+        return self.frozen_now or dt.datetime.now(dt.UTC)
+
+    # -- scheduling ----------------------------------------------------------------------
+    def nodes(self) -> list[JSON]:
+        return [
+            n for n in self.store.list("nodes") if not (n.get("spec") or {}).get("unschedulable")
+        ]
+
+    def pick_node(self) -> JSON | None:
+        nodes = [
+            n
+            for n in self.nodes()
+            if "node-role.kubernetes.io/control-plane"
+            not in ((n.get("metadata") or {}).get("labels") or {})
+        ] or self.nodes()
+        if not nodes:
+            return None
+        node = nodes[self._node_turn % len(nodes)]
+        self._node_turn += 1
+        return node
+
+    def pod_ip(self, node: JSON | None) -> str:
+        names = [n["metadata"]["name"] for n in self.store.list("nodes")]
+        idx = (
+            names.index(node["metadata"]["name"])
+            if node and node["metadata"]["name"] in names
+            else 9
+        )
+        n = self._ip_next.get(str(idx), 7) + 1
+        self._ip_next[str(idx)] = n
+        return f"10.42.{idx}.{n % 250 + 2}"
+
+    def start_pod(
+        self, pod: JSON, node: JSON | None = None, started: dt.datetime | None = None
+    ) -> JSON:
+        """Schedule and run a new pod object in place (spec defaults, nodeName, status)."""
+        pod["spec"] = pod_defaults(pod.get("spec") or {})
+        node = node or self.pick_node()
+        if node is not None:
+            pod["spec"]["nodeName"] = node["metadata"]["name"]
+        pod["status"] = running_status(pod, node, self.pod_ip(node), started or self.now())
+        return pod
+
+    def _new_pod(self, owner: JSON, kind: str, name: str, extra_labels: JSON) -> JSON:
+        tmpl = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+        meta = tmpl.get("metadata") or {}
+        labels = {**(meta.get("labels") or {}), **extra_labels}
+        pod: JSON = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": owner["metadata"].get("namespace", "default"),
+                "labels": labels,
+                "ownerReferences": [owner_ref(owner, kind)],
+            },
+            "spec": tmpl.get("spec") or {},
+        }
+        if meta.get("annotations"):
+            pod["metadata"]["annotations"] = dict(meta["annotations"])
+        return self.start_pod(pod)
+
+    # -- owners --------------------------------------------------------------------------
+    def reconcile(self, key: str, namespace: str, name: str) -> None:
+        obj = self.store.get(key, namespace, name)
+        if obj is None:
+            return
+        if key == "deployments.apps":
+            self.deployment(obj)
+        elif key == "replicasets.apps":
+            self.replicaset(obj)
+            self._owner_status(obj)
+        elif key == "statefulsets.apps":
+            self.statefulset(obj)
+        elif key == "daemonsets.apps":
+            self.daemonset(obj)
+
+    def after_pod_delete(self, pod: JSON) -> None:
+        """A deleted pod with a controlling owner is replaced, as the owner's controller would."""
+        ns = pod["metadata"].get("namespace", "")
+        for ref in pod["metadata"].get("ownerReferences") or []:
+            key = {
+                "ReplicaSet": "replicasets.apps",
+                "StatefulSet": "statefulsets.apps",
+                "DaemonSet": "daemonsets.apps",
+            }.get(ref.get("kind", ""))
+            if key:
+                owner = self.store.get(key, ns, ref.get("name", ""))
+                if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
+                    self.reconcile(key, ns, ref["name"])
+
+    def _owner_status(self, rs: JSON) -> None:
+        ns = rs["metadata"].get("namespace", "")
+        for ref in rs["metadata"].get("ownerReferences") or []:
+            if ref.get("kind") == "Deployment":
+                d = self.store.get("deployments.apps", ns, ref.get("name", ""))
+                if d is not None:
+                    self._deployment_status(d)
+
+    def _pods_of(self, owner: JSON) -> list[JSON]:
+        ns = owner["metadata"].get("namespace", "")
+        uid = owner["metadata"]["uid"]
+        return [p for p in self.store.list("pods", ns) if owned_by(p, uid)]
+
+    def deployment(self, d: JSON) -> None:
+        ns, uid = d["metadata"].get("namespace", ""), d["metadata"]["uid"]
+        spec = d.get("spec") or {}
+        tmpl = spec.get("template") or {}
+        h = template_hash(tmpl)
+        rss = [r for r in self.store.list("replicasets.apps", ns) if owned_by(r, uid)]
+        current = next(
+            (r for r in rss if (r["metadata"].get("labels") or {}).get("pod-template-hash") == h),
+            None,
+        )
+        replicas = int(spec.get("replicas", 1))
+        revisions = [
+            int(
+                (r["metadata"].get("annotations") or {}).get(
+                    "deployment.kubernetes.io/revision", "0"
+                )
+            )
+            for r in rss
+        ]
+        if current is None:
+            rs_tmpl = copy.deepcopy(tmpl)
+            rs_tmpl.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = h
+            selector = copy.deepcopy(spec.get("selector") or {})
+            selector.setdefault("matchLabels", {})["pod-template-hash"] = h
+            current = {
+                "apiVersion": APPS,
+                "kind": "ReplicaSet",
+                "metadata": {
+                    "name": f"{d['metadata']['name']}-{h}",
+                    "namespace": ns,
+                    "labels": dict(rs_tmpl["metadata"]["labels"]),
+                    "annotations": {
+                        "deployment.kubernetes.io/desired-replicas": str(replicas),
+                        "deployment.kubernetes.io/max-replicas": str(replicas + 1),
+                        "deployment.kubernetes.io/revision": str(max(revisions, default=0) + 1),
+                    },
+                    "ownerReferences": [owner_ref(d, "Deployment")],
+                    "generation": 1,
+                },
+                "spec": {"replicas": replicas, "selector": selector, "template": rs_tmpl},
+                "status": {},
+            }
+            self.store.add("replicasets.apps", current, created=self.now())
+        elif int((current.get("spec") or {}).get("replicas", 0)) != replicas:
+            current = copy.deepcopy(current)
+            current["spec"]["replicas"] = replicas
+            current["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
+            self.store.replace("replicasets.apps", current)
+        for r in rss:
+            if (
+                r["metadata"]["uid"] != current["metadata"]["uid"]
+                and int(r["spec"].get("replicas", 0)) != 0
+            ):
+                r = copy.deepcopy(r)
+                r["spec"]["replicas"] = 0
+                r["metadata"]["generation"] = int(r["metadata"].get("generation", 1)) + 1
+                self.store.replace("replicasets.apps", r)
+        for r in self.store.list("replicasets.apps", ns):
+            if owned_by(r, uid):
+                self.replicaset(r)
+        fresh = self.store.get("deployments.apps", ns, d["metadata"]["name"])
+        if fresh is not None:
+            self._deployment_status(fresh)
+
+    def replicaset(self, rs: JSON) -> None:
+        want = int((rs.get("spec") or {}).get("replicas", 1))
+        pods = self._pods_of(rs)
+        labels = {
+            "pod-template-hash": (rs["metadata"].get("labels") or {}).get("pod-template-hash", "")
+        }
+        labels = {k: v for k, v in labels.items() if v}
+        for _ in range(want - len(pods)):
+            name = f"{rs['metadata']['name']}-{safe_suffix(self.rng)}"
+            self.store.add(
+                "pods", self._new_pod(rs, "ReplicaSet", name, labels), created=self.now()
+            )
+        if len(pods) > want:
+            doomed = sorted(
+                pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True
+            )
+            for p in doomed[: len(pods) - want]:
+                self.store.remove("pods", p["metadata"].get("namespace", ""), p["metadata"]["name"])
+        pods = self._pods_of(rs)
+        ready = sum(1 for p in pods if _pod_ready(p))
+        self._set_status(
+            "replicasets.apps",
+            rs,
+            {
+                "replicas": len(pods),
+                "fullyLabeledReplicas": len(pods),
+                "readyReplicas": ready,
+                "availableReplicas": ready,
+                "observedGeneration": rs["metadata"].get("generation", 1),
+            },
+        )
+
+    def _deployment_status(self, d: JSON) -> None:
+        ns, uid = d["metadata"].get("namespace", ""), d["metadata"]["uid"]
+        h = template_hash((d.get("spec") or {}).get("template") or {})
+        total = ready = updated = 0
+        for r in self.store.list("replicasets.apps", ns):
+            if not owned_by(r, uid):
+                continue
+            pods = self._pods_of(r)
+            total += len(pods)
+            ready += sum(1 for p in pods if _pod_ready(p))
+            if (r["metadata"].get("labels") or {}).get("pod-template-hash") == h:
+                updated += len(pods)
+        want = int((d.get("spec") or {}).get("replicas", 1))
+        ts = (d.get("metadata") or {}).get("creationTimestamp") or now_rfc3339()
+        available = "True" if ready >= want or want == 0 else "False"
+        status: JSON = {
+            "observedGeneration": d["metadata"].get("generation", 1),
+            "replicas": total,
+            "updatedReplicas": updated,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": available,
+                    "lastUpdateTime": ts,
+                    "lastTransitionTime": ts,
+                    "reason": "MinimumReplicasAvailable"
+                    if available == "True"
+                    else "MinimumReplicasUnavailable",
+                    "message": "Deployment has minimum availability."
+                    if available == "True"
+                    else "Deployment does not have minimum availability.",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "lastUpdateTime": ts,
+                    "lastTransitionTime": ts,
+                    "reason": "NewReplicaSetAvailable",
+                    "message": f'ReplicaSet "{d["metadata"]["name"]}-{h}" has successfully progressed.',
+                },
+            ],
+        }
+        if total - ready > 0:
+            status["unavailableReplicas"] = total - ready
+        self._set_status("deployments.apps", d, status)
+
+    def statefulset(self, s: JSON) -> None:
+        want = int((s.get("spec") or {}).get("replicas", 1))
+        ns = s["metadata"].get("namespace", "")
+        pods = {p["metadata"]["name"]: p for p in self._pods_of(s)}
+        base = s["metadata"]["name"]
+        for i in range(want):
+            name = f"{base}-{i}"
+            if name not in pods and self.store.get("pods", ns, name) is None:
+                labels = {
+                    "statefulset.kubernetes.io/pod-name": name,
+                    "apps.kubernetes.io/pod-index": str(i),
+                }
+                self.store.add(
+                    "pods", self._new_pod(s, "StatefulSet", name, labels), created=self.now()
+                )
+        for name in pods:
+            idx = name.rsplit("-", 1)[-1]
+            if idx.isdigit() and int(idx) >= want:
+                self.store.remove("pods", ns, name)
+        pods_now = self._pods_of(s)
+        ready = sum(1 for p in pods_now if _pod_ready(p))
+        self._set_status(
+            "statefulsets.apps",
+            s,
+            {
+                "observedGeneration": s["metadata"].get("generation", 1),
+                "replicas": len(pods_now),
+                "readyReplicas": ready,
+                "currentReplicas": len(pods_now),
+                "updatedReplicas": len(pods_now),
+                "availableReplicas": ready,
+            },
+        )
+
+    def daemonset(self, ds: JSON) -> None:
+        ns = ds["metadata"].get("namespace", "")
+        nodes = self.store.list("nodes")
+        have = {(p.get("spec") or {}).get("nodeName"): p for p in self._pods_of(ds)}
+        for node in nodes:
+            if node["metadata"]["name"] not in have:
+                pod = self._new_pod(
+                    ds, "DaemonSet", f"{ds['metadata']['name']}-{safe_suffix(self.rng)}", {}
+                )
+                pod = self.start_pod(pod, node)
+                self.store.add("pods", pod, created=self.now())
+        pods_now = self._pods_of(ds)
+        ready = sum(1 for p in pods_now if _pod_ready(p))
+        n = len(nodes)
+        self._set_status(
+            "daemonsets.apps",
+            ds,
+            {
+                "currentNumberScheduled": len(pods_now),
+                "desiredNumberScheduled": n,
+                "numberMisscheduled": 0,
+                "numberReady": ready,
+                "numberAvailable": ready,
+                "updatedNumberScheduled": len(pods_now),
+                "observedGeneration": ds["metadata"].get("generation", 1),
+            },
+        )
+        del ns
+
+    def _set_status(self, key: str, obj: JSON, status: JSON) -> None:
+        current = self.store.get(key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        if current is None:
+            return
+        merged = {**(current.get("status") or {}), **status}
+        if merged != current.get("status"):
+            updated = copy.deepcopy(current)
+            updated["status"] = merged
+            self.store.replace(key, updated)
+
+    # -- garbage collection --------------------------------------------------------------
+    def collect(self, owner: JSON) -> None:
+        """Delete everything (transitively) owned by a deleted object."""
+        uid = owner["metadata"].get("uid")
+        if not uid:
+            return
+        for key in self.store.keys():
+            for obj in self.store.list(key):
+                if owned_by(obj, uid):
+                    meta = obj["metadata"]
+                    removed = self.store.remove(key, meta.get("namespace", ""), meta["name"])
+                    if removed is not None:
+                        self.collect(removed)
+
+
+def _pod_ready(pod: JSON) -> bool:
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return False
