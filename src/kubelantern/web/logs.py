@@ -19,7 +19,8 @@ from kubelantern.web import keys
 
 access_log = logging.getLogger("kubelantern.access")
 
-CLUSTER_KEY = "kl_cluster"
+# The proxy sets it once it resolved the cluster (metrics and the access line use it).
+CLUSTER_KEY = web.RequestKey("kl_cluster", str)
 
 
 def setup_logging(level: str = "info") -> None:
@@ -75,7 +76,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     finally:
         seconds = time.monotonic() - started
         cluster = request.get(CLUSTER_KEY)
-        if isinstance(cluster, str):
+        if cluster is not None:
             request.app[keys.METRICS].request_done(cluster, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(

@@ -255,7 +255,7 @@ def security_middleware(settings: Settings) -> Middleware:
             if not token_matches(request.query.get("token"), token):
                 return _unauthorized(request, rel, "The token in this URL is not valid")
             location = without_token_query(request.path, request.query_string)
-            response = web.HTTPFound(location)
+            response = web.Response(status=302, headers={"Location": location})
             response.set_cookie(
                 launch_cookie_name(token),
                 token,

@@ -71,10 +71,10 @@ def make_handler(root: Path = STATIC_DIR) -> Handler:
 def add_routes(app: web.Application, base: str, root: Path = STATIC_DIR) -> None:
     handler = make_handler(root)
     if base:
-        app.router.add_get(base, lambda r: _redirect_to_base(r, base))
+
+        async def to_base(request: web.Request) -> web.StreamResponse:
+            qs = request.rel_url.raw_query_string
+            raise web.HTTPFound(base + "/" + (f"?{qs}" if qs else ""))
+
+        app.router.add_get(base, to_base)
     app.router.add_get(f"{base}/{{path:.*}}", handler)
-
-
-async def _redirect_to_base(request: web.Request, base: str) -> web.StreamResponse:
-    qs = request.rel_url.raw_query_string
-    raise web.HTTPFound(base + "/" + (f"?{qs}" if qs else ""))

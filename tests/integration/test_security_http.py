@@ -1,0 +1,164 @@
+"""DESIGN §5 over real sockets: Host, Origin, launch token, cookies, headers, base URL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from kubelantern.proxy.headers import launch_cookie_name
+from kubelantern.settings import Settings
+from tests.conftest import KUBE_TOKEN, SimCluster
+from tests.harness.servers import ServerThread
+
+TOKEN = "launch-" + "x" * 40
+
+
+@pytest.fixture
+def guarded(lantern_factory: Callable[..., ServerThread], kubeconfig: Path) -> ServerThread:
+    return lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=TOKEN))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # A cookie jar that accepts cookies for IP hosts, like a browser on 127.0.0.1.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session
+
+
+async def test_health_is_open_everything_else_needs_the_token(
+    guarded: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{guarded.url}/healthz") as r:
+        assert r.status == 200
+    async with http.get(f"{guarded.url}/readyz") as r:
+        assert r.status == 200
+    for path in ("/api/clusters", "/clusters/kind-dev/api", "/metrics", "/api/config"):
+        async with http.get(f"{guarded.url}{path}") as r:
+            assert r.status == 401, path
+            body = await r.json()
+            assert body["kind"] == "Status" and TOKEN not in str(body)
+    async with http.get(f"{guarded.url}/", headers={"Accept": "text/html"}) as r:
+        assert r.status == 401
+        assert r.content_type == "text/html"
+        assert "printed in the terminal" in await r.text()
+
+
+async def test_token_url_sets_a_strict_cookie_and_redirects(
+    guarded: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{guarded.url}/?token={TOKEN}&view=pods", allow_redirects=False) as r:
+        assert r.status == 302
+        assert r.headers["Location"] == "/?view=pods"
+        cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith(f"{launch_cookie_name(TOKEN)}={TOKEN};")
+    lowered = cookie.lower()
+    assert "httponly" in lowered and "samesite=strict" in lowered and "path=/" in lowered
+    assert "secure" not in lowered  # plain http on loopback
+    async with http.get(f"{guarded.url}/api/clusters") as r:  # the jar now holds the cookie
+        assert r.status == 200
+    async with http.get(f"{guarded.url}/?token=wrong", allow_redirects=False) as r:
+        assert r.status == 401
+
+
+async def test_header_and_bearer_launch_token(
+    guarded: ServerThread, sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{guarded.url}/api/config", headers={"X-Kubelantern-Token": TOKEN}) as r:
+        assert r.status == 200
+        assert (await r.json())["localMode"] is True
+    async with http.get(f"{guarded.url}/api/config", headers={"X-Kubelantern-Token": "no"}) as r:
+        assert r.status == 401
+    # kubectl --token <launch token>: the launch token is ours, the kubeconfig's goes upstream.
+    value = uuid.uuid4().hex[:12]
+    url = f"{guarded.url}/clusters/kind-dev/api/v1/namespaces?labelSelector=p%3D{value}"
+    async with http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as r:
+        assert r.status == 200
+    seen = [q for q in sims["kubernetes"].state.requests if value in q.query_string][-1]
+    assert seen.header("Authorization") == f"Bearer {KUBE_TOKEN}"
+    assert all(TOKEN not in v for _, v in seen.headers)
+    assert TOKEN not in seen.query_string
+
+
+async def test_foreign_origin_is_refused_for_writes_and_websockets(
+    guarded: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    auth = {"X-Kubelantern-Token": TOKEN}
+    url = f"{guarded.url}/clusters/kind-dev/api/v1/namespaces/default/configmaps"
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
+    evil = {**auth, "Origin": "https://evil.example"}
+    async with http.post(url, json=body, headers=evil) as r:
+        assert r.status == 403
+        assert "https://evil.example" in (await r.json())["message"]
+    async with http.post(f"{guarded.url}/api/clusters/kind-dev/logout", headers=evil) as r:
+        assert r.status == 403
+    # Same-origin and Origin-less (kubectl) writes pass the check.
+    async with http.post(
+        f"{guarded.url}/api/clusters/kind-dev/logout", headers={**auth, "Origin": guarded.url}
+    ) as r:
+        assert r.status == 200
+    async with http.post(f"{guarded.url}/api/clusters/kind-dev/logout", headers=auth) as r:
+        assert r.status == 200
+    # A cross-site WebSocket (hijacking a shell) is refused before any upstream contact.
+    ws_url = f"{guarded.url}/clusters/kind-dev/api/v1/namespaces/default/pods/p/exec?command=sh"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await http.ws_connect(ws_url, headers=evil, protocols=("v5.channel.k8s.io",))
+    assert info.value.status == 403
+    # A GET with a foreign Origin is a read: allowed (the cookie is SameSite=Strict anyway).
+    async with http.get(f"{guarded.url}/api/config", headers=evil) as r:
+        assert r.status == 200
+
+
+async def test_bad_host_is_refused(guarded: ServerThread, http: aiohttp.ClientSession) -> None:
+    headers = {"Host": f"rebind.attacker.example:{guarded.port}", "X-Kubelantern-Token": TOKEN}
+    async with http.get(f"{guarded.url}/api/clusters", headers=headers) as r:
+        assert r.status == 403
+        assert "rebind.attacker.example" in (await r.json())["message"]
+    async with http.get(f"{guarded.url}/healthz", headers={"Host": "evil.example"}) as r:
+        assert r.status == 403
+    async with http.get(
+        f"{guarded.url}/healthz", headers={"Host": f"localhost:{guarded.port}"}
+    ) as r:
+        assert r.status == 200
+
+
+async def test_security_headers(guarded: ServerThread, http: aiohttp.ClientSession) -> None:
+    auth = {"X-Kubelantern-Token": TOKEN}
+    async with http.get(f"{guarded.url}/", headers=auth) as r:
+        assert r.status == 200
+        assert r.content_type == "text/html"
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert r.headers["Cache-Control"] == "no-cache"
+    async with http.get(f"{guarded.url}/api/clusters?wait=0", headers=auth) as r:
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Set-Cookie" not in r.headers
+    async with http.get(f"{guarded.url}/c/kind-dev/pods/default/web-1.2", headers=auth) as r:
+        assert r.status == 200 and r.content_type == "text/html"  # SPA fallback
+    async with http.get(f"{guarded.url}/assets/missing-abc.js", headers=auth) as r:
+        assert r.status == 404
+
+
+async def test_base_url_prefix(
+    lantern_factory: Callable[..., ServerThread], kubeconfig: Path, http: aiohttp.ClientSession
+) -> None:
+    server = lantern_factory(
+        Settings(kubeconfigs=(kubeconfig,), launch_token=TOKEN, base_url="/kl")
+    )
+    async with http.get(f"{server.url}/kl/healthz") as r:
+        assert r.status == 200
+    async with http.get(f"{server.url}/healthz") as r:
+        assert r.status == 404
+    async with http.get(f"{server.url}/kl/?token={TOKEN}", allow_redirects=False) as r:
+        assert r.status == 302 and r.headers["Location"] == "/kl/"
+        assert "Path=/kl/" in r.headers["Set-Cookie"]
+    auth = {"X-Kubelantern-Token": TOKEN}
+    async with http.get(f"{server.url}/kl/clusters/kind-dev/api/v1/namespaces", headers=auth) as r:
+        assert r.status == 200
+    async with http.get(f"{server.url}/kl/api/config", headers=auth) as r:
+        assert (await r.json())["baseUrl"] == "/kl"
