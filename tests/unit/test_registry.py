@@ -352,3 +352,18 @@ def test_summary_has_no_secrets() -> None:
     ok = Cluster(make_spec(tls=TLSSpec(insecure_skip_verify=True))).summary()
     assert ok["tls"] == "verification OFF (insecure-skip-tls-verify)" and ok["error"] is None
     assert Cluster(make_spec()).summary()["tls"] == "verified against system CAs"
+
+
+def test_same_tls_material_shares_one_ssl_context() -> None:
+    specs = [
+        make_spec("a", "https://a:6443"),
+        make_spec("b", "https://b:6443", tls=TLSSpec(server_name="api.b")),
+        make_spec("c", "https://c:6443", tls=TLSSpec(insecure_skip_verify=True)),
+        make_spec("d", "http://d:8080"),
+    ]
+    reg = Registry.from_specs(specs)
+    a, b, c, d = (reg.clusters[n] for n in "abcd")
+    assert a.tls.ssl is b.tls.ssl  # same (system) CAs: one context
+    assert (a.tls.server_hostname, b.tls.server_hostname) == (None, "api.b")
+    assert c.tls.ssl is not a.tls.ssl  # different verification: its own
+    assert d.tls.ssl is True

@@ -26,6 +26,7 @@ from yarl import URL
 from kubelantern.clusters.profiles import PROFILES, STRATEGIES
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec, TLSSpec
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on big files
 EXTENSION_NAME = "kubelantern"
 EXEC_EXTENSION_NAME = "client.authentication.k8s.io/exec"  # per-cluster data for exec plugins
 SERVICE_ACCOUNT_ROOT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -217,7 +218,7 @@ def _read(file: Path, explicit: bool, err: Any) -> dict[str, Any] | None:
         err(file, "", f"cannot read: {getattr(e, 'strerror', None) or e}")
         return None
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_LOADER)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import ipaddress
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,7 +24,7 @@ from kubelantern import USER_AGENT
 from kubelantern.clusters import profiles
 from kubelantern.clusters.credentials import CredentialError, Credentials
 from kubelantern.clusters.kubeconfig import KubeconfigError, load_in_cluster, load_kubeconfigs
-from kubelantern.clusters.spec import ClusterSpec
+from kubelantern.clusters.spec import ClusterSpec, TLSSpec
 from kubelantern.clusters.tls import TLSConfigError, TLSInfo, tls_info
 from kubelantern.settings import Settings
 
@@ -62,7 +63,7 @@ def validate_api_path(path: str) -> str:
     return path
 
 
-def split_cluster_path(tail: str, names: Iterable[str]) -> tuple[str, str] | None:
+def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | None:
     """Find which cluster `tail` (the path after `/clusters/`) addresses.
 
     The cluster name may arrive percent-encoded (`rancher%2Fdown%3Ac-m-abc12/api`) or
@@ -70,7 +71,7 @@ def split_cluster_path(tail: str, names: Iterable[str]) -> tuple[str, str] | Non
     path). The longest known name that matches a whole-segment prefix wins. Returns
     (name, rest) where rest is the raw remainder starting with `/` (or "/" when empty).
     """
-    known = set(names)
+    known = names if isinstance(names, (set, frozenset, dict)) else set(names)
     path, sep, query = tail.partition("?")  # a query, if the caller left it on, stays on
     best: tuple[str, str] | None = None
     cut = -1
@@ -109,6 +110,7 @@ class Cluster:
         *,
         load_error: str | None = None,
         profile_override: str | None = None,
+        tls_cache: dict[TLSSpec, TLSInfo] | None = None,
         strategy_override: str | None = None,
         limit_per_host: int = LIMIT_PER_HOST,
         connect_timeout: float = CONNECT_TIMEOUT,
@@ -159,7 +161,7 @@ class Cluster:
 
         if self.load_error is None:
             try:
-                self._tls = tls_info(spec)
+                self._tls = _cached_tls(spec, tls_cache)
             except TLSConfigError as e:
                 self.load_error = f"{spec.source or 'kubeconfig'}: context {spec.name!r}: {e}"
             self._proxy, self._proxy_auth = _split_proxy(spec.proxy_url or env_proxy(spec.server))
@@ -290,6 +292,20 @@ class Cluster:
         self._session = None
 
 
+def _cached_tls(spec: ClusterSpec, cache: dict[TLSSpec, TLSInfo] | None) -> TLSInfo:
+    if cache is None:
+        return tls_info(spec)
+    # The server name is passed per request, not held by the SSL context: not in the key.
+    key = dataclasses.replace(spec.tls, server_name=None)
+    scheme = URL(spec.server).scheme
+    if scheme != "https":
+        return tls_info(spec)
+    shared = cache.get(key)
+    if shared is None:
+        shared = cache[key] = tls_info(spec)
+    return TLSInfo(shared.ssl, spec.tls.server_name or None)
+
+
 def _known(table: dict[str, Any]) -> str:
     return ", ".join(sorted(table))
 
@@ -376,12 +392,16 @@ class Registry:
         context) become clusters with `load_error` set, so the UI can show why."""
         settings = settings or Settings()
         clusters: dict[str, Cluster] = {}
+        # Contexts with the same TLS material share one SSL context: loading the system CAs
+        # takes ~10-20 ms per context, and a Rancher kubeconfig may hold hundreds.
+        tls_cache: dict[TLSSpec, TLSInfo] = {}
         lines: list[str] = []
         for spec in specs:
             if spec.name in clusters:
                 continue
             cluster = Cluster(
                 spec,
+                tls_cache=tls_cache,
                 profile_override=settings.profile_overrides.get(spec.name),
                 strategy_override=settings.strategy_overrides.get(spec.name),
             )
@@ -434,8 +454,11 @@ async def load_registry(settings: Settings) -> Registry:
             spec = await asyncio.to_thread(load_in_cluster)
         except KubeconfigError as e:
             return Registry.from_specs([], [str(e)], settings)
-        return Registry.from_specs([spec], [], settings)
+        return await asyncio.to_thread(Registry.from_specs, [spec], [], settings)
     result = await asyncio.to_thread(
         load_kubeconfigs, list(settings.kubeconfigs) or None, contexts=settings.contexts
     )
-    return Registry.from_specs(result.specs, result.errors, settings, result.current_context)
+    # Building TLS contexts reads CA bundles (tens of ms each): off the event loop.
+    return await asyncio.to_thread(
+        Registry.from_specs, result.specs, result.errors, settings, result.current_context
+    )
