@@ -19,8 +19,19 @@ class ContainerError(Exception):
 
 # Images with no shell at all, and images with only a POSIX sh (no bash): the UI's shell
 # detection tries bash, then sh, so both cases matter.
-_NO_SHELL_MARKERS = ("distroless", "scratch", "pause")
-_SH_ONLY_MARKERS = ("alpine", "busybox")
+# Control-plane images from registry.k8s.io are distroless too (kube-proxy is not).
+_NO_SHELL_MARKERS = (
+    "distroless",
+    "scratch",
+    "pause",
+    "/coredns",
+    "/etcd",
+    "/kube-apiserver",
+    "/kube-controller-manager",
+    "/kube-scheduler",
+    "/metrics-server",
+)
+_SH_ONLY_MARKERS = ("alpine", "busybox", "agnhost")
 
 
 @dataclass(frozen=True)

@@ -166,8 +166,11 @@ class _Session:
                     status = p.success_status()
                 else:
                     status = p.exit_code_status(code, protocol=self.proto, argv=argv)
+                # Stop reading first: aiohttp's close() with a receive() pending in another
+                # task drops TCP without waiting for the client's Close reply.
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
                 await self.finish(status)
-                await asyncio.wait_for(reader, 10)
             else:
                 # The client closed (or broke the protocol): the process goes with it.
                 process.close_stdin()

@@ -62,8 +62,9 @@ async def handle_log_websocket(
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
         if writer.done() and not writer.cancelled() and writer.exception() is None:
+            reader.cancel()  # see exec.py: close() must not race a pending receive()
+            await asyncio.gather(reader, return_exceptions=True)
             await ws.close(code=1000)  # EOF
-            await asyncio.wait_for(reader, 10)
     except (ConnectionError, RuntimeError, TimeoutError):
         pass
     finally:

@@ -12,6 +12,9 @@ from .protocol import RAW_FORBIDDEN, api_status
 log = logging.getLogger("kubelantern.sim.streaming")
 
 MAX_CLIENT_MESSAGE = 16 * 1024 * 1024
+# After our Close frame, how long to wait for the client's Close before dropping TCP
+# (x/net does not wait at all; waiting a little lets clients see a clean 1000).
+CLOSE_TIMEOUT = 3.0
 
 
 class RawReply(web.StreamResponse):
@@ -94,6 +97,7 @@ async def upgrade(request: web.Request, protocol: str) -> web.WebSocketResponse:
         autoping=True,
         autoclose=True,
         max_msg_size=MAX_CLIENT_MESSAGE,
+        timeout=CLOSE_TIMEOUT,
     )
     await ws.prepare(request)
     return ws

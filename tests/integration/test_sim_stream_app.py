@@ -1,0 +1,130 @@
+"""The streaming side through the simulator's full app (auth, prefix, store), per profile."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import SimCluster
+from tests.harness.pki import Pki
+
+V5, V4 = "v5.channel.k8s.io", "v4.channel.k8s.io"
+
+
+def headers(sim: SimCluster) -> dict[str, str]:
+    return {"Authorization": f"Bearer {sim.context.token}"}
+
+
+async def running_pod(session: aiohttp.ClientSession, sim: SimCluster, ssl: Any) -> str:
+    """Any seeded single-container Running pod in `shop`."""
+    async with session.get(
+        f"{sim.base_url}/api/v1/namespaces/shop/pods", headers=headers(sim), ssl=ssl
+    ) as resp:
+        assert resp.status == 200
+        pods = (await resp.json())["items"]
+    for pod in pods:
+        if pod["status"].get("phase") == "Running" and len(pod["spec"]["containers"]) == 1:
+            return str(pod["metadata"]["name"])
+    raise AssertionError("no running single-container pod seeded in shop")
+
+
+async def exec_once(
+    session: aiohttp.ClientSession, sim: SimCluster, ssl: Any, pod: str, protocols: list[str]
+) -> tuple[str | None, bytes, bytes]:
+    url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/exec?command=hostname&stdout=true"
+    async with session.ws_connect(url, protocols=protocols, headers=headers(sim), ssl=ssl) as ws:
+        out, status = b"", b""
+        async with asyncio.timeout(15):
+            async for msg in ws:
+                if msg.data[0] == 1:
+                    out += msg.data[1:]
+                elif msg.data[0] == 3:
+                    status += msg.data[1:]
+        assert ws.close_code == 1000
+        return ws.protocol, out, status
+
+
+@pytest.mark.parametrize("profile", ["kubernetes", "rancher", "openshift", "legacy"])
+async def test_exec_negotiation_per_profile(
+    sims: dict[str, SimCluster], pki: Pki, profile: str
+) -> None:
+    sim = sims[profile]
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+        proto, out, status = await exec_once(session, sim, ssl, pod, [V5, V4])
+        assert proto == (V4 if profile == "legacy" else V5)
+        assert out == f"{pod}\n".encode()
+        assert json.loads(status) == {"metadata": {}, "status": "Success"}
+        if profile == "legacy":
+            with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
+                await exec_once(session, sim, ssl, pod, [V5])
+            assert exc.value.status == 403
+
+
+@pytest.mark.parametrize("proto", ["binary.k8s.io", "base64.binary.k8s.io"])
+async def test_log_websocket_matches_http_log(
+    sims: dict[str, SimCluster], pki: Pki, proto: str
+) -> None:
+    sim = sims["kubernetes"]
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+        url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/log?limitBytes=20000"
+        async with session.get(url, headers=headers(sim), ssl=ssl) as resp:
+            assert resp.status == 200
+            http_body = await resp.read()
+        assert len(http_body) == 20000
+        messages: list[bytes] = []
+        async with session.ws_connect(url, protocols=[proto], headers=headers(sim), ssl=ssl) as ws:
+            assert ws.protocol == proto
+            async with asyncio.timeout(15):
+                async for msg in ws:
+                    if proto.startswith("base64"):
+                        assert msg.type == aiohttp.WSMsgType.TEXT
+                        messages.append(base64.b64decode(msg.data))
+                    else:
+                        assert msg.type == aiohttp.WSMsgType.BINARY
+                        messages.append(msg.data)
+            assert ws.close_code == 1000
+    assert messages[0] == b""
+    assert all(len(m) <= 2048 for m in messages)
+    assert b"".join(messages) == http_body
+
+
+async def test_port_forward_through_app(sims: dict[str, SimCluster], pki: Pki) -> None:
+    sim = sims["openshift"]
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+        url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/portforward?ports=80"
+        async with session.ws_connect(url, protocols=[V4], headers=headers(sim), ssl=ssl) as ws:
+            first = [await ws.receive(timeout=5) for _ in range(2)]
+            assert [m.data for m in first] == [b"\x00P\x00", b"\x01P\x00"]
+            await ws.send_bytes(b"\x00GET /healthz HTTP/1.1\r\nHost: pod\r\n\r\n")
+            reply = await ws.receive(timeout=5)
+            assert reply.data.startswith(b"\x00HTTP/1.1 200 OK\r\n")
+            assert f"Hello from pod {pod}".encode() in reply.data
+            closing = await ws.receive(timeout=5)  # Connection: close ends the only port
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_attach_through_app(sims: dict[str, SimCluster], pki: Pki) -> None:
+    sim = sims["kubernetes"]
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+        url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/attach?stdout=1&stdin=1&tty=1"
+        async with session.ws_connect(url, protocols=[V5], headers=headers(sim), ssl=ssl) as ws:
+            await ws.send_bytes(b"\x00hello main\r")
+            seen = b""
+            async with asyncio.timeout(10):
+                while b"got: hello main" not in seen:
+                    msg = await ws.receive()
+                    seen += msg.data[1:]
+            assert b"\r\n" in seen  # a terminal: ONLCR output
