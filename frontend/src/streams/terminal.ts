@@ -219,7 +219,7 @@ export class TerminalController {
     const dec = new TextDecoder();
     ws.onopen = () => {
       open = true;
-      this.setState({ phase: 'connected', message: `${this.mode} ${pod}/${this.container} (${ws.protocol})` });
+      this.setState({ phase: 'connected', message: `connected: ${this.mode} ${pod}/${this.container} (${ws.protocol})` });
       this.refit();
       this.send(resizeFrame(this.term.cols, this.term.rows));
     };

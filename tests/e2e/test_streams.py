@@ -1,0 +1,299 @@
+"""The log viewer, the terminal and the dock, driven as a user in headless Chromium.
+
+kubelantern (with a launch token) over the simulator clusters; pods are opened from their
+detail pages with the app's own buttons. Covers both the kubernetes and the rancher profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import CONTEXT_NAMES
+from tests.e2e.conftest import Problems, Ui, shot
+
+pytestmark = pytest.mark.browser
+
+KIND = CONTEXT_NAMES["kubernetes"]
+RANCHER = CONTEXT_NAMES["rancher"]
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def enc(name: str) -> str:
+    return quote(name, safe="")
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as _expect
+
+    return _expect(locator)
+
+
+def assert_clean(problems: Problems) -> None:
+    assert problems.errors == [], "the browser console reported errors:\n" + "\n".join(
+        problems.errors
+    )
+
+
+def api(ui: Ui, cluster: str, path: str) -> Any:
+    req = urllib.request.Request(
+        f"{ui.url}/clusters/{enc(cluster)}{path}", headers={"X-Kubelantern-Token": ui.token}
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def running_pod(ui: Ui, cluster: str, namespace: str, prefix: str) -> str:
+    pods = api(ui, cluster, f"/api/v1/namespaces/{namespace}/pods")["items"]
+    names = sorted(
+        p["metadata"]["name"]
+        for p in pods
+        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
+    )
+    assert names, f"no running pod {prefix}* in {namespace} on {cluster}"
+    return names[0]
+
+
+def open_pod(page: Any, ui: Ui, cluster: str, namespace: str, pod: str) -> None:
+    page.goto(f"{ui.url}/c/{enc(cluster)}/pods/{enc(namespace)}/{enc(pod)}")
+    expect(page.locator("h1.obj-title")).to_have_text(pod)
+
+
+def status_count(page: Any) -> int:
+    text = page.get_by_test_id("log-status").inner_text()
+    m = re.search(r"([\d,]+) lines", text)
+    assert m, text
+    return int(m.group(1).replace(",", ""))
+
+
+def row_texts(page: Any) -> list[str]:
+    return [t.strip() for t in page.locator(".kl-log-scroll .kl-row").all_inner_texts()]
+
+
+@pytest.mark.parametrize("cluster", [KIND, RANCHER])
+def test_pod_logs_follow_search_timestamps_wrap_download(
+    page: Any, ui: Ui, problems: Problems, cluster: str, tmp_path: Path
+) -> None:
+    pod = running_pod(ui, cluster, "shop", "cart-")
+    open_pod(page, ui, cluster, "shop", pod)
+    page.get_by_test_id("action-logs").click()
+
+    pane = page.get_by_test_id("log-pane").last
+    rows = pane.locator(".kl-log-scroll .kl-row")
+    expect(rows.first).to_be_visible()
+    expect(pane.get_by_test_id("log-status")).to_contain_text("following")
+
+    # Follow: new lines arrive and the newest stays in view.
+    before = status_count(page)
+    page.wait_for_function(
+        f"""() => {{
+            const t = document.querySelector('[data-testid=log-status]').innerText;
+            const m = t.match(/([\\d,]+) lines/);
+            return m && Number(m[1].replace(/,/g, '')) > {before};
+        }}""",
+        timeout=15_000,
+    )
+    at_bottom = pane.locator(".kl-log-scroll").evaluate(
+        "el => el.scrollTop + el.clientHeight >= el.scrollHeight - 20"
+    )
+    assert at_bottom, "following should keep the newest line in view"
+
+    # Timestamps are a display toggle: off by default, RFC3339 when on.
+    assert pane.locator(".kl-ts").count() == 0
+    pane.get_by_label("Timestamps").check()
+    first_ts = pane.locator(".kl-ts").first
+    expect(first_ts).to_be_visible()
+    assert TS_RE.match(first_ts.inner_text().strip()), first_ts.inner_text()
+
+    # Search: highlighted matches, Enter / Shift+Enter step through them (and pause following).
+    texts = row_texts(page)
+    word = next(w for t in texts for w in re.findall(r"[A-Za-z]{4,}", t.split(" ", 1)[1]))
+    search = pane.get_by_label("Search logs")
+    search.fill(word)
+    count = pane.get_by_test_id("match-count")
+    expect(count).to_contain_text(re.compile(r"/[1-9]"))
+    expect(pane.locator("mark.kl-hit").first).to_be_visible()
+    total = int(count.inner_text().split("/")[1])
+    search.press("Enter")
+    expect(count).to_contain_text(re.compile(r"^1/"))
+    expect(pane.locator("mark.kl-hit-current").first).to_be_visible()
+    assert word.lower() in pane.locator(".kl-row-current").inner_text().lower()
+    search.press("Shift+Enter")
+    expect(count).to_contain_text(re.compile(rf"^{total}/"))
+    jump = pane.get_by_role("button", name="Jump to latest ↓")
+    expect(jump).to_be_visible()
+
+    # Filter mode shows only matching lines.
+    pane.get_by_label("Filter").check()
+    for t in row_texts(page):
+        assert word.lower() in t.lower(), t
+    pane.get_by_label("Filter").uncheck()
+
+    # Wrap toggle.
+    pane.get_by_label("Wrap").check()
+    expect(pane.locator(".kl-log-scroll")).to_have_class(re.compile(r"\bkl-wrap\b"))
+    pane.get_by_label("Wrap").uncheck()
+    expect(pane.locator(".kl-log-scroll")).not_to_have_class(re.compile(r"\bkl-wrap\b"))
+
+    jump.click()
+    expect(pane.get_by_role("button", name="Following")).to_be_visible()
+    shot(page, f"streams-logs-{cluster.split('/')[0]}")
+
+    # Download: the lines held, as a .log file (timestamps on, as displayed).
+    with page.expect_download() as info:
+        pane.get_by_role("button", name="Download").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".log")
+    saved = tmp_path / "pod.log"
+    download.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert len(lines) >= before
+    assert all(TS_RE.match(line.split(" ", 1)[0]) for line in lines[:50])
+    assert_clean(problems)
+
+
+def test_workload_logs_merge_all_pods_in_time_order(page: Any, ui: Ui, problems: Problems) -> None:
+    pods = [
+        p["metadata"]["name"]
+        for p in api(ui, KIND, "/api/v1/namespaces/shop/pods")["items"]
+        if p["metadata"]["name"].startswith("frontend-")
+    ]
+    assert len(pods) >= 2
+    page.goto(f"{ui.url}/c/{enc(KIND)}/deployments/shop/frontend")
+    page.get_by_test_id("action-workload-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    expect(pane.get_by_label("Pod")).to_be_visible()
+    expect(pane.locator(".kl-row .kl-src").first).to_be_visible()
+    page.wait_for_function(
+        "() => new Set([...document.querySelectorAll('.kl-row .kl-src')].map(e => e.textContent))"
+        ".size >= 2",
+        timeout=15_000,
+    )
+    labels = set(pane.locator(".kl-row .kl-src").all_inner_texts())
+    assert labels <= set(pods), labels
+    pane.get_by_label("Timestamps").check()
+    stamps = pane.locator(".kl-row .kl-ts").all_inner_texts()
+    times = [dt.datetime.fromisoformat(s.strip().replace("Z", "+00:00")) for s in stamps]
+    assert len(times) >= 5
+    assert times == sorted(times), "merged lines must be in time order"
+
+    # One pod only: the labels go away.
+    pane.get_by_label("Pod").select_option(pods[0])
+    expect(pane.locator(".kl-row").first).to_be_visible()
+    expect(pane.locator(".kl-row .kl-src")).to_have_count(0)
+    assert_clean(problems)
+
+
+def test_all_containers_include_init_and_sidecar(page: Any, ui: Ui, problems: Problems) -> None:
+    pod = running_pod(ui, KIND, "shop", "catalog-")
+    open_pod(page, ui, KIND, "shop", pod)
+    page.get_by_test_id("action-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    picker = pane.get_by_label("Container")
+    options = picker.locator("option").all_inner_texts()
+    assert "All containers" in options
+    assert any("migrate-db (init)" in o for o in options), options
+    picker.select_option("*")
+    page.wait_for_function(
+        "() => new Set([...document.querySelectorAll('.kl-row .kl-src')].map(e => e.textContent))"
+        ".size >= 2",
+        timeout=15_000,
+    )
+    labels = set(pane.locator(".kl-row .kl-src").all_inner_texts())
+    assert labels <= {"catalog", "envoy", "migrate-db"}, labels
+    assert_clean(problems)
+
+
+def term_text(term: Any) -> str:
+    return str(term.locator(".xterm-rows").inner_text())
+
+
+def stty_size(page: Any, term: Any) -> tuple[int, int]:
+    marker = f"SZ{len(term_text(term))}"
+    page.keyboard.type(f"echo {marker}; stty size\n")
+    pattern = re.compile(rf"^{marker}\s*\n\s*(\d+) (\d+)\s*$", re.M)
+    page.wait_for_function(
+        "([re]) => new RegExp(re, 'm').test(document.querySelector('"
+        "[data-testid=terminal-pane]:last-of-type .xterm-rows"
+        "').innerText)",
+        arg=[pattern.pattern],
+        timeout=10_000,
+    )
+    m = pattern.findall(term_text(term))[-1]
+    return int(m[0]), int(m[1])
+
+
+@pytest.mark.parametrize("cluster", [KIND, RANCHER])
+def test_terminal_echo_resize_exit_code_and_reconnect(
+    page: Any, ui: Ui, problems: Problems, cluster: str
+) -> None:
+    pod = running_pod(ui, cluster, "shop", "cart-")
+    open_pod(page, ui, cluster, "shop", pod)
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    status = term.get_by_test_id("terminal-status")
+    expect(status).to_contain_text("connected")
+    term.locator(".kl-term").click()
+
+    page.keyboard.type("echo hello\n")
+    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^hello$", re.M))
+
+    rows1, cols1 = stty_size(page, term)
+    assert rows1 == term.locator(".xterm-rows > div").count()
+    page.set_viewport_size({"width": 1000, "height": 700})
+    page.get_by_role("button", name="Maximize dock").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.xterm-rows > div').length !== {rows1}", timeout=10_000
+    )
+    term.locator(".kl-term").click()
+    rows2, cols2 = stty_size(page, term)
+    assert (rows2, cols2) != (rows1, cols1)
+    assert rows2 == term.locator(".xterm-rows > div").count()
+    assert cols2 < cols1  # narrower window
+
+    page.keyboard.type("exit 3\n")
+    expect(status).to_contain_text("process exited with code 3")
+    expect(term.locator(".xterm-rows")).to_contain_text("Press Enter to reconnect")
+    shot(page, f"streams-terminal-{cluster.split('/')[0]}")
+
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("connected")
+    page.keyboard.type("echo again\n")
+    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^again$", re.M))
+    assert_clean(problems)
+
+
+def test_sh_only_image_falls_back_and_dock_holds_several_panes(
+    page: Any, ui: Ui, problems: Problems
+) -> None:
+    pod = running_pod(ui, KIND, "shop", "frontend-")  # nginx alpine: sh, no bash
+    open_pod(page, ui, KIND, "shop", pod)
+    page.get_by_test_id("action-logs").click()
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
+    term.locator(".kl-term").click()
+    page.keyboard.type("echo $0\n")
+    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^sh$", re.M))
+
+    tabs = page.locator(".kl-tab")
+    expect(tabs).to_have_count(2)
+    tabs.first.click()
+    expect(page.get_by_test_id("log-pane").last).to_be_visible()
+    expect(term).to_be_hidden()
+    # Esc in the log pane minimizes the dock; the tab bar stays.
+    page.get_by_test_id("log-lines").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("log-pane").last).to_be_hidden()
+    page.get_by_role("button", name="Restore dock").click()
+    expect(page.get_by_test_id("log-pane").last).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Close shell")).click()
+    expect(tabs).to_have_count(1)
+    assert_clean(problems)
