@@ -128,6 +128,17 @@ async def test_token_file_refresh_reports_change(tmp_path: Path) -> None:
     assert await creds.token() == "two"
 
 
+async def test_token_file_vanishing_keeps_the_last_token(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("kept")
+    creds = Credentials(spec(AuthSpec(token_file=path)))
+    assert await creds.token() == "kept"
+    path.unlink()
+    assert await creds.token() == "kept"  # as client-go: last good value while it is away
+    path.write_text("new-one")
+    assert await creds.token() == "new-one"
+
+
 async def test_token_file_missing_is_a_credential_error(tmp_path: Path) -> None:
     creds = Credentials(spec(AuthSpec(token_file=tmp_path / "gone")))
     with pytest.raises(CredentialError) as e:

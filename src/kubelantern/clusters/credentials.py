@@ -208,9 +208,21 @@ class Credentials:
             try:
                 token = self._token_file.read()
             except OSError as e:
-                raise CredentialError(
-                    self.cluster, f"cannot read token file {self._token_file.path}: {e.strerror}"
-                ) from None
+                last = self._token_file._token
+                if last is None:
+                    raise CredentialError(
+                        self.cluster,
+                        f"cannot read token file {self._token_file.path}: {e.strerror}",
+                    ) from None
+                # As client-go: the last value read stays in use while the file is away
+                # (e.g. mid-rotation); the next successful stat picks up the new one.
+                log.warning(
+                    "cluster %r: token file %s unreadable (%s); using the last token read",
+                    self.cluster,
+                    self._token_file.path,
+                    e.strerror,
+                )
+                token = last
             if token:
                 return token
         if self.auth.token:
