@@ -49,7 +49,7 @@ def resolve_file(root: Path, rel: str) -> Path | None:
 def make_handler(root: Path = STATIC_DIR) -> Handler:
     async def spa(request: web.Request) -> web.StreamResponse:
         rel = request.match_info.get("path", "")
-        if rel.startswith(("api/", "clusters/")):
+        if rel.startswith(("api/", "clusters/")) or rel in ("api", "clusters"):
             return status_response(404, f"not found: {request.path}")
         found = resolve_file(root, rel)
         if found is not None and found.name != "index.html":
