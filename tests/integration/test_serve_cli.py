@@ -194,3 +194,46 @@ def test_python_dash_m_and_bad_flags(tmp_path: Path) -> None:
         timeout=30,
     )
     assert version.stdout.startswith("kubelantern ")
+
+
+def test_sigterm_ends_open_streams_and_exits(tmp_path: Path) -> None:
+    """`serve --demo`: a follow stream is open when SIGTERM arrives; it ends, we exit 0."""
+    import http.client
+
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--demo", "--port", "0", "--no-token"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+    )
+    try:
+        lines = read_until(proc, r"serving at http://")
+        assert any("built-in demo" in line for line in lines)
+        port = int(re.findall(r":(\d+)/", lines[-1])[0])
+        status, body = _get(f"http://127.0.0.1:{port}/clusters/demo-kubernetes/api/v1/pods")
+        assert status == 200
+        pod = next(
+            p
+            for p in json.loads(body)["items"]
+            if p["status"].get("phase") == "Running" and p["metadata"]["namespace"] != "bench"
+        )
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        conn.request(
+            "GET", f"/clusters/demo-kubernetes/api/v1/namespaces/{ns}/pods/{name}/log?follow=true"
+        )
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.readline()  # the stream is live
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        while resp.readline():  # ends cleanly once the server closes open streams
+            assert time.monotonic() - started < 15, "the stream outlived the shutdown"
+        assert proc.wait(timeout=15) == 0
+        assert time.monotonic() - started < 15
+        conn.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
