@@ -65,7 +65,7 @@ class ServerThread:
         if self._runner is not None:
             try:
                 self.call(self._runner.cleanup(), timeout=10)
-            except Exception:  # noqa: BLE001 - a test that failed may leave a broken runner
+            except Exception:  # a test that failed may leave a broken runner
                 pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)

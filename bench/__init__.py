@@ -1,0 +1,1 @@
+"""Benchmarks: kubelantern against baselines measured in the same run (ratios, not absolutes)."""
