@@ -340,3 +340,37 @@ async def test_request_body_streams_upstream_and_errors_come_back(
     ) as r:
         assert r.status == 400
         assert (await r.json())["kind"] == "Status"
+
+
+async def test_silent_server_is_a_504_not_a_hang(
+    lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kubelantern.proxy.http as proxy_http
+
+    monkeypatch.setattr(proxy_http, "CONNECT_TIMEOUT", 0.5)
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accept TCP, never answer the TLS ClientHello
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        kc = write_kubeconfig(
+            tmp_path / "config",
+            [Context(name="mute", server=f"https://127.0.0.1:{port}", token="t")],
+        )
+        lantern = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+        async with asyncio.timeout(20):
+            async with http.get(f"{lantern.url}/clusters/mute/api/v1/pods") as resp:
+                assert resp.status == 504
+                body = await resp.json()
+        assert body["reason"] == "Timeout"
+        assert "'mute'" in body["message"] and "0.5s" in body["message"]
+    finally:
+        for w in held:
+            w.close()
+        server.close()

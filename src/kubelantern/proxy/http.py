@@ -41,7 +41,8 @@ log = logging.getLogger("kubelantern.proxy")
 
 BODY_BUFFER_LIMIT = 1 << 20  # bodies up to 1 MiB are kept for a retry after a 401
 DISCONNECT_POLL = 0.5  # seconds between checks that the client is still there
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 30.0  # TCP + TLS (+ a free pooled connection); streams never time out
+HEADERS_TIMEOUT = 60.0  # from sending the request to the upstream's status line
 
 
 class UpstreamFailure(Exception):
@@ -72,12 +73,18 @@ def describe_client_error(cluster: str, exc: BaseException) -> UpstreamFailure:
         return UpstreamFailure(
             502, "tls", f"TLS handshake with cluster {cluster!r} failed: {_cause(exc)}"
         )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return UpstreamFailure(
+            504,
+            "timeout",
+            f"cluster {cluster!r} did not accept a connection within {CONNECT_TIMEOUT:g}s "
+            "(TCP/TLS connect): is the server address right and reachable?",
+        )
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return UpstreamFailure(
             504,
             "timeout",
-            f"cluster {cluster!r} did not answer in time (connect timeout "
-            f"{CONNECT_TIMEOUT:g}s): is the server address right and reachable?",
+            f"cluster {cluster!r} did not answer within {HEADERS_TIMEOUT:g}s",
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return UpstreamFailure(
@@ -170,16 +177,22 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
     async def send(auth_headers: CIMultiDict[str]) -> aiohttp.ClientResponse:
         out = CIMultiDict(headers)
         out.extend(auth_headers)
-        return await session.request(
-            request.method,
-            url,
-            headers=out,
-            data=body,
-            allow_redirects=False,
-            auto_decompress=False,
-            skip_auto_headers=("Accept-Encoding", "Content-Type"),
-            **cluster.request_kwargs(),
-        )
+        # A server that accepts TCP but never finishes TLS, or never answers, must not hold
+        # the client forever; once headers arrive the body may stream for hours.
+        async with asyncio.timeout(HEADERS_TIMEOUT):
+            return await session.request(
+                request.method,
+                url,
+                headers=out,
+                data=body,
+                allow_redirects=False,
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding", "Content-Type"),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=CONNECT_TIMEOUT, sock_connect=CONNECT_TIMEOUT
+                ),
+                **cluster.request_kwargs(),
+            )
 
     try:
         upstream = await send(auth)
