@@ -128,3 +128,25 @@ async def test_attach_through_app(sims: dict[str, SimCluster], pki: Pki) -> None
                     msg = await ws.receive()
                     seen += msg.data[1:]
             assert b"\r\n" in seen  # a terminal: ONLCR output
+
+
+async def test_bearer_subprotocol_is_never_negotiated(
+    sims: dict[str, SimCluster], pki: Pki
+) -> None:
+    """The token travels as a subprotocol (browser style) and the 101 echoes only v4."""
+    sim = sims["kubernetes"]
+    ssl = pki.client_context()
+    assert sim.context.token is not None
+    token = base64.urlsafe_b64encode(sim.context.token.encode()).decode().rstrip("=")
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+        url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/exec?command=id&stdout=1"
+        protocols = [f"base64url.bearer.authorization.k8s.io.{token}", V4]
+        async with session.ws_connect(url, protocols=protocols, ssl=ssl) as ws:
+            assert ws.protocol == V4
+            out = b""
+            async with asyncio.timeout(10):
+                async for msg in ws:
+                    if msg.data[0] == 1:
+                        out += msg.data[1:]
+    assert out.startswith(b"uid=0(root)")

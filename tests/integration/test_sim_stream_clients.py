@@ -6,9 +6,16 @@ protocols those clients expect (reference sections 1 and 3).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import select
+import signal
 import socket
+import struct
 import subprocess
+import termios
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -272,3 +279,72 @@ def test_status_json_is_what_clients_parse(kube: tuple[SimCluster, Any]) -> None
     resp.run_forever(timeout=20)
     status = json.loads(resp.read_channel(3))
     assert status["details"]["causes"][0] == {"reason": "ExitCode", "message": "1"}
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_fails_clearly(
+    kubectl: str, kube: tuple[SimCluster, Any], tmp_path: Path
+) -> None:
+    """kubectl only speaks SPDY for port-forward (tunnelled or plain): both get a clear 400."""
+    sim, api = kube
+    pod = make_pod(api)
+    kc = one_kubeconfig(sim, tmp_path)
+    done = kubectl_run(kubectl, kc, "port-forward", pod, "0:5000")
+    assert done.returncode != 0
+    assert b"SPDY tunnelling is not supported by this simulator" in done.stderr
+
+
+def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {needle!r}; got {bytes(seen)!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side closed
+                chunk = b""
+            assert chunk, f"terminal closed before {needle!r}; got {bytes(seen)!r}"
+            seen += chunk
+
+
+def _set_size(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+@pytest.mark.kubectl
+def test_kubectl_exec_tty_shell_with_resize(
+    kubectl: str, kube: tuple[SimCluster, Any], tmp_path: Path
+) -> None:
+    """`kubectl exec -it` on a real pseudo-terminal: prompt, initial size, SIGWINCH resize."""
+    sim, api = kube
+    pod = make_pod(api)
+    kc = one_kubeconfig(sim, tmp_path)
+    master, slave = os.openpty()
+    _set_size(slave, 33, 101)
+    proc = subprocess.Popen(
+        [kubectl, "--kubeconfig", str(kc), "-n", NAMESPACE, "exec", "-it", pod, "--", "bash"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        _read_until(master, f"root@{pod}:/# ".encode(), seen)
+        os.write(master, b"stty size\r")
+        _read_until(master, b"33 101\r\n", seen)
+        _set_size(master, 50, 160)
+        proc.send_signal(signal.SIGWINCH)
+        time.sleep(0.5)  # let kubectl notice the signal and send the resize message
+        os.write(master, b"tput cols\r")
+        _read_until(master, b"160\r\n", seen)
+        os.write(master, b"exit 5\r")
+        assert proc.wait(timeout=20) == 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)

@@ -137,6 +137,7 @@ async def test_pipelines_and_substitution() -> None:
     assert (await sh("yes | head -n 2")).text == "y\ny\n"
     assert (await sh("printf '%s-%d\\n' a 7 | wc -c")).text == "4\n"
     assert (await sh("env | grep HOSTNAME")).text == "HOSTNAME=web-1\n"
+    assert (await run(["wc"], [b"ab c", b"d\nef "])).text == "1 3 9\n"  # a word across reads
     assert (await sh("echo $(hostname)!")).text == "web-1!\n"
     assert (await sh("echo err >&2 2>/dev/null")).err == b"err\n"
     assert (await sh("echo hidden 2>&1 >/dev/null")).out == b""

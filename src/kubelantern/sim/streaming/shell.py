@@ -248,7 +248,7 @@ class Context:
     interrupt_handlers: list[Callable[[], None]] = field(default_factory=list)
 
 
-def default_env(info: ContainerInfo) -> dict[str, str]:
+def default_env(info: ContainerInfo, *, tty: bool = False) -> dict[str, str]:
     env = {
         "PATH": PATH,
         "HOSTNAME": info.pod_name,
@@ -257,6 +257,8 @@ def default_env(info: ContainerInfo) -> dict[str, str]:
         "KUBERNETES_SERVICE_PORT": "443",
         "KUBERNETES_PORT": "tcp://10.96.0.1:443",
     }
+    if tty:
+        env["TERM"] = "xterm"  # the runtime sets it for a terminal session
     env.update(dict(info.env))
     return env
 
@@ -275,7 +277,7 @@ class Shell:
     ) -> None:
         self.ctx = ctx
         self.name = name
-        self.env = dict(env) if env is not None else default_env(ctx.info)
+        self.env = dict(env) if env is not None else default_env(ctx.info, tty=ctx.tty)
         self.cwd = cwd
         self.status = 0
 
@@ -939,11 +941,11 @@ async def _wc(sh: Shell, args: list[str], io: IO) -> int:
             break
         counts[0] += data.count(b"\n")
         counts[2] += len(data)
-        for b in data:
-            space = b in b" \t\n\r\x0b\x0c"
-            if not space and not in_word:
-                counts[1] += 1
-            in_word = not space
+        words = len(data.split())
+        if in_word and not data[:1].isspace():
+            words -= 1  # a word spanning two reads was already counted
+        counts[1] += max(0, words)
+        in_word = not data[-1:].isspace()
     parts = [str(v) for k, v in zip("lwc", counts, strict=True) if k in flags]
     suffix = f" {files[0]}" if files else ""
     await io.stdout.write((" ".join(parts) + suffix + "\n").encode())
