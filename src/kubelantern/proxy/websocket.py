@@ -43,7 +43,7 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.subprotocols import SubprotocolError, parse_offer, redact
+from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from kubelantern.web.errors import status_body, status_response
@@ -152,6 +152,163 @@ async def open_upstream(
     return ws
 
 
+class UpstreamFailure(Exception):
+    """The upstream WebSocket could not be opened; `response()` is what the client gets."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        refused: UpstreamRefused | None = None,
+        attempts: AttemptLog | None = None,
+        handshake: UpstreamHandshake | None = None,
+        cluster: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.refused = refused
+        self.attempts = attempts
+        self.handshake = handshake
+        self.cluster = cluster
+
+    def response(self) -> web.Response:
+        if self.refused is not None and self.attempts is not None and self.handshake:
+            return _refusal_response(self.refused, self.cluster, self.attempts, self.handshake)
+        return _error(self.status, self.message)
+
+
+async def connect_upstream(
+    cluster: Any,
+    settings: Settings,
+    url: URL,
+    offer: Offer,
+    auth: CIMultiDict[str],
+    source: hdr.CredentialSource,
+    *,
+    metrics: Any = None,
+    client: ClientIdentity = ClientIdentity(),
+    passthrough: Mapping[str, str] | None = None,
+) -> tuple[aiohttp.ClientWebSocketResponse, Strategy]:
+    """Open the upstream WebSocket, walking the cluster's strategies as auto mode allows.
+
+    Returns (websocket, the strategy that worked) and remembers it; raises UpstreamFailure.
+    """
+    name = cluster.name
+    try:
+        order = strategies.order_of(cluster, settings)
+    except strategies.UnknownStrategy as e:
+        raise UpstreamFailure(500, f"cluster {name!r}: {e}") from None
+    attempts = AttemptLog()
+    strategy: Strategy = order.first
+    while True:
+        handshake = build_handshake(
+            strategy, upstream_url=str(url), offer=offer, auth_headers=auth, client=client
+        )
+        try:
+            upstream = await open_upstream(
+                cluster,
+                url,
+                handshake,
+                passthrough=passthrough,
+                heartbeat=settings.ws_ping_interval or None,
+            )
+        except UpstreamRefused as refused:
+            attempts.attempts.append((strategy.name, refused.status))
+            log.warning(
+                "cluster=%s strategy=%s status=%s token=%s protocols=%s",
+                name,
+                attempts.describe(),
+                refused.status,
+                handshake.token_placement,
+                redact(handshake.protocols),
+            )
+            plan = on_refusal(
+                refused.status,
+                order=order.strategies,
+                log=attempts,
+                auto=order.auto,
+                kubeconfig_credentials=source is hdr.CredentialSource.KUBECONFIG,
+            )
+            if plan.decision is Decision.NEXT_STRATEGY and plan.strategy is not None:
+                _count(metrics, "strategy_fallback", name)
+                strategy = plan.strategy
+                continue
+            if plan.decision is Decision.REFRESH_AND_RETRY and plan.strategy is not None:
+                attempts.refreshed = True
+                try:
+                    changed = await cluster.credentials.refresh(
+                        hdr.bearer_of(auth.get("Authorization"))
+                    )
+                    if changed:
+                        auth, source = hdr.choose_credentials(None, await cluster.auth_headers())
+                        strategy = plan.strategy
+                        continue
+                except CredentialError as e:
+                    log.warning("cluster=%s credential refresh failed: %s", name, e.message)
+            _count(metrics, "upstream_error", name, "handshake")
+            explanation = _body_text(refused.body) or refusal_explanation(
+                refused.status, refused.body, handshake.protocols
+            )
+            raise UpstreamFailure(
+                refused.status,
+                f"cluster {name!r}: upstream refused the WebSocket ({refused.status}"
+                f"{': ' + explanation if explanation else ''})",
+                refused=refused,
+                attempts=attempts,
+                handshake=handshake,
+                cluster=name,
+            ) from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as e:
+            _count(metrics, "upstream_error", name, "tls")
+            log.warning("cluster=%s strategy=%s TLS error: %s", name, strategy.name, e)
+            raise UpstreamFailure(
+                502, f"cluster {name!r}: TLS handshake with {url.host} failed: {e}"
+            ) from None
+        except TimeoutError:
+            _count(metrics, "upstream_error", name, "timeout")
+            log.warning("cluster=%s strategy=%s upstream handshake timed out", name, strategy.name)
+            raise UpstreamFailure(
+                504,
+                f"cluster {name!r}: the API server at {url.host} did not answer the WebSocket "
+                f"upgrade within {HANDSHAKE_TIMEOUT:g} s",
+            ) from None
+        except (aiohttp.ClientError, OSError) as e:
+            _count(metrics, "upstream_error", name, "unreachable")
+            log.warning("cluster=%s strategy=%s upstream unreachable: %s", name, strategy.name, e)
+            raise UpstreamFailure(
+                502,
+                f"cluster {name!r}: cannot reach the API server at {url.host}:{url.port} "
+                f"({e.__class__.__name__}: {e}); check the network, VPN or proxy-url",
+            ) from None
+        break
+    if order.auto:
+        strategies.remember(cluster, strategy)
+    if attempts.attempts:
+        log.info(
+            "cluster=%s strategy=%s→%s status=101 (learned)",
+            name,
+            attempts.describe(),
+            strategy.name,
+        )
+    return upstream, strategy
+
+
+def _body_text(body: bytes) -> str | None:
+    """The `message` of a JSON error body (Status or Rancher's), else short text."""
+    text = body[:4096].decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            for key in ("message", "Message"):
+                if isinstance(data.get(key), str):
+                    return str(data[key])[:200]
+    return text[:200]
+
+
 # --- the bridge -------------------------------------------------------------------------
 
 
@@ -214,95 +371,22 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         return _error(502, str(e))
     auth, source = hdr.choose_credentials(user, kubeconfig_auth)
 
-    try:
-        order = strategies.order_of(cluster, settings)
-    except strategies.UnknownStrategy as e:
-        return _error(500, f"cluster {name!r}: {e}")
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
-    passthrough = hdr.upstream_request_headers(request.headers, websocket=True)
-    client = ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin"))
-    attempts = AttemptLog()
-    strategy: Strategy = order.first
     started = time.monotonic()
-
-    while True:
-        handshake = build_handshake(
-            strategy, upstream_url=str(url), offer=offer, auth_headers=auth, client=client
+    try:
+        upstream, strategy = await connect_upstream(
+            cluster,
+            settings,
+            url,
+            offer,
+            auth,
+            source,
+            metrics=metrics,
+            client=ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
+            passthrough=hdr.upstream_request_headers(request.headers, websocket=True),
         )
-        try:
-            upstream = await open_upstream(
-                cluster,
-                url,
-                handshake,
-                passthrough=passthrough,
-                heartbeat=settings.ws_ping_interval or None,
-            )
-        except UpstreamRefused as refused:
-            attempts.attempts.append((strategy.name, refused.status))
-            log.warning(
-                "cluster=%s strategy=%s status=%s token=%s protocols=%s",
-                name,
-                attempts.describe(),
-                refused.status,
-                handshake.token_placement,
-                redact(handshake.protocols),
-            )
-            plan = on_refusal(
-                refused.status,
-                order=order.strategies,
-                log=attempts,
-                auto=order.auto,
-                kubeconfig_credentials=source is hdr.CredentialSource.KUBECONFIG,
-            )
-            if plan.decision is Decision.NEXT_STRATEGY and plan.strategy is not None:
-                _count(metrics, "strategy_fallback", name)
-                strategy = plan.strategy
-                continue
-            if plan.decision is Decision.REFRESH_AND_RETRY and plan.strategy is not None:
-                attempts.refreshed = True
-                try:
-                    changed = await cluster.credentials.refresh(
-                        hdr.bearer_of(auth.get("Authorization"))
-                    )
-                    if changed:
-                        auth, source = hdr.choose_credentials(None, await cluster.auth_headers())
-                        strategy = plan.strategy
-                        continue
-                except CredentialError as e:
-                    log.warning("cluster=%s credential refresh failed: %s", name, e.message)
-            _count(metrics, "upstream_error", name, "handshake")
-            return _refusal_response(refused, name, attempts, handshake)
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as e:
-            _count(metrics, "upstream_error", name, "tls")
-            log.warning("cluster=%s strategy=%s TLS error: %s", name, strategy.name, e)
-            return _error(502, f"cluster {name!r}: TLS handshake with {url.host} failed: {e}")
-        except TimeoutError:
-            _count(metrics, "upstream_error", name, "timeout")
-            log.warning("cluster=%s strategy=%s upstream handshake timed out", name, strategy.name)
-            return _error(
-                504,
-                f"cluster {name!r}: the API server at {url.host} did not answer the WebSocket "
-                f"upgrade within {HANDSHAKE_TIMEOUT:g} s",
-            )
-        except (aiohttp.ClientError, OSError) as e:
-            _count(metrics, "upstream_error", name, "unreachable")
-            log.warning("cluster=%s strategy=%s upstream unreachable: %s", name, strategy.name, e)
-            return _error(
-                502,
-                f"cluster {name!r}: cannot reach the API server at {url.host}:{url.port} "
-                f"({e.__class__.__name__}: {e}); check the network, VPN or proxy-url",
-            )
-        break
-
-    if order.auto:
-        strategies.remember(cluster, strategy)
-    if attempts.attempts:
-        log.info(
-            "cluster=%s strategy=%s→%s status=101 (learned)",
-            name,
-            attempts.describe(),
-            strategy.name,
-        )
+    except UpstreamFailure as failure:
+        return failure.response()
 
     # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
     chosen = upstream.protocol
