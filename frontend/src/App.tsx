@@ -11,7 +11,7 @@ import { ResourceList } from './views/ResourceList';
 import { Detail } from './views/Detail';
 import { Home, ClusterBadge } from './views/Home';
 import { LoginForm } from './views/Login';
-import { PortForwards } from './views/PortForwards';
+import { PortForwards, forwardsAdvertised } from './views/PortForwards';
 import { DockSlot } from './streams-bridge';
 import { Icon } from './icons';
 import { config } from './api/client';
@@ -139,7 +139,7 @@ function TopBar({ cluster, info, searchRef }: { cluster: string | null; info: Cl
       )}
       <span class="spacer" />
       {err && <span class="tone-bad small" title={err}>{err.slice(0, 80)}</span>}
-      {config.localMode && (
+      {forwardsAdvertised() && (
         <a class="iconbtn" href={portForwardsUrl()} title="Port forwards">
           <Icon name="plug" />
         </a>
@@ -210,10 +210,14 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
         out.push({ kind: c.kind.id, label: c.kind.kind, ns: o.metadata.namespace, name: o.metadata.name });
       }
     }
+    // Prefix matches first, then the kind on screen, then workloads before the rest.
+    const here = route.value.page === 'list' || route.value.page === 'detail' ? route.value.kind : '';
+    const order = BUILTIN_KINDS.map((k) => k.id);
+    const rank = (kind: string) => (kind === here ? -1 : order.indexOf(kind) < 0 ? 99 : order.indexOf(kind));
     out.sort((a, b) => {
       const ax = a.name.toLowerCase().startsWith(needle) ? 0 : 1;
       const bx = b.name.toLowerCase().startsWith(needle) ? 0 : 1;
-      return ax - bx || a.name.localeCompare(b.name);
+      return ax - bx || rank(a.kind) - rank(b.kind) || a.name.localeCompare(b.name);
     });
     return out.slice(0, 30);
   }, [q, cluster, open]);

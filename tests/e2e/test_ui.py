@@ -80,7 +80,7 @@ def test_rancher_pod_logs_search_and_terminal(page: Any, ui: Ui, problems: Probl
     expect(term.get_by_test_id("terminal-status")).to_contain_text(re.compile("connected", re.I))
     term.locator(".kl-term").click()
     page.keyboard.type("echo hello\n")
-    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^hello$", re.M))
+    expect(term.locator(".xterm-rows > div", has_text=re.compile(r"^\s*hello\s*$"))).to_have_count(1)
     page.set_viewport_size({"width": 1200, "height": 760})
     page.keyboard.type("exit 3\n")
     expect(term.get_by_test_id("terminal-status")).to_contain_text("3")

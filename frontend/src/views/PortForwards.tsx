@@ -1,6 +1,6 @@
 // Port forwards (local mode): start from a pod's container port or a service port, list, stop.
 import { useEffect, useState } from 'preact/hooks';
-import { apiJson, errorText } from '../api/client';
+import { ApiError, apiJson, config, errorText } from '../api/client';
 import { detailUrl, toast, Value, useValue } from '../state';
 import { Icon } from '../icons';
 
@@ -19,14 +19,24 @@ export interface PortForward {
 
 export const forwards = new Value<PortForward[] | null>(null);
 export const forwardsError = new Value('');
+/** False once the server answered 404 for /api/portforwards (not in this build or mode). */
+export const forwardsSupported = new Value<boolean>(true);
+
+/** The server advertises port forwarding in /api/config `features.portForward` (local mode). */
+export function forwardsAdvertised(): boolean {
+  const f = config.features as Record<string, unknown>;
+  return config.localMode && !!(f.portForward ?? f.portforward ?? f.portForwards);
+}
 
 export async function refreshForwards(): Promise<void> {
+  if (!forwardsSupported.value || !forwardsAdvertised()) return;
   try {
     const data = await apiJson<PortForward[] | { items: PortForward[] }>('/api/portforwards');
     forwards.set(Array.isArray(data) ? data : data.items ?? []);
     forwardsError.set('');
   } catch (e) {
-    forwardsError.set(errorText(e));
+    if (e instanceof ApiError && e.status === 404 && e.source === 'lantern') forwardsSupported.set(false);
+    else forwardsError.set(errorText(e));
   }
 }
 
@@ -64,6 +74,7 @@ export function ForwardButton(props: { cluster: string; namespace: string; pod?:
   const [open, setOpen] = useState(false);
   const [local, setLocal] = useState('');
   const list = useValue(forwards);
+  if (!useValue(forwardsSupported) || !forwardsAdvertised()) return null;
   const existing = list?.find((f) => f.cluster === props.cluster && f.namespace === props.namespace && f.port === props.port && (f.pod ?? null) === (props.pod ?? null) && (f.service ?? null) === (props.service ?? null));
   if (existing) {
     return (
@@ -106,6 +117,7 @@ export function PortForwards() {
         <span class="muted">Start one from a pod's container ports or a service's ports.</span>
       </div>
       {err && <div class="alert bad">{err}</div>}
+      {(!useValue(forwardsSupported) || !forwardsAdvertised()) && <div class="empty">Port forwarding is not available from this kubelantern server.</div>}
       {list && list.length === 0 && <div class="empty">No active port forwards.</div>}
       {list && list.length > 0 && (
         <table class="table">

@@ -103,7 +103,8 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
 
   const grid = columns.map((c) => c.width).join(' ') + (kindId === 'pods' ? ' 64px' : '');
   const first = Math.max(0, Math.floor(scrollTop / ROW_H) - 8);
-  const last = Math.min(rows.length, Math.ceil((scrollTop + viewH) / ROW_H) + 8);
+  // The measured height can lag a layout change; a window's height of rows is always enough.
+  const last = Math.min(rows.length, Math.ceil((scrollTop + Math.max(viewH, window.innerHeight)) / ROW_H) + 8);
   const visible = rows.slice(first, last);
 
   return (
