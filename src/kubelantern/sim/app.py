@@ -176,7 +176,7 @@ async def _front_door(
     request: web.Request, state: SimState, profile: SimProfile, headers: list[tuple[str, str]]
 ) -> web.StreamResponse:
     if profile.browser_origin_check and browser_origin_denied(headers):
-        return web.Response(status=403, text=RANCHER_ORIGIN_DENIED, content_type="application/json")
+        return _fixed(403, RANCHER_ORIGIN_DENIED, "application/json")
     path = request.path
     prefix = state.prefix
     if prefix:
@@ -186,7 +186,7 @@ async def _front_door(
                 result = authenticate(profile, state.config, headers)
                 if not result.ok:
                     return _unauthorized(profile)
-            return web.Response(status=404, text=RANCHER_NO_CLUSTER, content_type="text/plain")
+            return _fixed(404, RANCHER_NO_CLUSTER, "text/plain")
         path = path[len(prefix) :] or "/"
     result = authenticate(profile, state.config, headers)
     if not result.ok and path not in profile.public_paths:
@@ -206,11 +206,16 @@ async def _front_door(
     return response
 
 
+def _fixed(status: int, body: str, content_type: str) -> web.Response:
+    """A response with exactly this body and Content-Type (no charset parameter added)."""
+    return web.Response(status=status, body=body.encode(), headers={"Content-Type": content_type})
+
+
 def _unauthorized(profile: SimProfile) -> web.Response:
     if profile.rancher_errors:
-        resp = web.Response(status=401, text=RANCHER_UNAUTHORIZED, content_type="application/json")
+        resp = _fixed(401, RANCHER_UNAUTHORIZED, "application/json")
     else:
-        resp = web.Response(status=401, text=KUBE_UNAUTHORIZED, content_type="application/json")
+        resp = _fixed(401, KUBE_UNAUTHORIZED, "application/json")
     if profile.cattle_auth_header:
         resp.headers["X-Api-Cattle-Auth"] = "false"
     return resp

@@ -33,7 +33,7 @@ class Gone(Exception):
     """The requested resourceVersion is older than the kept history."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Watcher:
     key: str
     namespace: str | None
