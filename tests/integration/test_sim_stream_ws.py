@@ -60,6 +60,21 @@ async def log_chunks() -> AsyncIterator[bytes]:
         yield LOG_BYTES[i : i + 3000]
 
 
+ENDLESS_CLOSED = asyncio.Event()
+
+
+async def endless_chunks() -> AsyncIterator[bytes]:
+    """A followed log that never ends by itself; records when the server lets go of it."""
+    try:
+        n = 0
+        while True:
+            n += 1
+            yield f"follow line {n}\n".encode()
+            await asyncio.sleep(0.01)
+    finally:
+        ENDLESS_CLOSED.set()
+
+
 def make_app(supports_v5: bool) -> web.Application:
     state = SimpleNamespace(profile=SimpleNamespace(name="test", supports_v5=supports_v5))
 
@@ -69,7 +84,8 @@ def make_app(supports_v5: bool) -> web.Application:
             raise web.HTTPNotFound()
         sub = request.match_info["sub"]
         if sub == "log":
-            return await handle_log_websocket(request, state, log_chunks())
+            chunks = endless_chunks() if "endless" in request.query else log_chunks()
+            return await handle_log_websocket(request, state, chunks)
         if sub == "portforward":
             return await handle_portforward(request, state, the_pod)
         return await handle_exec(request, state, the_pod, attach=sub == "attach")
@@ -445,3 +461,19 @@ async def test_port_forward_refused_port_and_spdy(
             url(server, "web-1", "portforward", ""), protocols=["SPDY/3.1+portforward.k8s.io"]
         )
     assert exc.value.status == 400
+
+
+async def test_log_websocket_client_close_ends_follow(
+    server: TestServer, session: aiohttp.ClientSession
+) -> None:
+    ENDLESS_CLOSED.clear()
+    async with session.ws_connect(
+        url(server, "web-1", "log", "follow=true&endless=1"), protocols=["binary.k8s.io"]
+    ) as ws:
+        seen = b""
+        async with asyncio.timeout(10):
+            while b"follow line 3" not in seen:
+                seen += (await ws.receive()).data
+        await ws.close()
+    # The server stopped reading the log source.
+    await asyncio.wait_for(ENDLESS_CLOSED.wait(), 10)

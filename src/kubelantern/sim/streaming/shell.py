@@ -1,9 +1,21 @@
 """The command interpreter inside a simulated container. Never runs a real process.
 
-A small POSIX-ish shell over the in-memory filesystem (`fakefs`): quoting, `$VAR`
-expansion, `;` `&&` `||` `|`, redirections (`>`, `>>`, `<`, `2>&1`, `>&2`), and the
-built-in commands listed in `COMMANDS`. Throughput sources: `firehose SIZE [CHUNK]`,
-`dd if=/dev/zero bs=N count=M`, `yes`, `cat /dev/zero`.
+A small POSIX-ish shell over the in-memory filesystem (`fakefs`): quoting, `$VAR`, `${VAR}`,
+`$?`, `$(...)`, `~`, leading `NAME=value`, `;` `&&` `||` `|` and newlines, redirections
+(`>`, `>>`, `<`, `2>`, `2>&1`, `>&2`, `/dev/null`).
+
+Commands: `echo [-n]`, `printf`, `cat [FILE|-]...`, `head [-n N|-c N]`, `wc [-lwc]`,
+`grep [-iv] FIXED`, `ls [-la] [PATH]`, `pwd`, `cd`, `mkdir`, `touch`, `rm`, `env`,
+`printenv [NAME]`, `export`, `unset`, `hostname`, `whoami`, `id`, `date [+FMT]`,
+`uname [-a|-r|-m|-n]`, `ps`, `sleep N` (async, capped at MAX_SLEEP), `true`, `false`, `:`,
+`test`/`[`, `which`, `command -v`, `seq`, `stty size`, `tput cols|lines|clear`, `clear`,
+`exit [N]`, `help`, and `sh`/`ash`/`bash` (`-c SCRIPT`, a script file, a script on stdin,
+or an interactive prompt on a terminal) when the image has that shell.
+Unknown commands: `sh: X: not found` (bash: `bash: X: command not found`), exit 127.
+
+Throughput sources (for benchmarks): `firehose SIZE [CHUNK]` writes SIZE bytes (`100M`,
+`32K`...) of printable text in CHUNK-byte writes (default 32 KiB, like the apiserver's
+copy); `dd if=/dev/zero bs=N count=M` (stats on stderr like GNU dd); `yes`; `cat /dev/zero`.
 
 It is async (sleep, stdin, pipelines) but socket-free: IO is `pipes.Reader`/`Writer`.
 """
