@@ -374,3 +374,30 @@ async def test_silent_server_is_a_504_not_a_hang(
         for w in held:
             w.close()
         server.close()
+
+
+async def test_client_disconnect_ends_a_follow_stream(
+    lantern: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    name = CONTEXT_NAMES["rancher"]
+    base = cluster_url(lantern, "rancher")
+    ns, pod = await _first_pod(http, base)
+
+    async def gauge() -> int:
+        async with http.get(f"{lantern.url}/metrics") as r:
+            text = await r.text()
+        line = f'kubelantern_active_streams{{cluster="{name}",kind="http"}} '
+        found = [ln for ln in text.splitlines() if ln.startswith(line)]
+        return int(found[0].rsplit(" ", 1)[1]) if found else 0
+
+    before = await gauge()
+    own = aiohttp.ClientSession()
+    resp = await own.get(f"{base}/api/v1/namespaces/{ns}/pods/{pod}/log?follow=true")
+    assert resp.status == 200
+    assert await resp.content.readline()
+    assert await gauge() == before + 1
+    resp.close()
+    await own.close()
+    async with asyncio.timeout(10):
+        while await gauge() != before:  # noqa: ASYNC110 - server-side state, polled
+            await asyncio.sleep(0.1)
