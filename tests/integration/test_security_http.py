@@ -162,3 +162,7 @@ async def test_base_url_prefix(
         assert r.status == 200
     async with http.get(f"{server.url}/kl/api/config", headers=auth) as r:
         assert (await r.json())["baseUrl"] == "/kl"
+    async with http.get(f"{server.url}/kl/c/kind-dev/pods", headers=auth) as r:
+        assert r.status == 200 and r.content_type == "text/html"
+        html = await r.text()
+    assert 'src="/assets/' not in html and 'href="/assets/' not in html  # prefixed when built

@@ -7,6 +7,8 @@ script): the SPA reads `api/config` with a relative URL.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -33,6 +35,20 @@ the clusters.</p></body></html>
 """
 
 
+_ROOT_URL_ATTR = re.compile(r'(\s(?:src|href)=["\'])/(?!/)')
+
+
+def rewrite_index(html: str, base: str) -> str:
+    """index.html for a server under `base`: root-absolute `src`/`href` get the prefix.
+
+    The build uses absolute asset URLs so deep links (`/c/x/pods/...`) load them; under
+    --base-url they must point below the prefix. No script is injected (CSP).
+    """
+    if not base:
+        return html
+    return _ROOT_URL_ATTR.sub(lambda m: f"{m.group(1)}{base}/", html)
+
+
 def resolve_file(root: Path, rel: str) -> Path | None:
     """The file under `root` that `rel` names, or None (never anything outside `root`)."""
     rel = rel.lstrip("/")
@@ -46,12 +62,22 @@ def resolve_file(root: Path, rel: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def make_handler(root: Path = STATIC_DIR) -> Handler:
+def make_handler(root: Path = STATIC_DIR, base: str = "") -> Handler:
+    cached: dict[float, str] = {}  # mtime -> rewritten index.html (only under a base URL)
+
+    def rewritten(index: Path) -> str:
+        mtime = index.stat().st_mtime
+        if mtime not in cached:
+            cached.clear()
+            cached[mtime] = rewrite_index(index.read_text(encoding="utf-8"), base)
+        return cached[mtime]
+
     async def spa(request: web.Request) -> web.StreamResponse:
         rel = request.match_info.get("path", "")
         if rel.startswith(("api/", "clusters/")) or rel in ("api", "clusters"):
             return status_response(404, f"not found: {request.path}")
-        found = resolve_file(root, rel)
+        # Path checks touch the disk: keep them off the event loop.
+        found = await asyncio.to_thread(resolve_file, root, rel)
         if found is not None and found.name != "index.html":
             cache = IMMUTABLE if rel.startswith("assets/") else "no-cache"
             return web.FileResponse(found, headers={"Cache-Control": cache})
@@ -59,8 +85,14 @@ def make_handler(root: Path = STATIC_DIR) -> Handler:
             # A missing asset must not become index.html (the browser would parse HTML as JS).
             return web.Response(status=404, text=f"not found: {rel}\n")
         index = root / "index.html"
-        if not index.is_file():
+        if not await asyncio.to_thread(index.is_file):
             return web.Response(text=_NOT_BUILT, content_type="text/html")
+        if base:
+            return web.Response(
+                text=await asyncio.to_thread(rewritten, index),
+                content_type="text/html",
+                headers={"Cache-Control": "no-cache"},
+            )
         return web.FileResponse(
             index, headers={"Cache-Control": "no-cache", "Content-Type": "text/html"}
         )
@@ -69,7 +101,7 @@ def make_handler(root: Path = STATIC_DIR) -> Handler:
 
 
 def add_routes(app: web.Application, base: str, root: Path = STATIC_DIR) -> None:
-    handler = make_handler(root)
+    handler = make_handler(root, base)
     if base:
 
         async def to_base(request: web.Request) -> web.StreamResponse:
