@@ -36,10 +36,18 @@ def expect(locator: Any) -> Any:
     return _expect(locator)
 
 
-def assert_clean(problems: Problems) -> None:
+def assert_clean(problems: Problems, responses: list[str] | None = None) -> None:
     assert problems.errors == [], "the browser console reported errors:\n" + "\n".join(
-        problems.errors
+        problems.errors + (responses or [])
     )
+
+
+@pytest.fixture(autouse=True)
+def bad_responses(page: Any) -> list[str]:
+    """HTTP errors seen by the page, to say which request a console error is about."""
+    seen: list[str] = []
+    page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return seen
 
 
 def api(ui: Ui, cluster: str, path: str) -> Any:
@@ -79,7 +87,7 @@ def row_texts(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("cluster", [KIND, RANCHER])
 def test_pod_logs_follow_search_timestamps_wrap_download(
-    page: Any, ui: Ui, problems: Problems, cluster: str, tmp_path: Path
+    page: Any, ui: Ui, problems: Problems, cluster: str, tmp_path: Path, bad_responses: list[str]
 ) -> None:
     pod = running_pod(ui, cluster, "shop", "cart-")
     open_pod(page, ui, cluster, "shop", pod)
@@ -129,11 +137,19 @@ def test_pod_logs_follow_search_timestamps_wrap_download(
     expect(count).to_contain_text(re.compile(rf"^{total}/"))
     jump = pane.get_by_role("button", name="Jump to latest ↓")
     expect(jump).to_be_visible()
+    jump.click()
+    expect(pane.get_by_role("button", name="Following")).to_be_visible()
+    expect(jump).to_be_hidden()
 
     # Filter mode shows only matching lines.
     pane.get_by_label("Filter").check()
-    for t in row_texts(page):
-        assert word.lower() in t.lower(), t
+    page.wait_for_function(
+        """(w) => { const rows = [...document.querySelectorAll('.kl-log-scroll .kl-row')];
+            return rows.length > 0 && rows.every(r => r.innerText.includes(w)); }""",
+        arg=word,
+        timeout=10_000,
+    )
+    assert all(word in t for t in row_texts(page))
     pane.get_by_label("Filter").uncheck()
 
     # Wrap toggle.
@@ -142,8 +158,6 @@ def test_pod_logs_follow_search_timestamps_wrap_download(
     pane.get_by_label("Wrap").uncheck()
     expect(pane.locator(".kl-log-scroll")).not_to_have_class(re.compile(r"\bkl-wrap\b"))
 
-    jump.click()
-    expect(pane.get_by_role("button", name="Following")).to_be_visible()
     shot(page, f"streams-logs-{cluster.split('/')[0]}")
 
     # Download: the lines held, as a .log file (timestamps on, as displayed).
@@ -156,10 +170,12 @@ def test_pod_logs_follow_search_timestamps_wrap_download(
     lines = saved.read_text().splitlines()
     assert len(lines) >= before
     assert all(TS_RE.match(line.split(" ", 1)[0]) for line in lines[:50])
-    assert_clean(problems)
+    assert_clean(problems, bad_responses)
 
 
-def test_workload_logs_merge_all_pods_in_time_order(page: Any, ui: Ui, problems: Problems) -> None:
+def test_workload_logs_merge_all_pods_in_time_order(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
     pods = [
         p["metadata"]["name"]
         for p in api(ui, KIND, "/api/v1/namespaces/shop/pods")["items"]
@@ -179,6 +195,7 @@ def test_workload_logs_merge_all_pods_in_time_order(page: Any, ui: Ui, problems:
     labels = set(pane.locator(".kl-row .kl-src").all_inner_texts())
     assert labels <= set(pods), labels
     pane.get_by_label("Timestamps").check()
+    expect(pane.locator(".kl-row .kl-ts").first).to_be_visible()
     stamps = pane.locator(".kl-row .kl-ts").all_inner_texts()
     times = [dt.datetime.fromisoformat(s.strip().replace("Z", "+00:00")) for s in stamps]
     assert len(times) >= 5
@@ -188,10 +205,12 @@ def test_workload_logs_merge_all_pods_in_time_order(page: Any, ui: Ui, problems:
     pane.get_by_label("Pod").select_option(pods[0])
     expect(pane.locator(".kl-row").first).to_be_visible()
     expect(pane.locator(".kl-row .kl-src")).to_have_count(0)
-    assert_clean(problems)
+    assert_clean(problems, bad_responses)
 
 
-def test_all_containers_include_init_and_sidecar(page: Any, ui: Ui, problems: Problems) -> None:
+def test_all_containers_include_init_and_sidecar(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
     pod = running_pod(ui, KIND, "shop", "catalog-")
     open_pod(page, ui, KIND, "shop", pod)
     page.get_by_test_id("action-logs").click()
@@ -208,31 +227,44 @@ def test_all_containers_include_init_and_sidecar(page: Any, ui: Ui, problems: Pr
     )
     labels = set(pane.locator(".kl-row .kl-src").all_inner_texts())
     assert labels <= {"catalog", "envoy", "migrate-db"}, labels
-    assert_clean(problems)
+    assert_clean(problems, bad_responses)
 
 
-def term_text(term: Any) -> str:
-    return str(term.locator(".xterm-rows").inner_text())
+VISIBLE_ROWS = ".kl-pane:not([hidden]) .xterm-rows > div"
 
 
-def stty_size(page: Any, term: Any) -> tuple[int, int]:
-    marker = f"SZ{len(term_text(term))}"
-    page.keyboard.type(f"echo {marker}; stty size\n")
-    pattern = re.compile(rf"^{marker}\s*\n\s*(\d+) (\d+)\s*$", re.M)
-    page.wait_for_function(
-        "([re]) => new RegExp(re, 'm').test(document.querySelector('"
-        "[data-testid=terminal-pane]:last-of-type .xterm-rows"
-        "').innerText)",
-        arg=[pattern.pattern],
+def wait_row(page: Any, pattern: str) -> str:
+    """Waits until a row of the visible terminal matches `pattern` entirely; returns it.
+    (xterm draws one div per row: their textContent has no newlines between rows.)"""
+    handle = page.wait_for_function(
+        """([sel, pat]) => {
+            const re = new RegExp('^' + pat + '$');
+            const rows = [...document.querySelectorAll(sel)].map(r => r.textContent.trim());
+            return rows.find(r => re.test(r)) ?? false;
+        }""",
+        arg=[VISIBLE_ROWS, pattern],
         timeout=10_000,
     )
-    m = pattern.findall(term_text(term))[-1]
-    return int(m[0]), int(m[1])
+    return str(handle.json_value())
+
+
+def stty_size(page: Any) -> tuple[int, int]:
+    page.keyboard.type("clear\n")
+    page.wait_for_function(
+        "(sel) => document.querySelectorAll(sel)[1]?.textContent.trim() === ''", arg=VISIBLE_ROWS
+    )
+    page.keyboard.type("stty size\n")
+    rows, cols = wait_row(page, r"\d+ \d+").split()
+    return int(rows), int(cols)
+
+
+def xterm_rows(page: Any) -> int:
+    return int(page.evaluate("(sel) => document.querySelectorAll(sel).length", VISIBLE_ROWS))
 
 
 @pytest.mark.parametrize("cluster", [KIND, RANCHER])
 def test_terminal_echo_resize_exit_code_and_reconnect(
-    page: Any, ui: Ui, problems: Problems, cluster: str
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str], cluster: str
 ) -> None:
     pod = running_pod(ui, cluster, "shop", "cart-")
     open_pod(page, ui, cluster, "shop", pod)
@@ -243,19 +275,21 @@ def test_terminal_echo_resize_exit_code_and_reconnect(
     term.locator(".kl-term").click()
 
     page.keyboard.type("echo hello\n")
-    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^hello$", re.M))
+    wait_row(page, "hello")
 
-    rows1, cols1 = stty_size(page, term)
-    assert rows1 == term.locator(".xterm-rows > div").count()
+    rows1, cols1 = stty_size(page)
+    assert rows1 == xterm_rows(page)
     page.set_viewport_size({"width": 1000, "height": 700})
     page.get_by_role("button", name="Maximize dock").click()
     page.wait_for_function(
-        f"() => document.querySelectorAll('.xterm-rows > div').length !== {rows1}", timeout=10_000
+        f"(sel) => document.querySelectorAll(sel).length !== {rows1}",
+        arg=VISIBLE_ROWS,
+        timeout=10_000,
     )
     term.locator(".kl-term").click()
-    rows2, cols2 = stty_size(page, term)
+    rows2, cols2 = stty_size(page)
     assert (rows2, cols2) != (rows1, cols1)
-    assert rows2 == term.locator(".xterm-rows > div").count()
+    assert rows2 == xterm_rows(page)
     assert cols2 < cols1  # narrower window
 
     page.keyboard.type("exit 3\n")
@@ -266,12 +300,12 @@ def test_terminal_echo_resize_exit_code_and_reconnect(
     page.keyboard.press("Enter")
     expect(status).to_contain_text("connected")
     page.keyboard.type("echo again\n")
-    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^again$", re.M))
-    assert_clean(problems)
+    wait_row(page, "again")
+    assert_clean(problems, bad_responses)
 
 
 def test_sh_only_image_falls_back_and_dock_holds_several_panes(
-    page: Any, ui: Ui, problems: Problems
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
 ) -> None:
     pod = running_pod(ui, KIND, "shop", "frontend-")  # nginx alpine: sh, no bash
     open_pod(page, ui, KIND, "shop", pod)
@@ -281,7 +315,7 @@ def test_sh_only_image_falls_back_and_dock_holds_several_panes(
     expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
     term.locator(".kl-term").click()
     page.keyboard.type("echo $0\n")
-    expect(term.locator(".xterm-rows")).to_contain_text(re.compile(r"^sh$", re.M))
+    wait_row(page, "sh")
 
     tabs = page.locator(".kl-tab")
     expect(tabs).to_have_count(2)
@@ -296,4 +330,4 @@ def test_sh_only_image_falls_back_and_dock_holds_several_panes(
     expect(page.get_by_test_id("log-pane").last).to_be_visible()
     page.get_by_role("button", name=re.compile("^Close shell")).click()
     expect(tabs).to_have_count(1)
-    assert_clean(problems)
+    assert_clean(problems, bad_responses)

@@ -1,5 +1,6 @@
 import { useEffect, useReducer, useRef } from 'preact/hooks';
 import { ALL, type LogController } from './logcontroller';
+import { setMinimized } from './dockstore';
 import type { LogStream } from './logstream';
 
 const TAILS: [string, number | null][] = [
@@ -66,6 +67,14 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
     }
   };
   const onPaneKey = (ev: KeyboardEvent) => {
+    // Esc in a log pane minimizes the dock; handled here, before the page's own Esc handlers
+    // (which may navigate), so it means the same thing everywhere.
+    if (ev.key === 'Escape' && !ev.defaultPrevented) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      setMinimized(true);
+      return;
+    }
     if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'f') {
       ev.preventDefault();
       searchRef.current?.focus();
