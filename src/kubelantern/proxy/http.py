@@ -255,6 +255,9 @@ async def _stream_back(
         await response.write_eof()
     except (ConnectionError, aiohttp.ClientConnectionResetError):
         upstream.close()  # the client went away mid-write
+    except asyncio.CancelledError:
+        upstream.close()  # handler cancelled (shutdown timeout): drop the upstream at once
+        raise
     except (aiohttp.ClientPayloadError, aiohttp.ClientError, OSError) as e:
         metrics.upstream_error(name, "reset")
         log.warning("stream from cluster %r broke: %s", name, _cause(e))
