@@ -246,4 +246,8 @@ def add_routes(app: web.Application, base: str) -> None:
     app.router.add_get(f"{base}/api/clusters", clusters)
     app.router.add_post(f"{base}/api/clusters/{{name:.+}}/login", login)
     app.router.add_post(f"{base}/api/clusters/{{name:.+}}/logout", logout)
+
+
+def add_fallback(app: web.Application, base: str) -> None:
+    """Unknown /api/ paths answer a JSON 404 (register after every other /api route)."""
     app.router.add_route("*", f"{base}/api/{{rest:.*}}", api_not_found)

@@ -3,7 +3,8 @@
 Routes (all under `settings.base_url`):
   /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
                                    proxy.websocket.bridge, SPDY → 400 (WebSocket only)
-  /api/...                         web/api.py (config, clusters, login/logout)
+  /api/...                         web/api.py (config, clusters, login/logout),
+                                   web/portforward_api.py (/api/portforwards, local mode)
   /healthz /readyz /metrics        web/api.py
   /...                             the SPA (web/static.py)
 
@@ -176,6 +177,12 @@ def make_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     api.add_routes(app, base)
+    if not settings.in_cluster:
+        # Port-forwards open TCP ports on this machine: local mode only.
+        from kubelantern.web.portforward_api import setup_portforward_routes
+
+        setup_portforward_routes(app, base)
+    api.add_fallback(app, base)
     app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
     static.add_routes(app, base)
     return app
