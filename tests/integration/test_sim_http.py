@@ -36,8 +36,14 @@ class Api:
         return self.sim.base_url + path
 
     async def call(
-        self, method: str, path: str, body: Any = None, *, headers: dict[str, str] | None = None,
-        auth: bool = True, content_type: str = "application/json",
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        content_type: str = "application/json",
     ) -> tuple[int, Any]:
         hdrs = {**(self.auth if auth else {}), **(headers or {})}
         data = None
@@ -68,7 +74,12 @@ def api_for(http: aiohttp.ClientSession) -> Callable[[SimCluster], Api]:
 
 @pytest.mark.parametrize(
     ("profile", "version"),
-    [("kubernetes", "v1.32.4"), ("legacy", "v1.27.16"), ("openshift", "v1.30.7+rhcos"), ("rancher", "v1.32.4")],
+    [
+        ("kubernetes", "v1.32.4"),
+        ("legacy", "v1.27.16"),
+        ("openshift", "v1.30.7+rhcos"),
+        ("rancher", "v1.32.4"),
+    ],
 )
 async def test_version_per_profile(
     sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api], profile: str, version: str
@@ -78,7 +89,9 @@ async def test_version_per_profile(
     assert body["major"] == "1" and body["minor"] == version.split(".")[1]
 
 
-async def test_kubernetes_unauthorized_status(sims: dict[str, SimCluster], http: aiohttp.ClientSession) -> None:
+async def test_kubernetes_unauthorized_status(
+    sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
     sim = sims["kubernetes"]
     async with http.get(sim.base_url + "/api/v1/namespaces") as resp:
         assert resp.status == 401
@@ -89,12 +102,19 @@ async def test_kubernetes_unauthorized_status(sims: dict[str, SimCluster], http:
         )
 
 
-async def test_rancher_unauthorized_body(sims: dict[str, SimCluster], http: aiohttp.ClientSession) -> None:
+async def test_rancher_unauthorized_body(
+    sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
     sim = sims["rancher"]
-    async with http.get(sim.base_url + "/api/v1/namespaces", headers={"Authorization": "Bearer x"}) as resp:
+    async with http.get(
+        sim.base_url + "/api/v1/namespaces", headers={"Authorization": "Bearer x"}
+    ) as resp:
         assert resp.status == 401
         assert resp.headers["Content-Type"] == "application/json"
-        assert await resp.text() == '{"type":"error","status":"401","message":"Unauthorized 401: must authenticate"}'
+        assert (
+            await resp.text()
+            == '{"type":"error","status":"401","message":"Unauthorized 401: must authenticate"}'
+        )
 
 
 async def test_rancher_prefix_basic_cookie_and_cattle_header(
@@ -102,19 +122,29 @@ async def test_rancher_prefix_basic_cookie_and_cattle_header(
 ) -> None:
     sim = sims["rancher"]
     root = sim.server.url
-    async with http.get(root + "/api/v1/namespaces", headers={"Authorization": f"Bearer {RANCHER_TOKEN}"}) as resp:
+    async with http.get(
+        root + "/api/v1/namespaces", headers={"Authorization": f"Bearer {RANCHER_TOKEN}"}
+    ) as resp:
         assert resp.status == 404 and "No cluster available" in await resp.text()
-    async with http.get(root + "/k8s/clusters/c-m-other/api", headers={"Authorization": f"Bearer {RANCHER_TOKEN}"}) as resp:
+    async with http.get(
+        root + "/k8s/clusters/c-m-other/api", headers={"Authorization": f"Bearer {RANCHER_TOKEN}"}
+    ) as resp:
         assert resp.status == 404 and "No cluster available" in await resp.text()
     basic = base64.urlsafe_b64encode(RANCHER_TOKEN.encode()).decode()
-    async with http.get(sim.base_url + "/api/v1/namespaces/shop", headers={"Authorization": f"Basic {basic}"}) as resp:
+    async with http.get(
+        sim.base_url + "/api/v1/namespaces/shop", headers={"Authorization": f"Basic {basic}"}
+    ) as resp:
         assert resp.status == 200
         assert resp.headers["X-Api-Cattle-Auth"] == "true"
         assert (await resp.json())["metadata"]["name"] == "shop"
-    async with http.get(sim.base_url + "/api/v1/namespaces/shop", headers={"Cookie": f"R_SESS={RANCHER_TOKEN}"}) as resp:
+    async with http.get(
+        sim.base_url + "/api/v1/namespaces/shop", headers={"Cookie": f"R_SESS={RANCHER_TOKEN}"}
+    ) as resp:
         assert resp.status == 200
     # The prefix reached the simulator untouched.
-    assert any(r.path == "/k8s/clusters/c-m-abc12/api/v1/namespaces/shop" for r in sim.state.requests)
+    assert any(
+        r.path == "/k8s/clusters/c-m-abc12/api/v1/namespaces/shop" for r in sim.state.requests
+    )
 
 
 def ws_headers(host: str, *protocols: str, **extra: str) -> dict[str, str]:
@@ -130,18 +160,27 @@ def ws_headers(host: str, *protocols: str, **extra: str) -> dict[str, str]:
 
 
 def proto_token(token: str) -> str:
-    return "base64url.bearer.authorization.k8s.io." + base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return "base64url.bearer.authorization.k8s.io." + base64.urlsafe_b64encode(
+        token.encode()
+    ).decode().rstrip("=")
 
 
-async def test_rancher_browser_origin_403(sims: dict[str, SimCluster], http: aiohttp.ClientSession) -> None:
+async def test_rancher_browser_origin_403(
+    sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
     sim = sims["rancher"]
     host = f"127.0.0.1:{sim.server.port}"
     pod = sim.state.store.list("pods", "shop")[0]["metadata"]["name"]
     url = sim.base_url + f"/api/v1/namespaces/shop/pods/{pod}/log"
-    headers = ws_headers(host, "base64.binary.k8s.io", **{
-        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131", "Origin": "http://localhost:4477",
-        "Authorization": f"Bearer {RANCHER_TOKEN}",
-    })
+    headers = ws_headers(
+        host,
+        "base64.binary.k8s.io",
+        **{
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131",
+            "Origin": "http://localhost:4477",
+            "Authorization": f"Bearer {RANCHER_TOKEN}",
+        },
+    )
     async with http.get(url, headers=headers) as resp:
         assert resp.status == 403
         assert resp.headers["Content-Type"] == "application/json"
@@ -151,7 +190,9 @@ async def test_rancher_browser_origin_403(sims: dict[str, SimCluster], http: aio
         )
 
 
-async def test_rancher_subprotocol_token_is_ignored(sims: dict[str, SimCluster], http: aiohttp.ClientSession) -> None:
+async def test_rancher_subprotocol_token_is_ignored(
+    sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
     sim = sims["rancher"]
     pod = sim.state.store.list("pods", "shop")[0]["metadata"]["name"]
     url = sim.base_url + f"/api/v1/namespaces/shop/pods/{pod}/log?container=x"
@@ -165,7 +206,9 @@ async def test_kubernetes_subprotocol_token_accepted_and_stripped(
 ) -> None:
     sim = sim_factory("kubernetes")
     store = sim.state.store
-    pod = next(p for p in store.list("pods", "shop") if p["metadata"]["name"].startswith("frontend-"))
+    pod = next(
+        p for p in store.list("pods", "shop") if p["metadata"]["name"].startswith("frontend-")
+    )
     url = sim.base_url + f"/api/v1/namespaces/shop/pods/{pod['metadata']['name']}/log?tailLines=2"
     token = proto_token(KUBE_TOKEN)
     ws = await http.ws_connect(url, protocols=("base64.binary.k8s.io", token))
@@ -191,13 +234,18 @@ async def test_kubernetes_subprotocol_token_accepted_and_stripped(
 # -- discovery -------------------------------------------------------------------------------
 
 
-async def test_aggregated_discovery_content_type(sims: dict[str, SimCluster], http: aiohttp.ClientSession) -> None:
+async def test_aggregated_discovery_content_type(
+    sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
     sim = sims["kubernetes"]
     headers = {"Authorization": f"Bearer {KUBE_TOKEN}", "Accept": DISCOVERY_ACCEPT}
     for path in ("/api", "/apis"):
         async with http.get(sim.base_url + path, headers=headers) as resp:
             assert resp.status == 200
-            assert resp.headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            assert (
+                resp.headers["Content-Type"]
+                == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            )
             assert (await resp.json(content_type=None))["kind"] == "APIGroupDiscoveryList"
     legacy = sims["legacy"]
     async with http.get(legacy.base_url + "/apis", headers=headers) as resp:
@@ -205,11 +253,18 @@ async def test_aggregated_discovery_content_type(sims: dict[str, SimCluster], ht
         assert (await resp.json())["kind"] == "APIGroupList"
 
 
-async def test_openshift_discovery_and_routes(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_openshift_discovery_and_routes(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["openshift"])
     status, groups = await api.call("GET", "/apis")
     names = {g["name"] for g in groups["groups"]}
-    assert {"route.openshift.io", "project.openshift.io", "apps.openshift.io", "config.openshift.io"} <= names
+    assert {
+        "route.openshift.io",
+        "project.openshift.io",
+        "apps.openshift.io",
+        "config.openshift.io",
+    } <= names
     status, routes = await api.call("GET", "/apis/route.openshift.io/v1/namespaces/shop/routes")
     assert status == 200 and routes["items"][0]["spec"]["host"].endswith("example.com")
     status, _ = await api_for(sims["kubernetes"]).call("GET", "/apis/route.openshift.io/v1")
@@ -223,54 +278,85 @@ async def test_crud_conflict_patch_and_errors(
     sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
 ) -> None:
     api = api_for(sim_factory("kubernetes"))
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "labels": {"a": "1"}}, "data": {"k": "v"}}
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "conf", "labels": {"a": "1"}},
+        "data": {"k": "v"},
+    }
     status, created = await api.call("POST", "/api/v1/namespaces/default/configmaps", cm)
     assert status == 201 and created["metadata"]["uid"] and created["metadata"]["creationTimestamp"]
     rv1 = created["metadata"]["resourceVersion"]
     status, again = await api.call("POST", "/api/v1/namespaces/default/configmaps", cm)
-    assert status == 409 and again["reason"] == "AlreadyExists" and again["message"] == 'configmaps "conf" already exists'
+    assert (
+        status == 409
+        and again["reason"] == "AlreadyExists"
+        and again["message"] == 'configmaps "conf" already exists'
+    )
     status, patched = await api.call(
-        "PATCH", "/api/v1/namespaces/default/configmaps/conf", {"data": {"k2": "v2"}},
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/conf",
+        {"data": {"k2": "v2"}},
         content_type="application/merge-patch+json",
     )
     assert status == 200 and patched["data"] == {"k": "v", "k2": "v2"}
     assert int(patched["metadata"]["resourceVersion"]) > int(rv1)
     stale = {**created, "data": {"x": "y"}}
     status, err = await api.call("PUT", "/api/v1/namespaces/default/configmaps/conf", stale)
-    assert status == 409 and err["reason"] == "Conflict" and "the object has been modified" in err["message"]
+    assert (
+        status == 409
+        and err["reason"] == "Conflict"
+        and "the object has been modified" in err["message"]
+    )
     fresh = {**patched, "data": {"x": "y"}}
     status, put = await api.call("PUT", "/api/v1/namespaces/default/configmaps/conf", fresh)
     assert status == 200 and put["data"] == {"x": "y"}
     status, jp = await api.call(
-        "PATCH", "/api/v1/namespaces/default/configmaps/conf",
-        [{"op": "add", "path": "/data/z", "value": "1"}], content_type="application/json-patch+json",
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/conf",
+        [{"op": "add", "path": "/data/z", "value": "1"}],
+        content_type="application/json-patch+json",
     )
     assert status == 200 and jp["data"] == {"x": "y", "z": "1"}
     status, dry = await api.call(
-        "PATCH", "/api/v1/namespaces/default/configmaps/conf?dryRun=All", {"data": {"dry": "run"}},
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/conf?dryRun=All",
+        {"data": {"dry": "run"}},
         content_type="application/strategic-merge-patch+json",
     )
     assert status == 200 and dry["data"]["dry"] == "run"
     status, now = await api.call("GET", "/api/v1/namespaces/default/configmaps/conf")
     assert "dry" not in now["data"]
-    status, bad = await api.call(
+    status, _ = await api.call(
         "PATCH", "/api/v1/namespaces/default/configmaps/conf", "{}", content_type="text/plain"
     )
     assert status == 415
     status, gone = await api.call("DELETE", "/api/v1/namespaces/default/configmaps/conf")
     assert status == 200 and gone["metadata"]["name"] == "conf"
     status, nf = await api.call("GET", "/api/v1/namespaces/default/configmaps/conf")
-    assert status == 404 and nf["message"] == 'configmaps "conf" not found' and nf["reason"] == "NotFound"
+    assert (
+        status == 404
+        and nf["message"] == 'configmaps "conf" not found'
+        and nf["reason"] == "NotFound"
+    )
     status, bad_name = await api.call(
         "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "Bad_Name"}}
     )
     assert status == 422 and bad_name["reason"] == "Invalid"
-    assert bad_name["message"].startswith('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value')
-    status, nopod = await api.call("POST", "/api/v1/namespaces/default/pods", {"metadata": {"name": "p"}, "spec": {}})
+    assert bad_name["message"].startswith(
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value'
+    )
+    status, nopod = await api.call(
+        "POST", "/api/v1/namespaces/default/pods", {"metadata": {"name": "p"}, "spec": {}}
+    )
     assert status == 422 and "spec.containers: Required value" in nopod["message"]
-    status, wrong_ns = await api.call("POST", "/api/v1/namespaces/nope/configmaps", {"metadata": {"name": "x"}})
+    status, wrong_ns = await api.call(
+        "POST", "/api/v1/namespaces/nope/configmaps", {"metadata": {"name": "x"}}
+    )
     assert status == 404 and wrong_ns["message"] == 'namespaces "nope" not found'
-    status, dry_create = await api.call("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", cm)
+    status, dry_create = await api.call(
+        "POST", "/api/v1/namespaces/default/configmaps?dryRun=All", cm
+    )
     assert status == 201
     assert (await api.call("GET", "/api/v1/namespaces/default/configmaps/conf"))[0] == 404
     status, method = await api.call("PUT", "/api/v1/namespaces/default/configmaps")
@@ -278,12 +364,16 @@ async def test_crud_conflict_patch_and_errors(
     del dry_create
 
 
-async def test_lists_selectors_and_pages(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_lists_selectors_and_pages(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["kubernetes"])
     status, pods = await api.call("GET", "/api/v1/pods")
     assert status == 200 and pods["kind"] == "PodList" and len(pods["items"]) >= 20
     assert "kind" not in pods["items"][0]
-    status, shop = await api.call("GET", "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name%3Dfrontend")
+    status, shop = await api.call(
+        "GET", "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name%3Dfrontend"
+    )
     assert len(shop["items"]) == 3
     status, pending = await api.call("GET", "/api/v1/pods?fieldSelector=status.phase%3DPending")
     assert [p["metadata"]["name"][:8] for p in pending["items"]] == ["importer"]
@@ -302,14 +392,26 @@ async def test_lists_selectors_and_pages(sims: dict[str, SimCluster], api_for: C
     assert seen == [p["metadata"]["name"] for p in pods["items"]]
 
 
-async def test_table_output(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_table_output(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["kubernetes"])
-    status, table = await api.call("GET", "/api/v1/namespaces/shop/pods", headers={"Accept": TABLE_ACCEPT})
+    status, table = await api.call(
+        "GET", "/api/v1/namespaces/shop/pods", headers={"Accept": TABLE_ACCEPT}
+    )
     assert status == 200 and table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
-    assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert [c["name"] for c in table["columnDefinitions"]][:5] == [
+        "Name",
+        "Ready",
+        "Status",
+        "Restarts",
+        "Age",
+    ]
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
     status, full = await api.call(
-        "GET", "/apis/apps/v1/namespaces/shop/deployments?includeObject=Object", headers={"Accept": TABLE_ACCEPT}
+        "GET",
+        "/apis/apps/v1/namespaces/shop/deployments?includeObject=Object",
+        headers={"Accept": TABLE_ACCEPT},
     )
     assert full["rows"][0]["object"]["kind"] == "Deployment"
     status, one = await api.call("GET", "/api/v1/namespaces/shop", headers={"Accept": TABLE_ACCEPT})
@@ -324,7 +426,10 @@ async def test_scale_and_restart_drive_pods(
     status, scale = await api.call("GET", base + "/scale")
     assert status == 200 and scale["kind"] == "Scale" and scale["spec"]["replicas"] == 3
     status, scaled = await api.call(
-        "PATCH", base + "/scale", {"spec": {"replicas": 5}}, content_type="application/merge-patch+json"
+        "PATCH",
+        base + "/scale",
+        {"spec": {"replicas": 5}},
+        content_type="application/merge-patch+json",
     )
     assert status == 200 and scaled["spec"]["replicas"] == 5
     sel = "?labelSelector=app.kubernetes.io/name%3Dfrontend"
@@ -332,12 +437,24 @@ async def test_scale_and_restart_drive_pods(
     assert len(pods["items"]) == 5 and all(p["status"]["phase"] == "Running" for p in pods["items"])
     _, dep = await api.call("GET", base)
     assert dep["status"]["readyReplicas"] == 5 and dep["metadata"]["generation"] == 2
-    status, _ = await api.call("PUT", base + "/scale", {"metadata": {"name": "frontend"}, "spec": {"replicas": 2}})
+    status, _ = await api.call(
+        "PUT", base + "/scale", {"metadata": {"name": "frontend"}, "spec": {"replicas": 2}}
+    )
     _, pods = await api.call("GET", "/api/v1/namespaces/shop/pods" + sel)
     assert len(pods["items"]) == 2
     old = {p["metadata"]["name"] for p in pods["items"]}
-    restart = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-28T10:00:00Z"}}}}}
-    status, _ = await api.call("PATCH", base, restart, content_type="application/strategic-merge-patch+json")
+    restart = {
+        "spec": {
+            "template": {
+                "metadata": {
+                    "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-28T10:00:00Z"}
+                }
+            }
+        }
+    }
+    status, _ = await api.call(
+        "PATCH", base, restart, content_type="application/strategic-merge-patch+json"
+    )
     assert status == 200
     _, pods = await api.call("GET", "/api/v1/namespaces/shop/pods" + sel)
     new = {p["metadata"]["name"] for p in pods["items"]}
@@ -359,25 +476,46 @@ async def test_access_reviews_and_denials(
 ) -> None:
     sim = sim_factory("kubernetes", denied_verbs={"admin": ("create pods/exec", "delete secrets")})
     api = api_for(sim)
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-              "spec": {"resourceAttributes": {"namespace": "shop", "verb": "create", "resource": "pods", "subresource": "exec"}}}
-    status, out = await api.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review)
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {
+            "resourceAttributes": {
+                "namespace": "shop",
+                "verb": "create",
+                "resource": "pods",
+                "subresource": "exec",
+            }
+        },
+    }
+    status, out = await api.call(
+        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review
+    )
     assert status == 201 and out["status"]["allowed"] is False
     review["spec"]["resourceAttributes"]["verb"] = "get"  # type: ignore[index]
     review["spec"]["resourceAttributes"]["subresource"] = ""  # type: ignore[index]
-    _, out = await api.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review)
+    _, out = await api.call(
+        "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review
+    )
     assert out["status"]["allowed"] is True
     status, err = await api.call("DELETE", "/api/v1/namespaces/shop/secrets/postgres-credentials")
     assert status == 403 and err["message"] == (
-        'secrets "postgres-credentials" is forbidden: User "admin" cannot delete resource "secrets" '
+        'secrets "postgres-credentials" is forbidden: User "admin" cannot delete resource '
+        '"secrets" '
         'in API group "" in the namespace "shop"'
     )
 
 
-async def test_crd_instances_and_events_views(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_crd_instances_and_events_views(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["kubernetes"])
     status, widgets = await api.call("GET", "/apis/example.com/v1/namespaces/shop/widgets")
-    assert status == 200 and {w["metadata"]["name"] for w in widgets["items"]} == {"sprocket", "gizmo", "doohickey"}
+    assert status == 200 and {w["metadata"]["name"] for w in widgets["items"]} == {
+        "sprocket",
+        "gizmo",
+        "doohickey",
+    }
     assert widgets["items"][0]["kind"] == "Widget"
     _, core = await api.call("GET", "/api/v1/namespaces/shop/events")
     _, new = await api.call("GET", "/apis/events.k8s.io/v1/namespaces/shop/events")
@@ -388,9 +526,9 @@ async def test_crd_instances_and_events_views(sims: dict[str, SimCluster], api_f
 # -- watch -----------------------------------------------------------------------------------
 
 
-async def read_events(resp: aiohttp.ClientResponse, count: int, timeout: float = 10) -> list[JSONT]:
+async def read_events(resp: aiohttp.ClientResponse, count: int, limit: float = 10) -> list[JSONT]:
     events = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(limit):
         while len(events) < count:
             line = await resp.content.readline()
             if not line:
@@ -405,26 +543,42 @@ async def test_watch_initial_live_and_resume(
     api = api_for(sim_factory("kubernetes"))
     _, cms = await api.call("GET", "/api/v1/namespaces/shop/configmaps")
     start_rv = cms["metadata"]["resourceVersion"]
-    async with api.http.get(api.url("/api/v1/namespaces/shop/configmaps?watch=true"), headers=api.auth) as resp:
+    async with api.http.get(
+        api.url("/api/v1/namespaces/shop/configmaps?watch=true"), headers=api.auth
+    ) as resp:
         assert resp.status == 200 and resp.headers["Content-Type"] == "application/json"
         initial = await read_events(resp, len(cms["items"]))
         assert {e["type"] for e in initial} == {"ADDED"}
         await api.call("POST", "/api/v1/namespaces/shop/configmaps", {"metadata": {"name": "w1"}})
-        await api.call("PATCH", "/api/v1/namespaces/shop/configmaps/w1", {"data": {"a": "b"}},
-                       content_type="application/merge-patch+json")
+        await api.call(
+            "PATCH",
+            "/api/v1/namespaces/shop/configmaps/w1",
+            {"data": {"a": "b"}},
+            content_type="application/merge-patch+json",
+        )
         await api.call("DELETE", "/api/v1/namespaces/shop/configmaps/w1")
         live = await read_events(resp, 3)
         assert [e["type"] for e in live] == ["ADDED", "MODIFIED", "DELETED"]
         assert live[0]["object"]["kind"] == "ConfigMap"
-    url = api.url(f"/api/v1/namespaces/shop/configmaps?watch=1&resourceVersion={start_rv}&timeoutSeconds=2")
+    url = api.url(
+        f"/api/v1/namespaces/shop/configmaps?watch=1&resourceVersion={start_rv}&timeoutSeconds=2"
+    )
     async with api.http.get(url, headers=api.auth) as resp:
         replay = await read_events(resp, 10)
-        assert [e["type"] for e in replay] == ["ADDED", "MODIFIED", "DELETED"]  # then the timeout ends it
+        assert [e["type"] for e in replay] == [
+            "ADDED",
+            "MODIFIED",
+            "DELETED",
+        ]  # then the timeout ends it
 
 
-async def test_watch_too_old_is_410(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_watch_too_old_is_410(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["kubernetes"])
-    async with api.http.get(api.url("/api/v1/pods?watch=true&resourceVersion=5"), headers=api.auth) as resp:
+    async with api.http.get(
+        api.url("/api/v1/pods?watch=true&resourceVersion=5"), headers=api.auth
+    ) as resp:
         assert resp.status == 200
         events = await read_events(resp, 2)
     assert len(events) == 1 and events[0]["type"] == "ERROR"
@@ -439,10 +593,14 @@ async def test_watch_bookmarks_and_table_rows(
     sim = sim_factory("kubernetes", bookmark_interval=0.3)
     api = api_for(sim)
     rv = sim.state.store.rv
-    url = api.url(f"/api/v1/namespaces/shop/pods?watch=1&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=5")
+    url = api.url(
+        f"/api/v1/namespaces/shop/pods?watch=1&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=5"
+    )
     async with api.http.get(url, headers=api.auth) as resp:
         events = await read_events(resp, 1)
-    assert events[0]["type"] == "BOOKMARK" and events[0]["object"]["metadata"]["resourceVersion"] == str(rv)
+    assert events[0]["type"] == "BOOKMARK" and events[0]["object"]["metadata"][
+        "resourceVersion"
+    ] == str(rv)
     url = api.url("/apis/apps/v1/namespaces/shop/deployments?watch=1&timeoutSeconds=3")
     async with api.http.get(url, headers={**api.auth, "Accept": TABLE_ACCEPT}) as resp:
         rows = await read_events(resp, 2)
@@ -450,46 +608,75 @@ async def test_watch_bookmarks_and_table_rows(
     assert rows[1]["object"]["columnDefinitions"] is None and len(rows[1]["object"]["rows"]) == 1
 
 
-async def test_watch_disconnect_unsubscribes(sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_watch_disconnect_unsubscribes(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     sim = sim_factory("kubernetes")
     api = api_for(sim)
     async with api.http.get(api.url("/api/v1/namespaces?watch=1"), headers=api.auth) as resp:
         await read_events(resp, 1)
         assert len(sim.state.store.watchers) == 1
     async with asyncio.timeout(10):
-        while sim.state.store.watchers:
+        while sim.state.store.watchers:  # noqa: ASYNC110 - the server side lives in another thread
             await asyncio.sleep(0.1)
 
 
 # -- logs over HTTP --------------------------------------------------------------------------
 
 
-async def test_log_http_options_and_errors(sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_log_http_options_and_errors(
+    sims: dict[str, SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sims["kubernetes"])
     pods = sims["kubernetes"].state.store.list("pods", "shop")
-    catalog = next(p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("catalog-"))
-    frontend = next(p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("frontend-"))
-    async with api.http.get(api.url(f"/api/v1/namespaces/shop/pods/{frontend}/log?tailLines=4&timestamps=true"), headers=api.auth) as resp:
+    catalog = next(
+        p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("catalog-")
+    )
+    frontend = next(
+        p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("frontend-")
+    )
+    async with api.http.get(
+        api.url(f"/api/v1/namespaces/shop/pods/{frontend}/log?tailLines=4&timestamps=true"),
+        headers=api.auth,
+    ) as resp:
         assert resp.status == 200 and resp.headers["Content-Type"] == "text/plain"
-        assert resp.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in resp.headers
+        assert (
+            resp.headers.get("Transfer-Encoding") == "chunked"
+            and "Content-Length" not in resp.headers
+        )
         text = await resp.text()
     assert len(text.splitlines()) == 4 and text.splitlines()[0][:2] == "20"
     status, err = await api.call("GET", f"/api/v1/namespaces/shop/pods/{catalog}/log")
-    assert status == 400 and err["message"].startswith(f"a container name must be specified for pod {catalog}")
-    status, err = await api.call("GET", f"/api/v1/namespaces/shop/pods/{catalog}/log?container=nope")
+    assert status == 400 and err["message"].startswith(
+        f"a container name must be specified for pod {catalog}"
+    )
+    status, err = await api.call(
+        "GET", f"/api/v1/namespaces/shop/pods/{catalog}/log?container=nope"
+    )
     assert status == 400 and err["message"] == f"container nope is not valid for pod {catalog}"
-    status, err = await api.call("GET", f"/api/v1/namespaces/shop/pods/{frontend}/log?previous=true")
-    assert status == 400 and err["message"] == f'previous terminated container "nginx" in pod "{frontend}" not found'
+    status, err = await api.call(
+        "GET", f"/api/v1/namespaces/shop/pods/{frontend}/log?previous=true"
+    )
+    assert (
+        status == 400
+        and err["message"] == f'previous terminated container "nginx" in pod "{frontend}" not found'
+    )
     status, err = await api.call("GET", "/api/v1/namespaces/shop/pods/ghost/log")
     assert status == 404 and err["message"] == 'pods "ghost" not found'
-    status, body = await api.call("GET", f"/api/v1/namespaces/shop/pods/{catalog}/log?container=migrate-db&limitBytes=10")
+    status, body = await api.call(
+        "GET", f"/api/v1/namespaces/shop/pods/{catalog}/log?container=migrate-db&limitBytes=10"
+    )
     assert status == 200 and len(body) == 10
 
 
-async def test_log_follow_keeps_producing(sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_log_follow_keeps_producing(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     sim = sim_factory("kubernetes", log_lines_per_second=20.0)
     api = api_for(sim)
-    pod = next(p for p in sim.state.store.list("pods", "shop") if p["metadata"]["name"].startswith("cart-"))
+    pod = next(
+        p for p in sim.state.store.list("pods", "shop") if p["metadata"]["name"].startswith("cart-")
+    )
     name = pod["metadata"]["name"]
     url = api.url(f"/api/v1/namespaces/shop/pods/{name}/log?follow=true&tailLines=0")
     async with api.http.get(url, headers=api.auth) as resp:
@@ -505,9 +692,13 @@ async def test_log_follow_keeps_producing(sim_factory: Callable[..., SimCluster]
                 pass
 
 
-async def test_firehose_log(sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]) -> None:
+async def test_firehose_log(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
     api = api_for(sim_factory("kubernetes", firehose_bytes=2_000_000))
-    async with api.http.get(api.url("/api/v1/namespaces/bench/pods/bulk/log?container=firehose"), headers=api.auth) as resp:
+    async with api.http.get(
+        api.url("/api/v1/namespaces/bench/pods/bulk/log?container=firehose"), headers=api.auth
+    ) as resp:
         total = 0
         async for chunk in resp.content.iter_chunked(65536):
             total += len(chunk)

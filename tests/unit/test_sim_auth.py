@@ -49,7 +49,9 @@ def test_bearer_header(profile: object) -> None:
 
 def test_kubernetes_basic_uses_user_password() -> None:
     good = base64.b64encode(b"admin:sim-password").decode()
-    assert authenticate(KUBERNETES, SimConfig(), [("Authorization", f"Basic {good}")]).user == "admin"
+    assert (
+        authenticate(KUBERNETES, SimConfig(), [("Authorization", f"Basic {good}")]).user == "admin"
+    )
     wrong = base64.b64encode(b"admin:nope").decode()
     assert not authenticate(KUBERNETES, SimConfig(), [("Authorization", f"Basic {wrong}")]).ok
 
@@ -140,15 +142,43 @@ def test_anonymous_only_when_allowed_and_no_credentials() -> None:
 @pytest.mark.parametrize(
     ("headers", "denied"),
     [
-        ([("Connection", "Upgrade"), ("User-Agent", "Mozilla/5.0"), ("Host", "r.example:443"),
-          ("Origin", "https://evil.example")], True),
-        ([("Connection", "Upgrade"), ("User-Agent", "Mozilla/5.0"), ("Host", "r.example:443"),
-          ("Origin", "https://r.example:443")], False),
+        (
+            [
+                ("Connection", "Upgrade"),
+                ("User-Agent", "Mozilla/5.0"),
+                ("Host", "r.example:443"),
+                ("Origin", "https://evil.example"),
+            ],
+            True,
+        ),
+        (
+            [
+                ("Connection", "Upgrade"),
+                ("User-Agent", "Mozilla/5.0"),
+                ("Host", "r.example:443"),
+                ("Origin", "https://r.example:443"),
+            ],
+            False,
+        ),
         # Port is part of the comparison.
-        ([("Connection", "Upgrade"), ("User-Agent", "mozilla/5.0"), ("Host", "r.example:443"),
-          ("Origin", "https://r.example")], True),
-        ([("Connection", "Upgrade"), ("User-Agent", "kubectl/v1.32.4"), ("Host", "r.example"),
-          ("Origin", "https://evil.example")], False),
+        (
+            [
+                ("Connection", "Upgrade"),
+                ("User-Agent", "mozilla/5.0"),
+                ("Host", "r.example:443"),
+                ("Origin", "https://r.example"),
+            ],
+            True,
+        ),
+        (
+            [
+                ("Connection", "Upgrade"),
+                ("User-Agent", "kubectl/v1.32.4"),
+                ("Host", "r.example"),
+                ("Origin", "https://evil.example"),
+            ],
+            False,
+        ),
         ([("User-Agent", "Mozilla/5.0"), ("Host", "r.example"), ("Origin", "https://evil")], False),
         ([("Connection", "Upgrade"), ("User-Agent", "Mozilla/5.0"), ("Host", "r.example")], False),
     ],

@@ -29,7 +29,14 @@ def test_core_resource_list_is_filtered_to_served() -> None:
 def test_group_list_and_versions() -> None:
     reg = Registry("kubernetes")
     groups = {g["name"]: g for g in discovery.api_group_list(reg)["groups"]}
-    for g in ("apps", "batch", "networking.k8s.io", "apiextensions.k8s.io", "authorization.k8s.io", "events.k8s.io"):
+    for g in (
+        "apps",
+        "batch",
+        "networking.k8s.io",
+        "apiextensions.k8s.io",
+        "authorization.k8s.io",
+        "events.k8s.io",
+    ):
         assert g in groups
     assert groups["autoscaling"]["preferredVersion"]["version"] == "v2"
     assert [v["version"] for v in groups["autoscaling"]["versions"]] == ["v2"]
@@ -40,7 +47,12 @@ def test_group_list_and_versions() -> None:
 def test_openshift_groups_are_generated() -> None:
     reg = Registry("openshift")
     groups = {g["name"] for g in discovery.api_group_list(reg)["groups"]}
-    assert {"route.openshift.io", "project.openshift.io", "apps.openshift.io", "config.openshift.io"} <= groups
+    assert {
+        "route.openshift.io",
+        "project.openshift.io",
+        "apps.openshift.io",
+        "config.openshift.io",
+    } <= groups
     routes = discovery.resource_list(reg, "route.openshift.io", "v1")
     assert routes is not None and routes["resources"][0]["name"] == "routes"
 
@@ -48,9 +60,16 @@ def test_openshift_groups_are_generated() -> None:
 def test_aggregated_documents() -> None:
     reg = Registry("kubernetes")
     core = discovery.aggregated(reg, core=True)
-    assert core["kind"] == "APIGroupDiscoveryList" and core["apiVersion"] == "apidiscovery.k8s.io/v2"
+    assert (
+        core["kind"] == "APIGroupDiscoveryList" and core["apiVersion"] == "apidiscovery.k8s.io/v2"
+    )
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
-    assert {s["subresource"] for s in pods["subresources"]} >= {"log", "exec", "attach", "portforward"}
+    assert {s["subresource"] for s in pods["subresources"]} >= {
+        "log",
+        "exec",
+        "attach",
+        "portforward",
+    }
     apis = discovery.aggregated(reg, core=False)
     apps = next(i for i in apis["items"] if i["metadata"]["name"] == "apps")
     deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")

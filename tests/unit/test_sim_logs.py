@@ -39,14 +39,24 @@ def state() -> SimState:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), ("0", False), ("false", False), ("FALSE", False), ("1", True), ("", True), ("True", True)],
+    [
+        (None, False),
+        ("0", False),
+        ("false", False),
+        ("FALSE", False),
+        ("1", True),
+        ("", True),
+        ("True", True),
+    ],
 )
 def test_parse_bool_follows_apimachinery(value: str | None, expected: bool) -> None:
     assert parse_bool(value) is expected
 
 
 def test_parse_log_options() -> None:
-    opts = parse_log_options({"container": "app", "follow": "1", "tailLines": "10", "timestamps": "true"})
+    opts = parse_log_options(
+        {"container": "app", "follow": "1", "tailLines": "10", "timestamps": "true"}
+    )
     assert opts == LogOptions(container="app", follow=True, timestamps=True, tail_lines=10)
     since = parse_log_options({"sinceTime": "2026-01-02T03:04:05.123456789Z"}).since_time
     assert since == dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)
@@ -79,7 +89,10 @@ def test_rfc3339_nano_trims_zeros() -> None:
 def test_container_selection_texts() -> None:
     pod = {
         "metadata": {"name": "web"},
-        "spec": {"containers": [{"name": "a"}, {"name": "b"}], "initContainers": [{"name": "init"}]},
+        "spec": {
+            "containers": [{"name": "a"}, {"name": "b"}],
+            "initContainers": [{"name": "init"}],
+        },
     }
     assert select_container(pod, "init") == "init"
     with pytest.raises(StatusError) as err:
@@ -148,7 +161,10 @@ def test_multi_container_pod_needs_a_container(state: SimState) -> None:
     pod = pod_named(state, "shop", "catalog-")
     with pytest.raises(StatusError) as err:
         prepare_pod_log(state, pod, LogOptions())
-    assert "choose one of: [catalog envoy] or one of the init containers: [migrate-db]" in err.value.message
+    assert (
+        "choose one of: [catalog envoy] or one of the init containers: [migrate-db]"
+        in err.value.message
+    )
 
 
 async def test_firehose_streams_the_configured_size() -> None:

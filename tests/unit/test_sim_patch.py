@@ -13,21 +13,28 @@ DEPLOY = {
         "replicas": 1,
         "template": {
             "metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "app:1"}, {"name": "side", "image": "s:1"}]},
+            "spec": {
+                "containers": [{"name": "app", "image": "app:1"}, {"name": "side", "image": "s:1"}]
+            },
         },
     },
 }
 
 
 def test_merge_patch_sets_and_removes() -> None:
-    out = merge_patch(DEPLOY, {"metadata": {"annotations": {"a": None, "b": "2"}}, "spec": {"replicas": 3}})
+    out = merge_patch(
+        DEPLOY, {"metadata": {"annotations": {"a": None, "b": "2"}}, "spec": {"replicas": 3}}
+    )
     assert out["metadata"]["annotations"] == {"b": "2"}
     assert out["spec"]["replicas"] == 3
     assert DEPLOY["metadata"]["annotations"] == {"a": "1"}  # the input is untouched
 
 
 def test_merge_patch_replaces_lists() -> None:
-    out = merge_patch(DEPLOY, {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}})
+    out = merge_patch(
+        DEPLOY,
+        {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}},
+    )
     assert out["spec"]["template"]["spec"]["containers"] == [{"name": "app", "image": "app:2"}]
 
 
@@ -56,7 +63,15 @@ def test_strategic_merge_directives() -> None:
 
 
 def test_rollout_restart_patch() -> None:
-    patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}}
+    patch = {
+        "spec": {
+            "template": {
+                "metadata": {
+                    "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}
+                }
+            }
+        }
+    }
     out = apply_patch("strategic", DEPLOY, patch)
     assert out["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
     assert out["spec"]["template"]["metadata"]["labels"] == {"app": "web"}

@@ -51,13 +51,16 @@ def test_field_selectors() -> None:
     assert field_matcher("spec.nodeName=")(obj({}))  # unscheduled pods have an empty nodeName
     with pytest.raises(StatusError):
         field_matcher("metadata.name")
-    with pytest.raises(StatusError, match="field label not supported: spec.x"):
+    with pytest.raises(StatusError, match=r"field label not supported: spec\.x"):
         field_matcher("spec.x=1", frozenset({"metadata.name"}))
 
 
 def test_label_selector_objects() -> None:
     match = selector_from_match_labels(
-        {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a"]}]}
+        {
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a"]}],
+        }
     )
     assert match(obj({"app": "web", "tier": "a"}))
     assert not match(obj({"app": "web", "tier": "b"}))

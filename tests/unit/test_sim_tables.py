@@ -28,8 +28,17 @@ def test_wants_table() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(5, "5s"), (119, "119s"), (125, "2m5s"), (600, "10m"), (3 * 3600 + 60, "3h1m"),
-     (10 * 3600, "10h"), (3 * 86400 + 3600, "3d1h"), (41 * 86400, "41d"), (-5, "<invalid>")],
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (125, "2m5s"),
+        (600, "10m"),
+        (3 * 3600 + 60, "3h1m"),
+        (10 * 3600, "10h"),
+        (3 * 86400 + 3600, "3d1h"),
+        (41 * 86400, "41d"),
+        (-5, "<invalid>"),
+    ],
 )
 def test_human_duration(seconds: int, text: str) -> None:
     assert human_duration(seconds) == text
@@ -61,7 +70,13 @@ def test_deployment_and_default_columns() -> None:
     state = make_state(SimConfig())
     deploys = state.store.list("deployments.apps", "shop")
     table = build_table(deploys, printer_for("deployments.apps", None, "v1"))
-    assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Up-to-date", "Available", "Age"]
+    assert [c["name"] for c in table["columnDefinitions"]][:5] == [
+        "Name",
+        "Ready",
+        "Up-to-date",
+        "Available",
+        "Age",
+    ]
     frontend = next(r for r in table["rows"] if r["cells"][0] == "frontend")
     assert frontend["cells"][1:4] == ["3/3", 3, 3]
     default = printer_for("leases.coordination.k8s.io", None, "v1")
@@ -70,7 +85,9 @@ def test_deployment_and_default_columns() -> None:
 
 def test_crd_printer_columns() -> None:
     state = make_state(SimConfig())
-    crd = state.store.get("customresourcedefinitions.apiextensions.k8s.io", "", "widgets.example.com")
+    crd = state.store.get(
+        "customresourcedefinitions.apiextensions.k8s.io", "", "widgets.example.com"
+    )
     widgets = state.store.list("widgets.example.com", "shop")
     table = build_table(widgets, printer_for("widgets.example.com", crd, "v1"))
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Color", "Size", "Age"]
@@ -81,7 +98,10 @@ def test_status_reason_for_init_and_terminating() -> None:
     pod = {
         "metadata": {"name": "p"},
         "spec": {"initContainers": [{"name": "i"}], "containers": [{"name": "c"}]},
-        "status": {"phase": "Pending", "initContainerStatuses": [{"name": "i", "state": {"running": {}}}]},
+        "status": {
+            "phase": "Pending",
+            "initContainerStatuses": [{"name": "i", "state": {"running": {}}}],
+        },
     }
     assert pod_status_reason(pod) == "Init:0/1"
     pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"  # type: ignore[index]

@@ -389,7 +389,8 @@ class Controllers:
                     "lastUpdateTime": ts,
                     "lastTransitionTime": ts,
                     "reason": "NewReplicaSetAvailable",
-                    "message": f'ReplicaSet "{d["metadata"]["name"]}-{h}" has successfully progressed.',
+                    "message": f'ReplicaSet "{d["metadata"]["name"]}-{h}" has successfully '
+                    "progressed.",
                 },
             ],
         }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import zlib
 from importlib import resources
 from typing import Any
 
@@ -249,4 +250,66 @@ def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
         "apiVersion": f"apidiscovery.k8s.io/{v}",
         "metadata": {},
         "items": items,
+    }
+
+
+# -- OpenAPI v3 (minimal) ------------------------------------------------------------------------
+# kubectl create/apply ask /openapi/v3 whether PATCH takes `fieldValidation` (server-side
+# validation); without an answer they fall back to client-side validation, which needs the full
+# /openapi/v2 schema. These documents only declare operations and that parameter.
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+
+def openapi_v3_root(registry: Registry) -> JSON:
+    paths = {}
+    for group, versions in registry.group_versions().items():
+        for version in versions:
+            gv = _gv_path(group, version)
+            names = ",".join(sorted(rt.plural for rt in registry.in_group_version(group, version)))
+            digest = zlib.crc32(f"{gv}:{names}".encode())
+            paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash={digest:016X}"}
+    return {"paths": paths}
+
+
+def openapi_v3_doc(registry: Registry, gv_path: str) -> JSON | None:
+    parts = gv_path.strip("/").split("/")
+    if parts[0] == "api" and len(parts) == 2:
+        group, version = "", parts[1]
+    elif parts[0] == "apis" and len(parts) == 3:
+        group, version = parts[1], parts[2]
+    else:
+        return None
+    rts = registry.in_group_version(group, version)
+    if not rts:
+        return None
+    base = "/" + gv_path.strip("/")
+    field_validation = {
+        "name": "fieldValidation",
+        "in": "query",
+        "description": "fieldValidation instructs the server on how to handle objects in the "
+        "request containing unknown or duplicate fields.",
+        "schema": {"type": "string", "uniqueItems": True},
+    }
+    paths: JSON = {}
+    for rt in rts:
+        gvk = {"group": group, "version": version, "kind": rt.kind}
+        collection = (
+            f"{base}/namespaces/{{namespace}}/{rt.plural}"
+            if rt.namespaced
+            else f"{base}/{rt.plural}"
+        )
+        op = {"x-kubernetes-group-version-kind": gvk, "parameters": [field_validation]}
+        paths[collection] = {"post": {**op, "x-kubernetes-action": "post"}}
+        paths[f"{collection}/{{name}}"] = {
+            "put": {**op, "x-kubernetes-action": "put"},
+            "patch": {**op, "x-kubernetes-action": "patch"},
+        }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+        "components": {"schemas": {}},
     }

@@ -29,7 +29,8 @@ JSON = dict[str, Any]
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', "
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
@@ -61,6 +62,13 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
     if path == "/":
         paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version"]
         return _json({"paths": paths})
+    if path == "/openapi/v3":
+        return _json(discovery.openapi_v3_root(state.registry))
+    if path.startswith("/openapi/v3/"):
+        doc = discovery.openapi_v3_doc(state.registry, path[len("/openapi/v3/") :])
+        if doc is None:
+            raise StatusError(404, "the server could not find the requested resource")
+        return _json(doc)
     parts = path.strip("/").split("/")
     accept = request.headers.get("Accept", "")
     if parts[0] == "api":
@@ -241,6 +249,13 @@ def _orphan(request: web.Request, query: Any) -> bool:
 async def _body(request: web.Request) -> JSON:
     raw = await request.read()
     ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
+    if ctype not in ("application/json", "application/yaml", "application/x-yaml", "text/yaml", ""):
+        # Like an apiserver without that serializer: 415 makes client-go retry with JSON.
+        raise StatusError(
+            415,
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f'application/json, application/yaml (got "{ctype}")',
+        )
     try:
         body = yaml.safe_load(raw) if "yaml" in ctype else json.loads(raw or b"null")
     except (ValueError, yaml.YAMLError) as exc:
@@ -329,7 +344,8 @@ def _list_response(
         except (ValueError, KeyError, TypeError):
             raise StatusError(
                 400,
-                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+                "continue key is not valid: incorrect encoded start resourceVersion "
+                "(version meta.k8s.io/v1)",
             ) from None
         items = [
             o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
@@ -438,7 +454,8 @@ def create_object(
         if body_ns and namespace and body_ns != namespace:
             raise StatusError(
                 400,
-                "the namespace of the provided object does not match the namespace sent on the request",
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request",
             )
         namespace = namespace or body_ns or "default"
         meta["namespace"] = namespace
@@ -717,7 +734,8 @@ async def _scale(
         if kind is None:
             raise StatusError(
                 415,
-                f"the body of the request was in an unknown format - accepted media types include: {', '.join(PATCH_TYPES)}",
+                "the body of the request was in an unknown format - accepted media types "
+                f"include: {', '.join(PATCH_TYPES)}",
             )
         raw = await request.read()
         try:
@@ -767,7 +785,8 @@ async def _review(
         out["status"] = {"allowed": not denied}
         if not denied:
             out["status"]["reason"] = (
-                f'RBAC: allowed by ClusterRoleBinding "sim-{user}" of ClusterRole "cluster-admin" to User "{user}"'
+                f'RBAC: allowed by ClusterRoleBinding "sim-{user}" of ClusterRole '
+                f'"cluster-admin" to User "{user}"'
             )
     else:
         out["status"] = {

@@ -228,7 +228,7 @@ def render_line(style: str, rng: random.Random, t: dt.datetime) -> str:
         if level == "INFO":
             msg = rng.choice(
                 (
-                    "checkpoint complete: wrote %d buffers" % rng.randint(10, 900),
+                    f"checkpoint complete: wrote {rng.randint(10, 900)} buffers",
                     'automatic vacuum of table "shop.orders"',
                     "connection authorized: user=app database=shop",
                     "DB saved on disk",
@@ -236,7 +236,8 @@ def render_line(style: str, rng: random.Random, t: dt.datetime) -> str:
             )
         else:
             msg = rng.choice(_WARN + _ERROR)
-        return f"{t.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} UTC [{rng.randint(30, 999)}] {level}:  {msg}"
+        stamp = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        return f"{stamp} UTC [{rng.randint(30, 999)}] {level}:  {msg}"
     comp = rng.choice(_COMPONENTS)
     msg = rng.choice({"DEBUG": _INFO, "INFO": _INFO, "WARN": _WARN, "ERROR": _ERROR}[level])
     shape = rng.random()

@@ -1,4 +1,5 @@
-"""Patch application: JSON merge patch (RFC 7386), a strategic-merge subset, JSON patch (RFC 6902)."""
+"""Patch application: JSON merge patch (RFC 7386), a strategic-merge subset, JSON patch
+(RFC 6902)."""
 
 from __future__ import annotations
 

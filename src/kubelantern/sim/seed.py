@@ -22,8 +22,15 @@ NODES = (
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "shop", "bench")
 
 CA_PEM = (
-    "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n"
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n"
     "dmVyLWNhQDE3MzI3OTk5NDAwHhcNMjQxMTI4MTMxOTAwWhcNMzQxMTI2MTMxOTAw\n-----END CERTIFICATE-----\n"
+)
+
+ROOT_CA_DESCRIPTION = (
+    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
+    "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
+    "guaranteed across distributions of Kubernetes clusters."
 )
 
 
@@ -303,9 +310,7 @@ class Seeder:
                 "metadata": {
                     "name": "kube-root-ca.crt",
                     "namespace": ns,
-                    "annotations": {
-                        "kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."
-                    },
+                    "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION},
                 },
                 "data": {"ca.crt": CA_PEM},
             },
@@ -600,7 +605,10 @@ class Seeder:
                 "kind": "ConfigMap",
                 "metadata": {"name": "frontend-config", "namespace": ns},
                 "data": {
-                    "nginx.conf": "server {\n  listen 80;\n  location / { root /usr/share/nginx/html; }\n  location /api/ { proxy_pass http://cart:8080; }\n}\n",
+                    "nginx.conf": (
+                        "server {\n  listen 80;\n  location / { root /usr/share/nginx/html; }\n"
+                        "  location /api/ { proxy_pass http://cart:8080; }\n}\n"
+                    ),
                     "FEATURE_FLAGS": "new-checkout=false,dark-mode=true",
                 },
             },
@@ -754,7 +762,8 @@ class Seeder:
                 "state": {
                     "waiting": {
                         "reason": "CrashLoopBackOff",
-                        "message": f"back-off 5m0s restarting failed container=checkout pod={pod['metadata']['name']}_shop({pod['metadata']['uid']})",
+                        "message": "back-off 5m0s restarting failed container=checkout "
+                        f"pod={pod['metadata']['name']}_shop({pod['metadata']['uid']})",
                     }
                 },
                 "lastState": {
@@ -834,7 +843,8 @@ class Seeder:
                         "Warning",
                         "BackOff",
                         "kubelet",
-                        f"Back-off restarting failed container {c} in pod {name}_{ns}({pod['metadata']['uid']})",
+                        f"Back-off restarting failed container {c} in pod "
+                        f"{name}_{ns}({pod['metadata']['uid']})",
                         196,
                         46,
                     ),

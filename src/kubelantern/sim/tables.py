@@ -89,7 +89,8 @@ def _col(
 NAME = _col("Name", fmt="name", desc="Name must be unique within a namespace.")
 AGE = _col(
     "Age",
-    desc="CreationTimestamp is a timestamp representing the server time when this object was created.",
+    desc="CreationTimestamp is a timestamp representing the server time when this object "
+    "was created.",
 )
 
 
@@ -286,7 +287,8 @@ def _svc_cells(s: JSON) -> Cells:
     spec = s.get("spec") or {}
     ports = (
         ",".join(
-            f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}/{p.get('protocol', 'TCP')}"
+            f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}"
+            f"/{p.get('protocol', 'TCP')}"
             for p in spec.get("ports") or []
         )
         or "<none>"
