@@ -109,6 +109,10 @@ async def test_config_metrics_and_health(
     for path in ("/healthz", "/readyz"):
         async with http.get(f"{lantern.url}{path}") as r:
             assert (r.status, await r.text()) == (200, "ok")
+    async with http.get(f"{lantern.url}/api/portforwards") as r:
+        assert r.status == 200 and "items" in await r.json()  # mounted in local mode
+    async with http.get(f"{lantern.url}/api/nothing-here") as r:
+        assert r.status == 404 and (await r.json())["kind"] == "Status"
 
 
 @pytest.fixture

@@ -237,3 +237,26 @@ def test_sigterm_ends_open_streams_and_exits(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+
+
+def test_doctor_command_checks_a_cluster(
+    sims: dict[str, object], kubeconfig: Path, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [str(BIN), "doctor", "kind-dev", "--json", "--kubeconfig", str(kubeconfig)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert "kind-dev" in json.dumps(report)
+    unknown = subprocess.run(
+        [str(BIN), "doctor", "nope", "--kubeconfig", str(kubeconfig)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=60,
+    )
+    assert unknown.returncode == 1 and "unknown cluster 'nope'" in unknown.stdout
