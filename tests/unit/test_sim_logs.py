@@ -112,10 +112,11 @@ async def test_logs_are_deterministic_per_seed(state: SimState) -> None:
     pod = pod_named(state, "shop", "cart-")
     first = await collect(state, pod, timestamps=True)
     again = await collect(state, pod, timestamps=True)
-    assert first == again and first.count(b"\n") >= 25
+    # The same lines every time (a live line may have been added in between).
+    assert again.startswith(first) and first.count(b"\n") >= 25
     other = make_state(SimConfig(seed=2))
     other_pod = pod_named(other, "shop", "cart-")
-    assert await collect(other, other_pod, timestamps=True) != first
+    assert (await collect(other, other_pod, timestamps=True))[:500] != first[:500]
     lines = first.decode().splitlines()
     assert all(TS.match(line) for line in lines)
     stamps = [parse_rfc3339(line.split(" ", 1)[0]) for line in lines]
