@@ -166,3 +166,21 @@ async def test_base_url_prefix(
         assert r.status == 200 and r.content_type == "text/html"
         html = await r.text()
     assert 'src="/assets/' not in html and 'href="/assets/' not in html  # prefixed when built
+
+
+async def test_access_log_never_holds_secrets(
+    guarded: ServerThread, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="kubelantern.access")
+    async with http.get(f"{guarded.url}/?token={TOKEN}", allow_redirects=False) as r:
+        assert r.status == 302
+    async with http.get(
+        f"{guarded.url}/clusters/kind-dev/api/v1/namespaces?limit=1",
+        headers={"Authorization": f"Bearer {TOKEN}", "X-Extra": "Bearer user-secret"},
+    ) as r:
+        assert r.status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "kubelantern.access"]
+    assert any('path="/?token=REDACTED"' in line and "status=302" in line for line in lines)
+    proxied = [line for line in lines if "cluster=kind-dev" in line]
+    assert proxied and "status=200" in proxied[-1] and "duration_ms=" in proxied[-1]
+    assert all(TOKEN not in line and "user-secret" not in line for line in lines)
