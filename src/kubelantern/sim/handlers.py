@@ -104,8 +104,6 @@ def version_info(state: SimState) -> JSON:
     return {
         "major": core[0],
         "minor": core[1] if len(core) > 1 else "0",
-        "emulationMajor": core[0],
-        "emulationMinor": core[1] if len(core) > 1 else "0",
         "gitVersion": v,
         "gitCommit": state.profile.git_commit,
         "gitTreeState": "clean",
