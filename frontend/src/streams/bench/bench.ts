@@ -4,7 +4,11 @@
 
 import '../streams.css';
 import { LogController } from '../logcontroller';
-import { LineSplitter, parseTimestamp, type LogLine } from '../logtext';
+import { LineSplitter, mergeByTime, parseTimestamp, ResumePoint, type LogLine } from '../logtext';
+import { matchRanges, parseAnsi, renderLine, searchRegex, stripAnsi } from '../ansi';
+import { LogBuffer } from '../logbuffer';
+import { explainStatus } from '../probe';
+import { outcome, resizeFrame, streamPath } from '../execproto';
 
 const pane = document.getElementById('pane')!;
 let ctl: LogController | null = null;
@@ -193,4 +197,68 @@ const api = {
 };
 
 (window as unknown as { bench: typeof api }).bench = api;
+
+// Pure pieces and a live pane, for tests/e2e/test_streams_units.py (real browser, real sockets).
+const units = {
+  splitChunks(chunks: number[][]): string[] {
+    const s = new LineSplitter();
+    const out: string[] = [];
+    for (const c of chunks) out.push(...s.push(new Uint8Array(c)));
+    out.push(...s.flush());
+    return out;
+  },
+  parseTimestamp,
+  /** Lines before a drop, then the resumed stream: which resumed lines are kept. */
+  resume(before: string[], after: string[]): string[] {
+    const r = new ResumePoint();
+    for (const t of before) {
+      const p = parseTimestamp(t)!;
+      r.seen(p.ts, t, t.slice(0, p.stampEnd));
+    }
+    r.resume();
+    return after.filter((t) => !r.isDuplicate(parseTimestamp(t)!.ts, t));
+  },
+  /** Adds batches (each [ts, text, src][]) to a buffer with a cap; returns its state. */
+  buffer(cap: number, batches: [number, string, number][][]) {
+    const b = new LogBuffer(cap);
+    for (const batch of batches) b.add(batch.map(([ts, text, src]) => ({ ts, text, msgStart: 0, src })));
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.text(i));
+    return { lines, dropped: b.dropped, base: b.base };
+  },
+  merge: (a: number[], b: number[]) => mergeByTime(a.map((ts) => ({ ts, text: `a${ts}`, msgStart: 0, src: 0 })), b.map((ts) => ({ ts, text: `b${ts}`, msgStart: 0, src: 1 }))).map((l) => l.text),
+  parseAnsi,
+  stripAnsi,
+  ranges: (plain: string, q: string, regex: boolean) => matchRanges(plain, searchRegex(q, regex)!),
+  render(line: string, q: string, regex: boolean): string {
+    const el = document.createElement('div');
+    renderLine(el, line, q ? searchRegex(q, regex) : null, false);
+    return el.innerHTML;
+  },
+  explainStatus,
+  outcome,
+  resizeFrame: (c: number, r: number) => [...resizeFrame(c, r)],
+  streamPath,
+
+  /** A real log pane over real sockets: streams `pod` (container c) of cluster `fake`. */
+  openLive(pod: string) {
+    ctl?.dispose();
+    pane.replaceChildren();
+    const scroll = document.createElement('div');
+    scroll.style.cssText = 'position:relative;flex:1';
+    pane.appendChild(scroll);
+    ctl = new LogController({ cluster: 'fake', namespace: 'ns', pods: [{ name: pod, containers: [{ name: 'c', kind: 'main' }] }], title: pod });
+    ctl.attach(scroll);
+  },
+  live() {
+    const c = ctl!;
+    const lines: string[] = [];
+    for (let i = 0; i < c.buffer.length; i++) lines.push(c.buffer.text(i));
+    return { lines, states: c.streams.map((s) => s.state) };
+  },
+  reconnectLive() {
+    ctl?.reconnect();
+  },
+};
+(window as unknown as { streamsTest: typeof units }).streamsTest = units;
 document.title = 'bench ready';
