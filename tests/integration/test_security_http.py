@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -179,7 +180,16 @@ async def test_access_log_never_holds_secrets(
         headers={"Authorization": f"Bearer {TOKEN}", "X-Extra": "Bearer user-secret"},
     ) as r:
         assert r.status == 200
-    lines = [r.getMessage() for r in caplog.records if r.name == "kubelantern.access"]
+
+    def access_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "kubelantern.access"]
+
+    # The line is written when the handler returns, which may be just after the client
+    # has read the whole streamed body: wait for it (bounded).
+    async with asyncio.timeout(5):
+        while not any("cluster=kind-dev" in line for line in access_lines()):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    lines = access_lines()
     assert any('path="/?token=REDACTED"' in line and "status=302" in line for line in lines)
     proxied = [line for line in lines if "cluster=kind-dev" in line]
     assert proxied and "status=200" in proxied[-1] and "duration_ms=" in proxied[-1]
