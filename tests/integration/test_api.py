@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -96,9 +97,15 @@ async def test_config_metrics_and_health(
     assert isinstance(config["version"], str) and isinstance(config["features"], dict)
     async with http.get(f"{lantern.url}/clusters/kind-dev/api/v1/namespaces/default/pods/nah"):
         pass
-    async with http.get(f"{lantern.url}/metrics") as r:
-        assert r.status == 200
-        text = await r.text()
+    wanted = 'kubelantern_http_requests_total{cluster="kind-dev",code="404"}'
+    async with asyncio.timeout(5):  # counted when the handler returns, maybe after the body
+        while True:
+            async with http.get(f"{lantern.url}/metrics") as r:
+                assert r.status == 200
+                text = await r.text()
+            if wanted in text:
+                break
+            await asyncio.sleep(0.02)
     assert r.content_type == "text/plain"
     assert "# TYPE kubelantern_http_requests_total counter" in text
     assert 'kubelantern_http_requests_total{cluster="kind-dev",code="404"}' in text
