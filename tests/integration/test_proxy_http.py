@@ -390,7 +390,11 @@ async def test_client_disconnect_ends_a_follow_stream(
         found = [ln for ln in text.splitlines() if ln.startswith(line)]
         return int(found[0].rsplit(" ", 1)[1]) if found else 0
 
-    before = await gauge()
+    # Streams of earlier tests end within the disconnect poll: let the gauge settle first.
+    async with asyncio.timeout(10):
+        while await gauge() != 0:  # noqa: ASYNC110 - server-side state, polled
+            await asyncio.sleep(0.1)
+    before = 0
     own = aiohttp.ClientSession()
     resp = await own.get(f"{base}/api/v1/namespaces/{ns}/pods/{pod}/log?follow=true")
     assert resp.status == 200
