@@ -197,3 +197,31 @@ def test_kubectl_scale_and_rollout_restart(
     assert out.returncode == 0, out.stderr
     out = run(kubectl, config, "delete", "-f", str(manifest))
     assert out.returncode == 0 and "deleted" in out.stdout, out.stderr
+
+
+def test_kubectl_get_watch_sees_changes(kubectl: str, sim_factory: object, tmp_path: Path) -> None:
+    sim = sim_factory("rancher")  # type: ignore[operator]
+    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    proc = subprocess.Popen(
+        [kubectl, "--kubeconfig", str(config), "get", "deploy", "-n", "shop", "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(6)]  # header + 5 deployments
+        assert lines[0].split()[:2] == ["NAME", "READY"]
+        out = run(kubectl, config, "scale", "-n", "shop", "deploy/frontend", "--replicas=1")
+        assert out.returncode == 0, out.stderr
+        deadline = time.monotonic() + 20
+        seen = ""
+        while time.monotonic() < deadline and "1/1" not in seen:
+            seen = proc.stdout.readline()
+            assert seen, "kubectl stopped watching"
+        assert seen.split()[:2] == ["frontend", "1/1"]
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    watch = [r for r in sim.state.requests if "watch=true" in r.query_string]
+    assert watch and watch[0].path.startswith("/k8s/clusters/c-m-abc12/apis/apps/v1/")
