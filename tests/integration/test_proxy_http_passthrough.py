@@ -1,0 +1,124 @@
+"""Byte-exact passthrough details a simulator does not exercise: encodings, cookies, HEAD."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from kubelantern.settings import Settings
+from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.pki import Pki
+from tests.harness.servers import ServerThread
+
+BODY = b'{"kind":"PodList","items":[]}' * 100
+
+
+def upstream_app(seen: list[dict[str, str]]) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append(dict(request.headers))
+        if request.path.endswith("/gz"):
+            data = gzip.compress(BODY, mtime=0)
+            return web.Response(
+                body=data,
+                headers={
+                    "Content-Type": "application/json",
+                    "Content-Encoding": "gzip",
+                    "Set-Cookie": "R_SESS=token-secret; Path=/",
+                    "Strict-Transport-Security": "max-age=1",
+                    "Audit-Id": "abc-123",
+                },
+            )
+        if request.path.endswith("/echo"):
+            return web.Response(body=await request.read(), content_type="application/json")
+        return web.Response(body=BODY, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+@pytest.fixture
+def upstream(pki: Pki) -> Iterator[tuple[ServerThread, list[dict[str, str]]]]:
+    seen: list[dict[str, str]] = []
+    server = ServerThread(lambda: upstream_app(seen), ssl_context=pki.server_context()).start()
+    yield server, seen
+    server.stop()
+
+
+@pytest.fixture
+def proxied(
+    upstream: tuple[ServerThread, list[dict[str, str]]],
+    pki: Pki,
+    tmp_path: Path,
+    lantern_factory: Callable[..., ServerThread],
+) -> ServerThread:
+    server, _ = upstream
+    kc = write_kubeconfig(
+        tmp_path / "config",
+        [Context(name="up", server=f"{server.url}/prefix", ca_pem=pki.ca_pem, token="tok")],
+    )
+    return lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        yield session
+
+
+async def test_gzip_bytes_pass_unchanged_and_upstream_cookies_stay_out(
+    proxied: ServerThread,
+    upstream: tuple[ServerThread, list[dict[str, str]]],
+    http: aiohttp.ClientSession,
+) -> None:
+    headers = {"Accept-Encoding": "gzip"}
+    async with http.get(f"{proxied.url}/clusters/up/api/gz", headers=headers) as r:
+        assert r.status == 200
+        raw = await r.read()
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert r.headers["Audit-Id"] == "abc-123"
+        assert "Set-Cookie" not in r.headers
+        assert "Strict-Transport-Security" not in r.headers
+        assert int(r.headers["Content-Length"]) == len(raw)
+    assert raw == gzip.compress(BODY, mtime=0)  # not decoded, not re-encoded
+    _, seen = upstream
+    assert seen[-1]["Accept-Encoding"] == "gzip"  # the client's, not aiohttp's default
+
+
+async def test_head_and_small_post_body(
+    proxied: ServerThread,
+    upstream: tuple[ServerThread, list[dict[str, str]]],
+    http: aiohttp.ClientSession,
+) -> None:
+    async with http.head(f"{proxied.url}/clusters/up/api/plain") as r:
+        assert r.status == 200
+        assert int(r.headers["Content-Length"]) == len(BODY)
+        assert await r.read() == b""
+    async with http.post(
+        f"{proxied.url}/clusters/up/api/echo",
+        data=b'{"a":1}',
+        headers={"Content-Type": "application/json"},
+    ) as r:
+        assert await r.read() == b'{"a":1}'
+    _, seen = upstream
+    assert seen[-1]["Content-Length"] == "7"
+    assert seen[-1]["Authorization"] == "Bearer tok"
+    assert seen[-1]["Content-Type"] == "application/json"
+
+
+async def test_no_accept_encoding_added_when_the_client_sent_none(
+    proxied: ServerThread,
+    upstream: tuple[ServerThread, list[dict[str, str]]],
+) -> None:
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        async with session.get(
+            f"{proxied.url}/clusters/up/api/plain", skip_auto_headers=("Accept-Encoding",)
+        ) as r:
+            assert await r.read() == BODY
+    _, seen = upstream
+    assert "Accept-Encoding" not in seen[-1]
