@@ -1,0 +1,111 @@
+"""The cluster probe behind /api/clusters: classification, detection, caching, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kubelantern.clusters.probe import (
+    ERROR,
+    OK,
+    UNAUTHORIZED,
+    UNKNOWN,
+    UNREACHABLE,
+    Prober,
+    api_groups_of,
+    classify,
+    probe_cluster,
+)
+from kubelantern.clusters.registry import Registry, load_registry
+from kubelantern.settings import Settings
+from tests.conftest import SimCluster
+from tests.harness.kubeconfig import Context, write_kubeconfig
+
+
+def test_classify() -> None:
+    assert classify(200, b"{}", "c") == (OK, None)
+    assert classify(403, b"{}", "c") == (OK, None)  # authenticated, just not allowed
+    state, error = classify(401, b'{"kind":"Status","message":"Unauthorized"}', "prod")
+    assert state == UNAUTHORIZED and error is not None and "'prod'" in error
+    state, error = classify(500, b"boom", "prod")
+    assert state == ERROR and error is not None and "500" in error and "boom" in error
+
+
+def test_api_groups_of_both_discovery_shapes() -> None:
+    legacy = {"kind": "APIGroupList", "groups": [{"name": "apps"}, {"name": "route.openshift.io"}]}
+    assert api_groups_of(legacy) == ("apps", "route.openshift.io")
+    aggregated = {"kind": "APIGroupDiscoveryList", "items": [{"metadata": {"name": "batch"}}]}
+    assert api_groups_of(aggregated) == ("batch",)
+    assert api_groups_of(["nonsense"]) == ()
+
+
+async def _registry(kubeconfig: Path) -> Registry:
+    return await load_registry(Settings(kubeconfigs=(kubeconfig,)))
+
+
+async def test_probe_detects_profiles_and_versions(
+    sims: dict[str, SimCluster], kubeconfig: Path
+) -> None:
+    registry = await _registry(kubeconfig)
+    try:
+        ocp = registry.get("ocp")
+        assert ocp is not None
+        result = await probe_cluster(ocp)
+        assert result.state == OK and result.version and result.version.startswith("v")
+        assert ocp.profile.name == "openshift" and ocp.profile_source == "detected"
+        assert result.profile_reason and "openshift" in result.profile_reason
+        rancher = registry.get("rancher/down:c-m-abc12")
+        assert rancher is not None
+        assert (await probe_cluster(rancher)).state == OK
+        assert rancher.profile.name == "rancher"
+    finally:
+        await registry.close()
+
+
+async def test_prober_caches_and_never_waits_long(
+    sims: dict[str, SimCluster], kubeconfig: Path, tmp_path: Path
+) -> None:
+    registry = await _registry(kubeconfig)
+    prober = Prober(ttl=60)
+    try:
+        kind = registry.get("kind-dev")
+        assert kind is not None
+        requests = sims["kubernetes"].state.requests
+        first = await prober.results([kind])
+        assert first["kind-dev"].state == OK
+        count = sum(1 for r in requests if r.path == "/version")
+        again = await prober.results([kind])
+        assert again["kind-dev"] is first["kind-dev"]  # cached: no new /version request
+        assert sum(1 for r in requests if r.path == "/version") == count
+    finally:
+        await prober.close()
+        await registry.close()
+
+    # A server that never answers: the caller gets "unknown" at once, the probe goes on.
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    kc = write_kubeconfig(
+        tmp_path / "mute", [Context(name="mute", server=f"https://127.0.0.1:{port}", token="t")]
+    )
+    registry = await _registry(kc)
+    prober = Prober(timeout=1.0)
+    try:
+        mute = registry.get("mute")
+        assert mute is not None
+        async with asyncio.timeout(0.9):
+            quick = await prober.results([mute], wait=0.2)
+        assert quick["mute"].state == UNKNOWN
+        async with asyncio.timeout(5):
+            final = await prober.start(mute)
+        assert final.state == UNREACHABLE and "'mute'" in (final.error or "")
+    finally:
+        await prober.close()
+        await registry.close()
+        for w in held:
+            w.close()
+        server.close()
