@@ -44,9 +44,11 @@ export function App() {
 
   const cluster = 'cluster' in r ? r.cluster : null;
   const info = list?.find((c) => c.name === cluster);
+  // Nothing is asked of a cluster before we know it can answer (no burst of errors).
+  const usable = !!info && !needsLogin(info) && info.state !== 'unreachable';
   useEffect(() => {
-    if (cluster && (!info || !needsLogin(info))) loadCrds(cluster);
-  }, [cluster, info?.loggedIn]);
+    if (cluster && usable) loadCrds(cluster);
+  }, [cluster, usable]);
 
   useEffect(() => {
     const k = r.page === 'list' || r.page === 'detail' ? kindById(r.cluster, r.kind) : undefined;
@@ -65,7 +67,8 @@ export function App() {
   } else if (r.page === 'home') main = <Home />;
   else if (r.page === 'portforwards') main = <PortForwards />;
   else if (r.page === 'notfound') main = <div class="empty big"><h2>Nothing at {r.path}</h2><a href={homeUrl()}>Go to the clusters</a></div>;
-  else if (list && !info) main = <div class="empty big"><h2>No cluster named “{r.cluster}”</h2><a href={homeUrl()}>Choose a cluster</a></div>;
+  else if (!list) main = <div class="empty">Loading clusters…</div>;
+  else if (!info) main = <div class="empty big"><h2>No cluster named “{r.cluster}”</h2><a href={homeUrl()}>Choose a cluster</a></div>;
   else if (info && needsLogin(info)) main = <LoginForm cluster={info} />;
   else if (info && info.state === 'unreachable') main = <Unreachable info={info} />;
   else if (r.page === 'list') main = <ResourceList key={`${r.cluster}/${r.kind}`} cluster={r.cluster} kindId={r.kind} />;
@@ -73,7 +76,7 @@ export function App() {
 
   return (
     <div class="app">
-      <TopBar cluster={cluster} info={info} searchRef={searchRef} />
+      <TopBar cluster={cluster} info={info} usable={usable} searchRef={searchRef} />
       <div class="body">
         {cluster && <Sidebar cluster={cluster} />}
         <main class="main" id="main">
@@ -102,7 +105,7 @@ function Unreachable({ info }: { info: ClusterInfo }) {
   );
 }
 
-function TopBar({ cluster, info, searchRef }: { cluster: string | null; info: ClusterInfo | undefined; searchRef: { current: HTMLInputElement | null } }) {
+function TopBar({ cluster, info, usable, searchRef }: { cluster: string | null; info: ClusterInfo | undefined; usable: boolean; searchRef: { current: HTMLInputElement | null } }) {
   const list = useValue(clusters);
   const err = useValue(clustersError);
   return (
@@ -131,8 +134,8 @@ function TopBar({ cluster, info, searchRef }: { cluster: string | null; info: Cl
             </select>
           </label>
           {info && <span class="profile-chip" title={`profile from ${info.profileSource ?? '?'}, WebSocket strategy ${info.strategy ?? '?'} (${info.strategySource ?? '?'})`}>{info.profile}{info.strategy ? ` · ${info.strategy}` : ''}</span>}
-          <NamespacePicker cluster={cluster} />
-          <Search cluster={cluster} inputRef={searchRef} />
+          {usable && <NamespacePicker cluster={cluster} />}
+          {usable && <Search cluster={cluster} inputRef={searchRef} />}
         </>
       ) : (
         <span class="topbar-title">Clusters</span>
@@ -174,7 +177,7 @@ function LogoutButton({ cluster }: { cluster: string }) {
 function NamespacePicker({ cluster }: { cluster: string }) {
   useValue(namespaceFilter);
   const nsKind = BUILTIN_KINDS.find((k) => k.id === 'namespaces')!;
-  const { items } = useList(cluster, nsKind, null);
+  const { items } = useList(cluster, nsKind, null, false);
   const current = namespaceFor(cluster);
   const names = items.map((o) => o.metadata.name).sort();
   if (current && !names.includes(current)) names.unshift(current);

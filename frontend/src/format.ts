@@ -51,7 +51,7 @@ export function podStatus(pod: KubeObject): string {
 export function statusTone(status: string): Tone {
   const s = status.toLowerCase();
   if (/^(running|active|bound|ready|true|complete|completed|succeeded|available|normal|ok)$/.test(s)) return 'ok';
-  if (/crash|error|fail|backoff|oomkilled|notready|unknown|lost|evicted|invalid|false|unreachable|unauthorized/.test(s)) return 'bad';
+  if (/crash|error|fail|backoff|oomkilled|notready|unknown|lost|evicted|invalid|false|unreachable|unauthorized|unavailable/.test(s)) return 'bad';
   if (/pending|creating|init|terminating|waiting|progress|warning|suspend|unschedulable|login/.test(s)) return 'warn';
   return 'muted';
 }

@@ -91,7 +91,9 @@ function workloadStatus(o: KubeObject): string {
   const want = o.spec?.replicas ?? 1;
   const ready = o.status?.readyReplicas ?? 0;
   if (want === 0) return 'Scaled down';
-  return ready >= want ? 'Available' : 'Progressing';
+  if (ready >= want) return 'Available';
+  const available = ((o.status?.conditions ?? []) as any[]).find((c) => c.type === 'Available');
+  return available?.status === 'False' || ready === 0 ? 'Unavailable' : 'Progressing';
 }
 
 const B = (o: Omit<KindDef, 'columns'> & { columns: Column[] }): KindDef => o;
@@ -115,8 +117,8 @@ export const BUILTIN_KINDS: KindDef[] = [
     section: 'Workloads', scalable: true, restartable: true, hasPods: true,
     columns: [
       nameCol, nsCol, readyCol((o) => [o.status?.readyReplicas ?? 0, o.spec?.replicas ?? 0]),
-      textCol('uptodate', 'Up-to-date', (o) => o.status?.updatedReplicas ?? 0, '90px'),
-      textCol('available', 'Available', (o) => o.status?.availableReplicas ?? 0, '80px'),
+      textCol('uptodate', 'Up-to-date', (o) => o.status?.updatedReplicas ?? 0, '100px'),
+      textCol('available', 'Available', (o) => o.status?.availableReplicas ?? 0, '90px'),
       statusCol(workloadStatus), textCol('images', 'Images', images, 'minmax(120px, 1.6fr)'), ageCol,
     ],
   }),

@@ -218,13 +218,22 @@ export interface ListState {
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-/** One watched collection, shared by every view that needs it, kept a while after use. */
+/**
+ * One collection, shared by every view that needs it. Browsers allow only ~6 HTTP/1.1
+ * connections per host and each watch holds one open, so only views that need live rows
+ * ("live" users: the list on screen, the object on a detail page) get a watch; helpers
+ * (related objects, events, the namespace picker) refresh by listing every few seconds, and an
+ * unused collection stops talking to the cluster but keeps its rows for global search.
+ */
 export class ListCache {
   readonly state: Value<ListState> = new Value<ListState>({ items: [], loaded: false, error: '', live: 'listing' });
   private map = new Map<string, KubeObject>();
-  private stop: (() => void) | null = null;
+  private stopWatch: (() => void) | null = null;
+  private pollTimer: ReturnType<typeof setInterval> | null = null;
   private pending = false;
+  private lastList = 0;
   refs = 0;
+  liveRefs = 0;
   lastUsed = Date.now();
 
   constructor(
@@ -233,10 +242,36 @@ export class ListCache {
     readonly namespace: string | null,
   ) {}
 
-  start(): void {
-    if (this.stop) return;
-    this.stop = watchList(this.cluster, collectionPath(this.kind, this.namespace), {
+  /** Starts or stops the watch / the polling to match who uses the cache now. */
+  update(): void {
+    if (this.liveRefs > 0) {
+      this.stopPolling();
+      if (!this.stopWatch) this.startWatch();
+      return;
+    }
+    if (this.stopWatch) {
+      this.stopWatch();
+      this.stopWatch = null;
+    }
+    if (this.refs > 0) {
+      if (!this.pollTimer) {
+        if (Date.now() - this.lastList > POLL_MS / 2) void this.poll();
+        this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
+      }
+    } else {
+      this.stopPolling();
+    }
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  private startWatch(): void {
+    this.stopWatch = watchList(this.cluster, collectionPath(this.kind, this.namespace), {
       onList: (items) => {
+        this.lastList = Date.now();
         this.map = new Map(items.map((o) => [keyOf(o), o]));
         this.flush(true);
       },
@@ -249,6 +284,17 @@ export class ListCache {
       onError: (e) => this.state.set({ ...this.state.value, error: errorText(e) }),
       onState: (live) => this.state.set({ ...this.state.value, live, ...(live === 'live' ? { error: '' } : {}) }),
     });
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const data = await clusterJson<KubeList>(this.cluster, collectionPath(this.kind, this.namespace));
+      this.lastList = Date.now();
+      this.map = new Map((data.items ?? []).map((o) => [keyOf(o), o]));
+      this.flush(true);
+    } catch (e) {
+      this.state.set({ ...this.state.value, error: errorText(e), loaded: this.state.value.loaded });
+    }
   }
 
   /** Watch bursts are folded into one render per animation frame. */
@@ -268,32 +314,37 @@ export class ListCache {
   }
 
   dispose(): void {
-    this.stop?.();
-    this.stop = null;
+    this.stopWatch?.();
+    this.stopWatch = null;
+    this.stopPolling();
   }
 }
 
+const POLL_MS = 10_000;
 const caches = new Map<string, ListCache>();
-const MAX_IDLE_CACHES = 12;
+const MAX_IDLE_CACHES = 24;
 
-export function acquireList(cluster: string, kind: KindDef, namespace: string | null): ListCache {
+export function acquireList(cluster: string, kind: KindDef, namespace: string | null, live = true): ListCache {
   const ns = kind.namespaced ? namespace : null;
   const key = `${cluster}\n${kind.id}\n${ns ?? ''}`;
   let c = caches.get(key);
   if (!c) {
     c = new ListCache(cluster, kind, ns);
     caches.set(key, c);
-    c.start();
   }
   c.refs++;
+  if (live) c.liveRefs++;
   c.lastUsed = Date.now();
+  c.update();
   return c;
 }
 
-export function releaseList(c: ListCache): void {
+export function releaseList(c: ListCache, live = true): void {
   c.refs--;
+  if (live) c.liveRefs--;
   c.lastUsed = Date.now();
-  // Keep recently used lists watching (search and back-navigation use them); drop the oldest.
+  c.update();
+  // Unused caches keep their rows (search, back-navigation) but the oldest are dropped.
   const idle = [...caches.entries()].filter(([, x]) => x.refs <= 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
   while (idle.length > MAX_IDLE_CACHES) {
     const [key, x] = idle.shift()!;
@@ -315,8 +366,16 @@ export function dropClusterCaches(cluster: string): void {
   }
 }
 
-/** Subscribes a component to a watched list. */
-export function useList(cluster: string | null, kind: KindDef | undefined, namespace: string | null): ListState & { cache: ListCache | null } {
+/**
+ * Subscribes a component to a collection. `live`: a watch (rows change as they happen);
+ * otherwise a list refreshed every few seconds.
+ */
+export function useList(
+  cluster: string | null,
+  kind: KindDef | undefined,
+  namespace: string | null,
+  live = true,
+): ListState & { cache: ListCache | null } {
   const [cache, setCache] = useState<ListCache | null>(null);
   const [, force] = useState(0);
   useEffect(() => {
@@ -324,14 +383,14 @@ export function useList(cluster: string | null, kind: KindDef | undefined, names
       setCache(null);
       return;
     }
-    const c = acquireList(cluster, kind, namespace);
+    const c = acquireList(cluster, kind, namespace, live);
     setCache(c);
     const unsub = c.state.subscribe(() => force((n) => n + 1));
     return () => {
       unsub();
-      releaseList(c);
+      releaseList(c, live);
     };
-  }, [cluster, kind?.id, namespace]);
+  }, [cluster, kind?.id, namespace, live]);
   const st = cache?.state.value ?? { items: [], loaded: false, error: '', live: 'listing' as const };
   return { ...st, cache };
 }

@@ -46,9 +46,24 @@ class Ui:
 
 @dataclass
 class Problems:
-    """Console errors and uncaught exceptions seen by a page."""
+    """Console errors and uncaught exceptions seen by a page. A test that provokes a failed
+    request on purpose (a wrong login token) lists that URL's path in `expected`."""
 
-    errors: list[str] = field(default_factory=list)
+    seen: list[tuple[str, str]] = field(default_factory=list)  # (message, url)
+    expected: set[str] = field(default_factory=set)
+
+    @property
+    def errors(self) -> list[str]:
+        return [m for m, url in self.seen if not any(e in url for e in self.expected)]
+
+    def watch(self, page: Any) -> None:
+        def on_console(m: Any) -> None:
+            if m.type == "error":
+                url = (m.location or {}).get("url", "")
+                self.seen.append((f"console: {m.text} ({url})", url))
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: self.seen.append((f"pageerror: {e}", "")))
 
 
 @pytest.fixture(scope="session")
@@ -97,8 +112,7 @@ def page(browser: Any, ui: Ui, problems: Problems) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
     pg = ctx.new_page()
     pg.set_default_timeout(15_000)
-    pg.on("console", lambda m: problems.errors.append(f"console: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: problems.errors.append(f"pageerror: {e}"))
+    problems.watch(pg)
     pg.goto(ui.launch_url)
     yield pg
     ctx.close()
@@ -109,3 +123,13 @@ def shot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def new_page(browser: Any, url: str, problems: Problems) -> Any:
+    """A page in its own context that opened `url` (usually a launch URL)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
+    pg = ctx.new_page()
+    pg.set_default_timeout(15_000)
+    problems.watch(pg)
+    pg.goto(url)
+    return pg

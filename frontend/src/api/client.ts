@@ -103,8 +103,8 @@ export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     const who = err.cluster ? `cluster ${err.cluster}` : 'kubelantern';
     if (err.source === 'network') return `Cannot reach kubelantern: ${err.message}. Is \`kubelantern serve\` still running?`;
-    if (err.source === 'lantern' && err.status === 401)
-      return 'kubelantern needs its launch token: open the URL printed in the terminal (…/?token=…).';
+    if (isLaunchTokenError(err)) return 'kubelantern needs its launch token: open the URL printed in the terminal (…/?token=…).';
+    if (err.source === 'lantern' && err.status !== 403) return err.message;
     if (err.source === 'lantern' && err.status === 403)
       return `kubelantern refused the request (${err.message}). The Host or Origin check failed — open kubelantern through the address it printed.`;
     if (err.status === 401) return `The ${who} refused the credentials (401): ${err.message}`;
@@ -121,6 +121,11 @@ export function errorText(err: unknown): string {
   }
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** kubelantern's own 401 for a missing/wrong launch token (not a cluster's or a login's 401). */
+export function isLaunchTokenError(err: ApiError): boolean {
+  return err.status === 401 && err.source === 'lantern' && /launch token|X-Kubelantern-Token/i.test(err.message);
 }
 
 /** Listeners told when kubelantern itself answers 401 (launch token missing). */
@@ -149,7 +154,7 @@ export async function apiFetch(path: string, opts: FetchOptions = {}): Promise<R
   }
   if (!res.ok) {
     const err = await ApiError.from(res, cluster);
-    if (err.source === 'lantern' && err.status === 401) unauthorizedListeners.forEach((f) => f());
+    if (isLaunchTokenError(err)) unauthorizedListeners.forEach((f) => f());
     throw err;
   }
   return res;

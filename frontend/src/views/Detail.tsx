@@ -390,9 +390,9 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
   const ns = obj.metadata.namespace ?? null;
   const isPod = kind.id === 'pods';
   const podsWanted = kind.hasPods || kind.id === 'services';
-  const pods = useList(podsWanted ? cluster : null, K('pods'), ns);
-  const services = useList(isPod ? cluster : null, K('services'), ns);
-  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, K('replicasets'), ns);
+  const pods = useList(podsWanted ? cluster : null, K('pods'), ns, kind.hasPods === true);
+  const services = useList(isPod ? cluster : null, K('services'), ns, false);
+  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, K('replicasets'), ns, false);
   const rows: { kind: string; kindId: string; name: string; ns: string | null; note?: ComponentChildren }[] = [];
 
   if (isPod) {
@@ -439,7 +439,7 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
 
 function ObjectEvents({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: KubeObject }) {
   const t = useValue(now);
-  const ev = useList(kind.id === 'events' ? null : cluster, K('events'), obj.metadata.namespace ?? null);
+  const ev = useList(kind.id === 'events' ? null : cluster, K('events'), obj.metadata.namespace ?? null, false);
   if (kind.id === 'events') return null;
   const mine = ev.items
     .filter((e) => (e.involvedObject?.uid && e.involvedObject.uid === obj.metadata.uid) || (e.involvedObject?.kind === kind.kind && e.involvedObject?.name === obj.metadata.name))

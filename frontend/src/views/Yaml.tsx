@@ -7,7 +7,7 @@ import { yaml as yamlLang } from '@codemirror/lang-yaml';
 import { MergeView } from '@codemirror/merge';
 import YAML from 'yaml';
 import { ApiError, clusterJson, errorText, type KubeObject } from '../api/client';
-import { objectPath, type KindDef } from '../kinds';
+import { apiVersionOf, objectPath, type KindDef } from '../kinds';
 import { toast } from '../state';
 
 const cmTheme = EditorView.theme({
@@ -22,10 +22,21 @@ const cmTheme = EditorView.theme({
 });
 
 /** The object as YAML for people: managedFields out (noise, and kept by the server on update). */
-export function toYaml(o: KubeObject): string {
-  const copy = structuredClone(o);
-  if (copy.metadata) delete (copy.metadata as Record<string, unknown>).managedFields;
-  return YAML.stringify(copy, { lineWidth: 0, aliasDuplicateObjects: false });
+/** List items carry no apiVersion/kind; put them back (first, as kubectl prints them). */
+export function toYaml(o: KubeObject, kind?: KindDef): string {
+  const { apiVersion, kind: k, metadata, spec, ...rest } = structuredClone(o);
+  const meta = { ...metadata } as Record<string, unknown>;
+  delete meta.managedFields;
+  const doc: Record<string, unknown> = {
+    apiVersion: apiVersion ?? (kind ? apiVersionOf(kind) : undefined),
+    kind: k ?? kind?.kind,
+    metadata: meta,
+    ...(spec !== undefined ? { spec } : {}),
+    ...rest,
+  };
+  if (doc.apiVersion === undefined) delete doc.apiVersion;
+  if (doc.kind === undefined) delete doc.kind;
+  return YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; onChange?: (s: string) => void }) {
@@ -78,11 +89,11 @@ type Phase =
 
 export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; kind: KindDef; obj: KubeObject; canEdit: boolean }) {
   const [phase, setPhase] = useState<Phase>({ step: 'view' });
-  const [base, setBase] = useState(() => toYaml(obj));
+  const [base, setBase] = useState(() => toYaml(obj, kind));
   const [text, setText] = useState(base);
   const [err, setErr] = useState('');
   const [busy, setBusy] = useState(false);
-  const current = toYaml(obj);
+  const current = toYaml(obj, kind);
   const path = objectPath(kind, obj.metadata.namespace, obj.metadata.name);
 
   const put = (body: KubeObject, dry: boolean) =>
@@ -178,7 +189,7 @@ export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; ki
           <button class="btn small primary" data-testid="yaml-apply" disabled={busy} onClick={() => apply(phase.sent)}>{busy ? 'Applying…' : 'Apply'}</button>
         </div>
         {err && <div class="alert bad" role="alert">{err}</div>}
-        <Diff a={base} b={toYaml(phase.result)} />
+        <Diff a={base} b={toYaml(phase.result, kind)} />
       </div>
     );
   }
