@@ -145,11 +145,86 @@ class Controllers:
         self.rng = random.Random(seed * 7919 + 17)
         self._ip_next: dict[str, int] = {}
         self._node_turn = 0
+        self._event_seq = 0
         # The seed backdates what it creates; None means "now".
         self.frozen_now: dt.datetime | None = None
 
     def now(self) -> dt.datetime:
         return self.frozen_now or dt.datetime.now(dt.UTC)
+
+    # -- events --------------------------------------------------------------------------
+    def event(self, obj: JSON, type_: str, reason: str, message: str, component: str) -> None:
+        """Record a core/v1 Event about `obj`, as controllers and the kubelet do. The seed
+        (which backdates objects) records none: a real cluster forgets events after an hour."""
+        if self.frozen_now is not None:
+            return
+        meta = obj.get("metadata") or {}
+        ns = meta.get("namespace") or "default"
+        self._event_seq += 1
+        ts = now_rfc3339()
+        host = (obj.get("spec") or {}).get("nodeName", "") if obj.get("kind") == "Pod" else ""
+        source: JSON = {"component": component}
+        if host and component == "kubelet":
+            source["host"] = host
+        self.store.add(
+            "events",
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {
+                    "name": f"{meta.get('name', '')}.{self._event_seq + 0x1800000000:x}",
+                    "namespace": ns,
+                },
+                "involvedObject": {
+                    "kind": obj.get("kind", ""),
+                    "namespace": ns,
+                    "name": meta.get("name", ""),
+                    "uid": meta.get("uid", ""),
+                    "apiVersion": obj.get("apiVersion", ""),
+                    "resourceVersion": meta.get("resourceVersion", ""),
+                },
+                "reason": reason,
+                "message": message,
+                "type": type_,
+                "count": 1,
+                "source": source,
+                "firstTimestamp": ts,
+                "lastTimestamp": ts,
+                "reportingComponent": component,
+                "reportingInstance": host,
+                "eventTime": None,
+            },
+        )
+
+    def pod_stopped_events(self, pod: JSON) -> None:
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            self.event(
+                pod, "Normal", "Killing", f"Stopping container {c.get('name', '')}", "kubelet"
+            )
+
+    def pod_started_events(self, pod: JSON) -> None:
+        node = (pod.get("spec") or {}).get("nodeName", "")
+        ns, name = pod["metadata"].get("namespace", ""), pod["metadata"]["name"]
+        if not node:
+            return
+        self.event(
+            pod,
+            "Normal",
+            "Scheduled",
+            f"Successfully assigned {ns}/{name} to {node}",
+            "default-scheduler",
+        )
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            image, cname = c.get("image", ""), c.get("name", "")
+            self.event(
+                pod,
+                "Normal",
+                "Pulled",
+                f'Container image "{image}" already present on machine',
+                "kubelet",
+            )
+            self.event(pod, "Normal", "Created", f"Created container: {cname}", "kubelet")
+            self.event(pod, "Normal", "Started", f"Started container {cname}", "kubelet")
 
     # -- scheduling ----------------------------------------------------------------------
     def nodes(self) -> list[JSON]:
@@ -296,7 +371,23 @@ class Controllers:
                 "status": {},
             }
             self.store.add("replicasets.apps", current, created=self.now())
+            self.event(
+                d,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled up replica set {current['metadata']['name']} from 0 to {replicas}",
+                "deployment-controller",
+            )
         elif int((current.get("spec") or {}).get("replicas", 0)) != replicas:
+            before = int((current.get("spec") or {}).get("replicas", 0))
+            self.event(
+                d,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled {'up' if replicas > before else 'down'} replica set "
+                f"{current['metadata']['name']} from {before} to {replicas}",
+                "deployment-controller",
+            )
             current = copy.deepcopy(current)
             current["spec"]["replicas"] = replicas
             current["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
@@ -306,6 +397,14 @@ class Controllers:
                 r["metadata"]["uid"] != current["metadata"]["uid"]
                 and int(r["spec"].get("replicas", 0)) != 0
             ):
+                self.event(
+                    d,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    f"Scaled down replica set {r['metadata']['name']} from "
+                    f"{r['spec'].get('replicas', 0)} to 0",
+                    "deployment-controller",
+                )
                 r = copy.deepcopy(r)
                 r["spec"]["replicas"] = 0
                 r["metadata"]["generation"] = int(r["metadata"].get("generation", 1)) + 1
@@ -326,15 +425,30 @@ class Controllers:
         labels = {k: v for k, v in labels.items() if v}
         for _ in range(want - len(pods)):
             name = f"{rs['metadata']['name']}-{safe_suffix(self.rng)}"
-            self.store.add(
+            pod = self.store.add(
                 "pods", self._new_pod(rs, "ReplicaSet", name, labels), created=self.now()
             )
+            self.event(
+                rs, "Normal", "SuccessfulCreate", f"Created pod: {name}", "replicaset-controller"
+            )
+            self.pod_started_events(pod)
         if len(pods) > want:
             doomed = sorted(
                 pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True
             )
             for p in doomed[: len(pods) - want]:
-                self.store.remove("pods", p["metadata"].get("namespace", ""), p["metadata"]["name"])
+                removed = self.store.remove(
+                    "pods", p["metadata"].get("namespace", ""), p["metadata"]["name"]
+                )
+                if removed is not None:
+                    self.event(
+                        rs,
+                        "Normal",
+                        "SuccessfulDelete",
+                        f"Deleted pod: {p['metadata']['name']}",
+                        "replicaset-controller",
+                    )
+                    self.pod_stopped_events(removed)
         pods = self._pods_of(rs)
         ready = sum(1 for p in pods if _pod_ready(p))
         self._set_status(

@@ -488,6 +488,8 @@ def create_object(
         meta["creationTimestamp"] = now_rfc3339()
         return to_view(rt, obj), True
     store.add(rt.key, obj)
+    if rt.key == "pods":
+        state.controllers.pod_started_events(obj)
     _after_write(state, rt, obj)
     stored = store.get(rt.key, meta.get("namespace", "") if rt.namespaced else "", name) or obj
     return to_view(rt, stored), True
@@ -650,6 +652,7 @@ def delete_object(
     if not orphan:
         state.controllers.collect(removed)
     if rt.key == "pods":
+        state.controllers.pod_stopped_events(removed)
         state.controllers.after_pod_delete(removed)
     if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
         spec = removed.get("spec") or {}
