@@ -236,15 +236,24 @@ VISIBLE_ROWS = ".kl-pane:not([hidden]) .xterm-rows > div"
 def wait_row(page: Any, pattern: str) -> str:
     """Waits until a row of the visible terminal matches `pattern` entirely; returns it.
     (xterm draws one div per row: their textContent has no newlines between rows.)"""
-    handle = page.wait_for_function(
-        """([sel, pat]) => {
-            const re = new RegExp('^' + pat + '$');
-            const rows = [...document.querySelectorAll(sel)].map(r => r.textContent.trim());
-            return rows.find(r => re.test(r)) ?? false;
-        }""",
-        arg=[VISIBLE_ROWS, pattern],
-        timeout=10_000,
-    )
+    from playwright.sync_api import TimeoutError as PwTimeout
+
+    try:
+        handle = page.wait_for_function(
+            """([sel, pat]) => {
+                const re = new RegExp('^' + pat + '$');
+                const rows = [...document.querySelectorAll(sel)].map(r => r.textContent.trim());
+                return rows.find(r => re.test(r)) ?? false;
+            }""",
+            arg=[VISIBLE_ROWS, pattern],
+            timeout=10_000,
+        )
+    except PwTimeout:
+        rows = page.evaluate(
+            "(sel) => [...document.querySelectorAll(sel)].map(r => r.textContent.trim())",
+            VISIBLE_ROWS,
+        )
+        raise AssertionError(f"no terminal row matches {pattern!r}; rows: {rows}") from None
     return str(handle.json_value())
 
 
@@ -331,3 +340,67 @@ def test_sh_only_image_falls_back_and_dock_holds_several_panes(
     page.get_by_role("button", name=re.compile("^Close shell")).click()
     expect(tabs).to_have_count(1)
     assert_clean(problems, bad_responses)
+
+
+def test_attach_mode_reaches_the_main_process(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
+    pod = running_pod(ui, KIND, "shop", "cart-")
+    open_pod(page, ui, KIND, "shop", pod)
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    status = term.get_by_test_id("terminal-status")
+    expect(status).to_contain_text("connected: exec")
+    term.get_by_label("Mode").select_option("attach")
+    expect(status).to_contain_text("connected: attach")
+    wait_row(page, r"(cart> )?\[cart\] main process tick \d+")
+    term.locator(".kl-term").click()
+    page.keyboard.type("ping\n")
+    wait_row(page, r"(cart> )?cart got: ping")
+    assert_clean(problems, bad_responses)
+
+
+def test_image_without_a_shell_says_so(
+    sim_factory: Any, lantern_factory: Any, browser: Any, tmp_path: Path
+) -> None:
+    """A distroless container: neither bash nor sh; the terminal says what to try instead."""
+    from kubelantern.settings import Settings
+    from tests.harness.kubeconfig import write_kubeconfig
+
+    sim = sim_factory("kubernetes")
+    kubeconfig = write_kubeconfig(tmp_path / "config", [sim.context])
+    lantern = lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=None))
+    cluster = sim.context.name
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "static", "namespace": "default"},
+        "spec": {"containers": [{"name": "app", "image": "gcr.io/distroless/static-debian12"}]},
+    }
+    req = urllib.request.Request(
+        f"{lantern.url}/clusters/{enc(cluster)}/api/v1/namespaces/default/pods",
+        data=json.dumps(pod).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        assert res.status == 201
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{lantern.url}/c/{enc(cluster)}/pods/default/static")
+        expect(page.locator("h1.obj-title")).to_have_text("static")
+        shell = page.get_by_test_id("action-shell")
+        expect(shell).to_be_enabled(timeout=20_000)
+        shell.click()
+        status = page.get_by_test_id("terminal-status")
+        expect(status).to_contain_text("this image has no shell")
+        expect(status).to_contain_text("Try attach, or an ephemeral debug container")
+        wait_row(page, r".*no shell.*|.*executable file not found.*")
+    finally:
+        ctx.close()
+    assert errors == []
