@@ -214,7 +214,11 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     registry = app[keys.REGISTRY]
     names = [c.name for c in registry if c.load_error is None]
     demo = " (built-in demo)" if app[keys.STATE].demo else ""
-    print(f"kubelantern {__version__}: {len(names)} cluster(s){demo}: {', '.join(names)}", file=out)
+    broken = [c.name for c in registry if c.load_error is not None]
+    summary = f"kubelantern {__version__}: {len(names)} cluster(s){demo}: {', '.join(names)}"
+    if broken:
+        summary += f"; {len(broken)} not usable (errors logged): {', '.join(broken)}"
+    print(summary, file=out)
     if not is_loopback(settings.host):
         print(
             f"WARNING: listening on {settings.host}, not loopback: anyone who can reach this "

@@ -200,7 +200,7 @@ class Prober:
         try:
             result = await probe_cluster(cluster, self.timeout)
             self._results[cluster.name] = result
-            if result.error:
+            if result.error and cluster.load_error is None:  # load errors are logged once
                 log.info("probe of cluster %r: %s: %s", cluster.name, result.state, result.error)
             return result
         finally:
