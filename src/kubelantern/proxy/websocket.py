@@ -16,9 +16,12 @@ idle-cutting load balancers happy.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import time
 import weakref
 from collections.abc import Mapping
@@ -44,12 +47,15 @@ from kubelantern.proxy.handshake import (
     refusal_explanation,
 )
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
+from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from kubelantern.web.errors import status_body, status_response
 
 log = logging.getLogger(__name__)
 
+# Fast path (frames as bytes, proxy/wstunnel.py); KUBELANTERN_WS_FASTPATH=0 relays messages.
+FAST_PATH = os.environ.get("KUBELANTERN_WS_FASTPATH", "1") != "0"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, both legs; larger closes with 1009
 HANDSHAKE_TIMEOUT = 30.0  # seconds for the upstream to answer the upgrade
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's Close reply
@@ -113,6 +119,69 @@ def _ws_session(base: aiohttp.ClientSession) -> aiohttp.ClientSession:
         )
         _ws_sessions[base] = made
     return made
+
+
+@dataclass
+class RawUpstream:
+    """An upstream that answered 101, kept as a socket for the fast path (wstunnel)."""
+
+    response: aiohttp.ClientResponse
+    protocol: Any  # aiohttp's ResponseHandler (transport + flow control)
+    chosen: str | None  # the subprotocol the upstream selected
+    extensions: str | None  # Sec-WebSocket-Extensions of the 101 (we never offer any)
+
+    @property
+    def closed(self) -> bool:
+        return self.protocol.transport is None
+
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
+        self.response.close()
+
+
+async def open_upstream_raw(
+    cluster: Any,
+    url: URL,
+    handshake: UpstreamHandshake,
+    *,
+    passthrough: Mapping[str, str] | None = None,
+    handshake_timeout: float = HANDSHAKE_TIMEOUT,
+) -> RawUpstream:
+    """The upgrade request done by hand, so the socket can carry frames untouched."""
+    headers: CIMultiDict[str] = CIMultiDict(passthrough or {})
+    for name, value in handshake.headers.items():
+        headers.popall(name, None)
+        headers[name] = value
+    key = base64.b64encode(os.urandom(16)).decode()
+    headers["Upgrade"] = "websocket"
+    headers["Connection"] = "Upgrade"
+    headers["Sec-WebSocket-Version"] = "13"
+    headers["Sec-WebSocket-Key"] = key
+    if handshake.protocols:
+        headers["Sec-WebSocket-Protocol"] = ", ".join(handshake.protocols)
+    session = _ws_session(await cluster.session())
+    async with asyncio.timeout(handshake_timeout):
+        resp = await session.request(
+            "GET", url, headers=headers, read_until_eof=False, **cluster.request_kwargs()
+        )
+    expected = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()
+    if (
+        resp.headers.get("Upgrade", "").lower() != "websocket"
+        or "upgrade" not in resp.headers.get("Connection", "").lower()
+        or resp.headers.get("Sec-WebSocket-Accept") != expected
+        or resp.connection is None
+    ):
+        resp.close()
+        raise aiohttp.ClientError("upstream sent an invalid WebSocket 101 response")
+    chosen = resp.headers.get("Sec-WebSocket-Protocol", "").strip() or None
+    if chosen is not None and chosen not in handshake.protocols:
+        resp.close()
+        raise aiohttp.ClientError(f"upstream chose a subprotocol nobody offered: {chosen!r}")
+    return RawUpstream(
+        resp, resp.connection.protocol, chosen, resp.headers.get("Sec-WebSocket-Extensions")
+    )
+
+
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 async def open_upstream(
@@ -186,11 +255,49 @@ async def connect_upstream(
     offer: Offer,
     auth: CIMultiDict[str],
     source: hdr.CredentialSource,
+    **kwargs: Any,
+) -> tuple[aiohttp.ClientWebSocketResponse, Strategy]:
+    """Open the upstream WebSocket (message mode), walking the cluster's strategies.
+
+    Returns (websocket, the strategy that worked) and remembers it; raises UpstreamFailure.
+    """
+    upstream, strategy = await _connect_upstream(
+        cluster, settings, url, offer, auth, source, raw=False, **kwargs
+    )
+    assert isinstance(upstream, aiohttp.ClientWebSocketResponse)
+    return upstream, strategy
+
+
+async def connect_upstream_raw(
+    cluster: Any,
+    settings: Settings,
+    url: URL,
+    offer: Offer,
+    auth: CIMultiDict[str],
+    source: hdr.CredentialSource,
+    **kwargs: Any,
+) -> tuple[RawUpstream, Strategy]:
+    """Like connect_upstream, but keeps the socket raw for the fast path."""
+    upstream, strategy = await _connect_upstream(
+        cluster, settings, url, offer, auth, source, raw=True, **kwargs
+    )
+    assert isinstance(upstream, RawUpstream)
+    return upstream, strategy
+
+
+async def _connect_upstream(
+    cluster: Any,
+    settings: Settings,
+    url: URL,
+    offer: Offer,
+    auth: CIMultiDict[str],
+    source: hdr.CredentialSource,
     *,
     metrics: Any = None,
     client: ClientIdentity = ClientIdentity(),
     passthrough: Mapping[str, str] | None = None,
-) -> tuple[aiohttp.ClientWebSocketResponse, Strategy]:
+    raw: bool = False,
+) -> tuple[aiohttp.ClientWebSocketResponse | RawUpstream, Strategy]:
     """Open the upstream WebSocket, walking the cluster's strategies as auto mode allows.
 
     Returns (websocket, the strategy that worked) and remembers it; raises UpstreamFailure.
@@ -207,13 +314,17 @@ async def connect_upstream(
             strategy, upstream_url=str(url), offer=offer, auth_headers=auth, client=client
         )
         try:
-            upstream = await open_upstream(
-                cluster,
-                url,
-                handshake,
-                passthrough=passthrough,
-                heartbeat=settings.ws_ping_interval or None,
-            )
+            upstream: aiohttp.ClientWebSocketResponse | RawUpstream
+            if raw:
+                upstream = await open_upstream_raw(cluster, url, handshake, passthrough=passthrough)
+            else:
+                upstream = await open_upstream(
+                    cluster,
+                    url,
+                    handshake,
+                    passthrough=passthrough,
+                    heartbeat=settings.ws_ping_interval or None,
+                )
         except UpstreamRefused as refused:
             attempts.attempts.append((strategy.name, refused.status))
             log.warning(
@@ -373,17 +484,28 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
     started = time.monotonic()
+    connect_kwargs: dict[str, Any] = {
+        "metrics": metrics,
+        "client": ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
+        "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
+    }
+    streams = app.get(keys.STREAMS)
+    if FAST_PATH:
+        try:
+            raw, strategy = await connect_upstream_raw(
+                cluster, settings, url, offer, auth, source, **connect_kwargs
+            )
+        except UpstreamFailure as failure:
+            return failure.response()
+        if not raw.extensions:
+            return await _tunnel(request, raw, name, settings, streams, strategy, started)
+        # An extension we never offered: frames cannot pass as bytes. Reconnect in
+        # message mode (rare enough not to optimise).
+        log.warning("cluster=%s upstream negotiated %r unasked", name, raw.extensions)
+        raw.response.close()
     try:
         upstream, strategy = await connect_upstream(
-            cluster,
-            settings,
-            url,
-            offer,
-            auth,
-            source,
-            metrics=metrics,
-            client=ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
-            passthrough=hdr.upstream_request_headers(request.headers, websocket=True),
+            cluster, settings, url, offer, auth, source, **connect_kwargs
         )
     except UpstreamFailure as failure:
         return failure.response()
@@ -405,13 +527,12 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         raise
     active = _Active(client_ws, upstream)
     log.debug(
-        "cluster=%s strategy=%s protocol=%s bridged in %.0f ms",
+        "cluster=%s strategy=%s protocol=%s bridged (messages) in %.0f ms",
         name,
         strategy.name,
         chosen or "-",
         (time.monotonic() - started) * 1000,
     )
-    streams = app.get(keys.STREAMS)
     try:
         if streams is not None:
             async with streams.track(name, "websocket", active.going_away):
@@ -424,6 +545,78 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
             with contextlib.suppress(BaseException):
                 await asyncio.shield(active.going_away())
     return client_ws
+
+
+class _TunnelResponse(web.WebSocketResponse):
+    """The client's 101, after which its socket feeds the tunnel instead of a parser."""
+
+    tunnel: RawTunnel | None = None
+
+    def _post_start(self, request: Any, protocol: str | None, writer: Any) -> None:
+        assert self.tunnel is not None
+        self._ws_protocol = protocol
+        self._writer = writer
+        request.protocol.set_parser(self.tunnel.up)
+        request.protocol.keep_alive(False)
+
+    async def write_eof(self, data: bytes = b"") -> None:  # the tunnel owns the socket
+        return None
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        if self.tunnel is not None:
+            await self.tunnel.shutdown()
+        return True
+
+
+async def _tunnel(
+    request: web.Request,
+    raw: RawUpstream,
+    name: str,
+    settings: Settings,
+    streams: Any,
+    strategy: Strategy,
+    started: float,
+) -> web.StreamResponse:
+    """The fast path: upgrade the client, then pass frames through as bytes."""
+    response = _TunnelResponse(
+        protocols=(raw.chosen,) if raw.chosen else (), autoping=False, compress=False
+    )
+    tunnel = RawTunnel(
+        request.protocol,
+        raw.protocol,
+        name=name,
+        ping_interval=settings.ws_ping_interval or None,
+        max_payload=MAX_MESSAGE_BYTES,
+    )
+    response.tunnel = tunnel
+    try:
+        await response.prepare(request)
+    except (ConnectionError, web.HTTPException) as e:
+        log.info("cluster=%s client went away during the upgrade: %s", name, e)
+        raw.response.close()
+        raise
+    raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
+    log.debug(
+        "cluster=%s strategy=%s protocol=%s bridged (bytes) in %.0f ms",
+        name,
+        strategy.name,
+        raw.chosen or "-",
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        if streams is not None:
+            async with streams.track(name, "websocket", tunnel.shutdown):
+                await tunnel.run()
+        else:
+            await tunnel.run()
+    finally:
+        if not tunnel.finished:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(tunnel.shutdown())
+        raw.response.close()
+    return response
 
 
 def _refusal_response(

@@ -1,0 +1,308 @@
+"""The bridge's fast path: after both handshakes, WebSocket frames pass through as bytes.
+
+Valid when no extension was negotiated (DESIGN §4): server frames are unmasked on both
+legs and a client's masked frame stays valid towards the upstream, so each direction's
+bytes are written to the other socket unchanged. A tiny frame-header tracker follows the
+frame boundaries (O(1) work per frame, never per byte) so that kubelantern can still:
+
+- inject its own keepalive pings at a boundary (the peer's pong then travels on as an
+  unsolicited pong, which RFC 6455 §5.5.3 allows and the other end ignores);
+- refuse a frame larger than the bound (Close 1009 to both sides);
+- say goodbye with Close 1001 at shutdown.
+
+Pings from either end, pongs and the close handshake pass end to end, so client-go's
+5 s ping / 61 s pong deadline is answered by the API server itself.
+
+Backpressure: when the destination's write buffer passes its high-water mark the source
+socket stops reading until it drains (TCP then throttles the sender); memory per tunnel
+stays at the transports' buffers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import struct
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+OP_CLOSE = 0x8
+OP_PING = 0x9
+
+
+class FrameTracker:
+    """Follows frame boundaries in one direction's byte stream (pure, no IO)."""
+
+    def __init__(self, max_payload: int) -> None:
+        self.max_payload = max_payload
+        self._header = bytearray()  # a header split across reads
+        self._left = 0  # payload bytes of the current frame still to come
+        self.oversized = False
+        self.close_seen = False
+
+    @property
+    def at_boundary(self) -> bool:
+        return self._left == 0 and not self._header
+
+    def feed(self, data: bytes) -> list[int]:
+        """Consume `data`; return the offsets in it where a frame ends."""
+        bounds: list[int] = []
+        i, n = 0, len(data)
+        while i < n:
+            if self._left:
+                take = min(self._left, n - i)
+                i += take
+                self._left -= take
+                if not self._left:
+                    bounds.append(i)
+                continue
+            # Collect a complete header: 2 bytes, then the extended length and mask key.
+            need = 2
+            while True:
+                if len(self._header) < need:
+                    take = min(need - len(self._header), n - i)
+                    self._header += data[i : i + take]
+                    i += take
+                    if len(self._header) < need:
+                        return bounds  # the rest of the header comes with the next read
+                full = _header_length(self._header)
+                if full == need:
+                    break
+                need = full
+            opcode = self._header[0] & 0x0F
+            length = _payload_length(self._header)
+            self._header.clear()
+            if opcode == OP_CLOSE:
+                self.close_seen = True
+            if length > self.max_payload:
+                self.oversized = True
+                return bounds
+            self._left = length
+            if not length:
+                bounds.append(i)
+        return bounds
+
+
+def _header_length(header: bytes | bytearray) -> int:
+    length7 = header[1] & 0x7F
+    ext = 2 if length7 == 126 else 8 if length7 == 127 else 0
+    return 2 + ext + (4 if header[1] & 0x80 else 0)
+
+
+def _payload_length(header: bytes | bytearray) -> int:
+    length7 = header[1] & 0x7F
+    if length7 == 126:
+        return int(struct.unpack_from("!H", header, 2)[0])
+    if length7 == 127:
+        return int(struct.unpack_from("!Q", header, 2)[0])
+    return length7
+
+
+def control_frame(opcode: int, payload: bytes, *, masked: bool) -> bytes:
+    """A control frame (payload ≤ 125 bytes); masked when we speak as a client."""
+    payload = payload[:125]
+    if not masked:
+        return bytes((0x80 | opcode, len(payload))) + payload
+    key = os.urandom(4)
+    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + key + body
+
+
+def close_payload(code: int, reason: str) -> bytes:
+    return struct.pack("!H", code) + reason.encode()[:123]
+
+
+# --- IO -------------------------------------------------------------------------------
+
+
+class _Leg:
+    """One direction: bytes arriving on `src` (an aiohttp protocol) are written to `dst`.
+
+    Installed as the aiohttp protocol's payload parser (`feed_data` / `feed_eof`).
+    """
+
+    def __init__(
+        self, tunnel: RawTunnel, src: Any, dst: Any, *, dst_masked: bool, max_payload: int
+    ) -> None:
+        self.tunnel = tunnel
+        self.src = src
+        self.dst = dst
+        self.dst_masked = dst_masked  # frames we inject towards dst must be masked
+        self.tracker = FrameTracker(max_payload)
+        self.pending: list[bytes] = []  # injected frames waiting for a boundary
+        self.eof = False
+        self.bytes = 0
+        self._draining = False
+
+    # aiohttp parser interface ------------------------------------------------------
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self.tunnel.finished or self.tracker.oversized:
+            return False, b""
+        bounds = self.tracker.feed(data)
+        transport = self.dst.transport
+        if transport is None:
+            return False, b""
+        if self.tracker.oversized:
+            # Forward the complete frames before the oversized header, then say 1009.
+            transport.write(data[: bounds[-1] if bounds else 0])
+            self.tunnel.too_big(self)
+            return False, b""
+        if self.pending and bounds:
+            cut = bounds[0]
+            transport.write(data[:cut])
+            for frame in self.pending:
+                transport.write(frame)
+            self.pending.clear()
+            transport.write(data[cut:])
+        else:
+            transport.write(data)
+        self.bytes += len(data)
+        if self.dst.writing_paused and not self._draining:
+            self._draining = True
+            self.src.pause_reading()
+            self.tunnel.spawn(self._resume_when_drained())
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self.eof = True
+        self.tunnel.leg_closed(self)
+
+    # ---------------------------------------------------------------------------------
+    def inject(self, frame: bytes) -> None:
+        transport = self.dst.transport
+        if transport is None:
+            return
+        if self.tracker.at_boundary:
+            transport.write(frame)
+        else:
+            self.pending.append(frame)
+
+    async def _resume_when_drained(self) -> None:
+        try:
+            await self.dst._drain_helper()
+        except ConnectionError:
+            return
+        finally:
+            self._draining = False
+        if self.src.transport is not None:
+            self.src.resume_reading(resume_parser=False)
+
+
+class RawTunnel:
+    """Both directions of one bridged WebSocket, as bytes."""
+
+    def __init__(
+        self,
+        client_protocol: Any,
+        upstream_protocol: Any,
+        *,
+        name: str,
+        ping_interval: float | None,
+        max_payload: int,
+    ) -> None:
+        self.name = name
+        self.client = client_protocol
+        self.upstream = upstream_protocol
+        # Towards the client we speak as a server (unmasked); towards upstream as a client.
+        self.up = _Leg(
+            self, client_protocol, upstream_protocol, dst_masked=True, max_payload=max_payload
+        )
+        self.down = _Leg(
+            self, upstream_protocol, client_protocol, dst_masked=False, max_payload=max_payload
+        )
+        self.ping_interval = ping_interval
+        self.finished = False
+        self.close_code: int | None = None  # what kubelantern itself sent, if anything
+        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run(self) -> None:
+        """Until both sockets are closed."""
+        if self.ping_interval:
+            self.spawn(self._keepalive(self.ping_interval))
+        try:
+            await self._done
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _keepalive(self, interval: float) -> None:
+        while not self.finished:
+            await asyncio.sleep(interval)
+            self.down.inject(control_frame(OP_PING, b"kubelantern", masked=False))
+            self.up.inject(control_frame(OP_PING, b"kubelantern", masked=True))
+
+    def leg_closed(self, leg: _Leg) -> None:
+        """One socket reached EOF: flush and close the other one too."""
+        other = leg.dst.transport
+        if other is not None and not other.is_closing():
+            other.close()  # writes what is buffered first
+        if (self.up.eof and self.down.eof) or (
+            self.client.transport is None and self.upstream.transport is None
+        ):
+            self._finish()
+        else:
+            # The other side's EOF follows from the close above; do not wait forever.
+            self.spawn(self._finish_soon())
+
+    async def _finish_soon(self) -> None:
+        await asyncio.sleep(5)
+        self._abort()
+
+    def _finish(self) -> None:
+        self.finished = True
+        if not self._done.done():
+            self._done.set_result(None)
+
+    def _abort(self) -> None:
+        for proto in (self.client, self.upstream):
+            transport = proto.transport
+            if transport is not None:
+                transport.abort()
+        self._finish()
+
+    def too_big(self, leg: _Leg) -> None:
+        log.info("cluster=%s frame over the size bound: closing with 1009", self.name)
+        self.say_goodbye(1009, "message too big")
+
+    def say_goodbye(self, code: int, reason: str) -> None:
+        """Close both legs ourselves (shutdown 1001, oversized 1009)."""
+        if self.finished or self.close_code is not None:
+            return
+        self.close_code = code
+        payload = close_payload(code, reason)
+        for leg in (self.down, self.up):
+            transport = leg.dst.transport
+            if transport is None:
+                continue
+            frame = control_frame(OP_CLOSE, payload, masked=leg.dst_masked)
+            if leg.tracker.at_boundary or leg.tracker.oversized:
+                # An oversized frame's header was not forwarded: the boundary is intact.
+                transport.write(frame)
+            else:
+                leg.pending.append(frame)
+        self.spawn(self._close_after_grace())
+
+    async def _close_after_grace(self) -> None:
+        # Let the Close frames go out (and the peers answer), then hang up.
+        await asyncio.sleep(0.5)
+        for proto in (self.client, self.upstream):
+            transport = proto.transport
+            if transport is not None and not transport.is_closing():
+                transport.close()
+        await asyncio.sleep(2)
+        self._abort()
+
+    async def shutdown(self) -> None:
+        self.say_goodbye(1001, "kubelantern is shutting down")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.shield(self._done)
