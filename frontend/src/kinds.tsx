@@ -104,7 +104,7 @@ export const BUILTIN_KINDS: KindDef[] = [
     columns: [
       nameCol, nsCol, readyCol(podReady), statusCol(podStatus),
       {
-        id: 'restarts', title: 'Restarts', width: '84px', align: 'right', value: podRestarts,
+        id: 'restarts', title: 'Restarts', width: '96px', align: 'right', value: podRestarts,
         render: (o) => { const n = podRestarts(o); return <span class={n > 0 ? 'tone-warn' : ''}>{n}</span>; },
       },
       textCol('node', 'Node', (o) => o.spec?.nodeName, 'minmax(90px, 1fr)'),

@@ -294,3 +294,46 @@ def test_thousand_pods_list_stays_responsive(page: Any, ui: Ui, problems: Proble
     print(f"1,000+ pods: list shown {shown:.2f}s after navigation, {rendered} rows in the DOM")
     shot(page, "12-thousand-pods")
     assert_clean(problems)
+
+
+def test_actions_follow_access_review(
+    browser: Any, lantern_factory: Any, sim_factory: Any, pki: Any, tmp_path: Path, problems: Problems
+) -> None:
+    sim = sim_factory(
+        "kubernetes",
+        tokens={"viewer-token": "viewer"},
+        denied_verbs={"viewer": ("delete", "update", "patch", "create pods/exec")},
+    )
+    ctx = Context(name="read-only", server=sim.context.server, ca_pem=pki.ca_pem, token="viewer-token")
+    kc = write_kubeconfig(tmp_path / "config", [ctx])
+    server = lantern_factory(kubeconfigs=(kc,), launch_token="e2e-token")
+    page = new_page(browser, f"{server.url}/?token=e2e-token", problems)
+    page.goto(f"{server.url}/c/read-only/deployments/shop/frontend")
+    expect(page.get_by_test_id("action-workload-logs")).to_be_visible()
+    for action in ("action-scale", "action-restart", "action-delete"):
+        expect(page.get_by_test_id(action)).to_have_count(0)
+    pod = page.locator('.related a[href*="/pods/"]').first
+    pod.click()
+    expect(page.get_by_test_id("action-logs")).to_be_visible()
+    expect(page.get_by_test_id("action-shell")).to_have_count(0)
+    page.get_by_test_id("tab-yaml").click()
+    expect(page.get_by_test_id("yaml-view")).to_be_visible()
+    expect(page.get_by_test_id("yaml-edit")).to_have_count(0)
+    page.context.close()
+    assert_clean(problems)
+
+
+def test_keyboard_row_navigation_opens_logs(page: Any, ui: Ui, problems: Problems) -> None:
+    open_list(page, ui, KIND, "pods", namespace="shop")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    selected = page.locator(".grid-row.selected")
+    expect(selected).to_have_count(1)
+    name = selected.get_attribute("data-name")
+    page.keyboard.press("l")
+    expect(page.get_by_test_id("log-pane").last).to_be_visible()
+    expect(page.get_by_test_id("dock")).to_contain_text(name)
+    page.locator("main").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Enter")
+    expect(page.locator("h1.obj-title")).to_have_text(name)
+    assert_clean(problems)
