@@ -175,10 +175,14 @@ async def test_access_log_never_holds_secrets(
     caplog.set_level("INFO", logger="kubelantern.access")
     async with http.get(f"{guarded.url}/?token={TOKEN}", allow_redirects=False) as r:
         assert r.status == 302
-    async with http.get(
-        f"{guarded.url}/clusters/kind-dev/api/v1/namespaces?limit=1",
-        headers={"Authorization": f"Bearer {TOKEN}", "X-Extra": "Bearer user-secret"},
-    ) as r:
+    # A fresh client with no cookie: the launch token arrives as the bearer (kubectl-style).
+    async with (
+        aiohttp.ClientSession() as fresh,
+        fresh.get(
+            f"{guarded.url}/clusters/kind-dev/api/v1/namespaces?limit=1",
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Extra": "Bearer user-secret"},
+        ) as r,
+    ):
         assert r.status == 200
 
     def access_lines() -> list[str]:

@@ -31,7 +31,7 @@ from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
 from kubelantern.web import api, keys, static
 from kubelantern.web.errors import status_response
-from kubelantern.web.logs import CLUSTER_KEY, access_middleware
+from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.metrics import Metrics
 from kubelantern.web.security import add_security_headers, security_middleware
 from kubelantern.web.streams import ActiveStreams
@@ -79,7 +79,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
             "(the name is the kubeconfig context name, percent-encoded)",
         )
     cluster, api_path = found
-    request[CLUSTER_KEY] = cluster.name
+    note_cluster(request, cluster.name)
     try:
         api_path = validate_api_path(api_path)
     except ApiPathError as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -19,8 +20,23 @@ from kubelantern.web import keys
 
 access_log = logging.getLogger("kubelantern.access")
 
-# The proxy sets it once it resolved the cluster (metrics and the access line use it).
-CLUSTER_KEY = web.RequestKey("kl_cluster", str)
+
+@dataclass
+class RequestInfo:
+    """Filled in by handlers for the access line and metrics. A mutable holder because
+    `request.clone()` (the launch-token middleware) copies the request's state dict."""
+
+    cluster: str | None = None
+
+
+REQUEST_INFO = web.RequestKey("kl_info", RequestInfo)
+
+
+def note_cluster(request: web.Request, name: str) -> None:
+    """Record which cluster a request went to (access log, kubelantern_http_requests_total)."""
+    info = request.get(REQUEST_INFO)
+    if info is not None:
+        info.cluster = name
 
 
 def setup_logging(level: str = "info") -> None:
@@ -64,6 +80,8 @@ def _size(response: web.StreamResponse | None) -> int:
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.monotonic()
+    info = RequestInfo()
+    request[REQUEST_INFO] = info
     status = 500
     response: web.StreamResponse | None = None
     try:
@@ -75,7 +93,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         raise
     finally:
         seconds = time.monotonic() - started
-        cluster = request.get(CLUSTER_KEY)
+        cluster = info.cluster
         if cluster is not None:
             request.app[keys.METRICS].request_done(cluster, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
