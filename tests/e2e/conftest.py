@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from kubelantern.settings import Settings
-from tests.e2e import _simshim  # noqa: F401
 from tests.conftest import SimCluster, start_kubelantern
+from tests.e2e import _simshim  # noqa: F401
 from tests.harness.servers import ServerThread
 
 CHROMIUM = os.environ.get("KUBELANTERN_CHROMIUM", "/usr/bin/chromium")
@@ -27,7 +27,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-STATIC_INDEX = Path(__file__).resolve().parents[2] / "src" / "kubelantern" / "web" / "static" / "index.html"
+STATIC_INDEX = (
+    Path(__file__).resolve().parents[2] / "src" / "kubelantern" / "web" / "static" / "index.html"
+)
 
 
 @dataclass

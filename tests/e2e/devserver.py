@@ -20,7 +20,7 @@ try:  # development convenience while sim.store.Watcher is an unhashable datacla
         _store.Watcher.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
 except ImportError:
     pass
-from tests.conftest import start_kubelantern, start_sim  # noqa: E402
+from tests.conftest import start_kubelantern, start_sim
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import make_pki
 

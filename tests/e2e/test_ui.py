@@ -31,7 +31,9 @@ def expect(locator: Any) -> Any:
 
 
 def assert_clean(problems: Problems) -> None:
-    assert problems.errors == [], "the browser console reported errors:\n" + "\n".join(problems.errors)
+    assert problems.errors == [], "the browser console reported errors:\n" + "\n".join(
+        problems.errors
+    )
 
 
 def open_list(page: Any, ui: Ui, cluster: str, kind: str, namespace: str | None = None) -> None:
@@ -41,7 +43,9 @@ def open_list(page: Any, ui: Ui, cluster: str, kind: str, namespace: str | None 
     expect(page.locator(".live-live")).to_be_visible()
 
 
-def test_cluster_chooser_shows_every_cluster_with_profile(page: Any, ui: Ui, problems: Problems) -> None:
+def test_cluster_chooser_shows_every_cluster_with_profile(
+    page: Any, ui: Ui, problems: Problems
+) -> None:
     cards = page.locator(".cluster-card")
     expect(cards).to_have_count(len(CONTEXT_NAMES))
     rancher = page.locator(f'.cluster-card[data-cluster="{RANCHER}"]')
@@ -58,7 +62,9 @@ def test_rancher_pod_logs_search_and_terminal(page: Any, ui: Ui, problems: Probl
     expect(page.locator(".live-live")).to_be_visible()
     row = page.locator('.grid-body [role="row"][data-name^="frontend-"]').first
     expect(row).to_be_visible()
-    expect(page.locator('.grid-body [role="row"][data-name^="checkout-"]').first).to_contain_text("CrashLoopBackOff")
+    expect(page.locator('.grid-body [role="row"][data-name^="checkout-"]').first).to_contain_text(
+        "CrashLoopBackOff"
+    )
     shot(page, "02-pods-list")
 
     pod_name = row.get_attribute("data-name")
@@ -83,7 +89,9 @@ def test_rancher_pod_logs_search_and_terminal(page: Any, ui: Ui, problems: Probl
     expect(term.get_by_test_id("terminal-status")).to_contain_text(re.compile("connected", re.I))
     term.locator(".kl-term").click()
     page.keyboard.type("echo hello\n")
-    expect(term.locator(".xterm-rows > div", has_text=re.compile(r"^\s*hello\s*$"))).to_have_count(1)
+    expect(term.locator(".xterm-rows > div", has_text=re.compile(r"^\s*hello\s*$"))).to_have_count(
+        1
+    )
     page.set_viewport_size({"width": 1200, "height": 760})
     page.keyboard.type("exit 3\n")
     expect(term.get_by_test_id("terminal-status")).to_contain_text("3")
@@ -125,7 +133,9 @@ def test_yaml_edit_replicas_dry_run_diff_apply(page: Any, ui: Ui, problems: Prob
     assert_clean(problems)
 
 
-def test_yaml_conflict_offers_reload_or_overwrite(page: Any, ui: Ui, problems: Problems, sims: dict[str, SimCluster]) -> None:
+def test_yaml_conflict_offers_reload_or_overwrite(
+    page: Any, ui: Ui, problems: Problems, sims: dict[str, SimCluster]
+) -> None:
     page.goto(f"{ui.url}/c/{enc(KIND)}/configmaps/shop/cart-config#yaml")
     page.get_by_test_id("yaml-edit").click()
     editor = page.get_by_test_id("yaml-editor").locator(".cm-content")
@@ -203,7 +213,11 @@ def test_secret_values_hidden_until_revealed(page: Any, ui: Ui, problems: Proble
 
 
 def test_unreachable_cluster_is_listed_with_advice(
-    browser: Any, lantern_factory: Any, sims: dict[str, SimCluster], tmp_path: Path, problems: Problems
+    browser: Any,
+    lantern_factory: Any,
+    sims: dict[str, SimCluster],
+    tmp_path: Path,
+    problems: Problems,
 ) -> None:
     good = sims["kubernetes"].context
     dead = Context(name="gone", server="https://127.0.0.1:9", ca_pem=good.ca_pem, token="x")
@@ -221,7 +235,11 @@ def test_unreachable_cluster_is_listed_with_advice(
 
 
 def test_token_login_and_logout(
-    browser: Any, lantern_factory: Any, sims: dict[str, SimCluster], tmp_path: Path, problems: Problems
+    browser: Any,
+    lantern_factory: Any,
+    sims: dict[str, SimCluster],
+    tmp_path: Path,
+    problems: Problems,
 ) -> None:
     good = sims["kubernetes"].context
     bare = Context(name="needs-login", server=good.server, ca_pem=good.ca_pem, token=None)
@@ -232,7 +250,9 @@ def test_token_login_and_logout(
     field = page.get_by_label("Token")
     field.fill("not-a-valid-token")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("alert").or_(page.locator(".alert.bad"))).to_contain_text("rejected this token")
+    expect(page.get_by_role("alert").or_(page.locator(".alert.bad"))).to_contain_text(
+        "rejected this token"
+    )
     problems.expected.add("/login")  # the refused login is a 401 on purpose
     shot(page, "11-login")
     field.fill(KUBE_TOKEN)
@@ -245,7 +265,9 @@ def test_token_login_and_logout(
     assert_clean(problems)
 
 
-def test_thousand_pods_list_stays_responsive(page: Any, ui: Ui, problems: Problems, sims: dict[str, SimCluster]) -> None:
+def test_thousand_pods_list_stays_responsive(
+    page: Any, ui: Ui, problems: Problems, sims: dict[str, SimCluster]
+) -> None:
     sim = sims["legacy"]
 
     async def add_pods() -> None:
@@ -256,11 +278,27 @@ def test_thousand_pods_list_stays_responsive(page: Any, ui: Ui, problems: Proble
                 {
                     "apiVersion": "v1",
                     "kind": "Pod",
-                    "metadata": {"name": f"load-{i:04d}", "namespace": "bench", "labels": {"app": "load"}},
-                    "spec": {"nodeName": "worker-1", "containers": [{"name": "c", "image": "busybox:1.36"}]},
-                    "status": {"phase": "Running", "podIP": f"10.9.{i // 250}.{i % 250}",
-                               "containerStatuses": [{"name": "c", "ready": True, "restartCount": i % 3,
-                                                      "state": {"running": {"startedAt": "2026-11-28T00:00:00Z"}}}]},
+                    "metadata": {
+                        "name": f"load-{i:04d}",
+                        "namespace": "bench",
+                        "labels": {"app": "load"},
+                    },
+                    "spec": {
+                        "nodeName": "worker-1",
+                        "containers": [{"name": "c", "image": "busybox:1.36"}],
+                    },
+                    "status": {
+                        "phase": "Running",
+                        "podIP": f"10.9.{i // 250}.{i % 250}",
+                        "containerStatuses": [
+                            {
+                                "name": "c",
+                                "ready": True,
+                                "restartCount": i % 3,
+                                "state": {"running": {"startedAt": "2026-11-28T00:00:00Z"}},
+                            }
+                        ],
+                    },
                 },
             )
 
@@ -280,6 +318,7 @@ def test_thousand_pods_list_stays_responsive(page: Any, ui: Ui, problems: Proble
     expect(page.locator('.grid-body [role="row"]').last).to_contain_text("2")
     page.keyboard.press("j")
     expect(page.locator(".grid-row.selected")).to_have_count(1)
+
     # A live change reaches the big list.
     async def crash_one() -> None:
         store = sim.state.store
@@ -290,21 +329,30 @@ def test_thousand_pods_list_stays_responsive(page: Any, ui: Ui, problems: Proble
 
     sim.server.call(crash_one())
     page.get_by_label("Filter rows").fill("load-0500")
-    expect(page.locator('.grid-body [role="row"][data-name="load-0500"]')).to_contain_text("Evicted")
+    expect(page.locator('.grid-body [role="row"][data-name="load-0500"]')).to_contain_text(
+        "Evicted"
+    )
     print(f"1,000+ pods: list shown {shown:.2f}s after navigation, {rendered} rows in the DOM")
     shot(page, "12-thousand-pods")
     assert_clean(problems)
 
 
 def test_actions_follow_access_review(
-    browser: Any, lantern_factory: Any, sim_factory: Any, pki: Any, tmp_path: Path, problems: Problems
+    browser: Any,
+    lantern_factory: Any,
+    sim_factory: Any,
+    pki: Any,
+    tmp_path: Path,
+    problems: Problems,
 ) -> None:
     sim = sim_factory(
         "kubernetes",
         tokens={"viewer-token": "viewer"},
         denied_verbs={"viewer": ("delete", "update", "patch", "create pods/exec")},
     )
-    ctx = Context(name="read-only", server=sim.context.server, ca_pem=pki.ca_pem, token="viewer-token")
+    ctx = Context(
+        name="read-only", server=sim.context.server, ca_pem=pki.ca_pem, token="viewer-token"
+    )
     kc = write_kubeconfig(tmp_path / "config", [ctx])
     server = lantern_factory(kubeconfigs=(kc,), launch_token="e2e-token")
     page = new_page(browser, f"{server.url}/?token=e2e-token", problems)
