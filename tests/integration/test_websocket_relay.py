@@ -62,6 +62,10 @@ async def test_auto_mode_recovers_from_a_wrong_starting_strategy(
     cluster = server.app[keys.REGISTRY].get(name)
     settings = server.app[keys.SETTINGS]
     assert strategies.current(cluster, settings) == ("header", "learned")
+    async with http.get(f"{server.url}/api/clusters?wait=0") as resp:
+        listed = {c["name"]: c for c in await resp.json()}
+    assert listed[name]["strategy"] == "header"
+    assert listed[name]["strategySource"] == "learned"
     async with http.get(f"{server.url}/metrics") as resp:
         metrics = await resp.text()
     assert any(
@@ -302,3 +306,79 @@ async def test_shutdown_closes_bridged_sockets_with_1001(
         assert rec.closes[0][0] == 1001
     finally:
         upstream.stop()
+
+
+# --- upstream refusals and credential refresh ------------------------------------------
+
+
+async def test_rancher_origin_refusal_stays_a_readable_403(
+    lantern_factory: Any, kubeconfig: Path, http: aiohttp.ClientSession
+) -> None:
+    """`passthrough` presents the browser as is: Rancher's 403 reaches the client intact."""
+    name = CONTEXT_NAMES["rancher"]
+    server: ServerThread = lantern_factory(
+        Settings(
+            kubeconfigs=(kubeconfig,),
+            launch_token=None,
+            auto_strategy=False,
+            strategy_overrides={name: "passthrough"},
+        )
+    )
+    url = cluster_base(server, "rancher") + exec_path("default", "p", "c", ["true"])
+    upgrade = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": V5,
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "Origin": server.url,
+    }
+    async with http.get(url, headers=upgrade) as resp:
+        assert resp.status == 403
+        assert resp.content_type == "application/json"
+        body = await resp.json()
+    assert body["Message"] == "origin not allowed"
+
+
+async def test_expired_plugin_token_is_refreshed_once(
+    lantern_factory: Any, sims: dict[str, Any], tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    import sys
+
+    counter = tmp_path / "runs"
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(
+        "import json, pathlib, sys\n"
+        f"p = pathlib.Path({str(counter)!r})\n"
+        "n = int(p.read_text()) + 1 if p.exists() else 1\n"
+        "p.write_text(str(n))\n"
+        "token = 'stale-token' if n == 1 else 'sim-admin-token'\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1',"
+        " 'kind': 'ExecCredential', 'status': {'token': token}}))\n"
+    )
+    ctx = sims["kubernetes"].context
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": [str(plugin)],
+            "interactiveMode": "Never",
+        }
+    }
+    config = write_kubeconfig(
+        tmp_path / "config", [Context("plugged", ctx.server, ctx.ca_pem, None, user=user)]
+    )
+    server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
+    base = f"{server.url}/clusters/plugged"
+    ns, pod, container = await find_pod(http, base)  # HTTP path: refreshes on its own 401
+    counter.write_text("0")  # the next run hands out a stale token again
+    assert server.app is not None
+    cluster = server.app[keys.REGISTRY].get("plugged")
+    await asyncio.wrap_future(
+        asyncio.run_coroutine_threadsafe(cluster.credentials.refresh(), server.loop)
+    )
+    assert counter.read_text() == "1"
+    got = await exec_session(http, base + exec_path(ns, pod, container, ["echo", "fresh"]))
+    assert got.stdout == b"fresh\n"
+    assert int(counter.read_text()) == 2  # exactly one more plugin run, for the WebSocket
