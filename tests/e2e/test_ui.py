@@ -385,3 +385,21 @@ def test_keyboard_row_navigation_opens_logs(page: Any, ui: Ui, problems: Problem
     page.keyboard.press("Enter")
     expect(page.locator("h1.obj-title")).to_have_text(name)
     assert_clean(problems)
+
+
+def test_app_works_under_a_base_url(
+    browser: Any, lantern_factory: Any, kubeconfig: Path, problems: Problems
+) -> None:
+    server = lantern_factory(
+        kubeconfigs=(kubeconfig,), launch_token="e2e-token", base_url="/lantern"
+    )
+    page = new_page(browser, f"{server.url}/lantern/?token=e2e-token", problems)
+    page.locator(f'.cluster-card[data-cluster="{KIND}"]').click()
+    expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/pods$"))
+    expect(page.locator(".live-live")).to_be_visible()
+    page.locator('.nav-item[data-kind="services"]').click()
+    expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/services$"))
+    page.reload()
+    expect(page.locator('.grid-body [role="row"]').first).to_be_visible()
+    page.context.close()
+    assert_clean(problems)
