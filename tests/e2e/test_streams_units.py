@@ -185,6 +185,9 @@ def test_buffer_merges_sources_in_time_order_and_caps_with_a_drop_count(hp: Any)
     assert res["lines"] == ["a3", "b4", "a5", "b6", "a7"]
     assert res["dropped"] == 2
     assert res["base"] == 2
+    # One source: the server's order is kept even when its clock steps back.
+    one = ev(hp, "buffer", 10, [[[5, "x5", 0], [3, "x3", 0]], [[4, "x4", 0]]], False)
+    assert one["lines"] == ["x5", "x3", "x4"]
     # Ties keep lines already held first (stable).
     assert ev(hp, "merge", [1, 2, 2], [2, 3]) == ["a1", "a2", "a2", "b2", "b3"]
 

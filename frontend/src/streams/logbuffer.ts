@@ -28,6 +28,12 @@ export class LogBuffer {
   /** Absolute number of the first live line: line i has absolute id base + i. */
   base = 0;
 
+  /**
+   * Several sources: keep time order across them. One source: the server's order is the truth
+   * (and a container whose clock steps back must not have its lines shuffled), so just append.
+   */
+  merge = true;
+
   constructor(public cap: number) {}
 
   get length(): number {
@@ -64,9 +70,9 @@ export class LogBuffer {
   /** Adds a batch (any order): appended when newer, merged into the tail otherwise. */
   add(batch: LogLine[]): AddResult {
     if (!batch.length) return { added: 0, dropped: 0, inserted: false };
-    sortByTime(batch);
     let inserted = false;
-    if (this.length === 0 || batch[0].ts >= this.lastTs()) {
+    if (this.merge) sortByTime(batch);
+    if (!this.merge || this.length === 0 || batch[0].ts >= this.lastTs()) {
       for (const l of batch) this.push(l);
     } else {
       // Merge with the suffix that is newer than the batch's oldest line.

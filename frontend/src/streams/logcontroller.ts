@@ -164,6 +164,7 @@ export class LogController {
     const all = this.computeSources();
     this.sources = all.slice(0, MAX_SOURCES);
     this.skippedSources = all.length - this.sources.length;
+    this.buffer.merge = this.sources.length > 1;
     const { cluster, namespace } = this.opts;
     this.streams = this.sources.map(
       (s, i) =>

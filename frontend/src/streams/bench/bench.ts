@@ -219,8 +219,9 @@ const units = {
     return after.filter((t) => !r.isDuplicate(parseTimestamp(t)!.ts, t));
   },
   /** Adds batches (each [ts, text, src][]) to a buffer with a cap; returns its state. */
-  buffer(cap: number, batches: [number, string, number][][]) {
+  buffer(cap: number, batches: [number, string, number][][], merge = true) {
     const b = new LogBuffer(cap);
+    b.merge = merge;
     for (const batch of batches) b.add(batch.map(([ts, text, src]) => ({ ts, text, msgStart: 0, src })));
     const lines: string[] = [];
     for (let i = 0; i < b.length; i++) lines.push(b.text(i));
