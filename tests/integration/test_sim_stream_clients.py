@@ -348,3 +348,32 @@ def test_kubectl_exec_tty_shell_with_resize(
             proc.kill()
             proc.wait(timeout=10)
         os.close(master)
+
+
+@pytest.mark.kubectl
+def test_kubectl_attach_sees_main_process(
+    kubectl: str, kube: tuple[SimCluster, Any], tmp_path: Path
+) -> None:
+    sim, api = kube
+    pod = make_pod(api)
+    kc = one_kubeconfig(sim, tmp_path)
+
+    def first_tick() -> int:
+        proc = subprocess.Popen(
+            [kubectl, "--kubeconfig", str(kc), "-n", NAMESPACE, "attach", pod],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        seen = bytearray()
+        try:
+            _read_until(proc.stdout.fileno(), b"\n", seen)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        line = bytes(seen).split(b"\n")[0].decode()
+        assert line.startswith("[app] main process tick "), line
+        return int(line.rsplit(" ", 1)[1])
+
+    # Detaching leaves the main process running: a later attach sees later ticks.
+    assert first_tick() < first_tick()

@@ -227,3 +227,26 @@ async def test_pipe_backpressure_and_broken_pipe() -> None:
     pipe.close_reader()
     with pytest.raises(BrokenPipe):
         await pipe.write(b"x")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        '1"$(>2"&',  # an unclosed $( inside double quotes
+        "cat {=$(;2=${$aa\"b${' | ||'${=1=${echo *)}",  # an unbalanced quote inside $(...)
+        "echo a |",
+        "&& echo",
+        "echo ${",
+        "echo $(echo $(echo $(echo deep)))",
+    ],
+)
+async def test_odd_scripts_never_crash_the_interpreter(script: str) -> None:
+    r = await sh(script)
+    assert 0 <= r.code <= 255  # an error code and a message, never an exception
+    if "deep" in script:
+        assert r.text == "deep\n"
+
+
+async def test_filesystem_is_bounded() -> None:
+    r = await sh("head -c 5M /dev/zero > /tmp/big")
+    assert r.code != 0 and b"No space left on device" in r.err

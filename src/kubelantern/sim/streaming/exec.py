@@ -161,11 +161,18 @@ class _Session:
         try:
             done, _ = await asyncio.wait({reader, runner}, return_when=asyncio.FIRST_COMPLETED)
             if runner in done:
-                code = runner.result()
-                if code == 0:
-                    status = p.success_status()
+                try:
+                    code = runner.result()
+                except Exception as exc:  # a shell bug must not take the server down
+                    log.exception("exec: simulated process failed: %s", argv)
+                    status = p.internal_error_status(
+                        f"simulator shell error: {type(exc).__name__}", protocol=self.proto
+                    )
                 else:
-                    status = p.exit_code_status(code, protocol=self.proto, argv=argv)
+                    if code == 0:
+                        status = p.success_status()
+                    else:
+                        status = p.exit_code_status(code, protocol=self.proto, argv=argv)
                 # Stop reading first: aiohttp's close() with a receive() pending in another
                 # task drops TCP without waiting for the client's Close reply.
                 reader.cancel()

@@ -29,6 +29,7 @@ class FakeFS:
     files: dict[str, bytes] = field(default_factory=dict)
     dirs: set[str] = field(default_factory=lambda: {"/"})
     max_file_size: int = 4 * 1024 * 1024
+    max_total_size: int = 64 * 1024 * 1024  # a client cannot grow our memory without bound
 
     def _add_parents(self, path: str) -> None:
         parent = posixpath.dirname(path)
@@ -67,7 +68,9 @@ class FakeFS:
         if posixpath.dirname(path) not in self.dirs:
             raise FsError("No such file or directory")
         old = self.files.get(path, b"") if append else b""
-        if len(old) + len(data) > self.max_file_size:
+        total = sum(map(len, self.files.values())) - len(self.files.get(path, b""))
+        size = len(old) + len(data)
+        if size > self.max_file_size or total + size > self.max_total_size:
             raise FsError("No space left on device")
         self.files[path] = old + data
 

@@ -316,12 +316,14 @@ class Shell:
         while i < n:
             c = raw[i]
             if c == "'":
-                j = raw.index("'", i + 1)
+                j = raw.find("'", i + 1)
+                if j < 0:  # unbalanced inside a $(...) the lexer kept whole
+                    j = n
                 out.append(raw[i + 1 : j])
                 i = j + 1
             elif c == '"':
                 j = i + 1
-                while raw[j] != '"':
+                while j < n and raw[j] != '"':
                     if raw[j] == "\\" and j + 1 < n and raw[j + 1] in '$`"\\\n':
                         out.append(raw[j + 1])
                         j += 2
@@ -359,6 +361,8 @@ class Shell:
                     if depth == 0:
                         break
                 j += 1
+            if j >= n:
+                return "$", i + 1  # unbalanced: the lexer kept it literal
             from .pipes import BufferWriter
 
             buf = BufferWriter(limit=1024 * 1024)
