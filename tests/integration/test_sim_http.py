@@ -703,3 +703,50 @@ async def test_firehose_log(
         async for chunk in resp.content.iter_chunked(65536):
             total += len(chunk)
     assert total == 2_000_000
+
+
+async def test_update_rules_secrets_and_ephemeral_containers(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
+    api = api_for(sim_factory("kubernetes"))
+    status, err = await api.call("DELETE", "/api/v1/namespaces/kube-system")
+    assert (
+        status == 403
+        and err["message"]
+        == 'namespaces "kube-system" is forbidden: this namespace may not be deleted'
+    )
+    _, pod = await api.call("GET", "/api/v1/namespaces/shop/pods/postgres-0")
+    changed = json.loads(json.dumps(pod))
+    changed["spec"]["containers"][0]["image"] = "postgres:16.5"
+    status, ok = await api.call("PUT", "/api/v1/namespaces/shop/pods/postgres-0", changed)
+    assert status == 200 and ok["spec"]["containers"][0]["image"] == "postgres:16.5"
+    ok["spec"]["containers"][0]["name"] = "renamed"
+    status, err = await api.call("PUT", "/api/v1/namespaces/shop/pods/postgres-0", ok)
+    assert status == 422 and "pod updates may not change fields other than" in err["message"]
+    secret = {"metadata": {"name": "s"}, "stringData": {"password": "hunter2"}}
+    status, made = await api.call("POST", "/api/v1/namespaces/default/secrets", secret)
+    assert status == 201 and "stringData" not in made
+    assert base64.b64decode(made["data"]["password"]) == b"hunter2"
+    debug = {
+        "spec": {
+            "ephemeralContainers": [{"name": "dbg", "image": "busybox:1.36", "command": ["sh"]}]
+        }
+    }
+    status, patched = await api.call(
+        "PATCH",
+        "/api/v1/namespaces/shop/pods/postgres-0/ephemeralcontainers",
+        debug,
+        content_type="application/strategic-merge-patch+json",
+    )
+    assert status == 200
+    assert patched["status"]["ephemeralContainerStatuses"][0]["state"]["running"]["startedAt"]
+    debug["spec"]["ephemeralContainers"][0]["image"] = "alpine"
+    status, err = await api.call(
+        "PATCH",
+        "/api/v1/namespaces/shop/pods/postgres-0/ephemeralcontainers",
+        debug,
+        content_type="application/strategic-merge-patch+json",
+    )
+    assert (
+        status == 422 and 'existing ephemeral containers "dbg" may not be changed' in err["message"]
+    )

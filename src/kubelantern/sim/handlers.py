@@ -176,6 +176,8 @@ async def _resource(
         return await _pod_stream(request, state, pod, sub)
     if sub == "scale":
         return await _scale(request, state, rt, namespace, name)
+    if sub == "ephemeralcontainers":
+        return await _ephemeral(request, state, rt, namespace, name)
     if method == "GET":
         if name:
             obj = _get_or_404(state, rt, namespace, name)
@@ -406,6 +408,48 @@ def _validate_name(rt: ResourceType, name: str) -> None:
         )
 
 
+POD_UPDATE_FORBIDDEN = (
+    "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+    "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set "
+    "to 1 if it was previously negative)"
+)
+UNDELETABLE_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+
+
+def _pod_spec_mutable_view(spec: JSON) -> JSON:
+    """A pod spec without the fields an update may change (apiserver ValidatePodUpdate)."""
+    out = copy.deepcopy(spec)
+    for section in ("containers", "initContainers"):
+        for c in out.get(section) or []:
+            c.pop("image", None)
+    for k in (
+        "activeDeadlineSeconds",
+        "tolerations",
+        "terminationGracePeriodSeconds",
+        "ephemeralContainers",
+    ):
+        out.pop(k, None)
+    return out
+
+
+def _validate_update(rt: ResourceType, current: JSON, new: JSON) -> None:
+    if rt.key == "pods":
+        old_spec, new_spec = current.get("spec") or {}, new.get("spec") or {}
+        if _pod_spec_mutable_view(old_spec) != _pod_spec_mutable_view(new_spec):
+            name = current["metadata"].get("name", "")
+            raise invalid("Pod", name, "", [("spec", POD_UPDATE_FORBIDDEN)])
+
+
+def _secret_string_data(rt: ResourceType, obj: JSON) -> None:
+    """Secrets fold `stringData` into base64 `data` on write, as the apiserver does."""
+    if rt.key == "secrets" and isinstance(obj.get("stringData"), dict):
+        data = obj.setdefault("data", {}) or {}
+        for k, v in obj.pop("stringData").items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+        obj["data"] = data
+
+
 def _validate(rt: ResourceType, obj: JSON) -> None:
     name = obj["metadata"].get("name", "")
     if rt.key == "pods":
@@ -476,6 +520,7 @@ def create_object(
         meta.pop(k, None)
     if rt.has_generation:
         meta["generation"] = 1
+    _secret_string_data(rt, obj)
     _validate(rt, obj)
     if rt.key == "pods" and not (obj.get("status") or {}).get("phase"):
         state.controllers.start_pod(obj, _node(state, obj))
@@ -573,7 +618,9 @@ def _store_update(
         new["status"] = copy.deepcopy(current["status"])
     if rt.has_generation and new.get("spec") != current.get("spec"):
         meta["generation"] = int(old_meta.get("generation", 1)) + 1
+    _secret_string_data(rt, new)
     _validate(rt, new)
+    _validate_update(rt, current, new)
     if new == current or (_strip_rv(new) == _strip_rv(current)):
         return to_view(rt, current)  # a no-op update keeps the resourceVersion, like etcd
     if dry_run:
@@ -640,6 +687,12 @@ def delete_object(
     orphan: bool = False,
 ) -> JSON:
     current = _get_or_404(state, rt, namespace, name)
+    if rt.key == "namespaces" and name in UNDELETABLE_NAMESPACES:
+        raise StatusError(
+            403,
+            f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+            details={"name": name, "kind": "namespaces"},
+        )
     if dry_run:
         return to_view(rt, current)
     store = state.store
@@ -759,6 +812,89 @@ async def _scale(
     updated = _store_update(state, rt, current, new, "", _dry_run(request.query))
     fresh = state.store.get(rt.key, ns, name) or updated
     return _json(_scale_view(fresh))
+
+
+async def _ephemeral(
+    request: web.Request, state: SimState, rt: ResourceType, ns: str, name: str
+) -> web.Response:
+    """`pods/ephemeralcontainers` (kubectl debug): only spec.ephemeralContainers may change;
+    new ones start running at once."""
+    current = _get_or_404(state, rt, ns, name)
+    method = request.method
+    if method == "GET":
+        return _json(to_view(rt, current))
+    if method == "PUT":
+        target = await _body(request)
+    elif method == "PATCH":
+        ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
+        kind = PATCH_TYPES.get(ctype)
+        if kind is None or kind == "apply":
+            raise StatusError(415, f'unsupported patch type "{ctype}" for pods/ephemeralcontainers')
+        try:
+            patch = json.loads(await request.read() or b"null")
+        except ValueError as exc:
+            raise StatusError(400, f"error decoding patch: {exc}") from None
+        target = apply_patch(kind, to_view(rt, current), patch)
+    else:
+        raise _method_not_allowed()
+    wanted = (target.get("spec") or {}).get("ephemeralContainers") or []
+    existing = {
+        c.get("name"): c for c in (current.get("spec") or {}).get("ephemeralContainers") or []
+    }
+    for c in wanted:
+        if not c.get("name") or not c.get("image"):
+            raise invalid(
+                "Pod", name, "", [("spec.ephemeralContainers", "Required value: name and image")]
+            )
+        if c["name"] in existing and existing[c["name"]] != c:
+            raise invalid(
+                "Pod",
+                name,
+                "",
+                [
+                    (
+                        "spec.ephemeralContainers",
+                        f'Forbidden: existing ephemeral containers "{c["name"]}" may not be '
+                        "changed",
+                    )
+                ],
+            )
+    if {c.get("name") for c in wanted} < set(existing):
+        raise invalid(
+            "Pod",
+            name,
+            "",
+            [
+                (
+                    "spec.ephemeralContainers",
+                    "Forbidden: existing ephemeral containers may not be removed",
+                )
+            ],
+        )
+    new = copy.deepcopy(current)
+    new["spec"]["ephemeralContainers"] = copy.deepcopy(wanted)
+    statuses = {
+        s.get("name"): s for s in (new.get("status") or {}).get("ephemeralContainerStatuses") or []
+    }
+    started = now_rfc3339()
+    for c in wanted:
+        if c["name"] not in statuses:
+            statuses[c["name"]] = {
+                "name": c["name"],
+                "image": c["image"],
+                "imageID": "",
+                "ready": False,
+                "restartCount": 0,
+                "started": True,
+                "containerID": f"containerd://{state.store.new_uid().replace('-', '')}",
+                "state": {"running": {"startedAt": started}},
+                "lastState": {},
+            }
+    new.setdefault("status", {})["ephemeralContainerStatuses"] = list(statuses.values())
+    if _dry_run(request.query):
+        return _json(to_view(rt, new))
+    state.store.replace(rt.key, new)
+    return _json(to_view(rt, state.store.get(rt.key, ns, name) or new))
 
 
 async def _review(

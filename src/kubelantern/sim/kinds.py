@@ -74,7 +74,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         "Pod",
         short_names=("po",),
         categories=_WORKLOAD,
-        subresources=("status", "log", "exec", "attach", "portforward"),
+        subresources=("status", "log", "exec", "attach", "portforward", "ephemeralcontainers"),
     ),
     _rt(
         "",
