@@ -211,13 +211,23 @@ export const BUILTIN_KINDS: KindDef[] = [
     id: 'events', label: 'Events', kind: 'Event', group: '', version: 'v1', resource: 'events', namespaced: true, section: 'Cluster',
     columns: [
       {
-        id: 'last', title: 'Last seen', width: '80px', align: 'right',
+        id: 'last', title: 'Last seen', width: '92px', align: 'right',
         value: (o) => -Date.parse(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp ?? '0'),
         render: (o, now) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now),
       },
       statusCol((o) => o.type ?? 'Normal', 'Type'),
-      textCol('reason', 'Reason', (o) => o.reason, '130px'),
-      textCol('object', 'Object', (o) => `${o.involvedObject?.kind ?? ''}/${o.involvedObject?.name ?? ''}`, 'minmax(140px, 1.2fr)'),
+      textCol('reason', 'Reason', (o) => o.reason, '160px'),
+      {
+        id: 'object', title: 'Object', width: 'minmax(160px, 1.3fr)',
+        value: (o) => `${o.involvedObject?.kind ?? ''}/${o.involvedObject?.name ?? ''}`,
+        render: (o) => {
+          const io = o.involvedObject ?? {};
+          const k = BUILTIN_KINDS.find((x) => x.kind === io.kind);
+          const text = `${io.kind ?? ''}/${io.name ?? ''}`;
+          // The cluster segment is filled in by the list (it knows the cluster); see objectHref.
+          return k ? <a class="obj-ref" data-kind={k.id} data-ns={io.namespace ?? ''} data-name={io.name} title={text}>{text}</a> : <span title={text}>{text}</span>;
+        },
+      },
       nsCol,
       textCol('message', 'Message', (o) => o.message, 'minmax(200px, 3fr)'),
     ],

@@ -46,6 +46,13 @@ export function Dock() {
     document.documentElement.style.setProperty('--kl-dock-height', `${height}px`);
   }, [height]);
 
+  // A maximized dock follows the window height.
+  useEffect(() => {
+    const onResize = () => dockState().maximized && force();
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+
   // Ctrl+Shift+L shows/hides the dock (Esc is the app's: see closeTopPane in index.ts).
   useEffect(() => {
     const onKey = (ev: KeyboardEvent) => {

@@ -6,12 +6,11 @@ import { clusterJson, errorText, type KubeObject } from '../api/client';
 import { age, labelsMatch, nodeReady, podReady, podRestarts, podStatus, shortImage, statusTone } from '../format';
 import { BUILTIN_KINDS, objectPath, Status, type KindDef } from '../kinds';
 import { onEscape } from '../keys';
-import { canI, crdKinds, detailUrl, kindById, listUrl, navigate, now, toast, useList, useValue } from '../state';
+import { canI, crdKinds, detailUrl, kindById, kindSettled, listUrl, navigate, now, toast, useList, useValue } from '../state';
 import { Icon } from '../icons';
 import { openPodLogs, openShell, openWorkloadLogs } from '../streams-bridge';
 import { YamlPanel } from './Yaml';
-import { ForwardButton, refreshForwards } from './PortForwards';
-import { config } from '../api/client';
+import { ForwardButton, forwardsAdvertised, refreshForwards } from './PortForwards';
 
 const K = (id: string) => BUILTIN_KINDS.find((k) => k.id === id)!;
 
@@ -55,7 +54,13 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
 
   useEffect(() => onEscape(() => (dialog ? (setDialog(null), true) : false)), [dialog]);
 
-  if (!kind) return <div class="empty">Loading kind {kindId}…</div>;
+  if (!kind) {
+    return kindSettled(cluster, kindId) ? (
+      <div class="empty big"><h2>Unknown kind “{kindId}”</h2><p class="muted">The cluster's discovery does not list it.</p></div>
+    ) : (
+      <div class="empty">Loading kind {kindId}…</div>
+    );
+  }
   if (!obj) {
     return (
       <div class="page">
@@ -268,7 +273,7 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
   const statuses = new Map<string, any>([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((c: any) => [c.name, c]));
   const all: [any, boolean][] = [...(pod.spec?.initContainers ?? []).map((c: any) => [c, true] as [any, boolean]), ...(pod.spec?.containers ?? []).map((c: any) => [c, false] as [any, boolean])];
   useEffect(() => {
-    if (config.localMode) refreshForwards();
+    if (forwardsAdvertised()) refreshForwards();
   }, []);
   return (
     <Section title={`Containers (${all.length})`}>
@@ -294,7 +299,7 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
                 <dt>Restarts</dt><dd>{cs?.restartCount ?? 0}{last ? <span class="muted"> · last: {last.reason} (exit {last.exitCode}) {age(last.finishedAt)} ago</span> : null}</dd>
                 {(c.ports ?? []).length > 0 && (
                   <><dt>Ports</dt><dd>{(c.ports as any[]).map((p) => (
-                    <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {config.localMode && perm.forward !== false && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
+                    <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {forwardsAdvertised() && perm.forward !== false && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
                   ))}</dd></>
                 )}
                 {(c.env ?? []).length > 0 && <><dt>Env</dt><dd class="mono small">{(c.env as any[]).map((e) => e.name).join(', ')}</dd></>}
@@ -325,16 +330,16 @@ function TemplateContainers({ spec }: { spec: any }) {
 
 function ServicePorts({ cluster, svc, perm }: { cluster: string; svc: KubeObject; perm: Record<string, boolean> }) {
   useEffect(() => {
-    if (config.localMode) refreshForwards();
+    if (forwardsAdvertised()) refreshForwards();
   }, []);
   return (
     <Section title="Ports">
       <table class="table compact">
-        <thead><tr><th>Name</th><th>Port</th><th>Target</th><th>Node port</th><th>Protocol</th>{config.localMode && <th>Forward</th>}</tr></thead>
+        <thead><tr><th>Name</th><th>Port</th><th>Target</th><th>Node port</th><th>Protocol</th>{forwardsAdvertised() && <th>Forward</th>}</tr></thead>
         <tbody>
           {((svc.spec?.ports ?? []) as any[]).map((p) => (
             <tr><td>{p.name ?? ''}</td><td class="mono">{p.port}</td><td class="mono">{p.targetPort}</td><td>{p.nodePort ?? ''}</td><td>{p.protocol ?? 'TCP'}</td>
-              {config.localMode && <td>{perm.forward !== false && <ForwardButton cluster={cluster} namespace={svc.metadata.namespace!} service={svc.metadata.name} port={p.port} />}</td>}</tr>
+              {forwardsAdvertised() && <td>{perm.forward !== false && <ForwardButton cluster={cluster} namespace={svc.metadata.namespace!} service={svc.metadata.name} port={p.port} />}</td>}</tr>
           ))}
         </tbody>
       </table>

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { onKey } from '../keys';
 import type { KubeObject } from '../api/client';
-import { crdKinds, detailUrl, kindById, namespaceFilter, namespaceFor, navigate, now, useList, useValue } from '../state';
+import { crdKinds, detailUrl, kindById, kindSettled, namespaceFilter, namespaceFor, navigate, now, useList, useValue } from '../state';
 import { Icon } from '../icons';
 import { openPodLogs, openShell } from '../streams-bridge';
 import { podStatus } from '../format';
@@ -98,7 +98,11 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   );
 
   if (!kind) {
-    return <div class="empty big"><h2>Unknown kind “{kindId}”</h2><p class="muted">Custom resource kinds appear once discovery has loaded.</p></div>;
+    return kindSettled(cluster, kindId) ? (
+      <div class="empty big"><h2>Unknown kind “{kindId}”</h2><p class="muted">The cluster's discovery does not list it.</p></div>
+    ) : (
+      <div class="empty">Loading…</div>
+    );
   }
 
   const grid = columns.map((c) => c.width).join(' ') + (kindId === 'pods' ? ' 64px' : '');
@@ -150,6 +154,11 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
                   data-name={o.metadata.name}
                   style={{ gridTemplateColumns: grid, transform: `translateY(${i * ROW_H}px)` }}
                   onClick={(e) => {
+                    const ref = (e.target as Element).closest('a.obj-ref') as HTMLElement | null;
+                    if (ref) {
+                      navigate(detailUrl(cluster, ref.dataset.kind!, ref.dataset.ns || null, ref.dataset.name!));
+                      return;
+                    }
                     if ((e.target as Element).closest('a,button')) return;
                     setSelected(i);
                     open(o);
