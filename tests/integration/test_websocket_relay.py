@@ -33,6 +33,15 @@ from tests.integration.test_websocket_bridge import (
 )
 
 
+@pytest.fixture(autouse=True, params=["bytes", "messages"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every relay test runs on both paths: the fast byte tunnel and the message relay."""
+    from kubelantern.proxy import websocket
+
+    monkeypatch.setattr(websocket, "FAST_PATH", request.param == "bytes")
+    return str(request.param)
+
+
 @pytest.fixture
 async def http() -> Any:
     async with aiohttp.ClientSession() as s:
@@ -107,7 +116,7 @@ async def test_pings_keep_an_idle_session_alive(
 ) -> None:
     """client-go's rule scaled down: ping every 0.1 s, give up 1.2 s without a pong."""
     server: ServerThread = lantern_factory(
-        Settings(kubeconfigs=(kubeconfig,), launch_token=None, ws_ping_interval=0.2)
+        Settings(kubeconfigs=(kubeconfig,), launch_token=None, ws_ping_interval=0.5)
     )
     base = cluster_base(server, "kubernetes")
     ns, pod, container = await find_pod(http, base)
