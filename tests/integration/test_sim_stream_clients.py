@@ -377,3 +377,21 @@ def test_kubectl_attach_sees_main_process(
 
     # Detaching leaves the main process running: a later attach sees later ticks.
     assert first_tick() < first_tick()
+
+
+@pytest.mark.kubectl
+def test_kubectl_cp_both_ways(kubectl: str, kube: tuple[SimCluster, Any], tmp_path: Path) -> None:
+    """kubectl cp runs tar over exec; the simulated tar works on the fake filesystem."""
+    sim, api = kube
+    pod = make_pod(api)
+    kc = one_kubeconfig(sim, tmp_path)
+    local = tmp_path / "hostname.txt"
+    done = kubectl_run(kubectl, kc, "cp", f"{pod}:/etc/hostname", str(local))
+    assert done.returncode == 0, done.stderr.decode()
+    assert local.read_text() == f"{pod}\n"
+    upload = tmp_path / "upload.txt"
+    upload.write_text("sent by kubectl cp\n")
+    done = kubectl_run(kubectl, kc, "cp", str(upload), f"{pod}:/tmp/upload.txt")
+    assert done.returncode == 0, done.stderr.decode()
+    done = kubectl_run(kubectl, kc, "exec", pod, "--", "cat", "/tmp/upload.txt")
+    assert done.stdout == b"sent by kubectl cp\n"

@@ -250,3 +250,38 @@ async def test_odd_scripts_never_crash_the_interpreter(script: str) -> None:
 async def test_filesystem_is_bounded() -> None:
     r = await sh("head -c 5M /dev/zero > /tmp/big")
     assert r.code != 0 and b"No space left on device" in r.err
+
+
+def test_tar_argument_forms() -> None:
+    from kubelantern.sim.streaming.shell import _tar_args
+
+    assert _tar_args(["cf", "-", "/etc/hostname"]) == ("c", False, "-", "/", ["/etc/hostname"])
+    assert _tar_args(["--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", "/tmp"]) == (
+        "x",
+        False,
+        "-",
+        "/tmp",
+        [],
+    )
+    assert _tar_args(["-tzf", "-"])[:2] == ("t", True)
+
+
+async def test_tar_round_trip_in_memory() -> None:
+    packed = await run(["tar", "cf", "-", "/app"])
+    assert packed.code == 0 and b"Removing leading" in packed.err
+    listing = await run(["tar", "tf", "-"], packed.out)
+    assert "app/README.txt\n" in listing.text and "app/data/sample.csv\n" in listing.text
+    ctx = make_ctx()
+    shell = Shell(ctx)
+    from kubelantern.sim.streaming.pipes import BufferWriter, NullWriter
+    from kubelantern.sim.streaming.shell import IO, _FileReader
+
+    code = await shell.run_argv(
+        ["tar", "-xmf", "-", "-C", "/tmp"], IO(_FileReader(packed.out), NullWriter(), NullWriter())
+    )
+    assert code == 0
+    out = BufferWriter()
+    await shell.run_argv(["cat", "/tmp/app/data/sample.csv"], IO(_FileReader(b""), out, out))
+    assert bytes(out.data).startswith(b"id,name\n")
+    bad = await run(["tar", "xf", "-"], b"not a tar archive at all")
+    assert bad.code == 2 and b"does not look like a tar archive" in bad.err
