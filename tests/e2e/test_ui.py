@@ -403,3 +403,40 @@ def test_app_works_under_a_base_url(
     expect(page.locator('.grid-body [role="row"]').first).to_be_visible()
     page.context.close()
     assert_clean(problems)
+
+
+def test_restart_and_delete(
+    page: Any, ui: Ui, problems: Problems, sims: dict[str, SimCluster]
+) -> None:
+    sim = sims["openshift"]
+    ocp = CONTEXT_NAMES["openshift"]
+
+    async def add_configmap() -> None:
+        sim.state.store.add(
+            "configmaps",
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "doomed", "namespace": "default"},
+                "data": {"k": "v"},
+            },
+        )
+
+    if sim.state.store.get("configmaps", "default", "doomed") is None:
+        sim.server.call(add_configmap())
+
+    page.goto(f"{ui.url}/c/{enc(ocp)}/deployments/shop/frontend")
+    page.get_by_test_id("action-restart").click()
+    page.get_by_test_id("confirm-restart").click()
+    page.get_by_test_id("tab-yaml").click()
+    expect(page.get_by_test_id("yaml-view")).to_contain_text("kubectl.kubernetes.io/restartedAt")
+
+    page.goto(f"{ui.url}/c/{enc(ocp)}/configmaps/default/doomed")
+    page.get_by_test_id("action-delete").click()
+    expect(page.get_by_role("dialog")).to_contain_text("doomed")
+    page.get_by_test_id("confirm-delete").click()
+    expect(page).to_have_url(re.compile(r"/configmaps$"))
+    page.get_by_label("Filter rows").fill("doomed")
+    expect(page.locator('.grid-body [role="row"][data-name="doomed"]')).to_have_count(0)
+    assert sim.state.store.get("configmaps", "default", "doomed") is None
+    assert_clean(problems)
