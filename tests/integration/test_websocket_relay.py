@@ -391,3 +391,24 @@ async def test_expired_plugin_token_is_refreshed_once(
     got = await exec_session(http, base + exec_path(ns, pod, container, ["echo", "fresh"]))
     assert got.stdout == b"fresh\n"
     assert int(counter.read_text()) == 2  # exactly one more plugin run, for the WebSocket
+
+
+async def test_unreachable_cluster_gets_a_502_naming_it(
+    lantern_factory: Any, pki: Pki, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    config = write_kubeconfig(
+        tmp_path / "config", [Context("gone", "https://127.0.0.1:1", pki.ca_pem, "t")]
+    )
+    server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
+    url = f"{server.url}/clusters/gone/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1"
+    upgrade = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": V5,
+    }
+    async with http.get(url, headers=upgrade) as resp:
+        assert resp.status == 502
+        body = await resp.json()
+    assert "'gone'" in body["message"] and "cannot reach" in body["message"]
