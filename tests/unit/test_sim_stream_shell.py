@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from kubelantern.sim.streaming.commands import parse_size
 from kubelantern.sim.streaming.containers import ContainerInfo
 from kubelantern.sim.streaming.fakefs import make_filesystem
 from kubelantern.sim.streaming.pipes import (
@@ -20,7 +21,7 @@ from kubelantern.sim.streaming.pipes import (
 )
 from kubelantern.sim.streaming.process import Process, shell_program
 from kubelantern.sim.streaming.protocol import TerminalSize
-from kubelantern.sim.streaming.shell import Context, Shell, parse, parse_size
+from kubelantern.sim.streaming.shell import Context, Shell, parse
 
 
 @dataclass
@@ -253,7 +254,7 @@ async def test_filesystem_is_bounded() -> None:
 
 
 def test_tar_argument_forms() -> None:
-    from kubelantern.sim.streaming.shell import _tar_args
+    from kubelantern.sim.streaming.commands import _tar_args
 
     assert _tar_args(["cf", "-", "/etc/hostname"]) == ("c", False, "-", "/", ["/etc/hostname"])
     assert _tar_args(["--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", "/tmp"]) == (
@@ -274,14 +275,14 @@ async def test_tar_round_trip_in_memory() -> None:
     ctx = make_ctx()
     shell = Shell(ctx)
     from kubelantern.sim.streaming.pipes import BufferWriter, NullWriter
-    from kubelantern.sim.streaming.shell import IO, _FileReader
+    from kubelantern.sim.streaming.shell import IO, FileReader
 
     code = await shell.run_argv(
-        ["tar", "-xmf", "-", "-C", "/tmp"], IO(_FileReader(packed.out), NullWriter(), NullWriter())
+        ["tar", "-xmf", "-", "-C", "/tmp"], IO(FileReader(packed.out), NullWriter(), NullWriter())
     )
     assert code == 0
     out = BufferWriter()
-    await shell.run_argv(["cat", "/tmp/app/data/sample.csv"], IO(_FileReader(b""), out, out))
+    await shell.run_argv(["cat", "/tmp/app/data/sample.csv"], IO(FileReader(b""), out, out))
     assert bytes(out.data).startswith(b"id,name\n")
     bad = await run(["tar", "xf", "-"], b"not a tar archive at all")
     assert bad.code == 2 and b"does not look like a tar archive" in bad.err
