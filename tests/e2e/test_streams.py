@@ -404,3 +404,20 @@ def test_image_without_a_shell_says_so(
     finally:
         ctx.close()
     assert errors == []
+
+
+def test_previous_instance_of_a_crashed_container(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
+    pods = api(ui, KIND, "/api/v1/namespaces/shop/pods")["items"]
+    pod = next(p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("checkout-"))
+    open_pod(page, ui, KIND, "shop", pod)
+    page.get_by_test_id("action-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    pane.get_by_label("Previous", exact=True).check()
+    expect(pane.locator(".kl-row").first).to_be_visible()
+    expect(pane.get_by_test_id("log-status")).to_contain_text("end of previous instance")
+    # Back to the current instance with the same pane.
+    pane.get_by_label("Previous", exact=True).uncheck()
+    expect(pane.get_by_test_id("log-status")).not_to_contain_text("previous instance")
+    assert_clean(problems, bad_responses)
