@@ -29,7 +29,7 @@ from kubelantern.clusters.registry import ApiPathError, Registry, load_registry,
 from kubelantern.proxy import http as http_proxy
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
-from kubelantern.web import api, keys, static
+from kubelantern.web import api, keys, portforward_api, static
 from kubelantern.web.errors import status_response
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.metrics import Metrics
@@ -177,6 +177,7 @@ def make_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     api.add_routes(app, base)
+    portforward_api.setup_portforward_routes(app, base)  # local mode only (H4)
     if not settings.in_cluster:
         # Port-forwards open TCP ports on this machine: local mode only.
         from kubelantern.web.portforward_api import setup_portforward_routes
