@@ -750,3 +750,51 @@ async def test_update_rules_secrets_and_ephemeral_containers(
     assert (
         status == 422 and 'existing ephemeral containers "dbg" may not be changed' in err["message"]
     )
+
+
+async def wait_for_pod(api: Api, path: str, check: Callable[[Any], bool]) -> Any:
+    async with asyncio.timeout(10):
+        while True:
+            status, pod = await api.call("GET", path)
+            if check(pod if status == 200 else None):
+                return pod
+            await asyncio.sleep(0.05)
+
+
+async def test_paced_pod_lifecycle(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
+    sim = sim_factory("kubernetes", pod_startup_seconds=0.3, pod_termination_seconds=0.3)
+    api = api_for(sim)
+    body = {
+        "metadata": {"name": "paced"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+    }
+    status, made = await api.call("POST", "/api/v1/namespaces/default/pods", body)
+    assert status == 201 and made["status"]["phase"] == "Pending"
+    assert (
+        made["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    )
+    path = "/api/v1/namespaces/default/pods/paced"
+    running = await wait_for_pod(
+        api, path, lambda p: p is not None and p["status"]["phase"] == "Running"
+    )
+    assert running["status"]["podIP"]
+    status, deleting = await api.call("DELETE", path)
+    assert status == 200 and deleting["metadata"]["deletionTimestamp"]
+    status, table = await api.call(
+        "GET", "/api/v1/namespaces/default/pods", headers={"Accept": TABLE_ACCEPT}
+    )
+    assert [r["cells"][2] for r in table["rows"] if r["cells"][0] == "paced"] == ["Terminating"]
+    await wait_for_pod(api, path, lambda p: p is None)
+    # A terminating ReplicaSet pod is replaced at once.
+    _, pods = await api.call(
+        "GET", "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name%3Dcart"
+    )
+    victim = pods["items"][0]["metadata"]["name"]
+    await api.call("DELETE", f"/api/v1/namespaces/shop/pods/{victim}")
+    _, pods = await api.call(
+        "GET", "/api/v1/namespaces/shop/pods?labelSelector=app.kubernetes.io/name%3Dcart"
+    )
+    live = [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
+    assert len(pods["items"]) == 3 and len(live) == 2

@@ -121,7 +121,12 @@ def make_state(config: SimConfig) -> SimState:
     profile = get_profile(config.profile)
     store = Store(history=config.watch_history, uid_seed=config.seed)
     registry = Registry(profile.name)
-    controllers = Controllers(store, config.seed)
+    controllers = Controllers(
+        store,
+        config.seed,
+        startup_seconds=config.pod_startup_seconds,
+        termination_seconds=config.pod_termination_seconds,
+    )
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     state = SimState(config, profile, store, registry, controllers, now)
     if config.demo_data:

@@ -33,3 +33,7 @@ class SimConfig:
     # The benchmark pod `bench/bulk` (container `firehose`) streams this many log bytes as
     # fast as it can; the pod annotation `sim.kubelantern.io/firehose-bytes` overrides it.
     firehose_bytes: int = 64 * 1024 * 1024
+    # Lifecycle pacing for a lively UI (the demo sets them): new pods stay ContainerCreating
+    # this long, deleted pods stay Terminating this long. 0: immediate, as tests expect.
+    pod_startup_seconds: float = 0.0
+    pod_termination_seconds: float = 0.0

@@ -4,6 +4,7 @@ own Pods; deleting an owner deletes its dependents. Runs synchronously after eac
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import hashlib
@@ -139,9 +140,77 @@ def pod_defaults(spec: JSON) -> JSON:
     return spec
 
 
+def _loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def creating_status(pod: JSON, node: JSON | None) -> JSON:
+    """A scheduled pod whose containers are still being created."""
+    ts = now_rfc3339()
+    spec = pod.get("spec") or {}
+    return {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": ts,
+            },
+            {
+                "type": "Ready",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": ts,
+                "reason": "ContainersNotReady",
+                "message": "containers with unready status: ["
+                + " ".join(c.get("name", "") for c in spec.get("containers") or [])
+                + "]",
+            },
+        ],
+        "hostIP": next(
+            (
+                a.get("address", "")
+                for a in ((node or {}).get("status") or {}).get("addresses") or []
+                if a.get("type") == "InternalIP"
+            ),
+            "",
+        ),
+        "startTime": ts,
+        "qosClass": "Burstable",
+        "containerStatuses": [
+            {
+                "name": c.get("name", ""),
+                "image": c.get("image", ""),
+                "imageID": "",
+                "ready": False,
+                "restartCount": 0,
+                "started": False,
+                "state": {"waiting": {"reason": "ContainerCreating"}},
+                "lastState": {},
+            }
+            for c in spec.get("containers") or []
+        ],
+    }
+
+
 class Controllers:
-    def __init__(self, store: Store, seed: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        seed: int,
+        *,
+        startup_seconds: float = 0.0,
+        termination_seconds: float = 0.0,
+    ) -> None:
         self.store = store
+        # >0: new pods spend this long in ContainerCreating, deleted pods this long Terminating
+        # (only while an event loop runs: the seed always makes settled objects).
+        self.startup_seconds = startup_seconds
+        self.termination_seconds = termination_seconds
         self.rng = random.Random(seed * 7919 + 17)
         self._ip_next: dict[str, int] = {}
         self._node_turn = 0
@@ -214,6 +283,10 @@ class Controllers:
             f"Successfully assigned {ns}/{name} to {node}",
             "default-scheduler",
         )
+        if (pod.get("status") or {}).get("phase") == "Running":
+            self._started_container_events(pod)
+
+    def _started_container_events(self, pod: JSON) -> None:
         for c in (pod.get("spec") or {}).get("containers") or []:
             image, cname = c.get("image", ""), c.get("name", "")
             self.event(
@@ -264,8 +337,61 @@ class Controllers:
         node = node or self.pick_node()
         if node is not None:
             pod["spec"]["nodeName"] = node["metadata"]["name"]
+        loop = _loop()
+        if self.startup_seconds > 0 and loop is not None and self.frozen_now is None:
+            pod["status"] = creating_status(pod, node)
+            ns, name = pod["metadata"].get("namespace", ""), pod["metadata"].get("name", "")
+            loop.call_later(self.startup_seconds, self._finish_start, ns, name)
+            return pod
         pod["status"] = running_status(pod, node, self.pod_ip(node), started or self.now())
         return pod
+
+    def _finish_start(self, ns: str, name: str) -> None:
+        pod = self.store.get("pods", ns, name)
+        if pod is None or (pod.get("status") or {}).get("phase") != "Pending":
+            return
+        if (pod.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        pod = copy.deepcopy(pod)
+        node = self.store.get("nodes", "", (pod.get("spec") or {}).get("nodeName", ""))
+        pod["status"] = running_status(pod, node, self.pod_ip(node), self.now())
+        self.store.replace("pods", pod)
+        self._started_container_events(pod)
+        self.after_pod_delete(pod)  # refresh the owners' status
+
+    def delete_pod(self, pod: JSON, *, refresh_owner: bool = True) -> JSON | None:
+        """Delete a pod the way the kubelet finishes it: Terminating for a while when so
+        configured, then gone (the owner makes a replacement right away)."""
+        meta = pod["metadata"]
+        ns, name = meta.get("namespace", ""), meta["name"]
+        loop = _loop()
+        if self.termination_seconds > 0 and loop is not None:
+            if meta.get("deletionTimestamp"):
+                return pod
+            marked = copy.deepcopy(pod)
+            marked["metadata"]["deletionTimestamp"] = now_rfc3339()
+            marked["metadata"]["deletionGracePeriodSeconds"] = 30
+            self.store.replace("pods", marked)
+            self.pod_stopped_events(marked)
+            if refresh_owner:
+                self.after_pod_delete(marked)
+            loop.call_later(
+                self.termination_seconds, self._finish_delete, ns, name, meta.get("uid")
+            )
+            return marked
+        removed = self.store.remove("pods", ns, name)
+        if removed is not None:
+            self.pod_stopped_events(removed)
+            if refresh_owner:
+                self.after_pod_delete(removed)
+        return removed
+
+    def _finish_delete(self, ns: str, name: str, uid: str | None) -> None:
+        pod = self.store.get("pods", ns, name)
+        if pod is not None and pod["metadata"].get("uid") == uid:
+            removed = self.store.remove("pods", ns, name)
+            if removed is not None:
+                self.after_pod_delete(removed)
 
     def _new_pod(self, owner: JSON, kind: str, name: str, extra_labels: JSON) -> JSON:
         tmpl = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
@@ -326,7 +452,12 @@ class Controllers:
     def _pods_of(self, owner: JSON) -> list[JSON]:
         ns = owner["metadata"].get("namespace", "")
         uid = owner["metadata"]["uid"]
-        return [p for p in self.store.list("pods", ns) if owned_by(p, uid)]
+        # Terminating pods no longer count: the owner replaces them at once.
+        return [
+            p
+            for p in self.store.list("pods", ns)
+            if owned_by(p, uid) and not p["metadata"].get("deletionTimestamp")
+        ]
 
     def deployment(self, d: JSON) -> None:
         ns, uid = d["metadata"].get("namespace", ""), d["metadata"]["uid"]
@@ -437,10 +568,7 @@ class Controllers:
                 pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True
             )
             for p in doomed[: len(pods) - want]:
-                removed = self.store.remove(
-                    "pods", p["metadata"].get("namespace", ""), p["metadata"]["name"]
-                )
-                if removed is not None:
+                if self.delete_pod(p, refresh_owner=False) is not None:
                     self.event(
                         rs,
                         "Normal",
@@ -448,7 +576,6 @@ class Controllers:
                         f"Deleted pod: {p['metadata']['name']}",
                         "replicaset-controller",
                     )
-                    self.pod_stopped_events(removed)
         pods = self._pods_of(rs)
         ready = sum(1 for p in pods if _pod_ready(p))
         self._set_status(
@@ -524,13 +651,21 @@ class Controllers:
                     "statefulset.kubernetes.io/pod-name": name,
                     "apps.kubernetes.io/pod-index": str(i),
                 }
-                self.store.add(
+                made = self.store.add(
                     "pods", self._new_pod(s, "StatefulSet", name, labels), created=self.now()
                 )
-        for name in pods:
+                self.event(
+                    s,
+                    "Normal",
+                    "SuccessfulCreate",
+                    f"create Pod {name} in StatefulSet {base} successful",
+                    "statefulset-controller",
+                )
+                self.pod_started_events(made)
+        for name, pod in pods.items():
             idx = name.rsplit("-", 1)[-1]
             if idx.isdigit() and int(idx) >= want:
-                self.store.remove("pods", ns, name)
+                self.delete_pod(pod, refresh_owner=False)
         pods_now = self._pods_of(s)
         ready = sum(1 for p in pods_now if _pod_ready(p))
         self._set_status(

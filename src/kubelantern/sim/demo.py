@@ -30,7 +30,9 @@ async def start_demo(host: str = "127.0.0.1") -> Demo:
     demo = Demo()
     try:
         for profile in DEMO_PROFILES:
-            config = SimConfig(profile=profile)
+            config = SimConfig(
+                profile=profile, pod_startup_seconds=2.0, pod_termination_seconds=3.0
+            )
             app = make_app(config)
             runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
             await runner.setup()

@@ -696,6 +696,10 @@ def delete_object(
     if dry_run:
         return to_view(rt, current)
     store = state.store
+    if rt.key == "pods":
+        gone = state.controllers.delete_pod(current)
+        assert gone is not None
+        return to_view(rt, gone)
     if rt.key == "namespaces":
         for key in store.keys():
             for obj in store.list(key, name):
@@ -704,9 +708,6 @@ def delete_object(
     assert removed is not None
     if not orphan:
         state.controllers.collect(removed)
-    if rt.key == "pods":
-        state.controllers.pod_stopped_events(removed)
-        state.controllers.after_pod_delete(removed)
     if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
         spec = removed.get("spec") or {}
         plural, group = (spec.get("names") or {}).get("plural", ""), spec.get("group", "")
