@@ -30,7 +30,7 @@ kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s  # noqa: E402
 from kubernetes.stream import portforward, stream  # noqa: E402
 
-NAMESPACE = "default"
+NAMESPACE = "stream-tests"  # our own namespace: other tests counting pods are not disturbed
 
 
 def api_for(sim: SimCluster, pki: Pki) -> Any:
@@ -44,6 +44,12 @@ def api_for(sim: SimCluster, pki: Pki) -> Any:
 
 def make_pod(api: Any, image: str = "nginx:1.27") -> str:
     name = f"shell-{uuid.uuid4().hex[:6]}"
+    try:
+        api.create_namespace(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+        )
+    except k8s.ApiException as exc:
+        assert exc.status == 409, exc  # already there
     api.create_namespaced_pod(
         NAMESPACE,
         {
