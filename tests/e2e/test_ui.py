@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -439,4 +440,24 @@ def test_restart_and_delete(
     page.get_by_label("Filter rows").fill("doomed")
     expect(page.locator('.grid-body [role="row"][data-name="doomed"]')).to_have_count(0)
     assert sim.state.store.get("configmaps", "default", "doomed") is None
+    assert_clean(problems)
+
+
+def test_port_forward_from_a_pod_port(page: Any, ui: Ui, problems: Problems) -> None:
+    open_list(page, ui, KIND, "pods", namespace="shop")
+    page.locator('.grid-body [role="row"][data-name^="frontend-"] a.cell-name').first.click()
+    card = page.locator(".container-card").first
+    card.get_by_role("button", name="Forward").click()
+    card.get_by_role("button", name="Start").click()
+    link = card.get_by_test_id("forward-link")
+    expect(link).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+$"))
+    local = int(link.inner_text().rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", local), timeout=5):
+        pass  # the forward listens on loopback
+    page.locator('a[title="Port forwards"]').click()
+    table = page.get_by_test_id("forwards")
+    expect(table).to_contain_text(f"127.0.0.1:{local}")
+    shot(page, "13-port-forwards")
+    table.get_by_role("button", name="Stop").first.click()
+    expect(page.get_by_test_id("forwards")).to_have_count(0)
     assert_clean(problems)

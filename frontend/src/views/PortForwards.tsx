@@ -4,17 +4,36 @@ import { ApiError, apiJson, config, errorText } from '../api/client';
 import { detailUrl, toast, Value, useValue } from '../state';
 import { Icon } from '../icons';
 
+/** One forward as the server reports it (proxy/portforward.py `Forward.as_json`). */
 export interface PortForward {
   id: string;
   cluster: string;
   namespace: string;
   pod?: string | null;
   service?: string | null;
+  /** The service port asked for (service forwards); `port` is then the pod port it maps to. */
+  servicePort?: number | null;
   port: number;
   localPort: number;
-  state?: string;
-  error?: string | null;
-  url?: string;
+  address?: string;
+  connections?: number;
+  totalConnections?: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  started?: string;
+  lastError?: string | null;
+}
+
+function bytes(n: number | undefined): string {
+  if (!n) return '0 B';
+  const u = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i ? v.toFixed(1) : Math.round(v)} ${u[i]}`;
 }
 
 export const forwards = new Value<PortForward[] | null>(null);
@@ -22,10 +41,11 @@ export const forwardsError = new Value('');
 /** False once the server answered 404 for /api/portforwards (not in this build or mode). */
 export const forwardsSupported = new Value<boolean>(true);
 
-/** The server advertises port forwarding in /api/config `features.portForward` (local mode). */
+/** Port forwarding is offered in local mode unless /api/config `features.portForward` is false. */
 export function forwardsAdvertised(): boolean {
   const f = config.features as Record<string, unknown>;
-  return config.localMode && !!(f.portForward ?? f.portforward ?? f.portForwards);
+  // The server mounts /api/portforwards in local mode (not --in-cluster); a feature flag may say no.
+  return config.localMode && (f.portForward ?? f.portforward ?? true) !== false;
 }
 
 export async function refreshForwards(): Promise<void> {
@@ -47,7 +67,7 @@ export async function startForward(req: { cluster: string; namespace: string; po
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(req),
     });
-    toast(`Forwarding 127.0.0.1:${pf.localPort} → ${req.pod ?? req.service}:${req.port}`, 'ok');
+    toast(`Forwarding 127.0.0.1:${pf.localPort} → ${req.pod ? 'pod' : 'service'}/${req.pod ?? req.service}:${req.port}`, 'ok');
     await refreshForwards();
     return pf;
   } catch (e) {
@@ -66,7 +86,7 @@ export async function stopForward(id: string): Promise<void> {
 }
 
 export function forwardUrl(pf: PortForward): string {
-  return pf.url ?? `http://127.0.0.1:${pf.localPort}`;
+  return `http://${pf.address ?? `127.0.0.1:${pf.localPort}`}`;
 }
 
 /** A small "forward" control next to a port: choose local port (or auto) and start. */
@@ -75,11 +95,16 @@ export function ForwardButton(props: { cluster: string; namespace: string; pod?:
   const [local, setLocal] = useState('');
   const list = useValue(forwards);
   if (!useValue(forwardsSupported) || !forwardsAdvertised()) return null;
-  const existing = list?.find((f) => f.cluster === props.cluster && f.namespace === props.namespace && f.port === props.port && (f.pod ?? null) === (props.pod ?? null) && (f.service ?? null) === (props.service ?? null));
+  const existing = list?.find(
+    (f) =>
+      f.cluster === props.cluster &&
+      f.namespace === props.namespace &&
+      (props.service ? f.service === props.service && (f.servicePort ?? f.port) === props.port : f.pod === props.pod && f.port === props.port),
+  );
   if (existing) {
     return (
       <span class="fwd">
-        <a href={forwardUrl(existing)} target="_blank" rel="noreferrer" class="mono">{forwardUrl(existing)}</a>
+        <a href={forwardUrl(existing)} target="_blank" rel="noreferrer" class="mono" data-testid="forward-link">{forwardUrl(existing)}</a>
         <button class="btn tiny" onClick={() => stopForward(existing.id)}>Stop</button>
       </span>
     );
@@ -120,9 +145,9 @@ export function PortForwards() {
       {(!useValue(forwardsSupported) || !forwardsAdvertised()) && <div class="empty">Port forwarding is not available from this kubelantern server.</div>}
       {list && list.length === 0 && <div class="empty">No active port forwards.</div>}
       {list && list.length > 0 && (
-        <table class="table">
+        <table class="table" data-testid="forwards">
           <thead>
-            <tr><th>Local</th><th>Target</th><th>Cluster</th><th>Namespace</th><th>Port</th><th>State</th><th /></tr>
+            <tr><th>Local address</th><th>Target</th><th>Cluster</th><th>Namespace</th><th>Port</th><th>Connections</th><th>Traffic</th><th>Status</th><th /></tr>
           </thead>
           <tbody>
             {list.map((f) => (
@@ -133,8 +158,10 @@ export function PortForwards() {
                 </td>
                 <td>{f.cluster}</td>
                 <td>{f.namespace}</td>
-                <td>{f.port}</td>
-                <td>{f.error ? <span class="tone-bad" title={f.error}>{f.state ?? 'error'}: {f.error}</span> : <span class="tone-ok">{f.state ?? 'active'}</span>}</td>
+                <td class="mono">{f.service && f.servicePort ? `${f.servicePort} → ${f.port}` : f.port}</td>
+                <td>{f.connections ?? 0} open <span class="muted small">/ {f.totalConnections ?? 0} total</span></td>
+                <td class="small">↓ {bytes(f.bytesIn)} · ↑ {bytes(f.bytesOut)}</td>
+                <td>{f.lastError ? <span class="tone-bad wrap" title={f.lastError}>{f.lastError}</span> : <span class="tone-ok">listening</span>}</td>
                 <td><button class="btn small" onClick={() => stopForward(f.id)}>Stop</button></td>
               </tr>
             ))}
