@@ -20,7 +20,7 @@ BODY = b'{"kind":"PodList","items":[]}' * 100
 
 def upstream_app(seen: list[dict[str, str]]) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
-        seen.append(dict(request.headers))
+        seen.append({**request.headers, ":path": request.path})
         if request.path.endswith("/gz"):
             data = gzip.compress(BODY, mtime=0)
             return web.Response(
@@ -87,7 +87,8 @@ async def test_gzip_bytes_pass_unchanged_and_upstream_cookies_stay_out(
         assert int(r.headers["Content-Length"]) == len(raw)
     assert raw == gzip.compress(BODY, mtime=0)  # not decoded, not re-encoded
     _, seen = upstream
-    assert seen[-1]["Accept-Encoding"] == "gzip"  # the client's, not aiohttp's default
+    mine = [h for h in seen if h[":path"].endswith("/gz")]  # not the startup probe's
+    assert mine[-1]["Accept-Encoding"] == "gzip"  # the client's, not aiohttp's default
 
 
 async def test_head_and_small_post_body(
@@ -106,9 +107,10 @@ async def test_head_and_small_post_body(
     ) as r:
         assert await r.read() == b'{"a":1}'
     _, seen = upstream
-    assert seen[-1]["Content-Length"] == "7"
-    assert seen[-1]["Authorization"] == "Bearer tok"
-    assert seen[-1]["Content-Type"] == "application/json"
+    echo = [h for h in seen if h[":path"].endswith("/echo")][-1]
+    assert echo["Content-Length"] == "7"
+    assert echo["Authorization"] == "Bearer tok"
+    assert echo["Content-Type"] == "application/json"
 
 
 async def test_no_accept_encoding_added_when_the_client_sent_none(
@@ -121,4 +123,60 @@ async def test_no_accept_encoding_added_when_the_client_sent_none(
         ) as r:
             assert await r.read() == BODY
     _, seen = upstream
-    assert "Accept-Encoding" not in seen[-1]
+    plain = [h for h in seen if h[":path"].endswith("/plain")][-1]
+    assert "Accept-Encoding" not in plain
+
+
+def _cert_upstream(pki: Pki, seen: list[dict[str, str | None]]) -> ServerThread:
+    """An API server that accepts (optionally) client certificates and records who came."""
+
+    async def handler(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peercert") if request.transport else None
+        cn = None
+        for rdn in (peer or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    cn = value
+        if "who" in request.query:  # not the startup probe's /version and /apis
+            seen.append({"cn": cn, "auth": request.headers.get("Authorization")})
+        return web.json_response({"kind": "APIVersions"})
+
+    def app() -> web.Application:
+        a = web.Application()
+        a.router.add_route("*", "/{tail:.*}", handler)
+        return a
+
+    return ServerThread(app, ssl_context=pki.server_context(require_client_cert=True)).start()
+
+
+async def test_user_token_is_not_shadowed_by_a_kubeconfig_client_cert(
+    pki: Pki,
+    tmp_path: Path,
+    lantern_factory: Callable[..., ServerThread],
+    http: aiohttp.ClientSession,
+) -> None:
+    import base64
+
+    seen: list[dict[str, str | None]] = []
+    upstream = _cert_upstream(pki, seen)
+    try:
+        user = {
+            "client-certificate-data": base64.b64encode(pki.client_cert_pem).decode(),
+            "client-key-data": base64.b64encode(pki.client_key_pem).decode(),
+        }
+        kc = write_kubeconfig(
+            tmp_path / "config",
+            [Context(name="certs", server=upstream.url, ca_pem=pki.ca_pem, user=user)],
+        )
+        lantern = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+        async with http.get(f"{lantern.url}/clusters/certs/api?who=kubeconfig") as r:
+            assert r.status == 200
+        assert seen[-1]["cn"] is not None and seen[-1]["auth"] is None
+        # The user's own token: the connection must not present the kubeconfig's cert,
+        # or kube-apiserver would authenticate the certificate instead (x509 goes first).
+        headers = {"Authorization": "Bearer users-own"}
+        async with http.get(f"{lantern.url}/clusters/certs/api?who=user", headers=headers) as r:
+            assert r.status == 200
+        assert seen[-1] == {"cn": None, "auth": "Bearer users-own"}
+    finally:
+        upstream.stop()

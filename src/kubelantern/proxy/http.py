@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import ssl
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -22,6 +24,7 @@ from multidict import CIMultiDict
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.tls import TLSConfigError, tls_info
 from kubelantern.proxy.headers import (
     CredentialSource,
     bearer_of,
@@ -43,6 +46,45 @@ BODY_BUFFER_LIMIT = 1 << 20  # bodies up to 1 MiB are kept for a retry after a 4
 DISCONNECT_POLL = 0.5  # seconds between checks that the client is still there
 CONNECT_TIMEOUT = 30.0  # TCP + TLS (+ a free pooled connection); streams never time out
 HEADERS_TIMEOUT = 60.0  # from sending the request to the upstream's status line
+
+
+# Per cluster: TLS settings without the kubeconfig's client certificate (see below).
+_USER_TLS: weakref.WeakKeyDictionary[Cluster, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def has_client_cert(cluster: Cluster) -> bool:
+    tls = cluster.spec.tls
+    return bool(tls.client_cert_data or tls.client_cert_file or cluster.credentials.plugin_cert)
+
+
+async def user_request_kwargs(cluster: Cluster) -> dict[str, Any]:
+    """`cluster.request_kwargs()` for a request made with the *user's* credential.
+
+    kube-apiserver tries x509 before bearer tokens: a kubeconfig client certificate on
+    the TLS connection would win over the user's token and the user would act as the
+    kubeconfig's identity. So requests carrying the user's own credential use a TLS
+    context without the client certificate (same CA, server name and proxy).
+    """
+    kwargs = cluster.request_kwargs()
+    if not has_client_cert(cluster):
+        return kwargs
+    cached = _USER_TLS.get(cluster)
+    if cached is None:
+        spec = cluster.spec
+        bare = dataclasses.replace(
+            spec,
+            tls=dataclasses.replace(
+                spec.tls,
+                client_cert_data=None,
+                client_cert_file=None,
+                client_key_data=None,
+                client_key_file=None,
+            ),
+        )
+        info = await asyncio.to_thread(tls_info, bare)  # reads CA files: off the loop
+        cached = {"ssl": info.ssl}
+        _USER_TLS[cluster] = cached
+    return {**kwargs, **cached}
 
 
 class UpstreamFailure(Exception):
@@ -173,6 +215,10 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
     session = await cluster.session()
+    try:
+        user_kwargs = await user_request_kwargs(cluster) if user is not None else None
+    except TLSConfigError as e:
+        return status_response(500, f"cluster {name!r}: {e}", "InternalError")
 
     async def send(auth_headers: CIMultiDict[str]) -> aiohttp.ClientResponse:
         out = CIMultiDict(headers)
@@ -191,7 +237,7 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=CONNECT_TIMEOUT, sock_connect=CONNECT_TIMEOUT
                 ),
-                **cluster.request_kwargs(),
+                **(user_kwargs if user_kwargs is not None else cluster.request_kwargs()),
             )
 
     try:
