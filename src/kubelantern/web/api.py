@@ -165,7 +165,7 @@ async def login(request: web.Request) -> web.Response:
             503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"
         )
 
-    from kubelantern.proxy.http import describe_client_error
+    from kubelantern.proxy.http import describe_client_error, user_request_kwargs
 
     # Verify the token: any authenticated request works; /api is discovery, allowed to all
     # authenticated users. A bad token is a 401 whatever the RBAC.
@@ -180,7 +180,8 @@ async def login(request: web.Request) -> web.Response:
             },
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=LOGIN_TIMEOUT),
-            **cluster.request_kwargs(),
+            # Without the kubeconfig's client cert, which would vouch for any token.
+            **await user_request_kwargs(cluster),
         ) as resp:
             status = resp.status
             body = await resp.content.read(64 * 1024)
