@@ -3,12 +3,13 @@
 The entry points other modules use:
 
 - `parse_log_options(query)` -> `LogOptions` (400/422 Status errors like the apiserver's).
-- `stream_pod_log(state, pod, options)` -> async iterator of byte chunks: the HTTP body of
-  `/log` (the WebSocket log handler sends the same chunks). It raises `StatusError` *before the
-  first chunk* for the 400 cases (unknown container, previous instance missing, waiting
-  container), so callers can call `await anext(...)`-free: use `prepare_pod_log` first.
-- `prepare_pod_log(state, pod, options)` -> `PodLog`, validating everything up front; then
-  `PodLog.chunks()` yields the bytes.
+- `prepare_pod_log(state, pod, options)` -> `PodLog`: validates everything up front and raises
+  `StatusError` for the apiserver's 400s (unknown or unspecified container, no previous
+  instance, container still waiting), so a handler can answer before upgrading or streaming.
+  `PodLog.chunks()` then async-iterates the body bytes (the HTTP `/log` body; the WebSocket log
+  handler sends the same chunks).
+- `stream_pod_log(state, pod, options)`: both in one async generator (the 400s surface on the
+  first iteration).
 
 A container's log is a fixed sequence of lines: line k has a timestamp and text computed from
 (seed, namespace, pod, container, instance, k). History lines are spread between the
