@@ -94,7 +94,7 @@ async def test_config_metrics_and_health(
     async with http.get(f"{lantern.url}/api/config") as r:
         config = await r.json()
     assert config["baseUrl"] == "" and config["localMode"] is True
-    assert isinstance(config["version"], str) and isinstance(config["features"], dict)
+    assert isinstance(config["version"], str) and config["features"]["portForward"] is True
     async with http.get(f"{lantern.url}/clusters/kind-dev/api/v1/namespaces/default/pods/nah"):
         pass
     wanted = 'kubelantern_http_requests_total{cluster="kind-dev",code="404"}'

@@ -1,7 +1,8 @@
 """The JSON API the SPA (and scripts) use: config, clusters, per-cluster login; health.
 
 Routes (all under `settings.base_url`):
-  GET  /api/config                     {"baseUrl","version","localMode","demo","features"}
+  GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
+                                        "features": {"login","websocket","metrics","portForward"}}
   GET  /api/clusters                   [cluster objects, see `cluster_json`]
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
   POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
@@ -66,7 +67,12 @@ async def config(request: web.Request) -> web.Response:
             "localMode": not settings.in_cluster,
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
-            "features": {"login": True, "websocket": True, "metrics": True},
+            "features": {
+                "login": True,
+                "websocket": True,
+                "metrics": True,
+                "portForward": not settings.in_cluster,  # opens ports on this machine
+            },
         },
         headers={"Cache-Control": "no-store"},
     )
