@@ -302,6 +302,8 @@ class Instance:
     def time_of(self, k: int) -> dt.datetime:
         if k < self.history:
             return self.line(k)[0]
+        if self.rate <= 0:
+            return self.anchor + dt.timedelta(days=36500)  # a quiet container: never
         # Live lines: one per 1/rate seconds, with a deterministic jitter inside the slot.
         slot = 1.0 / self.rate
         jitter = (zlib.crc32(f"{self.key}/{k}".encode()) % 1000) / 1000 * slot * 0.6
@@ -325,7 +327,10 @@ def _ts(value: Any, fallback: dt.datetime) -> dt.datetime:
 
 def _history_size(key: str, span_s: float) -> int:
     digest = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
-    # About one line a minute, at least 25, at most MAX_HISTORY_LINES.
+    # About one line a minute, at most MAX_HISTORY_LINES; a container that just started has
+    # only printed its start-up lines.
+    if span_s < 600:
+        return 6 + digest % 6
     return max(25, min(MAX_HISTORY_LINES, int(span_s / 60) + digest % 40))
 
 
