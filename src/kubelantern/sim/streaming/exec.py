@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from typing import Any
 
@@ -13,13 +14,15 @@ from . import protocol as p
 from .attach import main_process
 from .containers import ContainerError, check_running, container_info, select_container
 from .fakefs import FakeFS, make_filesystem
-from .pipes import BrokenPipe
+from .pipes import BrokenPipe, WriteFn
 from .process import Process, shell_program
 from .shell import Context, ExecNotFound, Shell
 from .wsio import bad_request, handshake_error, is_spdy, is_websocket, log, raw_forbidden, upgrade
 
-# One filesystem per simulated container, so a file written by one exec is seen by the next.
-_filesystems: dict[tuple[int, str, str, str], FakeFS] = {}
+# One filesystem per simulated container (pod uid + container), so a file written by one exec
+# is seen by the next. Kept on the simulator's state object when it allows attributes.
+_FS_ATTRIBUTE = "_kubelantern_streaming_fs"
+_fallback_filesystems: dict[tuple[int, str, str], FakeFS] = {}
 
 
 def supports_v5(state: Any) -> bool:
@@ -38,17 +41,22 @@ def _query(request: web.Request) -> dict[str, list[str]]:
 
 def filesystem_for(state: Any, pod: dict[str, Any], container: str) -> FakeFS:
     meta = pod.get("metadata") or {}
-    key = (id(state), str(meta.get("namespace", "")), str(meta.get("name", "")), container)
-    fs = _filesystems.get(key)
+    # A pod re-created under the same name is a new pod: new uid, fresh filesystem.
+    pod_key = str(meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}")
+    registry: dict[tuple[int, str, str], FakeFS]
+    try:
+        registry = state.__dict__.setdefault(_FS_ATTRIBUTE, {})
+    except AttributeError:  # a state object without __dict__ (slots)
+        registry = _fallback_filesystems
+    key = (id(state), pod_key, container)
+    fs = registry.get(key)
     if fs is None:
         info = container_info(pod, select_container(pod, container))
-        fs = _filesystems[key] = make_filesystem(info)
+        fs = registry[key] = make_filesystem(info)
     return fs
 
 
 def _pod_started(pod: dict[str, Any]) -> float:
-    import datetime as dt
-
     started = (pod.get("status") or {}).get("startTime") or (pod.get("metadata") or {}).get(
         "creationTimestamp"
     )
@@ -97,9 +105,12 @@ async def handle_exec(
     else:
         argv = list(opts.command)
         if not Shell(ctx).resolves(argv[0]):
-            await session.start()
-            error = ExecNotFound(argv[0]).runtime_message()
-            await session.finish(p.internal_error_status(error, protocol=proto))
+            # The runtime cannot start it: the UI's shell detection (bash, then sh) relies
+            # on this Failure arriving on channel 3.
+            with contextlib.suppress(BrokenPipe):
+                await session.start()
+                error = ExecNotFound(argv[0]).runtime_message()
+                await session.finish(p.internal_error_status(error, protocol=proto))
             return ws
         program = shell_program(ctx, argv)
     process = Process(
@@ -134,7 +145,7 @@ class _Session:
         except (ConnectionError, RuntimeError) as exc:
             raise BrokenPipe() from exc
 
-    def writer(self, channel: int) -> Any:
+    def writer(self, channel: int) -> WriteFn:
         async def write(data: bytes) -> None:
             await self.send(channel, data)
 
@@ -180,6 +191,8 @@ class _Session:
                 await self.finish(status)
             else:
                 # The client closed (or broke the protocol): the process goes with it.
+                if not reader.cancelled() and reader.exception() is not None:
+                    log.warning("exec: reading client messages failed: %r", reader.exception())
                 process.close_stdin()
                 runner.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
