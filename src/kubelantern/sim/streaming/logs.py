@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from . import protocol as p
-from .wsio import handshake_error, raw_forbidden, upgrade
+from .wsio import handshake_error, log, raw_forbidden, upgrade
 
 READ_SIZE = 2048  # wsstream's messageCopy buffer: one message per read of at most this
 
@@ -61,7 +61,9 @@ async def handle_log_websocket(
     reader = asyncio.ensure_future(drain_client())
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-        if writer.done() and not writer.cancelled() and writer.exception() is None:
+        if writer.done() and not writer.cancelled() and writer.exception() is not None:
+            log.warning("log websocket: the log source failed: %r", writer.exception())
+        elif writer.done() and not writer.cancelled():
             reader.cancel()  # see exec.py: close() must not race a pending receive()
             await asyncio.gather(reader, return_exceptions=True)
             await ws.close(code=1000)  # EOF
