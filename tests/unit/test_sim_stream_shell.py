@@ -286,3 +286,10 @@ async def test_tar_round_trip_in_memory() -> None:
     assert bytes(out.data).startswith(b"id,name\n")
     bad = await run(["tar", "xf", "-"], b"not a tar archive at all")
     assert bad.code == 2 and b"does not look like a tar archive" in bad.err
+
+
+async def test_exec_builtin_for_shell_detection() -> None:
+    detect = "command -v bash >/dev/null && exec bash -c 'echo bash' || exec sh -c 'echo sh'"
+    assert (await sh(detect)).text == "bash\n"
+    assert (await sh(detect, image="alpine:3.20")).text == "sh\n"
+    assert (await sh("exec sh -c 'exit 4'; echo never")).code == 4

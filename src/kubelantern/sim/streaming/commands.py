@@ -4,7 +4,7 @@ Commands: `echo [-n]`, `printf`, `cat [FILE|-]...`, `head [-n N|-c N]`, `wc [-lw
 `grep [-iv] FIXED`, `ls [-la] [PATH]`, `pwd`, `cd`, `mkdir`, `touch`, `rm`, `env`,
 `printenv [NAME]`, `export`, `unset`, `hostname`, `whoami`, `id`, `date [+FMT]`,
 `uname [-a|-r|-m|-n]`, `ps`, `sleep N` (async, capped at MAX_SLEEP), `true`, `false`, `:`,
-`test`/`[`, `which`, `command -v`, `seq`, `stty size`, `tput cols|lines|clear`, `clear`,
+`test`/`[`, `which`, `command -v`, `exec`, `seq`, `stty size`, `tput cols|lines|clear`, `clear`,
 `tar c|x|t[z]f - [-C DIR]` (what `kubectl cp` runs), `exit [N]`, `help`, and
 `sh`/`ash`/`bash` (`-c SCRIPT`, a script file, a script on stdin, or an interactive prompt
 on a terminal) when the image has that shell.
@@ -156,6 +156,14 @@ async def _exit(sh: Shell, args: list[str], io: IO) -> int:
             await _err(io, f"{sh.name}: 1: exit: Illegal number: {args[0]}\n")
             code = 2
     raise ExitShell(code)
+
+
+@command("exec")
+async def _exec(sh: Shell, args: list[str], io: IO) -> int:
+    """`exec CMD...`: the command replaces the shell, whose exit status becomes CMD's."""
+    if not args:
+        return 0
+    raise ExitShell(await sh.run_argv(args, io))
 
 
 @command("true", ":")

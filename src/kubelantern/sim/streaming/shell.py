@@ -557,7 +557,7 @@ class FileWriter:
 # --- commands ----------------------------------------------------------------------------------
 
 COMMANDS: dict[str, CommandFn] = {}
-_SHELL_ONLY_BUILTINS = {"cd", "exit", "export", "unset"}
+_SHELL_ONLY_BUILTINS = {"cd", "exec", "exit", "export", "unset"}
 
 
 def command(*names: str) -> Callable[[CommandFn], CommandFn]:
