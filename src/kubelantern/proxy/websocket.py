@@ -1,16 +1,20 @@
 """The WebSocket bridge: upstream handshake first (per strategy), then the client's, then
-messages both ways until one side closes.
+frames both ways until one side closes.
 
 Order matters: the client is only upgraded once the upstream said 101, so an upstream
 refusal reaches the client as an ordinary HTTP response with the upstream's status and
 body (Rancher's 401 JSON stays readable), and the subprotocol we echo is exactly the one
 the upstream chose.
 
-Relay: one task per direction, each awaiting the send (aiohttp drains the transport past
-its write limit) before reading the next message, so a slow reader throttles the other
-side through TCP instead of growing our memory. aiohttp answers pings on both legs
-(autoping) and sends our own (heartbeat), which keeps client-go's 61 s pong deadline and
-idle-cutting load balancers happy.
+Two relays:
+- the fast path (default, `proxy/wstunnel.py`): with no extension negotiated, frames pass
+  through as bytes; a frame-header tracker lets us inject our keepalive pings and Close
+  1001/1009 at frame boundaries; client pings/pongs and the close handshake go end to end;
+- message relay (`KUBELANTERN_WS_FASTPATH=0`, and the port-forward manager): one task per
+  direction, each awaiting the send (aiohttp drains past its write limit) before reading
+  the next message; aiohttp answers pings on both legs (autoping) and sends our own
+  (heartbeat).
+Either way a slow reader throttles the other side through TCP instead of growing memory.
 """
 
 from __future__ import annotations
@@ -23,8 +27,7 @@ import json
 import logging
 import os
 import time
-import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,26 +102,26 @@ class _HandshakeResponse(aiohttp.ClientResponse):
         return self
 
 
-_ws_sessions: weakref.WeakKeyDictionary[aiohttp.ClientSession, aiohttp.ClientSession] = (
-    weakref.WeakKeyDictionary()
-)
+@contextlib.asynccontextmanager
+async def _ws_session(base: aiohttp.ClientSession) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session on the cluster's connection pool, with the body-keeping response class.
 
-
-def _ws_session(base: aiohttp.ClientSession) -> aiohttp.ClientSession:
-    """A session sharing the cluster's connection pool, with the body-keeping response."""
-    made = _ws_sessions.get(base)
-    if made is None or made.closed:
-        made = aiohttp.ClientSession(
-            connector=base.connector,
-            connector_owner=False,
-            response_class=_HandshakeResponse,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=False,
-            timeout=base.timeout,
-            trust_env=base.trust_env,
-        )
-        _ws_sessions[base] = made
-    return made
+    One per handshake: closing it only detaches it from the shared connector, while the
+    upgraded connection lives on in the response it returned.
+    """
+    session = aiohttp.ClientSession(
+        connector=base.connector,
+        connector_owner=False,
+        response_class=_HandshakeResponse,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        timeout=base.timeout,
+        trust_env=base.trust_env,
+    )
+    try:
+        yield session
+    finally:
+        await session.close()
 
 
 @dataclass
@@ -158,8 +161,7 @@ async def open_upstream_raw(
     headers["Sec-WebSocket-Key"] = key
     if handshake.protocols:
         headers["Sec-WebSocket-Protocol"] = ", ".join(handshake.protocols)
-    session = _ws_session(await cluster.session())
-    async with asyncio.timeout(handshake_timeout):
+    async with _ws_session(await cluster.session()) as session, asyncio.timeout(handshake_timeout):
         resp = await session.request(
             "GET", url, headers=headers, read_until_eof=False, **cluster.request_kwargs()
         )
@@ -204,8 +206,7 @@ async def open_upstream(
     for name, value in handshake.headers.items():
         headers.popall(name, None)
         headers[name] = value
-    session = _ws_session(await cluster.session())
-    async with asyncio.timeout(handshake_timeout):
+    async with _ws_session(await cluster.session()) as session, asyncio.timeout(handshake_timeout):
         ws: aiohttp.ClientWebSocketResponse = await session.ws_connect(
             url,
             protocols=handshake.protocols,
