@@ -85,7 +85,14 @@ async def run_stream(
     result = Session(ws.protocol)
     async with asyncio.timeout(limit):
         first = True
-        async for msg in ws:
+        while True:
+            msg = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.CLOSE:
+                # The server's Close frame is what counts: kube-apiserver drops TCP right
+                # after it, which can fail aiohttp's reply and leave ws.close_code at 1006.
+                result.close_code = msg.data
+                result.close_reason = msg.extra or ""
+                break
             assert msg.type is aiohttp.WSMsgType.BINARY, msg
             data: bytes = msg.data
             result.messages.append(data)
@@ -110,7 +117,6 @@ async def run_stream(
                 result.stderr += payload
             elif channel == 3:
                 result.status = json.loads(payload)
-    result.close_code = ws.close_code
     return result
 
 
@@ -243,17 +249,22 @@ async def test_logs_over_websocket_match_http(
     assert expected, "the simulator should have log lines"
     for protocol in ("binary.k8s.io", "base64.binary.k8s.io"):
         chunks: list[bytes] = []
+        close_code = None
         async with http.ws_connect(base + path, protocols=(protocol,)) as ws:
             assert ws.protocol == protocol
             async with asyncio.timeout(10):
-                async for msg in ws:
+                while True:
+                    msg = await ws.receive()
+                    if msg.type is aiohttp.WSMsgType.CLOSE:
+                        close_code = msg.data
+                        break
                     if protocol == "binary.k8s.io":
                         assert msg.type is aiohttp.WSMsgType.BINARY
                         chunks.append(msg.data)
                     else:
                         assert msg.type is aiohttp.WSMsgType.TEXT
                         chunks.append(base64.b64decode(msg.data))
-        assert ws.close_code == 1000
+        assert close_code == 1000
         assert chunks[0] == b""  # the server's "connected" empty message, relayed as is
         assert b"".join(chunks) == expected, protocol
 
