@@ -254,6 +254,11 @@ async def test_no_protocol_offered_uses_binary(
         assert ws.protocol is None
         got = await collect(ws)
     assert channel(got, 1) == b"web-1\n"
+    assert channel(got, 3) == b""  # "" has v1 status semantics: nothing on success
+    q = exec_query("sh", "-c", "exit 9", stdout="1")
+    async with session.ws_connect(url(server, "web-1", "exec", q)) as ws:
+        got = await collect(ws)
+    assert channel(got, 3).startswith(b"command terminated with non-zero exit code: ")
 
 
 async def raw_handshake(srv: TestServer, path: str, protocols: str) -> bytes:

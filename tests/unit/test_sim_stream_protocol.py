@@ -118,6 +118,7 @@ def test_success_and_exit_code_status_json_exact() -> None:
 
 def test_v1_status_nothing_on_success_text_on_failure() -> None:
     assert p.status_payload(p.success_status(), protocol=p.V1) is None
+    assert p.status_payload(p.success_status(), protocol=p.NO_PROTOCOL) is None
     text = p.status_payload(p.exit_code_status(2, protocol=p.V1, argv=["false"]), protocol=p.V1)
     assert text is not None and text.startswith(b"command terminated with non-zero exit code")
 

@@ -220,8 +220,12 @@ def internal_error_status(error: str, *, protocol: str) -> JSON:
 
 
 def status_payload(status: JSON, *, protocol: str) -> bytes | None:
-    """Bytes for channel 3, or None when nothing is written (v1 success)."""
-    if protocol in (V1, V1_BASE64):
+    """Bytes for channel 3, or None when nothing is written (v1 success).
+
+    The kubelet writes v4 Status JSON only for the v4 protocols; `""` and the pre-v4 names
+    get v1's plain error text (`v1WriteStatusFunc`).
+    """
+    if protocol in (NO_PROTOCOL, V1, V1_BASE64):
         if status.get("status") == "Success":
             return None
         return str(status.get("message", "")).encode()
