@@ -150,3 +150,31 @@ async def test_bearer_subprotocol_is_never_negotiated(
                     if msg.data[0] == 1:
                         out += msg.data[1:]
     assert out.startswith(b"uid=0(root)")
+
+
+async def test_rancher_dashboard_style_shell(sims: dict[str, SimCluster], pki: Pki) -> None:
+    """As Rancher's ContainerShell.vue: base64.channel.k8s.io, `1` flags, R_SESS cookie auth."""
+    sim = sims["rancher"]
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        pod = await running_pod(session, sim, ssl)
+    assert sim.context.token is not None
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        session.cookie_jar.update_cookies({"R_SESS": sim.context.token})
+        url = (
+            f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/exec"
+            "?stdout=1&stdin=1&stderr=1&tty=1&command=sh"
+        )
+        async with session.ws_connect(url, protocols=["base64.channel.k8s.io"], ssl=ssl) as ws:
+            assert ws.protocol == "base64.channel.k8s.io"
+            await ws.send_str("4" + base64.b64encode(b'{"Width":70,"Height":20}').decode())
+            await ws.send_str("0" + base64.b64encode(b"stty size\r").decode())
+            seen = b""
+            async with asyncio.timeout(10):
+                while b"20 70" not in seen:
+                    msg = await ws.receive()
+                    assert msg.type == aiohttp.WSMsgType.TEXT
+                    if msg.data[:1] == "1":
+                        seen += base64.b64decode(msg.data[1:])
+            assert seen.startswith(b"root@")
