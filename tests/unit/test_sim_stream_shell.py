@@ -210,7 +210,7 @@ async def test_syntax_error() -> None:
 def test_line_discipline_events() -> None:
     ld = LineDiscipline()
     assert ld.feed(b"ab\x7fc\r") == [Echo(b"ab\b \bc\r\n"), Line(b"ac\n")]
-    assert ld.feed(b"\x1b[A\x1b[Dx") == [Echo(b"x")]  # arrow keys are swallowed
+    assert ld.feed(b"\x1b[C\x1b[Dx") == [Echo(b"x")]  # Left/Right are swallowed
     assert ld.feed(b"\x03") == [Echo(b"^C\r\n"), Interrupt()]
     assert ld.feed(b"\x04") == [EndOfFile()]
     assert ld.feed(b"z\x04") == [Echo(b"z"), Line(b"z")]
@@ -293,3 +293,13 @@ async def test_exec_builtin_for_shell_detection() -> None:
     assert (await sh(detect)).text == "bash\n"
     assert (await sh(detect, image="alpine:3.20")).text == "sh\n"
     assert (await sh("exec sh -c 'exit 4'; echo never")).code == 4
+
+
+def test_line_discipline_history() -> None:
+    ld = LineDiscipline()
+    ld.feed(b"ls /app\r")
+    ld.feed(b"pwd\r")
+    assert ld.feed(b"x\x1b[A") == [Echo(b"x\b \bpwd")]  # Up replaces the typed "x"
+    assert ld.feed(b"\x1b[A") == [Echo(b"\b \b" * 3 + b"ls /app")]
+    assert ld.feed(b"\x1b[A") == []  # no older line
+    assert ld.feed(b"\x1bOB\r") == [Echo(b"\b \b" * 7 + b"pwd\r\n"), Line(b"pwd\n")]

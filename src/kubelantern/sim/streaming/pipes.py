@@ -240,11 +240,19 @@ TtyEvent = Echo | Line | Interrupt | EndOfFile
 
 @dataclass
 class LineDiscipline:
-    """A cooked-mode terminal (ICANON, ECHO, ICRNL, ISIG), sans-IO: bytes in, events out."""
+    """A cooked-mode terminal (ICANON, ECHO, ICRNL, ISIG), sans-IO: bytes in, events out.
+
+    One convenience a real tty lacks (bash's readline provides it): Up/Down recall the lines
+    entered before, so the simulated shell feels usable in a browser terminal. Other escape
+    sequences (Left/Right, Home, F-keys) are swallowed.
+    """
 
     _line: bytearray = field(default_factory=bytearray)
     _esc: str = ""  # "" | "esc" | "csi" | "ss3": inside an escape sequence (arrow keys...)
+    _history: list[bytes] = field(default_factory=list)
+    _recall: int = 0  # index into _history while browsing with Up/Down
     max_line: int = 4096
+    max_history: int = 200
 
     def feed(self, data: bytes) -> list[TtyEvent]:
         events: list[TtyEvent] = []
@@ -259,6 +267,15 @@ class LineDiscipline:
                 merged.append(ev)
         return merged
 
+    def _browse(self, step: int) -> list[TtyEvent]:
+        target = self._recall + step
+        if not 0 <= target <= len(self._history):
+            return []
+        self._recall = target
+        erase = b"\b \b" * len(self._line.decode("utf-8", errors="replace"))
+        self._line = bytearray(self._history[target] if target < len(self._history) else b"")
+        return [Echo(erase + bytes(self._line))]
+
     def _byte(self, b: int) -> list[TtyEvent]:
         if self._esc == "esc":
             self._esc = "csi" if b == 0x5B else ("ss3" if b == 0x4F else "")
@@ -266,15 +283,22 @@ class LineDiscipline:
         if self._esc == "csi":
             if 0x40 <= b <= 0x7E:
                 self._esc = ""
+                if b in (0x41, 0x42):  # ESC [ A / ESC [ B: Up / Down
+                    return self._browse(-1 if b == 0x41 else 1)
             return []
         if self._esc == "ss3":
             self._esc = ""
+            if b in (0x41, 0x42):  # ESC O A / ESC O B (application cursor mode)
+                return self._browse(-1 if b == 0x41 else 1)
             return []
         if b == 0x1B:
             self._esc = "esc"
             return []
         if b in (0x0D, 0x0A):  # Enter (ICRNL)
             line = bytes(self._line) + b"\n"
+            if self._line.strip() and (not self._history or self._history[-1] != self._line):
+                self._history = [*self._history, bytes(self._line)][-self.max_history :]
+            self._recall = len(self._history)
             self._line.clear()
             return [Echo(b"\r\n"), Line(line)]
         if b == 0x03:  # Ctrl-C
