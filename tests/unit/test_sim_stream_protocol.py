@@ -208,6 +208,10 @@ def test_image_shells() -> None:
     assert container_info(pod, spec).shells == frozenset()
     assert container_info(pod, {"name": "x", "image": "alpine:3"}).shells == {"sh"}
     assert container_info(pod, {"name": "x", "image": "nginx"}).shells == {"sh", "bash"}
+    pod["metadata"]["annotations"] = {"sim.kubelantern.io/shells": ""}  # type: ignore[index]
+    assert container_info(pod, {"name": "x", "image": "nginx"}).shells == frozenset()
+    pod["metadata"]["annotations"] = {"sim.kubelantern.io/shells": "sh, bash"}  # type: ignore[index]
+    assert container_info(pod, spec).shells == {"sh", "bash"}
 
 
 def test_log_websocket_chunks_and_base64() -> None:

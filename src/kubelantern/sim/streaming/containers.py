@@ -33,6 +33,9 @@ _NO_SHELL_MARKERS = (
 )
 _SH_ONLY_MARKERS = ("alpine", "busybox", "agnhost")
 
+# Pod annotation overriding the image guess: "" (no shell), "sh", "sh,bash".
+SHELLS_ANNOTATION = "sim.kubelantern.io/shells"
+
 
 @dataclass(frozen=True)
 class ContainerInfo:
@@ -44,9 +47,12 @@ class ContainerInfo:
     env: tuple[tuple[str, str], ...] = ()
     ports: tuple[tuple[int, str], ...] = ()  # (containerPort, port name)
     labels: Mapping[str, str] = field(default_factory=dict)
+    shells_override: frozenset[str] | None = None  # from the SHELLS_ANNOTATION
 
     @property
     def shells(self) -> frozenset[str]:
+        if self.shells_override is not None:
+            return self.shells_override
         image = self.image.lower()
         if any(m in image for m in _NO_SHELL_MARKERS):
             return frozenset()
@@ -130,7 +136,13 @@ def container_info(pod: JSON, spec: JSON) -> ContainerInfo:
     for p in spec.get("ports") or []:
         if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
             ports.append((int(p["containerPort"]), str(p.get("name", ""))))
+    override: frozenset[str] | None = None
+    annotation = (meta.get("annotations") or {}).get(SHELLS_ANNOTATION)
+    if isinstance(annotation, str):
+        wanted = {part.strip() for part in annotation.split(",")}
+        override = frozenset(wanted & {"sh", "bash"})
     return ContainerInfo(
+        shells_override=override,
         pod_name=str(meta.get("name", "")),
         namespace=str(meta.get("namespace", "default")),
         pod_uid=str(meta.get("uid", "")),
