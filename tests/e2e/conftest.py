@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
 from tests.conftest import SimCluster, start_kubelantern
-from tests.e2e import _simshim  # noqa: F401
 from tests.harness.servers import ServerThread
+
+# Two cores shared with other work: give UI assertions room before calling them failures.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = os.environ.get("KUBELANTERN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

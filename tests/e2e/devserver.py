@@ -11,15 +11,6 @@ import time
 from pathlib import Path
 
 from kubelantern.settings import Settings
-from tests.e2e import _simshim  # noqa: F401
-
-try:  # development convenience while sim.store.Watcher is an unhashable dataclass
-    from kubelantern.sim import store as _store
-
-    if getattr(_store.Watcher, "__hash__", None) is None:
-        _store.Watcher.__hash__ = object.__hash__  # type: ignore[assignment,method-assign]
-except ImportError:
-    pass
 from tests.conftest import start_kubelantern, start_sim
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import make_pki

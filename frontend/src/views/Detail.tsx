@@ -89,25 +89,25 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
         {status && <Status text={status} />}
         <span class="spacer" />
         <div class="actions">
-          {isPod && perm.logs !== false && (
+          {isPod && perm.logs === true && (
             <button class="btn" data-testid="action-logs" onClick={() => openPodLogs(cluster, obj)}>
               <Icon name="logs" /> Logs
             </button>
           )}
-          {isPod && perm.exec !== false && (
+          {isPod && perm.exec === true && (
             <button class="btn" data-testid="action-shell" disabled={status !== 'Running'} onClick={() => openShell(cluster, obj)}>
               <Icon name="terminal" /> Shell
             </button>
           )}
-          {kind.hasPods && selector && perm.logs !== false && (
+          {kind.hasPods && selector && perm.logs === true && (
             <button class="btn" data-testid="action-workload-logs" disabled={!workloadPods.length} onClick={() => openWorkloadLogs(cluster, ns, `${kind.kind.toLowerCase()}/${obj.metadata.name}`, workloadPods)}>
               <Icon name="logs" /> Logs of all pods
             </button>
           )}
-          {kind.scalable && perm.scale !== false && <button class="btn" data-testid="action-scale" onClick={() => setDialog('scale')}><Icon name="scale" /> Scale</button>}
-          {kind.restartable && perm.patch !== false && <button class="btn" data-testid="action-restart" onClick={() => setDialog('restart')}><Icon name="restart" /> Restart</button>}
-          {perm.update !== false && tab !== 'yaml' && <button class="btn" onClick={() => switchTab('yaml')}><Icon name="edit" /> Edit</button>}
-          {perm.delete !== false && <button class="btn danger" data-testid="action-delete" onClick={() => setDialog('delete')}><Icon name="trash" /> Delete</button>}
+          {kind.scalable && perm.scale === true && <button class="btn" data-testid="action-scale" onClick={() => setDialog('scale')}><Icon name="scale" /> Scale</button>}
+          {kind.restartable && perm.patch === true && <button class="btn" data-testid="action-restart" onClick={() => setDialog('restart')}><Icon name="restart" /> Restart</button>}
+          {perm.update === true && tab !== 'yaml' && <button class="btn" onClick={() => switchTab('yaml')}><Icon name="edit" /> Edit</button>}
+          {perm.delete === true && <button class="btn danger" data-testid="action-delete" onClick={() => setDialog('delete')}><Icon name="trash" /> Delete</button>}
         </div>
       </div>
       <div class="tabs" role="tablist">
@@ -115,7 +115,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
         <button role="tab" class={tab === 'yaml' ? 'active' : ''} data-testid="tab-yaml" onClick={() => switchTab('yaml')}>YAML</button>
       </div>
       {tab === 'yaml' ? (
-        <YamlPanel cluster={cluster} kind={kind} obj={obj} canEdit={perm.update !== false} />
+        <YamlPanel cluster={cluster} kind={kind} obj={obj} canEdit={perm.update === true} />
       ) : (
         <Overview cluster={cluster} kind={kind} obj={obj} perm={perm} />
       )}
@@ -290,8 +290,8 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
                 <Status text={state} />
                 {cs?.ready && <span class="tone-ok small">ready</span>}
                 <span class="spacer" />
-                {perm.logs !== false && <button class="btn tiny" onClick={() => openPodLogs(cluster, pod, c.name)}><Icon name="logs" size={12} /> Logs</button>}
-                {!init && state === 'Running' && perm.exec !== false && <button class="btn tiny" onClick={() => openShell(cluster, pod, c.name)}><Icon name="terminal" size={12} /> Shell</button>}
+                {perm.logs === true && <button class="btn tiny" onClick={() => openPodLogs(cluster, pod, c.name)}><Icon name="logs" size={12} /> Logs</button>}
+                {!init && state === 'Running' && perm.exec === true && <button class="btn tiny" onClick={() => openShell(cluster, pod, c.name)}><Icon name="terminal" size={12} /> Shell</button>}
               </div>
               <dl class="kv">
                 <dt>Image</dt><dd class="mono" title={c.image}>{shortImage(c.image ?? '')}</dd>
@@ -299,7 +299,7 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
                 <dt>Restarts</dt><dd>{cs?.restartCount ?? 0}{last ? <span class="muted"> · last: {last.reason} (exit {last.exitCode}) {age(last.finishedAt)} ago</span> : null}</dd>
                 {(c.ports ?? []).length > 0 && (
                   <><dt>Ports</dt><dd>{(c.ports as any[]).map((p) => (
-                    <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {forwardsAdvertised() && perm.forward !== false && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
+                    <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {forwardsAdvertised() && perm.forward === true && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
                   ))}</dd></>
                 )}
                 {(c.env ?? []).length > 0 && <><dt>Env</dt><dd class="mono small">{(c.env as any[]).map((e) => e.name).join(', ')}</dd></>}
@@ -339,7 +339,7 @@ function ServicePorts({ cluster, svc, perm }: { cluster: string; svc: KubeObject
         <tbody>
           {((svc.spec?.ports ?? []) as any[]).map((p) => (
             <tr><td>{p.name ?? ''}</td><td class="mono">{p.port}</td><td class="mono">{p.targetPort}</td><td>{p.nodePort ?? ''}</td><td>{p.protocol ?? 'TCP'}</td>
-              {forwardsAdvertised() && <td>{perm.forward !== false && <ForwardButton cluster={cluster} namespace={svc.metadata.namespace!} service={svc.metadata.name} port={p.port} />}</td>}</tr>
+              {forwardsAdvertised() && <td>{perm.forward === true && <ForwardButton cluster={cluster} namespace={svc.metadata.namespace!} service={svc.metadata.name} port={p.port} />}</td>}</tr>
           ))}
         </tbody>
       </table>
