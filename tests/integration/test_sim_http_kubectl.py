@@ -225,3 +225,65 @@ def test_kubectl_get_watch_sees_changes(kubectl: str, sim_factory: object, tmp_p
         proc.wait(timeout=10)
     watch = [r for r in sim.state.requests if "watch=true" in r.query_string]
     assert watch and watch[0].path.startswith("/k8s/clusters/c-m-abc12/apis/apps/v1/")
+
+
+def test_kubectl_generators_send_protobuf(
+    kubectl: str, sim_factory: object, tmp_path: Path
+) -> None:
+    sim = sim_factory("kubernetes")  # type: ignore[operator]
+    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    for args in (
+        ("create", "namespace", "gen"),
+        ("create", "configmap", "c1", "-n", "gen", "--from-literal=a=b"),
+        ("create", "secret", "generic", "s1", "-n", "gen", "--from-literal=pw=hunter2"),
+        (
+            "create",
+            "deployment",
+            "d1",
+            "-n",
+            "gen",
+            "--image=nginx:1.27",
+            "--replicas=2",
+            "--port=80",
+        ),
+        ("expose", "deployment", "d1", "-n", "gen", "--port=80", "--target-port=8080"),
+        ("create", "job", "j1", "-n", "gen", "--image=busybox:1.36", "--", "echo", "hi"),
+        ("create", "role", "r1", "-n", "gen", "--verb=get", "--resource=pods"),
+    ):
+        out = run(kubectl, config, *args)
+        assert out.returncode == 0, (args, out.stderr)
+    store = sim.state.store
+    assert store.get("configmaps", "gen", "c1")["data"] == {"a": "b"}
+    assert store.get("secrets", "gen", "s1")["data"] == {"pw": "aHVudGVyMg=="}
+    svc = store.get("services", "gen", "d1")["spec"]
+    assert svc["ports"][0]["port"] == 80 and svc["ports"][0]["targetPort"] == 8080
+    assert store.get("jobs.batch", "gen", "j1")["spec"]["template"]["spec"]["containers"][0][
+        "command"
+    ] == ["echo", "hi"]
+    pods = [p for p in store.list("pods", "gen") if p["metadata"]["name"].startswith("d1-")]
+    assert len(pods) == 2
+    assert any(
+        r.header("Content-Type") == "application/vnd.kubernetes.protobuf"
+        for r in sim.state.requests
+    )
+    out = run(kubectl, config, "auth", "can-i", "create", "pods", "--subresource=exec", "-n", "gen")
+    assert out.stdout.strip() == "yes"
+    out = run(kubectl, config, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+    assert out.stdout == "admin"
+
+
+def test_kubectl_auth_can_i_honours_denials(
+    kubectl: str, sim_factory: object, tmp_path: Path
+) -> None:
+    rules = ("get pods/exec", "create pods/exec")  # a WebSocket exec is a GET, SPDY a POST
+    sim = sim_factory("kubernetes", denied_verbs={"admin": rules})  # type: ignore[operator]
+    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    out = run(
+        kubectl, config, "auth", "can-i", "create", "pods", "--subresource=exec", "-n", "shop"
+    )
+    assert out.stdout.strip() == "no"
+    out = run(kubectl, config, "auth", "can-i", "get", "pods", "-n", "shop")
+    assert out.stdout.strip() == "yes"
+    out = run(kubectl, config, "exec", "-n", "shop", "postgres-0", "--", "true")
+    assert out.returncode != 0
+    assert 'User "admin" cannot' in out.stderr and '"pods/exec"' in out.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -204,9 +204,3 @@ def is_denied(rules: tuple[str, ...], verb: str, resource: str) -> bool:
         ):
             return True
     return False
-
-
-def lookup_user(config: SimConfig, user: str) -> Mapping[str, str]:
-    """Extra facts for SelfSubjectReview answers."""
-    groups = "system:authenticated" if user != ANONYMOUS else "system:unauthenticated"
-    return {"username": user, "groups": groups}

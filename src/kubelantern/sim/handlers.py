@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from . import discovery
+from . import discovery, protobuf
 from .auth import is_websocket_upgrade
 from .convert import VIEWS
 from .kinds import REVIEW_KINDS, ResourceType
@@ -249,6 +249,11 @@ def _orphan(request: web.Request, query: Any) -> bool:
 async def _body(request: web.Request) -> JSON:
     raw = await request.read()
     ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
+    if ctype == protobuf.MEDIA_TYPE:
+        try:
+            return protobuf.decode_object(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StatusError(415, f"the body of the request could not be decoded: {exc}") from None
     if ctype not in ("application/json", "application/yaml", "application/x-yaml", "text/yaml", ""):
         # Like an apiserver without that serializer: 415 makes client-go retry with JSON.
         raise StatusError(
@@ -910,7 +915,12 @@ async def _review(
     out.setdefault("kind", rt.kind)
     out.setdefault("metadata", {})["creationTimestamp"] = None
     rules = state.config.denied_verbs.get(user, ())
-    if rt.plural == "selfsubjectaccessreviews":
+    if rt.plural == "selfsubjectreviews":
+        groups = (
+            ["system:authenticated"] if user != "system:anonymous" else ["system:unauthenticated"]
+        )
+        out["status"] = {"userInfo": {"username": user, "groups": groups}}
+    elif rt.plural == "selfsubjectaccessreviews":
         attrs = spec.get("resourceAttributes")
         if attrs:
             resource = attrs.get("resource", "")

@@ -249,6 +249,24 @@ BUILTIN: tuple[ResourceType, ...] = (
         namespaced=False,
         verbs=("create",),
     ),
+    _rt(
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+        namespaced=False,
+        verbs=("create",),
+    ),
+    _rt("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    _rt("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    _rt("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    _rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        namespaced=False,
+    ),
     _rt("events.k8s.io", "v1", "events", "Event", short_names=("ev",), storage="events"),
     # OpenShift groups (served on the openshift profile only).
     _rt(
@@ -300,7 +318,9 @@ BUILTIN: tuple[ResourceType, ...] = (
 )
 
 # Only these types are creatable-only "review" endpoints, not stored.
-REVIEW_KINDS = frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews"})
+REVIEW_KINDS = frozenset(
+    {"selfsubjectaccessreviews", "selfsubjectrulesreviews", "selfsubjectreviews"}
+)
 
 
 @dataclass
