@@ -315,3 +315,12 @@ def test_refused_upgrade_is_explained_by_an_http_probe(
         assert "kubelantern doctor fake" in state["advice"]
     probes = [q for q in f.queries if q["ws"].lower() != "websocket"]
     assert probes and "follow" not in probes[0] and probes[0]["tailLines"] == "1"
+
+
+def test_reader_keeps_their_line_while_old_lines_drop_and_wrap_toggles(hp: Any) -> None:
+    res = hp.evaluate("streamsTest.anchor()")
+    assert res["following"] is False
+    assert res["dropped"] == 500
+    assert "request 700 " in res["before"]
+    assert res["afterDrop"] == res["before"]
+    assert res["afterWrap"] == res["before"]

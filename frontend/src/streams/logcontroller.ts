@@ -215,6 +215,7 @@ export class LogController {
     if (!this.pending.length) return;
     const batch = this.pending;
     this.pending = [];
+    if (render) this.view?.prepare();
     this.buffer.add(batch);
     this.updateMatches();
     if (render && this.view) this.view.update();
@@ -268,6 +269,7 @@ export class LogController {
   }
 
   setDisplay(o: { timestamps?: boolean; wrap?: boolean }): void {
+    this.view?.prepare();
     if (o.timestamps !== undefined) this.timestamps = o.timestamps;
     if (o.wrap !== undefined) this.wrap = o.wrap;
     this.view?.invalidate();
@@ -275,6 +277,7 @@ export class LogController {
   }
 
   setCap(cap: number): void {
+    this.view?.prepare();
     this.buffer.setCap(cap);
     this.updateMatches();
     this.view?.invalidate();
@@ -296,6 +299,7 @@ export class LogController {
   // ---- search
 
   setSearch(o: { search?: string; regex?: boolean; filter?: boolean }): void {
+    this.view?.prepare();
     if (o.search !== undefined) this.search = o.search;
     if (o.regex !== undefined) this.regex = o.regex;
     if (o.filter !== undefined) this.filter = o.filter;

@@ -86,17 +86,24 @@ export class LogView {
     probe.remove();
   }
 
-  /** Display options, search or filter changed: redraw every row. */
+  /**
+   * Remember which line is at the top of the view, before lines or options change, so a
+   * reader who scrolled up keeps their place (drops at the cap, filter or wrap toggles).
+   */
+  prepare(): void {
+    if (!this.following && this.anchorAbs < 0) this.saveAnchor();
+  }
+
+  /** Display options, search or filter changed (call prepare() before changing them). */
   invalidate(): void {
     this.viewGen++;
+    this.prepare();
     this.pos = null;
-    this.saveAnchor();
     this.schedule();
   }
 
-  /** Lines were added/dropped. Renders now (called from the controller's rAF flush). */
+  /** Lines were added/dropped (prepare() was called before). Renders now, in the rAF flush. */
   update(): void {
-    if (!this.following) this.saveAnchor();
     this.pos = null;
     this.render();
   }
@@ -257,11 +264,11 @@ export class LogView {
       this.inner.style.width = `max(100%, ${Math.ceil((m.buffer.maxChars + labelW + tsW + 2) * this.charW + 16)}px)`;
     } else this.inner.style.width = '';
     if (this.following) this.setTop(Math.max(0, total - this.el.clientHeight));
-    else if (this.anchorAbs >= 0) {
+    else if (this.anchorAbs >= 0 && n > 0) {
       const r = this.rowOfAbs(this.anchorAbs);
       this.setTop(Math.max(0, this.offset(r) + this.anchorDelta));
-      this.anchorAbs = -1;
     }
+    this.anchorAbs = -1;
     const top = this.el.scrollTop;
     const first = n ? this.rowAt(top) : 0;
     const last = n ? this.rowAt(top + this.el.clientHeight) : -1;

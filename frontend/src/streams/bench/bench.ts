@@ -257,6 +257,35 @@ const units = {
     for (let i = 0; i < c.buffer.length; i++) lines.push(c.buffer.text(i));
     return { lines, states: c.streams.map((s) => s.state) };
   },
+  /** A reader scrolled up keeps their line in view while old lines drop and wrap toggles. */
+  async anchor() {
+    const c = mount(2000);
+    const splitter = new LineSplitter();
+    let t = Date.UTC(2026, 0, 1);
+    c.sink(toLines(splitter, enc.encode(makeText(2000, t))));
+    c.flush(true);
+    await nextFrame();
+    const el = pane.querySelector('.kl-log-scroll') as HTMLElement;
+    el.scrollTop = 18 * 700;
+    await nextFrame();
+    await nextFrame();
+    const top = () => {
+      const r = el.getBoundingClientRect();
+      return (document.elementFromPoint(r.left + 40, r.top + 4)?.closest('.kl-row') as HTMLElement | null)?.textContent ?? '';
+    };
+    const before = top();
+    t += 10_000;
+    c.sink(toLines(splitter, enc.encode(makeText(500, t))));
+    c.flush(true);
+    await nextFrame();
+    await nextFrame();
+    const afterDrop = top();
+    c.setDisplay({ wrap: true });
+    await nextFrame();
+    await nextFrame();
+    const afterWrap = top();
+    return { before, afterDrop, afterWrap, following: c.following, dropped: c.buffer.dropped };
+  },
   reconnectLive() {
     ctl?.reconnect();
   },
