@@ -287,11 +287,8 @@ export function watchList<T extends KubeObject = KubeObject>(
           } catch {
             continue;
           }
-          if (ev.type === 'ERROR') {
-            const status = ev.object as unknown as { code?: number };
-            if (status.code === 410 || status.code === undefined) return 'relist';
-            return 'relist';
-          }
+          // 410 Gone (our resourceVersion is too old) or any other ERROR: start over with a list.
+          if (ev.type === 'ERROR') return 'relist';
           const newRv = ev.object?.metadata?.resourceVersion;
           if (newRv) rv = newRv;
           if (ev.type !== 'BOOKMARK') handlers.onEvent(ev);
@@ -311,8 +308,11 @@ export function watchList<T extends KubeObject = KubeObject>(
           await list();
           needList = false;
         }
+        const began = Date.now();
         const r = await watchOnce();
         if (r === 'relist') needList = true;
+        // A stream that ends at once (a proxy closing it) must not turn into a request storm.
+        if (Date.now() - began < 1000) await sleep(1000 + Math.random() * 1000);
       } catch (e) {
         if (stopped || (e instanceof DOMException && e.name === 'AbortError')) return;
         failures++;

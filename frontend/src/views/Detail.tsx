@@ -246,6 +246,37 @@ function Specifics({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj
       </>
     );
   }
+  if (kind.id === 'ingresses') {
+    const rules: any[] = s.rules ?? [];
+    return (
+      <>
+        {s.ingressClassName && <><dt>Class</dt><dd>{s.ingressClassName}</dd></>}
+        <dt>Rules</dt>
+        <dd>
+          {rules.flatMap((r) =>
+            ((r.http?.paths ?? []) as any[]).map((p) => (
+              <div class="mono small">
+                {r.host ?? '*'}{p.path ?? '/'} → {p.backend?.service ? <ObjLink cluster={cluster} kindId="services" ns={obj.metadata.namespace} name={p.backend.service.name} /> : '?'}
+                {p.backend?.service?.port ? `:${p.backend.service.port.number ?? p.backend.service.port.name}` : ''}
+              </div>
+            )),
+          )}
+        </dd>
+        {(s.tls ?? []).length > 0 && <><dt>TLS</dt><dd class="mono small">{(s.tls as any[]).map((t) => `${(t.hosts ?? []).join(', ')} (${t.secretName ?? ''})`).join('; ')}</dd></>}
+      </>
+    );
+  }
+  if (kind.id === 'persistentvolumeclaims') {
+    return (
+      <>
+        <dt>Status</dt><dd><Status text={st.phase ?? 'Unknown'} /></dd>
+        <dt>Capacity</dt><dd>{st.capacity?.storage ?? s.resources?.requests?.storage ?? '—'}</dd>
+        <dt>Access modes</dt><dd>{(s.accessModes ?? []).join(', ')}</dd>
+        <dt>Storage class</dt><dd>{s.storageClassName ?? '—'}</dd>
+        <dt>Volume</dt><dd class="mono">{s.volumeName ?? '—'}</dd>
+      </>
+    );
+  }
   if (kind.id === 'events') {
     return (
       <>
@@ -398,7 +429,23 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
   const pods = useList(podsWanted ? cluster : null, K('pods'), ns, kind.hasPods === true);
   const services = useList(isPod ? cluster : null, K('services'), ns, false);
   const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, K('replicasets'), ns, false);
+  const nodePods = useList(kind.id === 'nodes' ? cluster : null, K('pods'), null, false);
+  const jobs = useList(kind.id === 'cronjobs' ? cluster : null, K('jobs'), ns, false);
   const rows: { kind: string; kindId: string; name: string; ns: string | null; note?: ComponentChildren }[] = [];
+  if (kind.id === 'nodes') {
+    for (const p of nodePods.items) {
+      if (p.spec?.nodeName === obj.metadata.name) rows.push({ kind: 'Pod', kindId: 'pods', name: p.metadata.name, ns: p.metadata.namespace ?? null, note: <><Status text={podStatus(p)} /> <span class="muted small">{p.metadata.namespace}</span></> });
+    }
+  }
+  if (kind.id === 'cronjobs') {
+    for (const j of jobs.items) if ((j.metadata.ownerReferences ?? []).some((o) => o.uid === obj.metadata.uid)) rows.push({ kind: 'Job', kindId: 'jobs', name: j.metadata.name, ns, note: `${j.status?.succeeded ?? 0} succeeded` });
+  }
+  if (kind.id === 'ingresses') {
+    const names = new Set<string>();
+    if (obj.spec?.defaultBackend?.service?.name) names.add(obj.spec.defaultBackend.service.name);
+    for (const r of (obj.spec?.rules ?? []) as any[]) for (const p of (r.http?.paths ?? []) as any[]) if (p.backend?.service?.name) names.add(p.backend.service.name);
+    for (const n of names) rows.push({ kind: 'Service', kindId: 'services', name: n, ns, note: 'backend' });
+  }
 
   if (isPod) {
     for (const o of obj.metadata.ownerReferences ?? []) {
