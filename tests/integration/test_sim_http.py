@@ -798,3 +798,49 @@ async def test_paced_pod_lifecycle(
     )
     live = [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
     assert len(pods["items"]) == 3 and len(live) == 2
+
+
+async def test_public_paths_impersonation_and_new_crds(
+    sim_factory: Callable[..., SimCluster], api_for: Callable[[SimCluster], Api]
+) -> None:
+    sim = sim_factory("kubernetes", denied_verbs={"bob": ("list",)})
+    api = api_for(sim)
+    assert (await api.call("GET", "/version", auth=False))[0] == 200
+    assert (await api.call("GET", "/version", auth=False, headers={"Authorization": "Bearer bad"}))[
+        0
+    ] == 401
+    status, err = await api.call("GET", "/api/v1/namespaces", headers={"Impersonate-User": "bob"})
+    assert status == 403 and 'User "bob" cannot list resource "namespaces"' in err["message"]
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.org"},
+        "spec": {
+            "group": "example.org",
+            "scope": "Cluster",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+            "versions": [{"name": "v1alpha1", "served": True, "storage": True}],
+        },
+    }
+    status, _ = await api.call(
+        "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd
+    )
+    assert status == 201
+    _, groups = await api.call("GET", "/apis")
+    assert "example.org" in {g["name"] for g in groups["groups"]}
+    gadget = {
+        "apiVersion": "example.org/v1alpha1",
+        "kind": "Gadget",
+        "metadata": {"name": "g1"},
+        "spec": {"x": 1},
+    }
+    status, made = await api.call("POST", "/apis/example.org/v1alpha1/gadgets", gadget)
+    assert status == 201 and made["metadata"]["generation"] == 1
+    _, listed = await api.call("GET", "/apis/example.org/v1alpha1/gadgets")
+    assert [g["metadata"]["name"] for g in listed["items"]] == ["g1"] and listed[
+        "kind"
+    ] == "GadgetList"
+    await api.call(
+        "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.org"
+    )
+    assert (await api.call("GET", "/apis/example.org/v1alpha1/gadgets"))[0] == 404

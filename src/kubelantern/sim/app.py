@@ -194,7 +194,9 @@ async def _front_door(
             return _fixed(404, RANCHER_NO_CLUSTER, "text/plain")
         path = path[len(prefix) :] or "/"
     result = authenticate(profile, state.config, headers)
-    if not result.ok and path not in profile.public_paths:
+    # Public paths admit requests without credentials; bad credentials are refused everywhere.
+    anonymous_ok = path in profile.public_paths and result.error == "no credentials"
+    if not result.ok and not anonymous_ok:
         return _unauthorized(profile)
     if result.protocols is not None:
         # kube-apiserver removes the token protocol before anything else sees the request.
@@ -203,6 +205,9 @@ async def _front_door(
         new_headers["Sec-WebSocket-Protocol"] = ",".join(result.protocols)
         request = request.clone(headers=new_headers)
     user = result.user or "system:anonymous"
+    impersonate = request.headers.get("Impersonate-User")
+    if impersonate and result.ok:
+        user = impersonate  # every simulated user may impersonate (kubectl --as, Rancher)
     from .handlers import route
 
     response = await route(request, state, path, user)
