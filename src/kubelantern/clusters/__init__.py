@@ -1,1 +1,1 @@
-"""Clusters: what kubeconfig says (specs), how to authenticate (credentials), who they are (profiles)."""
+"""Clusters: what kubeconfig says (specs), how to authenticate (credentials), who they are."""
