@@ -213,7 +213,7 @@ def test_secret_values_hidden_until_revealed(page: Any, ui: Ui, problems: Proble
     assert_clean(problems)
 
 
-def test_unreachable_cluster_is_listed_with_advice(
+def test_unreachable_and_refused_clusters_explained(
     browser: Any,
     lantern_factory: Any,
     sims: dict[str, SimCluster],
@@ -222,7 +222,8 @@ def test_unreachable_cluster_is_listed_with_advice(
 ) -> None:
     good = sims["kubernetes"].context
     dead = Context(name="gone", server="https://127.0.0.1:9", ca_pem=good.ca_pem, token="x")
-    kc = write_kubeconfig(tmp_path / "config", [good, dead])
+    refused = Context(name="bad-token", server=good.server, ca_pem=good.ca_pem, token="nope")
+    kc = write_kubeconfig(tmp_path / "config", [good, dead, refused])
     server = lantern_factory(kubeconfigs=(kc,), launch_token="e2e-token")
     page = new_page(browser, f"{server.url}/?token=e2e-token", problems)
     card = page.locator('.cluster-card[data-cluster="gone"]')
@@ -231,6 +232,10 @@ def test_unreachable_cluster_is_listed_with_advice(
     shot(page, "10-unreachable")
     page.goto(f"{server.url}/c/gone/pods")
     expect(page.locator("main")).to_contain_text("kubelantern doctor gone")
+    # A cluster that refuses the kubeconfig's credentials says so, in those words.
+    page.goto(f"{server.url}/c/bad-token/pods")
+    expect(page.get_by_role("alert")).to_contain_text("refused the credentials (401)")
+    problems.expected.add("/clusters/bad-token/")  # the refused list requests
     page.context.close()
     assert_clean(problems)
 

@@ -90,7 +90,7 @@ export class ApiError extends Error {
     // everything else under /clusters/ comes from the cluster.
     const own =
       res.headers.get('X-Kubelantern-Error') !== null ||
-      !new URL(res.url, location.href).pathname.includes('/clusters/') ||
+      !new URL(res.url, location.href).pathname.startsWith(`${config.baseUrl}/clusters/`) ||
       /launch token|X-Kubelantern-Token|Origin .*not allowed by kubelantern|unknown cluster/i.test(message);
     const source: ErrorSource = own ? 'lantern' : 'cluster';
     if (!message) message = `${res.status} ${res.statusText}`;

@@ -33,8 +33,8 @@ export function LoginForm({ cluster }: { cluster: ClusterInfo }) {
       <form class="card login-card" onSubmit={submit}>
         <h2>Log in to {cluster.name} <ClusterBadge c={cluster} /></h2>
         <p class="muted">
-          This cluster has no credentials in kubelantern's configuration. Paste a bearer token (for example from
-          <code> kubectl create token &lt;service-account&gt;</code>). It is kept in an HttpOnly cookie for this cluster only.
+          This cluster has no credentials in kubelantern's configuration. Paste a bearer token (for example from{' '}
+          <code>kubectl create token &lt;service-account&gt;</code>). It is kept in an HttpOnly cookie for this cluster only.
         </p>
         <label class="field">
           <span>Token</span>
