@@ -287,3 +287,26 @@ def test_kubectl_auth_can_i_honours_denials(
     out = run(kubectl, config, "exec", "-n", "shop", "postgres-0", "--", "true")
     assert out.returncode != 0
     assert 'User "admin" cannot' in out.stderr and '"pods/exec"' in out.stderr
+
+
+def test_kubectl_rollout_undo_reuses_the_old_replicaset(
+    kubectl: str, sim_factory: object, tmp_path: Path
+) -> None:
+    sim = sim_factory("kubernetes")  # type: ignore[operator]
+    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    before = {p["metadata"]["name"].rsplit("-", 1)[0] for p in sim.state.store.list("pods", "shop")}
+    image = "cart=ghcr.io/kubelantern/demo-cart:2.5.0"
+    assert run(kubectl, config, "set", "image", "-n", "shop", "deploy/cart", image).returncode == 0
+    out = run(kubectl, config, "rollout", "history", "-n", "shop", "deploy/cart")
+    assert out.returncode == 0 and [line.split()[0] for line in out.stdout.splitlines()[2:4]] == [
+        "1",
+        "2",
+    ]
+    out = run(kubectl, config, "rollout", "undo", "-n", "shop", "deploy/cart")
+    assert out.returncode == 0, out.stderr
+    cart = [
+        p for p in sim.state.store.list("pods", "shop") if p["metadata"]["name"].startswith("cart-")
+    ]
+    assert len(cart) == 2 and {p["metadata"]["name"].rsplit("-", 1)[0] for p in cart} <= before
+    out = run(kubectl, config, "rollout", "history", "-n", "shop", "deploy/cart")
+    assert [line.split()[0] for line in out.stdout.splitlines()[2:4]] == ["2", "3"]

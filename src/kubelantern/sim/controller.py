@@ -25,8 +25,23 @@ def safe_suffix(rng: random.Random, n: int = 5) -> str:
     return "".join(rng.choice(_SAFE) for _ in range(n))
 
 
+def _normalized(value: Any) -> Any:
+    """Drop nulls and empty maps/lists, as typed Go structs make them indistinguishable."""
+    if isinstance(value, dict):
+        out = {k: _normalized(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [_normalized(v) for v in value]
+    return value
+
+
 def template_hash(template: JSON) -> str:
-    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    """The pod-template-hash of a template: equal for templates that differ only in empty
+    fields (a `rollout undo` sends the old ReplicaSet's template back with such differences)."""
+    tmpl = copy.deepcopy(template)
+    labels = (tmpl.get("metadata") or {}).get("labels") or {}
+    labels.pop("pod-template-hash", None)
+    digest = hashlib.sha256(json.dumps(_normalized(tmpl), sort_keys=True).encode()).digest()
     return "".join(_SAFE[b % len(_SAFE)] for b in digest[:10])
 
 
@@ -520,6 +535,11 @@ class Controllers:
                 "deployment-controller",
             )
             current = copy.deepcopy(current)
+            annotations = current["metadata"].setdefault("annotations", {})
+            mine = int(annotations.get("deployment.kubernetes.io/revision", "0"))
+            if before == 0 and mine < max(revisions, default=0):
+                # A rollback makes an old ReplicaSet the newest revision again.
+                annotations["deployment.kubernetes.io/revision"] = str(max(revisions) + 1)
             current["spec"]["replicas"] = replicas
             current["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
             self.store.replace("replicasets.apps", current)
