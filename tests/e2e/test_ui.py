@@ -210,6 +210,13 @@ def test_secret_values_hidden_until_revealed(page: Any, ui: Ui, problems: Proble
     page.get_by_test_id("reveal-password").click()
     expect(item).to_contain_text("s3cr3t-demo-only")
     expect(page.locator('.data-item[data-key="username"]')).not_to_contain_text("app\n")
+    # The YAML view hides them too until asked.
+    page.get_by_test_id("tab-yaml").click()
+    view = page.get_by_test_id("yaml-view")
+    expect(view).to_contain_text("<hidden: 16 bytes>")
+    expect(view).not_to_contain_text("czNjcjN0LWRlbW8tb25seQ==")
+    page.get_by_test_id("yaml-reveal").click()
+    expect(view).to_contain_text("czNjcjN0LWRlbW8tb25seQ==")
     assert_clean(problems)
 
 

@@ -39,6 +39,16 @@ export function toYaml(o: KubeObject, kind?: KindDef): string {
   return YAML.stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+function maskSecret(o: KubeObject): KubeObject {
+  const masked: Record<string, string> = {};
+  for (const [k, v] of Object.entries((o.data ?? {}) as Record<string, string>)) masked[k] = `<hidden: ${Math.floor((v.length * 3) / 4) - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0)} bytes>`;
+  const copy: KubeObject = { ...o, data: masked };
+  if (o.stringData) copy.stringData = Object.fromEntries(Object.keys(o.stringData).map((k) => [k, '<hidden>']));
+  const ann = o.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'];
+  if (ann) copy.metadata = { ...o.metadata, annotations: { ...o.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': '<hidden>' } };
+  return copy;
+}
+
 function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; onChange?: (s: string) => void }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -93,7 +103,11 @@ export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; ki
   const [text, setText] = useState(base);
   const [err, setErr] = useState('');
   const [busy, setBusy] = useState(false);
+  const isSecret = kind.id === 'secrets';
+  const [reveal, setReveal] = useState(false);
   const current = toYaml(obj, kind);
+  // Secret values stay hidden in the YAML view too, until asked for (editing shows them).
+  const shown = isSecret && !reveal ? toYaml(maskSecret(obj), kind) : current;
   const path = objectPath(kind, obj.metadata.namespace, obj.metadata.name);
 
   const put = (body: KubeObject, dry: boolean) =>
@@ -152,14 +166,19 @@ export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; ki
         <div class="toolbar">
           <span class="muted small">Live — updates as the object changes.</span>
           <span class="spacer" />
-          <button class="btn small" onClick={() => navigator.clipboard?.writeText(current).then(() => toast('YAML copied', 'ok'))}>Copy</button>
+          {isSecret && (
+            <button class="btn small" data-testid="yaml-reveal" onClick={() => setReveal(!reveal)}>
+              {reveal ? 'Hide values' : 'Show values'}
+            </button>
+          )}
+          <button class="btn small" onClick={() => navigator.clipboard?.writeText(shown).then(() => toast('YAML copied', 'ok'))}>Copy</button>
           {canEdit && (
             <button class="btn small primary" data-testid="yaml-edit" onClick={() => { setBase(current); setText(current); setErr(''); setPhase({ step: 'edit' }); }}>
               Edit
             </button>
           )}
         </div>
-        <Editor doc={current} editable={false} />
+        <Editor doc={shown} editable={false} />
       </div>
     );
   }
