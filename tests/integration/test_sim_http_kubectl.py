@@ -310,3 +310,19 @@ def test_kubectl_rollout_undo_reuses_the_old_replicaset(
     assert len(cart) == 2 and {p["metadata"]["name"].rsplit("-", 1)[0] for p in cart} <= before
     out = run(kubectl, config, "rollout", "history", "-n", "shop", "deploy/cart")
     assert [line.split()[0] for line in out.stdout.splitlines()[2:4]] == ["2", "3"]
+
+
+def test_kubectl_top_reads_the_metrics_api(kubectl: str, kubeconfigs: dict[str, Path]) -> None:
+    out = run(kubectl, kubeconfigs["kubernetes"], "top", "pods", "-n", "shop", "--containers")
+    assert out.returncode == 0, out.stderr
+    rows = [line.split() for line in out.stdout.splitlines()[1:]]
+    assert {"catalog", "envoy"} <= {r[1] for r in rows}
+    assert all(r[2].endswith("m") and r[3].endswith("Mi") for r in rows)
+    assert not any(r[0].startswith("importer-") for r in rows)  # Pending pods have no metrics
+    out = run(kubectl, kubeconfigs["rancher"], "top", "nodes")
+    assert out.returncode == 0, out.stderr
+    assert [line.split()[0] for line in out.stdout.splitlines()[1:]] == [
+        "cp-1",
+        "worker-1",
+        "worker-2",
+    ]

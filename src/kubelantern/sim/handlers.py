@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from . import discovery, protobuf
+from . import discovery, metrics, protobuf
 from .auth import is_websocket_upgrade
 from .convert import VIEWS
 from .kinds import REVIEW_KINDS, ResourceType
@@ -157,6 +157,8 @@ async def _resource(
         raise StatusError(404, "the server could not find the requested resource")
     method = request.method
     query = request.query
+    if rt.group == metrics.GROUP and (watch or parse_bool(query.get("watch"))):
+        raise _method_not_allowed()
     if method == "GET" and (watch or parse_bool(query.get("watch"))) and not sub:
         check_allowed(state, user, "watch", rt.plural, group, namespace, name)
         from .watch import serve_watch
@@ -167,6 +169,8 @@ async def _resource(
     resource = f"{rt.plural}/{sub}" if sub else rt.plural
     check_allowed(state, user, verb, resource, group, namespace, name)
 
+    if rt.group == metrics.GROUP:
+        return _metrics(request, state, rt, namespace, name)
     if rt.plural in REVIEW_KINDS:
         if method != "POST" or name:
             raise _method_not_allowed()
@@ -901,6 +905,32 @@ async def _ephemeral(
         return _json(to_view(rt, new))
     state.store.replace(rt.key, new)
     return _json(to_view(rt, state.store.get(rt.key, ns, name) or new))
+
+
+def _metrics(
+    request: web.Request, state: SimState, rt: ResourceType, ns: str, name: str
+) -> web.Response:
+    if request.method != "GET":
+        raise _method_not_allowed()
+    if rt.plural == "pods":
+        items = metrics.pod_metrics(state.store, ns or None)
+    else:
+        items = metrics.node_metrics(state.store)
+    labels = label_matcher(request.query.get("labelSelector"))
+    items = [{"kind": rt.kind, "apiVersion": rt.api_version, **i} for i in items if labels(i)]
+    if name:
+        found = [i for i in items if i["metadata"]["name"] == name]
+        if not found:
+            raise not_found(rt.plural, name, rt.group)
+        return _json(found[0])
+    return _json(
+        {
+            "kind": rt.list_kind,
+            "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": ""},
+            "items": items,
+        }
+    )
 
 
 async def _review(

@@ -268,6 +268,11 @@ BUILTIN: tuple[ResourceType, ...] = (
         namespaced=False,
     ),
     _rt("events.k8s.io", "v1", "events", "Event", short_names=("ev",), storage="events"),
+    # metrics-server's API: computed on read, never stored.
+    _rt("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", verbs=("get", "list")),
+    _rt(
+        "metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False, verbs=("get", "list")
+    ),
     # OpenShift groups (served on the openshift profile only).
     _rt(
         "route.openshift.io",
