@@ -13,6 +13,8 @@ export interface Column {
   value: (o: KubeObject, now: number) => string | number;
   render?: (o: KubeObject, now: number) => ComponentChildren;
   align?: 'right';
+  /** Dropped first when the list is too narrow (1 before 2). */
+  optional?: 1 | 2;
 }
 
 export interface KindDef {
@@ -97,6 +99,7 @@ function workloadStatus(o: KubeObject): string {
 }
 
 const B = (o: Omit<KindDef, 'columns'> & { columns: Column[] }): KindDef => o;
+const opt = (c: Column, level: 1 | 2): Column => ({ ...c, optional: level });
 
 export const BUILTIN_KINDS: KindDef[] = [
   B({
@@ -107,8 +110,8 @@ export const BUILTIN_KINDS: KindDef[] = [
         id: 'restarts', title: 'Restarts', width: '96px', align: 'right', value: podRestarts,
         render: (o) => { const n = podRestarts(o); return <span class={n > 0 ? 'tone-warn' : ''}>{n}</span>; },
       },
-      textCol('node', 'Node', (o) => o.spec?.nodeName, 'minmax(90px, 1fr)'),
-      textCol('ip', 'IP', (o) => o.status?.podIP, '110px'),
+      opt(textCol('node', 'Node', (o) => o.spec?.nodeName, 'minmax(90px, 1fr)'), 2),
+      opt(textCol('ip', 'IP', (o) => o.status?.podIP, '110px'), 1),
       ageCol,
     ],
   }),
@@ -117,9 +120,9 @@ export const BUILTIN_KINDS: KindDef[] = [
     section: 'Workloads', scalable: true, restartable: true, hasPods: true,
     columns: [
       nameCol, nsCol, readyCol((o) => [o.status?.readyReplicas ?? 0, o.spec?.replicas ?? 0]),
-      textCol('uptodate', 'Up-to-date', (o) => o.status?.updatedReplicas ?? 0, '100px'),
-      textCol('available', 'Available', (o) => o.status?.availableReplicas ?? 0, '90px'),
-      statusCol(workloadStatus), textCol('images', 'Images', images, 'minmax(120px, 1.6fr)'), ageCol,
+      opt(textCol('uptodate', 'Up-to-date', (o) => o.status?.updatedReplicas ?? 0, '100px'), 1),
+      opt(textCol('available', 'Available', (o) => o.status?.availableReplicas ?? 0, '90px'), 1),
+      statusCol(workloadStatus), opt(textCol('images', 'Images', images, 'minmax(120px, 1.6fr)'), 2), ageCol,
     ],
   }),
   B({
@@ -164,9 +167,9 @@ export const BUILTIN_KINDS: KindDef[] = [
     id: 'services', label: 'Services', kind: 'Service', group: '', version: 'v1', resource: 'services', namespaced: true, section: 'Network',
     columns: [
       nameCol, nsCol, textCol('type', 'Type', (o) => o.spec?.type, '100px'),
-      textCol('clusterip', 'Cluster IP', (o) => o.spec?.clusterIP, '110px'),
+      opt(textCol('clusterip', 'Cluster IP', (o) => o.spec?.clusterIP, '110px'), 2),
       textCol('ports', 'Ports', (o) => ((o.spec?.ports ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(', '), 'minmax(100px, 1fr)'),
-      textCol('selector', 'Selector', (o) => selectorText(o.spec?.selector), 'minmax(100px, 1.2fr)'),
+      opt(textCol('selector', 'Selector', (o) => selectorText(o.spec?.selector), 'minmax(100px, 1.2fr)'), 1),
       ageCol,
     ],
   }),
@@ -199,7 +202,7 @@ export const BUILTIN_KINDS: KindDef[] = [
     columns: [
       nameCol, statusCol(nodeReady), textCol('roles', 'Roles', nodeRoles, '120px'),
       textCol('version', 'Version', (o) => o.status?.nodeInfo?.kubeletVersion, '110px'),
-      textCol('ip', 'Internal IP', (o) => ((o.status?.addresses ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address, '120px'),
+      opt(textCol('ip', 'Internal IP', (o) => ((o.status?.addresses ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address, '120px'), 1),
       ageCol,
     ],
   }),
@@ -228,7 +231,7 @@ export const BUILTIN_KINDS: KindDef[] = [
           return k ? <a class="obj-ref" data-kind={k.id} data-ns={io.namespace ?? ''} data-name={io.name} title={text}>{text}</a> : <span title={text}>{text}</span>;
         },
       },
-      nsCol,
+      opt(nsCol, 1),
       textCol('message', 'Message', (o) => o.message, 'minmax(200px, 3fr)'),
     ],
   }),
@@ -257,6 +260,12 @@ export function crdKind(crd: KubeObject): KindDef | null {
     section: 'Custom resources',
     columns: [nameCol, ...(spec.scope !== 'Cluster' ? [nsCol] : []), ...printer, ageCol],
   };
+}
+
+/** Smallest width a grid track needs (for dropping optional columns on narrow screens). */
+export function minWidth(track: string): number {
+  const m = /minmax\((\d+)px/.exec(track) ?? /^(\d+)px$/.exec(track);
+  return m ? Number(m[1]) : 60;
 }
 
 /** The small subset of JSONPath that printer columns use: `.a.b[0].c`. */

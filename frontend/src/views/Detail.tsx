@@ -187,7 +187,7 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
         <Section title="Conditions">
           <table class="table compact">
             <thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th><th>Last transition</th></tr></thead>
-            <tbody>{conditions.map((c) => <tr><td>{c.type}</td><td><span class={`tone-${c.status === 'True' ? (/pressure|unavailable/i.test(c.type) ? 'bad' : 'ok') : c.status === 'False' ? (/pressure|unavailable/i.test(c.type) ? 'ok' : 'warn') : 'muted'}`}>{c.status}</span></td><td>{c.reason}</td><td class="wrap">{c.message}</td><td>{age(c.lastTransitionTime, t)}</td></tr>)}</tbody>
+            <tbody>{conditions.map((c) => <tr><td>{c.type}</td><td><span class={`tone-${conditionTone(c.type, c.status)}`}>{c.status}</span></td><td>{c.reason}</td><td class="wrap">{c.message}</td><td>{age(c.lastTransitionTime, t)}</td></tr>)}</tbody>
           </table>
         </Section>
       )}
@@ -289,6 +289,14 @@ function Specifics({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj
     );
   }
   return null;
+}
+
+/** Most conditions are good when True; "pressure"-style ones are good when False. */
+function conditionTone(type: string, status: string): string {
+  const negative = /pressure|unavailable|failed|unschedulable/i.test(type);
+  if (status === 'True') return negative ? 'bad' : 'ok';
+  if (status === 'False') return negative ? 'ok' : /^(Ready|Available|ContainersReady)$/.test(type) ? 'bad' : 'warn';
+  return 'muted';
 }
 
 function containerState(s: any): [string, string] {

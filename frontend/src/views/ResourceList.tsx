@@ -7,6 +7,7 @@ import { crdKinds, detailUrl, kindById, kindSettled, namespaceFilter, namespaceF
 import { Icon } from '../icons';
 import { openPodLogs, openShell } from '../streams-bridge';
 import { podStatus } from '../format';
+import { minWidth, type Column } from '../kinds';
 
 const ROW_H = 32;
 const sortMemory = new Map<string, { col: string; dir: 1 | -1 }>();
@@ -23,17 +24,31 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   const [selected, setSelected] = useState(-1);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewH, setViewH] = useState(600);
+  const [viewW, setViewW] = useState(1200);
   const scroller = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setViewH(el.clientHeight));
+    const ro = new ResizeObserver(() => {
+      setViewH(el.clientHeight);
+      setViewW(el.clientWidth);
+    });
     ro.observe(el);
     return () => ro.disconnect();
   }, [kind?.id]);
 
-  const columns = useMemo(() => (kind ? kind.columns.filter((c) => !(c.id === 'namespace' && ns)) : []), [kind, ns]);
+  const columns = useMemo(() => {
+    if (!kind) return [];
+    let cols = kind.columns.filter((c) => !(c.id === 'namespace' && ns));
+    // Narrow window: drop optional columns (level 1 first) until the rest fit.
+    const need = (cs: Column[]) => cs.reduce((n, c) => n + minWidth(c.width), 0) + (kindId === 'pods' ? 64 : 0);
+    for (const level of [1, 2] as const) {
+      if (need(cols) <= viewW) break;
+      cols = cols.filter((c) => c.optional !== level);
+    }
+    return cols;
+  }, [kind, ns, viewW]);
 
   const rows = useMemo(() => {
     if (!kind) return [];
