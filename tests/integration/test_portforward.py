@@ -136,3 +136,42 @@ async def test_bad_requests_get_clear_errors(
         assert text in (await resp.json())["message"]
     async with http.delete(f"{server.url}/api/portforwards/pf-999") as resp:
         assert resp.status == 404
+
+
+async def test_pod_side_errors_are_surfaced(
+    server: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    ns, pod, _ = await echo_pod(http, cluster_base(server, "kubernetes"))
+    body = {"cluster": CONTEXT_NAMES["kubernetes"], "namespace": ns, "pod": pod, "port": 12345}
+    async with http.post(f"{server.url}/api/portforwards", json=body) as resp:
+        assert resp.status == 201
+        forward = await resp.json()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", forward["localPort"])
+        writer.write(b"anyone there?")
+        async with asyncio.timeout(10):
+            assert await reader.read() == b""  # closed: nothing listens in the pod
+        writer.close()
+        async with http.get(f"{server.url}/api/portforwards") as resp:
+            listed = {f["id"]: f for f in (await resp.json())["items"]}[forward["id"]]
+        assert "12345" in (listed["lastError"] or ""), listed
+    finally:
+        async with http.delete(f"{server.url}/api/portforwards/{forward['id']}") as resp:
+            assert resp.status == 200
+
+
+async def test_forwards_stop_on_shutdown(kubeconfig: Path, http: aiohttp.ClientSession) -> None:
+    from tests.conftest import start_kubelantern
+
+    own = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=None))
+    try:
+        ns, pod, port = await echo_pod(http, cluster_base(own, "kubernetes"))
+        body = {"cluster": CONTEXT_NAMES["kubernetes"], "namespace": ns, "pod": pod, "port": port}
+        async with http.post(f"{own.url}/api/portforwards", json=body) as resp:
+            assert resp.status == 201, await resp.text()
+            local = (await resp.json())["localPort"]
+        assert await round_trip(local, b"before") == b"before"
+    finally:
+        await asyncio.to_thread(own.stop)
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", local)
