@@ -43,6 +43,9 @@ export class LineSplitter {
 }
 
 const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+// Consecutive lines mostly share their second: parse that part once.
+let cachedBase = '';
+let cachedMs = NaN;
 
 /**
  * The timestamp kubelet puts in front of each line (RFC3339Nano, trailing zeros trimmed, so
@@ -55,10 +58,14 @@ export function parseTimestamp(line: string): { ts: number; msgStart: number; st
   if (end < 20 || end > 35) return null;
   const m = TS_RE.exec(line.slice(0, end));
   if (!m) return null;
-  const base = Date.parse(m[1] + m[3]);
-  if (Number.isNaN(base)) return null;
+  const key = m[1] + m[3];
+  if (key !== cachedBase) {
+    cachedMs = Date.parse(key);
+    cachedBase = key;
+  }
+  if (Number.isNaN(cachedMs)) return null;
   const frac = m[2] ? Number(m[2]) * 1000 : 0;
-  return { ts: base + frac, msgStart: sp < 0 ? line.length : sp + 1, stampEnd: end };
+  return { ts: cachedMs + frac, msgStart: sp < 0 ? line.length : sp + 1, stampEnd: end };
 }
 
 /** One parsed line as it enters the buffer. `text` keeps the timestamp prefix. */
@@ -79,22 +86,28 @@ export interface LogLine {
 export class ResumePoint {
   lastTs = -Infinity;
   lastStamp = ''; // the raw RFC3339 text of lastTs, sent back as sinceTime
-  private atLast = new Map<string, number>();
+  private atLast: string[] = []; // texts shown at lastTs (usually one)
   private skipping: Map<string, number> | null = null;
 
-  /** Called for every line that was accepted (shown). */
+  /** Called for every line that was accepted (shown): O(1), no allocation per line. */
   seen(ts: number, text: string, stamp: string): void {
     if (ts > this.lastTs) {
       this.lastTs = ts;
       this.lastStamp = stamp;
-      this.atLast = new Map();
+      this.atLast.length = 0;
     }
-    if (ts === this.lastTs) this.atLast.set(text, (this.atLast.get(text) ?? 0) + 1);
+    if (ts === this.lastTs && this.atLast.length < 10_000) this.atLast.push(text);
   }
 
   /** Arm the filter for a resumed stream. */
   resume(): void {
-    this.skipping = this.lastTs === -Infinity ? null : new Map(this.atLast);
+    if (this.lastTs === -Infinity) {
+      this.skipping = null;
+      return;
+    }
+    const m = new Map<string, number>();
+    for (const t of this.atLast) m.set(t, (m.get(t) ?? 0) + 1);
+    this.skipping = m;
   }
 
   get resuming(): boolean {
