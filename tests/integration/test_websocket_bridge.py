@@ -141,7 +141,7 @@ async def http() -> Any:
 # --- exec on every profile -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", [*PROFILES, "openshift"])
 async def test_exec_echo(lantern: ServerThread, http: aiohttp.ClientSession, profile: str) -> None:
     base = cluster_base(lantern, profile)
     ns, pod, container = await find_pod(http, base)

@@ -211,6 +211,9 @@ async def eventually(check: Callable[[], bool], limit: float = 10) -> None:
             await asyncio.sleep(0.05)
 
 
+SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io"
+
+
 class Recorder:
     def __init__(self) -> None:
         self.closes: list[tuple[int | None, str]] = []
@@ -219,7 +222,7 @@ class Recorder:
 
 def _upstream_app(rec: Recorder) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(protocols=(V5,), max_msg_size=64 * 1024 * 1024)
+        ws = web.WebSocketResponse(protocols=(V5, SPDY_TUNNEL), max_msg_size=64 * 1024 * 1024)
         await ws.prepare(request)
         async for msg in ws:
             if msg.type is aiohttp.WSMsgType.BINARY:
@@ -412,3 +415,15 @@ async def test_unreachable_cluster_gets_a_502_naming_it(
         assert resp.status == 502
         body = await resp.json()
     assert "'gone'" in body["message"] and "cannot reach" in body["message"]
+
+
+async def test_spdy_tunnel_passes_as_opaque_binary(
+    recording: tuple[str, Recorder], http: aiohttp.ClientSession
+) -> None:
+    url, _ = recording
+    spdy_ping = bytes.fromhex("80030006000000040000000a")  # a SPDY/3 PING control frame
+    async with http.ws_connect(url, protocols=(SPDY_TUNNEL,)) as ws:
+        assert ws.protocol == SPDY_TUNNEL
+        await ws.send_bytes(spdy_ping)
+        msg = await ws.receive(timeout=10)
+        assert msg.type is aiohttp.WSMsgType.BINARY and msg.data == spdy_ping
