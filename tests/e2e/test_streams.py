@@ -421,3 +421,25 @@ def test_previous_instance_of_a_crashed_container(
     pane.get_by_label("Previous", exact=True).uncheck()
     expect(pane.get_by_test_id("log-status")).not_to_contain_text("previous instance")
     assert_clean(problems, bad_responses)
+
+
+def test_terminal_copy_selection_with_ctrl_shift_c(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui.url)
+    pod = running_pod(ui, KIND, "shop", "cart-")
+    open_pod(page, ui, KIND, "shop", pod)
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
+    term.locator(".kl-term").click()
+    page.keyboard.type("echo copyme123\n")
+    wait_row(page, "copyme123")
+    row = term.locator(".xterm-rows > div", has_text=re.compile(r"^copyme123\s*$")).first
+    box = row.bounding_box()
+    assert box is not None
+    # Double-click selects the word under the pointer (xterm selection), Ctrl+Shift+C copies it.
+    page.mouse.dblclick(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.keyboard.press("Control+Shift+C")
+    page.wait_for_function("async () => (await navigator.clipboard.readText()) === 'copyme123'")
+    assert_clean(problems, bad_responses)
