@@ -58,7 +58,14 @@ from kubelantern.web.errors import status_body, status_response
 log = logging.getLogger(__name__)
 
 # Fast path (frames as bytes, proxy/wstunnel.py); KUBELANTERN_WS_FASTPATH=0 relays messages.
-FAST_PATH = os.environ.get("KUBELANTERN_WS_FASTPATH", "1") != "0"
+# It leans on aiohttp internals (`_post_start`, `set_parser`, `_drain_helper`): if a future
+# aiohttp lacks them, the message relay takes over.
+FAST_PATH = (
+    os.environ.get("KUBELANTERN_WS_FASTPATH", "1") != "0"
+    and hasattr(web.WebSocketResponse, "_post_start")
+    and hasattr(aiohttp.client_proto.ResponseHandler, "set_parser")
+    and hasattr(aiohttp.base_protocol.BaseProtocol, "_drain_helper")
+)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # per message, both legs; larger closes with 1009
 HANDSHAKE_TIMEOUT = 30.0  # seconds for the upstream to answer the upgrade
 CLOSE_TIMEOUT = 5.0  # seconds to wait for the peer's Close reply
