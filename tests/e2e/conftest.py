@@ -111,15 +111,32 @@ def problems() -> Problems:
     return Problems()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser: Any, ui: Ui, problems: Problems) -> Iterator[Any]:
-    """A fresh browser context that opened the launch URL like a user does."""
+def page(browser: Any, ui: Ui, problems: Problems, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context that opened the launch URL like a user does. A failing test
+    leaves `artifacts/screenshots/FAILED-<test>.png` behind."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light")
     pg = ctx.new_page()
     pg.set_default_timeout(15_000)
     problems.watch(pg)
     pg.goto(ui.launch_url)
     yield pg
+    if request.node.stash.get(FAILED, False):
+        try:
+            shot(pg, f"FAILED-{request.node.name}")
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
     ctx.close()
 
 
