@@ -177,8 +177,23 @@ function LogoutButton({ cluster }: { cluster: string }) {
 function NamespacePicker({ cluster }: { cluster: string }) {
   useValue(namespaceFilter);
   const nsKind = BUILTIN_KINDS.find((k) => k.id === 'namespaces')!;
-  const { items } = useList(cluster, nsKind, null, false);
+  const { items, error, loaded } = useList(cluster, nsKind, null, false);
   const current = namespaceFor(cluster);
+  if (error && !loaded) {
+    // Not allowed to list namespaces (common for namespace-scoped users): type one instead.
+    return (
+      <label class="picker" title={`Namespaces cannot be listed: ${error}`}>
+        <Icon name="ns" />
+        <input
+          class="ns-input"
+          aria-label="Namespace"
+          placeholder="namespace (all)"
+          value={current ?? ''}
+          onChange={(e) => setNamespace(cluster, (e.target as HTMLInputElement).value.trim() || null)}
+        />
+      </label>
+    );
+  }
   const names = items.map((o) => o.metadata.name).sort();
   if (current && !names.includes(current)) names.unshift(current);
   return (
