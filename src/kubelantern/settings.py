@@ -24,5 +24,4 @@ class Settings:
     auto_strategy: bool = True
     strategy_ttl: float = 3600.0  # seconds a learned strategy is trusted
     ws_ping_interval: float = 20.0  # seconds between our pings on both legs
-    ws_queue_messages: int = 64  # bounded buffer per direction in the bridge
     log_level: str = "info"

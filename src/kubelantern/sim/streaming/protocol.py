@@ -232,19 +232,6 @@ def status_payload(status: JSON, *, protocol: str) -> bytes | None:
     return _compact(status)
 
 
-def api_status(code: int, message: str, reason: str) -> JSON:
-    """A full metav1.Status body for an HTTP error before any upgrade."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-
-
 # --- resize (channel 4) --------------------------------------------------------------------
 
 

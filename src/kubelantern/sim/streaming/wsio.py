@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from aiohttp import hdrs, web
 
-from .protocol import RAW_FORBIDDEN, api_status
+from ..status import status_response
+from .protocol import RAW_FORBIDDEN
 
 log = logging.getLogger("kubelantern.sim.streaming")
 
@@ -51,14 +51,6 @@ def raw_http(status: int, reason: str, body: str, extra: str = "") -> RawReply:
         f"Content-Length: {len(data)}\r\n\r\n"
     )
     return RawReply(head.encode() + data, status)
-
-
-def status_response(code: int, message: str, reason: str) -> web.Response:
-    return web.Response(
-        status=code,
-        body=json.dumps(api_status(code, message, reason), separators=(",", ":")),
-        content_type="application/json",
-    )
 
 
 def bad_request(message: str) -> web.Response:
