@@ -12,7 +12,7 @@ import { Detail } from './views/Detail';
 import { Home, ClusterBadge } from './views/Home';
 import { LoginForm } from './views/Login';
 import { PortForwards, forwardsAdvertised } from './views/PortForwards';
-import { DockSlot } from './streams-bridge';
+import { DockSlot, closeTopPane } from './streams-bridge';
 import { Icon } from './icons';
 import { config } from './api/client';
 
@@ -26,6 +26,8 @@ export function App() {
     refreshClusters();
     const t = setInterval(refreshClusters, 15000);
     const off = onLanternUnauthorized(() => setLocked(true));
+    // Lowest priority: Esc with the focus in a log pane minimizes the dock.
+    const offEsc = onEscape(closeTopPane);
     initKeys({
       go: (kind) => {
         const cur = route.value;
@@ -39,6 +41,7 @@ export function App() {
     return () => {
       clearInterval(t);
       off();
+      offEsc();
     };
   }, []);
 

@@ -55,6 +55,7 @@ export function initKeys(actions: { go: (kind: string) => void; home: () => void
   let pendingG = 0;
   window.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') {
+      if ((e.target as HTMLElement | null)?.closest?.('.xterm')) return;
       if (helpOpen.value) {
         helpOpen.set(false);
         e.preventDefault();
@@ -66,7 +67,9 @@ export function initKeys(actions: { go: (kind: string) => void; home: () => void
           return;
         }
       }
-      if (typing(e.target)) (e.target as HTMLElement).blur?.();
+      // Esc leaves a form field; terminals and editors keep their Esc (vi, less, search).
+      const el = e.target as HTMLElement | null;
+      if (el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) el.blur();
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;

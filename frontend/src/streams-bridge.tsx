@@ -1,7 +1,9 @@
 // Integration with the log viewer / terminal / dock (frontend/src/streams/, H6): turns the pod
 // objects the resource pages hold into the PodRefs and container lists that module wants.
 import type { KubeObject } from './api/client';
-import { Dock, openLogs as streamsOpenLogs, openTerminal as streamsOpenTerminal, type PodRef } from './streams';
+import { Dock, closeTopPane, openLogs as streamsOpenLogs, openTerminal as streamsOpenTerminal, type PodRef } from './streams';
+
+export { closeTopPane };
 
 export function podRef(pod: KubeObject): PodRef {
   const spec = pod.spec ?? {};
