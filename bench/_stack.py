@@ -1,18 +1,20 @@
 """The benchmark stack: simulator, kubelantern and `kubectl proxy`, each in its own process.
 
 Separate processes keep the comparison fair (no shared GIL with the benchmark client);
-everything listens on loopback and is torn down on exit.
+everything listens on loopback and is torn down on exit. Rounds interleave the targets
+so that load noise on this shared machine hits all of them alike.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,11 @@ if str(ROOT) not in sys.path:
 
 
 @dataclass(frozen=True)
-class Stack:
-    direct: str  # the simulator's own URL (HTTPS)
-    direct_headers: dict[str, str]
-    direct_ssl: SSLContext
-    lantern: str  # kubelantern's proxy base for the cluster
-    kubectl_proxy: str | None  # None when kubectl is missing
+class Target:
+    label: str
+    base: str  # the cluster's API base URL as this path reaches it
+    headers: dict[str, str]
+    ssl: SSLContext | bool
 
 
 def free_port() -> int:
@@ -38,20 +39,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on {port}")
+    raise RuntimeError(f"{what} did not listen on {port}; see {log}")
 
 
 @contextmanager
-def stack() -> Iterator[Stack]:
+def stack(variants: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[list[Target]]:
+    """Targets `direct`, `kubelantern`, one per extra kubelantern variant (label → extra
+    environment), and `kubectl proxy` when kubectl is installed."""
     from tests.conftest import KUBE_TOKEN
     from tests.harness.kubeconfig import Context, write_kubeconfig
     from tests.harness.pki import make_pki
@@ -61,48 +64,50 @@ def stack() -> Iterator[Stack]:
     python = sys.executable
     procs: list[subprocess.Popen[bytes]] = []
 
-    def spawn(cmd: list[str], port: int, what: str) -> None:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def spawn(cmd: list[str], what: str, env: Mapping[str, str] | None = None) -> int:
+        port = free_port()
+        log = tmp / f"{what.replace(' ', '-')}.log"
+        # Output to a file, never a pipe nobody reads (a full pipe would stall the server).
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [*cmd, f"--port={port}"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
         procs.append(proc)
-        _wait_port(port, proc, what)
+        _wait_port(port, proc, what, log)
+        return port
 
     try:
-        sim_port = free_port()
-        spawn(
-            [python, "-m", "kubelantern.sim", "--port", str(sim_port),
-             "--tls-cert", str(tmp / "server.crt"), "--tls-key", str(tmp / "server.key")],
-            sim_port,
+        sim_port = spawn(
+            [python, "-m", "kubelantern.sim", "--tls-cert", str(tmp / "server.crt"),
+             "--tls-key", str(tmp / "server.key")],
             "simulator",
         )  # fmt: skip
         sim_url = f"https://127.0.0.1:{sim_port}"
         kubeconfig = write_kubeconfig(
             tmp / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
         )
-        lantern_port = free_port()
-        spawn(
-            [python, "-m", "kubelantern", "serve", "--kubeconfig", str(kubeconfig),
-             "--port", str(lantern_port), "--no-token", "--log-level", "warning"],
-            lantern_port,
-            "kubelantern",
-        )  # fmt: skip
+        serve = [python, "-m", "kubelantern", "serve", "--kubeconfig", str(kubeconfig),
+                 "--no-token", "--log-level", "warning"]  # fmt: skip
+        targets = [
+            Target("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"},
+                   pki.client_context()),
+            Target("kubelantern", f"http://127.0.0.1:{spawn(serve, 'kubelantern')}/clusters/bench",
+                   {}, True),
+        ]  # fmt: skip
+        for label, env in (variants or {}).items():
+            port = spawn(serve, label, env)
+            targets.append(Target(label, f"http://127.0.0.1:{port}/clusters/bench", {}, True))
         kubectl = shutil.which("kubectl")
-        proxy_url = None
         if kubectl:
-            proxy_port = free_port()
-            spawn(
-                [kubectl, "--kubeconfig", str(kubeconfig), "proxy", f"--port={proxy_port}",
-                 "--reject-paths=^$"],
-                proxy_port,
+            port = spawn(
+                [kubectl, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
                 "kubectl proxy",
-            )  # fmt: skip
-            proxy_url = f"http://127.0.0.1:{proxy_port}"
-        yield Stack(
-            direct=sim_url,
-            direct_headers={"Authorization": f"Bearer {KUBE_TOKEN}"},
-            direct_ssl=pki.client_context(),
-            lantern=f"http://127.0.0.1:{lantern_port}/clusters/bench",
-            kubectl_proxy=proxy_url,
-        )
+            )
+            targets.append(Target("kubectl proxy", f"http://127.0.0.1:{port}", {}, True))
+        yield targets
     finally:
         for proc in procs:
             proc.terminate()
@@ -114,13 +119,27 @@ def stack() -> Iterator[Stack]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(results: dict[str, float], unit: str) -> None:
+async def best_of(
+    targets: list[Target], rounds: int, one: Callable[[Target], Awaitable[float]], *, low: bool
+) -> dict[str, float]:
+    """Best value per target over `rounds` interleaved rounds (lowest when `low`)."""
+    pick = min if low else max
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for t in targets:
+            value = await one(t)
+            best[t.label] = pick(best.get(t.label, value), value)
+    return best
+
+
+def report(title: str, results: dict[str, float], unit: str) -> None:
     """Print kubelantern's ratios against the baselines measured in the same run."""
+    print(title)
     ours = results["kubelantern"]
     for name, value in results.items():
-        print(f"  {name:<14} {value:10.1f} {unit}")
-    print(f"  kubelantern / direct        = {ours / results['direct']:.2f}")
-    if "kubectl proxy" in results:
-        print(f"  kubelantern / kubectl proxy = {ours / results['kubectl proxy']:.2f}")
-    else:
+        print(f"  {name:<24} {value:10.2f} {unit}")
+    for name, value in results.items():
+        if name != "kubelantern":
+            print(f"  kubelantern / {name:<13} = {ours / value:.2f}")
+    if "kubectl proxy" not in results:
         print("  kubectl not found: no kubectl proxy comparison")

@@ -4,7 +4,8 @@
 - Throughput: `GET .../pods/bulk/log?container=firehose` on the simulator's benchmark pod,
   which streams `firehose_bytes` of log lines as fast as the socket takes them (chunked
   text/plain, like kube-apiserver); best of ROUNDS, MB/s.
-- Latency: sequential `GET /api/v1/namespaces/default/pods` (JSON list), median ms.
+- Latency: `GET /api/v1/namespaces/default/pods` (JSON list) REQUESTS times in a row;
+  best median of ROUNDS, ms.
 
     python -m bench http_throughput      # or: make bench
 """
@@ -15,71 +16,50 @@ import asyncio
 import os
 import statistics
 import time
-from ssl import SSLContext
 
 import aiohttp
 
-from bench._stack import Stack, report, stack
+from bench._stack import Target, best_of, report, stack
 
 ROUNDS = int(os.environ.get("KL_BENCH_ROUNDS", "3"))
-REQUESTS = int(os.environ.get("KL_BENCH_REQUESTS", "300"))
+REQUESTS = int(os.environ.get("KL_BENCH_REQUESTS", "200"))
 LOG_PATH = "/api/v1/namespaces/bench/pods/bulk/log?container=firehose"
 LIST_PATH = "/api/v1/namespaces/default/pods"
 
 
-async def _throughput(base: str, headers: dict[str, str], ssl: SSLContext | bool) -> float:
-    best = 0.0
+async def main_async(targets: list[Target]) -> None:
     async with aiohttp.ClientSession(auto_decompress=False) as session:
-        for _ in range(ROUNDS):
+
+        async def throughput(t: Target) -> float:
             got = 0
             started = time.perf_counter()
-            async with session.get(base + LOG_PATH, headers=headers, ssl=ssl) as resp:
+            async with session.get(t.base + LOG_PATH, headers=t.headers, ssl=t.ssl) as resp:
                 resp.raise_for_status()
                 async for chunk in resp.content.iter_any():
                     got += len(chunk)
-            seconds = time.perf_counter() - started
             if got < 1_000_000:
-                raise RuntimeError(f"{base}: only {got} bytes of firehose log")
-            best = max(best, got / seconds / 1e6)
-    return best
+                raise RuntimeError(f"{t.label}: only {got} bytes of firehose log")
+            return got / (time.perf_counter() - started) / 1e6
 
+        async def latency(t: Target) -> float:
+            samples = []
+            for _ in range(REQUESTS):
+                started = time.perf_counter()
+                async with session.get(t.base + LIST_PATH, headers=t.headers, ssl=t.ssl) as resp:
+                    resp.raise_for_status()
+                    await resp.read()
+                samples.append((time.perf_counter() - started) * 1000)
+            return statistics.median(samples)
 
-async def _latency(base: str, headers: dict[str, str], ssl: SSLContext | bool) -> float:
-    samples = []
-    async with aiohttp.ClientSession() as session:
-        for _ in range(REQUESTS):
-            started = time.perf_counter()
-            async with session.get(base + LIST_PATH, headers=headers, ssl=ssl) as resp:
-                resp.raise_for_status()
-                await resp.read()
-            samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def _paths(s: Stack) -> dict[str, tuple[str, dict[str, str], SSLContext | bool]]:
-    paths: dict[str, tuple[str, dict[str, str], SSLContext | bool]] = {
-        "direct": (s.direct, s.direct_headers, s.direct_ssl),
-        "kubelantern": (s.lantern, {}, True),
-    }
-    if s.kubectl_proxy:
-        paths["kubectl proxy"] = (s.kubectl_proxy, {}, True)
-    return paths
+        mbps = await best_of(targets, ROUNDS, throughput, low=False)
+        ms = await best_of(targets, ROUNDS, latency, low=True)
+    report(f"log stream throughput (best of {ROUNDS}, MB/s; higher is better):", mbps, "MB/s")
+    report(f"pod list latency (median of {REQUESTS}, ms; lower is better):", ms, "ms")
 
 
 def main() -> None:
-    with stack() as s:
-        paths = _paths(s)
-
-        async def run() -> tuple[dict[str, float], dict[str, float]]:
-            mbps = {name: await _throughput(*p) for name, p in paths.items()}
-            ms = {name: await _latency(*p) for name, p in paths.items()}
-            return mbps, ms
-
-        mbps, ms = asyncio.run(run())
-    print(f"log stream throughput (best of {ROUNDS}, MB/s):")
-    report(mbps, "MB/s")
-    print(f"pod list latency (median of {REQUESTS}, ms; lower is better):")
-    report(ms, "ms")
+    with stack() as targets:
+        asyncio.run(main_async(targets))
 
 
 if __name__ == "__main__":
