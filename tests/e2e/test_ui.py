@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -472,4 +473,54 @@ def test_port_forward_from_a_pod_port(page: Any, ui: Ui, problems: Problems) -> 
     shot(page, "13-port-forwards")
     table.get_by_role("button", name="Stop").first.click()
     expect(page.get_by_test_id("forwards")).to_have_count(0)
+    assert_clean(problems)
+
+
+def test_watch_resumes_from_resource_version_and_relists_on_410(
+    page: Any, ui: Ui, problems: Problems
+) -> None:
+    """The list's watch is a Kubernetes client's: a stream that ends is resumed from the last
+    resourceVersion seen; 410 Gone makes it list again (dropping what the list no longer has)."""
+    watches: list[str] = []
+    lists_after_gone: list[str] = []
+    ghost = {
+        "metadata": {
+            "name": "ghost-1",
+            "namespace": "shop",
+            "uid": "ghost",
+            "resourceVersion": "9001",
+        },
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        "status": {"phase": "Running"},
+    }
+
+    def on_route(route: Any) -> None:
+        url = route.request.url
+        if "watch=1" not in url:
+            if watches:
+                lists_after_gone.append(url)
+            route.continue_()
+            return
+        watches.append(url)
+        if len(watches) == 1:  # a short stream that ends: one event, then EOF
+            body = json.dumps({"type": "ADDED", "object": ghost}) + "\n"
+            route.fulfill(status=200, content_type="application/json", body=body)
+        elif len(watches) == 2:  # our resourceVersion is too old
+            status = {"kind": "Status", "status": "Failure", "reason": "Expired", "code": 410}
+            route.fulfill(status=410, content_type="application/json", body=json.dumps(status))
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/clusters/kind-dev/api/v1/namespaces/shop/pods\?.*"), on_route)
+    open_list(page, ui, KIND, "pods", namespace="shop")
+    # ghost-1 came from the first watch stream, then vanished with the relist after 410.
+    expect(page.locator('.grid-body [role="row"][data-name^="frontend-"]').first).to_be_visible()
+    deadline = time.monotonic() + 15
+    while len(watches) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert len(watches) >= 3, f"the watch did not come back: {watches}"
+    assert "resourceVersion=9001" in watches[1], f"did not resume from the last event: {watches[1]}"
+    assert lists_after_gone, "no relist after 410 Gone"
+    expect(page.locator('.grid-body [role="row"][data-name="ghost-1"]')).to_have_count(0)
+    problems.expected.add("/namespaces/shop/pods")  # the 410 we answered on purpose
     assert_clean(problems)
