@@ -4,6 +4,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { basicSetup, EditorView } from 'codemirror';
 import { EditorState } from '@codemirror/state';
 import { yaml as yamlLang } from '@codemirror/lang-yaml';
+import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { tags as t } from '@lezer/highlight';
 import { MergeView } from '@codemirror/merge';
 import YAML from 'yaml';
 import { ApiError, clusterJson, errorText, type KubeObject } from '../api/client';
@@ -22,6 +24,19 @@ const cmTheme = EditorView.theme({
 });
 
 /** The object as YAML for people: managedFields out (noise, and kept by the server on update). */
+/** Syntax colours from CSS variables, so both themes stay readable. */
+const yamlColors = syntaxHighlighting(
+  HighlightStyle.define([
+    { tag: [t.definition(t.propertyName), t.propertyName], color: 'var(--syn-key)' },
+    { tag: [t.string, t.special(t.string)], color: 'var(--syn-str)' },
+    { tag: [t.content], color: 'var(--fg)' },
+    { tag: [t.number, t.bool, t.null, t.atom], color: 'var(--syn-num)' },
+    { tag: [t.lineComment, t.comment], color: 'var(--fg-muted)', fontStyle: 'italic' },
+    { tag: [t.meta, t.keyword, t.typeName, t.labelName], color: 'var(--syn-meta)' },
+    { tag: [t.separator, t.punctuation, t.squareBracket, t.brace], color: 'var(--fg-muted)' },
+  ]),
+);
+
 /** List items carry no apiVersion/kind; put them back (first, as kubectl prints them). */
 export function toYaml(o: KubeObject, kind?: KindDef): string {
   const { apiVersion, kind: k, metadata, spec, ...rest } = structuredClone(o);
@@ -60,6 +75,7 @@ function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; o
         extensions: [
           basicSetup,
           yamlLang(),
+          yamlColors,
           cmTheme,
           EditorState.readOnly.of(!editable),
           EditorView.editable.of(editable),
@@ -84,7 +100,7 @@ function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; o
 function Diff({ a, b }: { a: string; b: string }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const ro = [basicSetup, yamlLang(), cmTheme, EditorState.readOnly.of(true), EditorView.editable.of(false)];
+    const ro = [basicSetup, yamlLang(), yamlColors, cmTheme, EditorState.readOnly.of(true), EditorView.editable.of(false)];
     const mv = new MergeView({ a: { doc: a, extensions: ro }, b: { doc: b, extensions: ro }, parent: host.current!, collapseUnchanged: { margin: 3, minSize: 6 } });
     return () => mv.destroy();
   }, [a, b]);
