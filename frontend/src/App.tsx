@@ -5,7 +5,7 @@ import { helpOpen, initKeys, onEscape, SHORTCUTS } from './keys';
 import { BUILTIN_KINDS, SECTIONS } from './kinds';
 import {
   clearAccessCache, clusters, clustersError, crdKinds, dropClusterCaches, detailUrl, homeUrl, kindById, listUrl, loadCrds, loadedCaches, namespaceFor, namespaceFilter,
-  navigate, needsLogin, portForwardsUrl, refreshClusters, route, setNamespace, toasts, toggleTheme, useList, useValue, type ClusterInfo,
+  navigate, needsLogin, portForwardsUrl, refreshClusters, route, setNamespace, toasts, toggleTheme, useList, useValue, warmSearch, type ClusterInfo,
 } from './state';
 import { ResourceList } from './views/ResourceList';
 import { Detail } from './views/Detail';
@@ -217,6 +217,12 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
   const [open, setOpen] = useState(false);
   const [sel, setSel] = useState(0);
   useValue(namespaceFilter);
+  const [warm, setWarm] = useState(0);
+  useEffect(() => {
+    if (!open) return;
+    const t = setInterval(() => setWarm((n) => n + 1), 500);
+    return () => clearInterval(t);
+  }, [open]);
   const results = useMemo(() => {
     const needle = q.trim().toLowerCase();
     if (!needle) return [];
@@ -241,7 +247,7 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
       return ax - bx || rank(a.kind) - rank(b.kind) || a.name.localeCompare(b.name);
     });
     return out.slice(0, 30);
-  }, [q, cluster, open]);
+  }, [q, cluster, open, warm]);
 
   useEffect(() => onEscape(() => {
     if (!open) return false;
@@ -275,7 +281,10 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
           setSel(0);
           setOpen(true);
         }}
-        onFocus={() => setOpen(true)}
+        onFocus={() => {
+          setOpen(true);
+          warmSearch(cluster, namespaceFor(cluster));
+        }}
         onBlur={() => setTimeout(() => setOpen(false), 150)}
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown') { setSel((s) => Math.min(s + 1, results.length - 1)); e.preventDefault(); }

@@ -359,6 +359,18 @@ export function releaseList(c: ListCache, live = true): void {
   }
 }
 
+const SEARCHED_KINDS = ['pods', 'deployments', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'services', 'ingresses', 'configmaps', 'secrets', 'persistentvolumeclaims', 'nodes', 'namespaces'];
+
+/** Global search: list the common kinds once (no watch) so search covers more than what was opened. */
+export function warmSearch(cluster: string, namespace: string | null): void {
+  for (const id of SEARCHED_KINDS) {
+    const kind = BUILTIN_KINDS.find((k) => k.id === id);
+    if (!kind) continue;
+    const c = acquireList(cluster, kind, namespace, false);
+    setTimeout(() => releaseList(c, false), 1000);
+  }
+}
+
 export function loadedCaches(cluster: string): ListCache[] {
   return [...caches.values()].filter((c) => c.cluster === cluster);
 }

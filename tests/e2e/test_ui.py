@@ -182,6 +182,12 @@ def test_permalinks_history_search_and_theme(page: Any, ui: Ui, problems: Proble
     page.keyboard.type("catalog")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/deployments/shop/catalog$"))
+    # Kinds never opened are searched too (the search lists them once when focused).
+    page.keyboard.press("/")
+    page.keyboard.type("postgres-cred")
+    expect(page.locator(".search-hit").first).to_contain_text("postgres-credentials")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/secrets/shop/postgres-credentials$"))
 
     # A cluster-scoped permalink opened directly.
     page.goto(f"{ui.url}/c/{enc(KIND)}/nodes")
