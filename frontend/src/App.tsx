@@ -12,6 +12,7 @@ import { Detail } from './views/Detail';
 import { Home, ClusterBadge } from './views/Home';
 import { LoginForm } from './views/Login';
 import { PortForwards, forwardsAdvertised } from './views/PortForwards';
+import { Overview } from './views/Overview';
 import { DockSlot, closeTopPane } from './streams-bridge';
 import { Icon } from './icons';
 import { config } from './api/client';
@@ -55,7 +56,7 @@ export function App() {
 
   useEffect(() => {
     const k = r.page === 'list' || r.page === 'detail' ? kindById(r.cluster, r.kind) : undefined;
-    const what = r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : 'Clusters';
+    const what = r.page === 'list' && r.kind === 'overview' ? 'Overview' : r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : 'Clusters';
     document.title = cluster ? `${what} · ${cluster} · kubelantern` : `${what} · kubelantern`;
   }, [r]);
 
@@ -74,6 +75,7 @@ export function App() {
   else if (!info) main = <div class="empty big"><h2>No cluster named “{r.cluster}”</h2><a href={homeUrl()}>Choose a cluster</a></div>;
   else if (info && needsLogin(info)) main = <LoginForm cluster={info} />;
   else if (info && info.state === 'unreachable') main = <Unreachable info={info} />;
+  else if (r.page === 'list' && r.kind === 'overview') main = <Overview cluster={r.cluster} />;
   else if (r.page === 'list') main = <ResourceList key={`${r.cluster}/${r.kind}`} cluster={r.cluster} kindId={r.kind} />;
   else main = <Detail key={`${r.cluster}/${r.kind}/${r.namespace}/${r.name}`} cluster={r.cluster} kindId={r.kind} namespace={r.namespace} name={r.name} />;
 
@@ -218,6 +220,7 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
   const [sel, setSel] = useState(0);
   useValue(namespaceFilter);
   const [warm, setWarm] = useState(0);
+  const blurTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
     if (!open) return;
     const t = setInterval(() => setWarm((n) => n + 1), 500);
@@ -282,10 +285,14 @@ function Search({ cluster, inputRef }: { cluster: string; inputRef: { current: H
           setOpen(true);
         }}
         onFocus={() => {
+          if (blurTimer.current) clearTimeout(blurTimer.current);
           setOpen(true);
           warmSearch(cluster, namespaceFor(cluster));
         }}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onBlur={() => {
+          // Late enough for a click on a result to land; cancelled by a quick re-focus.
+          blurTimer.current = setTimeout(() => setOpen(false), 150);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown') { setSel((s) => Math.min(s + 1, results.length - 1)); e.preventDefault(); }
           else if (e.key === 'ArrowUp') { setSel((s) => Math.max(s - 1, 0)); e.preventDefault(); }
@@ -315,6 +322,9 @@ function Sidebar({ cluster }: { cluster: string }) {
   const kinds = [...BUILTIN_KINDS, ...(crds.cluster === cluster ? crds.kinds : [])];
   return (
     <nav class="sidebar" aria-label="Resources">
+      <a class={`nav-item nav-overview ${active === 'overview' ? 'active' : ''}`} href={listUrl(cluster, 'overview')} data-kind="overview">
+        Overview
+      </a>
       {SECTIONS.map((s) => {
         const ks = kinds.filter((k) => k.section === s);
         if (!ks.length) return null;

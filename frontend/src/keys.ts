@@ -4,6 +4,7 @@ import { Value } from './state';
 
 export const SHORTCUTS: [string, string][] = [
   ['/', 'Search by name'],
+  ['g o', 'Go to the cluster overview'],
   ['g p', 'Go to pods'],
   ['g d', 'Go to deployments'],
   ['g s', 'Go to services'],
@@ -75,7 +76,7 @@ export function initKeys(actions: { go: (kind: string) => void; home: () => void
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     if (pendingG && Date.now() - pendingG < 1200) {
       pendingG = 0;
-      const map: Record<string, string> = { p: 'pods', d: 'deployments', s: 'services', n: 'nodes', e: 'events', c: '' };
+      const map: Record<string, string> = { o: 'overview', p: 'pods', d: 'deployments', s: 'services', n: 'nodes', e: 'events', c: '' };
       if (e.key in map) {
         e.preventDefault();
         if (map[e.key]) actions.go(map[e.key]);

@@ -58,7 +58,7 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'portforwards' && parts.length === 1) return { page: 'portforwards' };
   if (parts[0] === 'c' && parts.length >= 2) {
     const cluster = parts[1];
-    if (parts.length === 2) return { page: 'list', cluster, kind: 'pods' };
+    if (parts.length === 2) return { page: 'list', cluster, kind: 'overview' };
     if (parts.length === 3) return { page: 'list', cluster, kind: parts[2] };
     if (parts.length === 5) return { page: 'detail', cluster, kind: parts[2], namespace: parts[3] === NO_NS ? null : parts[3], name: parts[4] };
   }

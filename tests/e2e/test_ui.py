@@ -59,6 +59,10 @@ def test_cluster_chooser_shows_every_cluster_with_profile(
 
 def test_rancher_pod_logs_search_and_terminal(page: Any, ui: Ui, problems: Problems) -> None:
     page.locator(f'.cluster-card[data-cluster="{RANCHER}"]').click()
+    expect(page).to_have_url(re.compile(rf"/c/{re.escape(enc(RANCHER))}/overview$"))
+    expect(page.locator(".tile").first).to_contain_text(re.compile(r"\d+/\d+"))
+    shot(page, "01b-overview")
+    page.locator('.nav-item[data-kind="pods"]').click()
     expect(page).to_have_url(re.compile(rf"/c/{re.escape(enc(RANCHER))}/pods$"))
     page.get_by_label("Namespace").select_option("shop")
     expect(page.locator(".live-live")).to_be_visible()
@@ -415,6 +419,8 @@ def test_app_works_under_a_base_url(
     )
     page = new_page(browser, f"{server.url}/lantern/?token=e2e-token", problems)
     page.locator(f'.cluster-card[data-cluster="{KIND}"]').click()
+    expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/overview$"))
+    page.locator('.nav-item[data-kind="pods"]').click()
     expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/pods$"))
     expect(page.locator(".live-live")).to_be_visible()
     page.locator('.nav-item[data-kind="services"]').click()

@@ -29,7 +29,7 @@ export function Home() {
       {err && <div class="alert bad">{err}</div>}
       <div class="cluster-grid">
         {list.map((c) => (
-          <a class={`cluster-card state-${c.state}`} href={listUrl(c.name, 'pods')} data-cluster={c.name}>
+          <a class={`cluster-card state-${c.state}`} href={listUrl(c.name, 'overview')} data-cluster={c.name}>
             <div class="cluster-card-head">
               <Icon name="cluster" size={20} />
               <span class="cluster-name">{c.name}</span>
