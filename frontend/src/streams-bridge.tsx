@@ -17,15 +17,16 @@ export function podRef(pod: KubeObject): PodRef {
   };
 }
 
-/** Logs of one pod (optionally one container preselected). */
-export function openPodLogs(cluster: string, pod: KubeObject, container?: string): void {
+/** Logs of one pod (optionally one container preselected; `previous`: the crashed instance). */
+export function openPodLogs(cluster: string, pod: KubeObject, container?: string, previous = false): void {
   streamsOpenLogs({
     cluster,
     namespace: pod.metadata.namespace ?? '',
     pods: [podRef(pod)],
-    title: container ? `${pod.metadata.name}/${container}` : pod.metadata.name,
+    title: `${container ? `${pod.metadata.name}/${container}` : pod.metadata.name}${previous ? ' (previous)' : ''}`,
     pod: pod.metadata.name,
     container,
+    previous,
   });
 }
 

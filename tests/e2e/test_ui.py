@@ -536,3 +536,14 @@ def test_watch_resumes_from_resource_version_and_relists_on_410(
     expect(page.locator('.grid-body [role="row"][data-name="ghost-1"]')).to_have_count(0)
     problems.expected.add("/namespaces/shop/pods")  # the 410 we answered on purpose
     assert_clean(problems)
+
+
+def test_previous_logs_of_a_crashing_container(page: Any, ui: Ui, problems: Problems) -> None:
+    open_list(page, ui, KIND, "pods", namespace="shop")
+    page.locator('.grid-body [role="row"][data-name^="checkout-"] a.cell-name').first.click()
+    page.get_by_test_id("previous-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    expect(pane.get_by_role("checkbox", name="Previous")).to_be_checked()
+    expect(pane.get_by_test_id("log-lines")).not_to_be_empty()
+    shot(page, "14-previous-logs")
+    assert_clean(problems)

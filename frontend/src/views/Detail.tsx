@@ -330,6 +330,7 @@ function PodContainers({ cluster, pod, perm }: { cluster: string; pod: KubeObjec
                 {cs?.ready && <span class="tone-ok small">ready</span>}
                 <span class="spacer" />
                 {perm.logs === true && <button class="btn tiny" onClick={() => openPodLogs(cluster, pod, c.name)}><Icon name="logs" size={12} /> Logs</button>}
+                {perm.logs === true && (cs?.restartCount ?? 0) > 0 && <button class="btn tiny" data-testid="previous-logs" title="Logs of the previous (crashed) instance" onClick={() => openPodLogs(cluster, pod, c.name, true)}>Previous logs</button>}
                 {!init && state === 'Running' && perm.exec === true && <button class="btn tiny" onClick={() => openShell(cluster, pod, c.name)}><Icon name="terminal" size={12} /> Shell</button>}
               </div>
               <dl class="kv">
