@@ -397,6 +397,11 @@ def test_actions_follow_access_review(
 
 def test_keyboard_row_navigation_opens_logs(page: Any, ui: Ui, problems: Problems) -> None:
     open_list(page, ui, KIND, "pods", namespace="shop")
+    # Label words filter by label.
+    page.get_by_label("Filter rows").fill("app.kubernetes.io/name=cart")
+    expect(page.get_by_test_id("row-count")).to_have_text("2")
+    page.get_by_label("Filter rows").fill("")
+    page.locator("main h1").click()
     page.keyboard.press("j")
     page.keyboard.press("j")
     selected = page.locator(".grid-row.selected")
@@ -452,6 +457,10 @@ def test_restart_and_delete(
         sim.server.call(add_configmap())
 
     page.goto(f"{ui.url}/c/{enc(ocp)}/deployments/shop/frontend")
+    page.get_by_test_id("action-edit").click()
+    expect(page.get_by_test_id("yaml-editor")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("tab", name="Overview").click()
     page.get_by_test_id("action-restart").click()
     page.get_by_test_id("confirm-restart").click()
     page.get_by_test_id("tab-yaml").click()

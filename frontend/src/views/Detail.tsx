@@ -45,6 +45,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
   const { cache, loaded, error } = useList(cluster, kind, kind?.namespaced ? namespace : null);
   const [tab, setTab] = useState<'overview' | 'yaml'>(location.hash === '#yaml' ? 'yaml' : 'overview');
   const [dialog, setDialog] = useState<null | 'delete' | 'scale' | 'restart'>(null);
+  const [editNow, setEditNow] = useState(false);
   const perm = useAllowed(cluster, kind, namespace, name);
   useValue(now);
   const obj = cache?.get(kind?.namespaced ? namespace : null, name);
@@ -106,16 +107,16 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
           )}
           {kind.scalable && perm.scale === true && <button class="btn" data-testid="action-scale" onClick={() => setDialog('scale')}><Icon name="scale" /> Scale</button>}
           {kind.restartable && perm.patch === true && <button class="btn" data-testid="action-restart" onClick={() => setDialog('restart')}><Icon name="restart" /> Restart</button>}
-          {perm.update === true && tab !== 'yaml' && <button class="btn" onClick={() => switchTab('yaml')}><Icon name="edit" /> Edit</button>}
+          {perm.update === true && tab !== 'yaml' && <button class="btn" data-testid="action-edit" onClick={() => { setEditNow(true); switchTab('yaml'); }}><Icon name="edit" /> Edit</button>}
           {perm.delete === true && <button class="btn danger" data-testid="action-delete" onClick={() => setDialog('delete')}><Icon name="trash" /> Delete</button>}
         </div>
       </div>
       <div class="tabs" role="tablist">
-        <button role="tab" class={tab === 'overview' ? 'active' : ''} onClick={() => switchTab('overview')}>Overview</button>
-        <button role="tab" class={tab === 'yaml' ? 'active' : ''} data-testid="tab-yaml" onClick={() => switchTab('yaml')}>YAML</button>
+        <button role="tab" aria-selected={tab === 'overview'} class={tab === 'overview' ? 'active' : ''} onClick={() => { setEditNow(false); switchTab('overview'); }}>Overview</button>
+        <button role="tab" aria-selected={tab === 'yaml'} class={tab === 'yaml' ? 'active' : ''} data-testid="tab-yaml" onClick={() => switchTab('yaml')}>YAML</button>
       </div>
       {tab === 'yaml' ? (
-        <YamlPanel cluster={cluster} kind={kind} obj={obj} canEdit={perm.update === true} />
+        <YamlPanel cluster={cluster} kind={kind} obj={obj} canEdit={perm.update === true} startEditing={editNow} />
       ) : (
         <Overview cluster={cluster} kind={kind} obj={obj} perm={perm} />
       )}

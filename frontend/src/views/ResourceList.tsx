@@ -10,6 +10,21 @@ import { podStatus } from '../format';
 import { minWidth, type Column } from '../kinds';
 
 const ROW_H = 32;
+
+/** Filter words: `key=value` / `key!=value` match labels, anything else the name or namespace. */
+function rowMatcher(filter: string): ((o: KubeObject) => boolean) | null {
+  const words = filter.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return null;
+  return (o) =>
+    words.every((w) => {
+      const m = /^([^=!]+)(!?=)(.*)$/.exec(w);
+      if (m) {
+        const v = Object.entries(o.metadata.labels ?? {}).find(([k]) => k.toLowerCase() === m[1])?.[1]?.toLowerCase();
+        return m[2] === '=' ? v === m[3] : v !== m[3];
+      }
+      return o.metadata.name.toLowerCase().includes(w) || (o.metadata.namespace ?? '').toLowerCase().includes(w);
+    });
+}
 const sortMemory = new Map<string, { col: string; dir: 1 | -1 }>();
 
 export function ResourceList({ cluster, kindId }: { cluster: string; kindId: string }) {
@@ -53,8 +68,8 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   const rows = useMemo(() => {
     if (!kind) return [];
     const col = columns.find((c) => c.id === sort.col) ?? columns[0];
-    const f = filter.trim().toLowerCase();
-    const list = f ? items.filter((o) => o.metadata.name.toLowerCase().includes(f) || (o.metadata.namespace ?? '').includes(f)) : items.slice();
+    const match = rowMatcher(filter);
+    const list = match ? items.filter(match) : items.slice();
     const t0 = Date.now();
     const keyed = list.map((o) => [col.value(o, t0), o] as const);
     keyed.sort((a, b) => {
@@ -134,7 +149,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
         <span class={`live live-${live}`} title={live === 'live' ? 'Watching for changes' : live}>{live === 'live' ? 'live' : live}</span>
         <span class="muted small">{kind.namespaced ? (ns ? `namespace ${ns}` : 'all namespaces') : 'cluster-wide'}</span>
         <span class="spacer" />
-        <input class="filter" type="search" placeholder="Filter…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="Filter rows" />
+        <input class="filter" type="search" placeholder="Filter: name or app=x" title="Words match the name or namespace; key=value or key!=value match labels" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="Filter rows" />
       </div>
       {error && <div class="alert bad" role="alert">{error}</div>}
       <div class="grid-table" role="table" aria-label={kind.label}>
@@ -142,6 +157,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
           {columns.map((c) => (
             <div
               role="columnheader"
+              aria-sort={sort.col === c.id ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
               class={`cell sortable ${c.align === 'right' ? 'right' : ''} ${sort.col === c.id ? 'sorted' : ''}`}
               onClick={() => {
                 const next = { col: c.id, dir: (sort.col === c.id ? -sort.dir : 1) as 1 | -1 };

@@ -113,8 +113,8 @@ type Phase =
   | { step: 'review'; result: KubeObject; sent: KubeObject }
   | { step: 'conflict'; sent: KubeObject; message: string };
 
-export function YamlPanel({ cluster, kind, obj, canEdit }: { cluster: string; kind: KindDef; obj: KubeObject; canEdit: boolean }) {
-  const [phase, setPhase] = useState<Phase>({ step: 'view' });
+export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }: { cluster: string; kind: KindDef; obj: KubeObject; canEdit: boolean; startEditing?: boolean }) {
+  const [phase, setPhase] = useState<Phase>({ step: startEditing && canEdit ? 'edit' : 'view' });
   const [base, setBase] = useState(() => toYaml(obj, kind));
   const [text, setText] = useState(base);
   const [err, setErr] = useState('');
