@@ -53,9 +53,7 @@ async def start_demo(host: str = "127.0.0.1") -> Demo:
                     user_name=f"{name}-admin",
                     namespace="shop",
                     auth=AuthSpec(token=token),
-                    profile="rancher"
-                    if profile == "rancher"
-                    else ("openshift" if profile == "openshift" else "kubernetes"),
+                    # No profile override: kubelantern detects each one, as for real clusters.
                     source="built-in demo",
                 )
             )
