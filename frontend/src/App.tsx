@@ -1,10 +1,11 @@
 // The app shell: top bar (cluster, namespace, search, theme), sidebar, routed main view, dock.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useErrorBoundary, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
 import { apiJson, onLanternUnauthorized } from './api/client';
 import { helpOpen, initKeys, onEscape, SHORTCUTS } from './keys';
 import { BUILTIN_KINDS, SECTIONS } from './kinds';
 import {
-  clearAccessCache, clusters, clustersError, crdKinds, dropClusterCaches, detailUrl, homeUrl, kindById, listUrl, loadCrds, loadedCaches, namespaceFor, namespaceFilter,
+  clearAccessCache, clusters, followSystemTheme, clustersError, crdKinds, dropClusterCaches, detailUrl, homeUrl, kindById, listUrl, loadCrds, loadedCaches, namespaceFor, namespaceFilter,
   navigate, needsLogin, portForwardsUrl, refreshClusters, route, setNamespace, toasts, toggleTheme, useList, useValue, warmSearch, type ClusterInfo,
 } from './state';
 import { ResourceList } from './views/ResourceList';
@@ -85,7 +86,7 @@ export function App() {
       <div class="body">
         {cluster && <Sidebar cluster={cluster} />}
         <main class="main" id="main">
-          {main}
+          <Guard key={location.pathname}>{main}</Guard>
         </main>
       </div>
       <DockSlot />
@@ -93,6 +94,21 @@ export function App() {
       <Toasts />
     </div>
   );
+}
+
+/** A view that throws (an object shaped unlike we expect) shows the error, not a blank page. */
+function Guard({ children }: { children: ComponentChildren }) {
+  const [error, reset] = useErrorBoundary((e) => console.warn('view failed', e));
+  if (error) {
+    return (
+      <div class="empty big">
+        <h2>This view failed</h2>
+        <p class="error-text">{String((error as Error)?.message ?? error)}</p>
+        <button class="btn" onClick={reset}>Try again</button>
+      </div>
+    );
+  }
+  return <>{children}</>;
 }
 
 function Unreachable({ info }: { info: ClusterInfo }) {
@@ -356,7 +372,10 @@ function Help() {
             </tr>
           ))}
         </table>
-        <div class="dialog-actions"><button class="btn" onClick={() => helpOpen.set(false)}>Close</button></div>
+        <div class="dialog-actions">
+          <button class="btn" onClick={() => { followSystemTheme(); helpOpen.set(false); }} title="Forget the toggle and follow the system setting">Theme: follow system</button>
+          <button class="btn" onClick={() => helpOpen.set(false)}>Close</button>
+        </div>
       </div>
     </div>
   );

@@ -175,6 +175,12 @@ export function toggleTheme(): void {
   applyTheme();
 }
 
+export function followSystemTheme(): void {
+  localStorage.removeItem(THEME_KEY);
+  theme.set('system');
+  applyTheme();
+}
+
 export function initTheme(): void {
   applyTheme();
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
