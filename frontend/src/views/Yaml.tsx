@@ -245,6 +245,8 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
           Overwrite with my version
         </button>
         <button class="btn small" onClick={() => setPhase({ step: 'edit' })}>Keep editing</button>
+        <span class="spacer" />
+        <span class="muted small">Left: on the server now · Right: your version</span>
       </div>
       <Diff a={current} b={text} />
     </div>
