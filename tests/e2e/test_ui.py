@@ -556,3 +556,14 @@ def test_previous_logs_of_a_crashing_container(page: Any, ui: Ui, problems: Prob
     expect(pane.get_by_test_id("log-lines")).not_to_be_empty()
     shot(page, "14-previous-logs")
     assert_clean(problems)
+
+
+def test_lost_launch_token_says_open_the_printed_url(page: Any, ui: Ui, problems: Problems) -> None:
+    open_list(page, ui, KIND, "pods")
+    page.context.clear_cookies()
+    page.locator('.nav-item[data-kind="services"]').click()
+    expect(page.locator("main")).to_contain_text("Open the URL printed in the terminal")
+    problems.expected.add("/clusters/")  # the requests kubelantern refused without the token
+    problems.expected.add("/api/")
+    problems.expected.add("/favicon.svg")
+    assert_clean(problems)
