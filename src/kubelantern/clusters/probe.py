@@ -24,6 +24,7 @@ from multidict import CIMultiDict
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import detect_profile
+from kubelantern.proxy.bodies import read_bounded
 
 if TYPE_CHECKING:
     from kubelantern.clusters.registry import Cluster
@@ -133,7 +134,7 @@ async def _probe(cluster: Cluster) -> ProbeResult:
         allow_redirects=False,
         **cluster.request_kwargs(),
     ) as resp:
-        body = await resp.content.read(256 * 1024)
+        body = await read_bounded(resp.content, 256 * 1024, truncate=True)
         version_headers = dict(resp.headers)
         state, error = classify(resp.status, body, cluster.name)
         status = resp.status
@@ -150,8 +151,9 @@ async def _probe(cluster: Cluster) -> ProbeResult:
             **cluster.request_kwargs(),
         ) as resp:
             if resp.status == 200:
-                with contextlib.suppress(ValueError, UnicodeDecodeError):
-                    groups = api_groups_of(json.loads(await resp.content.read(4 * 1024 * 1024)))
+                with contextlib.suppress(ValueError, UnicodeDecodeError):  # BodyTooLarge too
+                    body = await read_bounded(resp.content, 4 * 1024 * 1024)
+                    groups = api_groups_of(json.loads(body))
             version_headers.update(resp.headers)
     profile, reason = detect_profile(str(cluster.server_url), version_headers, groups)
     cluster.set_detected_profile(profile)

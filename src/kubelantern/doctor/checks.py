@@ -28,6 +28,7 @@ from kubelantern.doctor.report import (
     render_json,
     render_table,
 )
+from kubelantern.proxy.bodies import read_bounded
 from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamRefused, open_upstream
@@ -124,7 +125,7 @@ async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] 
         ) as resp:
             if resp.status != 200:
                 return f"listing pods answered {resp.status}"
-            data = json.loads(await resp.content.read(32 * 1024 * 1024))
+            data = json.loads(await read_bounded(resp.content, 32 * 1024 * 1024))
     candidates: list[tuple[int, str, str, str]] = []
     for item in data.get("items") or []:
         status = item.get("status") or {}

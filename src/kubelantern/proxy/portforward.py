@@ -27,6 +27,7 @@ from multidict import CIMultiDict
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.proxy import headers as hdr
+from kubelantern.proxy.bodies import read_bounded
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
@@ -249,7 +250,7 @@ class PortForwards:
                     allow_redirects=False,
                     **cluster.request_kwargs(),
                 ) as resp:
-                    body = await resp.content.read(16 * 1024 * 1024)
+                    body = await read_bounded(resp.content, 16 * 1024 * 1024, truncate=True)
                     status = resp.status
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             raise PortForwardError(

@@ -40,6 +40,7 @@ from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import Strategy, detect_profile
 from kubelantern.proxy import headers as hdr
+from kubelantern.proxy.bodies import read_bounded
 from kubelantern.proxy.handshake import (
     AttemptLog,
     ClientIdentity,
@@ -100,11 +101,7 @@ class _HandshakeResponse(aiohttp.ClientResponse):
             body = b""
             with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                 async with asyncio.timeout(5):
-                    while len(body) < MAX_ERROR_BODY:
-                        chunk = await self.content.read(MAX_ERROR_BODY - len(body))
-                        if not chunk:
-                            break
-                        body += chunk
+                    body = await read_bounded(self.content, MAX_ERROR_BODY, truncate=True)
             raise UpstreamRefused(self.status, self.headers.get("Content-Type"), body)
         return self
 

@@ -22,6 +22,7 @@ from aiohttp import web
 from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
 from kubelantern.clusters.probe import ProbeResult
+from kubelantern.proxy.bodies import read_bounded
 from kubelantern.proxy.headers import (
     decode_cookie_token,
     encode_cookie_token,
@@ -190,7 +191,7 @@ async def login(request: web.Request) -> web.Response:
             **await user_request_kwargs(cluster),
         ) as resp:
             status = resp.status
-            body = await resp.content.read(64 * 1024)
+            body = await read_bounded(resp.content, 64 * 1024, truncate=True)
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
         failure = describe_client_error(cluster.name, e)
         return status_response(failure.status, failure.message)
