@@ -184,6 +184,7 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
           <Chips map={m.annotations} />
         </Section>
       </div>
+      {kind.id === 'pods' && <PodContainers cluster={cluster} pod={obj} perm={perm} />}
       {conditions.length > 0 && (
         <Section title="Conditions">
           <table class="table compact">
@@ -192,7 +193,6 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
           </table>
         </Section>
       )}
-      {kind.id === 'pods' && <PodContainers cluster={cluster} pod={obj} perm={perm} />}
       {obj.spec?.template?.spec?.containers && <TemplateContainers spec={obj.spec.template.spec} />}
       {kind.id === 'services' && <ServicePorts cluster={cluster} svc={obj} perm={perm} />}
       {(kind.id === 'configmaps' || kind.id === 'secrets') && <DataSection kind={kind} obj={obj} />}
@@ -302,7 +302,7 @@ function conditionTone(type: string, status: string): string {
 
 function containerState(s: any): [string, string] {
   if (!s) return ['Unknown', ''];
-  if (s.running) return ['Running', `since ${s.running.startedAt ?? ''}`];
+  if (s.running) return ['Running', s.running.startedAt ? `started ${age(s.running.startedAt)} ago` : ''];
   if (s.waiting) return [s.waiting.reason ?? 'Waiting', s.waiting.message ?? ''];
   if (s.terminated) return [s.terminated.reason ?? `Exit ${s.terminated.exitCode}`, `exit code ${s.terminated.exitCode}${s.terminated.message ? `: ${s.terminated.message}` : ''}`];
   return ['Unknown', ''];
