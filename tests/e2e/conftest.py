@@ -85,6 +85,9 @@ def chromium_path() -> str:
             "(cd frontend && npm ci && npm run build)",
             pytrace=False,
         )
+    # Failure screenshots describe this run only.
+    for old in SCREENSHOTS.glob("FAILED-*.png"):
+        old.unlink(missing_ok=True)
     return CHROMIUM
 
 
