@@ -86,12 +86,13 @@ export class ApiError extends Error {
     } else if (typeof body === 'string') {
       message = body.trim().slice(0, 500);
     }
-    // kubelantern marks its own answers (launch token, unknown cluster, origin check);
-    // everything else under /clusters/ comes from the cluster.
+    // Everything outside /clusters/ is kubelantern's own API; under /clusters/ its own answers
+    // (launch token, Host/Origin checks, unknown cluster) are told apart by their wording, or
+    // by an X-Kubelantern-Error header should the server add one.
     const own =
       res.headers.get('X-Kubelantern-Error') !== null ||
       !new URL(res.url, location.href).pathname.startsWith(`${config.baseUrl}/clusters/`) ||
-      /launch token|X-Kubelantern-Token|Origin .*not allowed by kubelantern|unknown cluster/i.test(message);
+      /launch token|X-Kubelantern-Token|Origin .* is not allowed: kubelantern|DNS rebinding protection|unknown cluster/i.test(message);
     const source: ErrorSource = own ? 'lantern' : 'cluster';
     if (!message) message = `${res.status} ${res.statusText}`;
     return new ApiError(res.status, message, source, cluster, reason, body);
