@@ -1,11 +1,11 @@
-"""Run the simulators and kubelantern for UI development: `python -m tests.e2e.devserver [port]`.
+"""Run the simulators and kubelantern for UI development: `python -m tests.e2e.devserver`.
 
-Prints the launch URL; serves until interrupted. The same set-up the browser tests use.
+Prints the launch URL (a free loopback port each time); serves until interrupted.
+The same set-up the browser tests use.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,9 +21,8 @@ def main() -> None:
     pki = make_pki(tmp)
     sims = [start_sim(pki, p) for p in ("kubernetes", "rancher", "legacy", "openshift")]
     kubeconfig = write_kubeconfig(tmp / "config", [s.context for s in sims])
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     token = "devtoken"
-    server = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=token, port=port))
+    server = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=token))
     print(f"{server.url}/?token={token}", flush=True)
     try:
         while True:
