@@ -151,7 +151,12 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
         <span class="spacer" />
         <input class="filter" type="search" placeholder="Filter: name or app=x" title="Words match the name or namespace; key=value or key!=value match labels" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="Filter rows" />
       </div>
-      {error && <div class="alert bad" role="alert">{error}</div>}
+      {error && (
+        <div class="alert bad" role="alert">
+          {error}
+          {/\(403\)/.test(error) && kind.namespaced && !ns && <div class="small">You may only be allowed to list in some namespaces: pick one in the top bar.</div>}
+        </div>
+      )}
       <div class="grid-table" role="table" aria-label={kind.label}>
         <div class="grid-row grid-head" role="row" style={{ gridTemplateColumns: grid }}>
           {columns.map((c) => (
