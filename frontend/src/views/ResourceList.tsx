@@ -92,23 +92,30 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
     else if (top + ROW_H > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_H - el.clientHeight;
   };
 
+  // Keys read the current rows and selection through refs: quick key presses must not see a
+  // handler from an older render.
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const selRef = useRef(selected);
+  const select = (i: number) => {
+    selRef.current = i;
+    setSelected(i);
+    scrollToRow(i);
+  };
   useEffect(
     () =>
       onKey((e) => {
-        if (!rows.length) return false;
+        const list = rowsRef.current;
+        if (!list.length) return false;
         if (e.key === 'j' || e.key === 'ArrowDown') {
-          const i = Math.min(rows.length - 1, selected + 1);
-          setSelected(i);
-          scrollToRow(i);
+          select(Math.min(list.length - 1, selRef.current + 1));
           return true;
         }
         if (e.key === 'k' || e.key === 'ArrowUp') {
-          const i = Math.max(0, selected - 1);
-          setSelected(i);
-          scrollToRow(i);
+          select(Math.max(0, selRef.current - 1));
           return true;
         }
-        const row = rows[selected];
+        const row = list[selRef.current];
         if (!row) return false;
         if (e.key === 'Enter' || e.key === 'o') {
           open(row);
@@ -124,7 +131,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
         }
         return false;
       }),
-    [rows, selected],
+    [],
   );
 
   if (!kind) {
@@ -190,6 +197,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
                   data-name={o.metadata.name}
                   style={{ gridTemplateColumns: grid, transform: `translateY(${i * ROW_H}px)` }}
                   onClick={(e) => {
+                    selRef.current = i;
                     const ref = (e.target as Element).closest('a.obj-ref') as HTMLElement | null;
                     if (ref) {
                       navigate(detailUrl(cluster, ref.dataset.kind!, ref.dataset.ns || null, ref.dataset.name!));
