@@ -554,6 +554,17 @@ def test_previous_logs_of_a_crashing_container(page: Any, ui: Ui, problems: Prob
     pane = page.get_by_test_id("log-pane").last
     expect(pane.get_by_role("checkbox", name="Previous")).to_be_checked()
     expect(pane.get_by_test_id("log-lines")).not_to_be_empty()
+    # The status line counts the lines on screen: read in the same tick as the end of the
+    # stream shows (it once said "0 lines" under visible lines until a throttled refresh).
+    text = page.wait_for_function(
+        """() => {
+            const panes = document.querySelectorAll('[data-testid=log-pane]');
+            const status = panes[panes.length - 1]?.querySelector('[data-testid=log-status]');
+            const t = status ? status.textContent : '';
+            return t.includes('end of previous instance') ? t : false;
+        }"""
+    ).json_value()
+    assert re.match(r"[1-9][\d,]* lines", text), f"status line: {text!r}"
     shot(page, "14-previous-logs")
     assert_clean(problems)
 

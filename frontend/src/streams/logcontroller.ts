@@ -168,7 +168,7 @@ export class LogController {
     const { cluster, namespace } = this.opts;
     this.streams = this.sources.map(
       (s, i) =>
-        new LogStream(cluster, namespace, s.pod, s.container, i, this.query, (lines) => this.sink(lines), () => this.notify(true)),
+        new LogStream(cluster, namespace, s.pod, s.container, i, this.query, (lines) => this.sink(lines), () => this.stateChanged()),
     );
     this.following = true;
     if (this.view) {
@@ -176,6 +176,16 @@ export class LogController {
       this.view.invalidate();
     }
     for (const s of this.streams) s.start();
+    this.notify(true);
+  }
+
+  /**
+   * A stream changed phase. Its last lines may still wait for the next animation frame (a short
+   * stream such as previous logs delivers them and closes in one go): take them in first, or the
+   * status would show the end of the stream next to a count that leaves them out.
+   */
+  private stateChanged(): void {
+    if (this.pending.length) this.flush(true);
     this.notify(true);
   }
 
