@@ -15,18 +15,18 @@ kubeconfig at all (or --demo) the built-in demo simulators start in-process inst
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import ApiPathError, Registry, load_registry, validate_api_path
 from kubelantern.proxy import http as http_proxy
+from kubelantern.proxy import websocket
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
 from kubelantern.web import api, keys, portforward_api, static
@@ -35,6 +35,9 @@ from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.metrics import Metrics
 from kubelantern.web.security import add_security_headers, security_middleware
 from kubelantern.web.streams import ActiveStreams
+
+if TYPE_CHECKING:
+    from kubelantern.sim.demo import Demo
 
 log = logging.getLogger("kubelantern")
 
@@ -92,39 +95,20 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
             "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)",
         )
     if is_websocket_upgrade(request.headers):
-        try:
-            from kubelantern.proxy import websocket
-        except ImportError as e:
-            return status_response(501, f"WebSocket bridge is not available: {e}")
         return await websocket.bridge(request, cluster, api_path)
     return await http_proxy.forward(request, cluster, api_path)
-
-
-async def _start_demo() -> Any:
-    import importlib
-
-    # The simulator's demo module (H1a); imported by name so a build without it still runs.
-    demo = importlib.import_module("kubelantern.sim.demo")
-    started = demo.start_demo()
-    if inspect.isawaitable(started):
-        started = await started
-    return started
-
-
-async def _close_demo(handle: Any) -> None:
-    closed = handle.close()
-    if inspect.isawaitable(closed):
-        await closed
 
 
 async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     state = app[keys.STATE]
     registry = app[keys.REGISTRY]
-    demo_handle: Any = None
+    demo_handle: Demo | None = None
     if settings.demo or not kubeconfig_available(settings):
         why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
-        demo_handle = await _start_demo()
+        from kubelantern.sim.demo import start_demo  # the simulator loads only when needed
+
+        demo_handle = await start_demo()
         loaded = Registry.from_specs(list(demo_handle.specs), [], settings)
         state.demo = True
         log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(loaded.clusters))
@@ -147,7 +131,7 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
         await prober.close()
         await registry.close()
         if demo_handle is not None:
-            await _close_demo(demo_handle)
+            await demo_handle.close()
 
 
 async def _on_shutdown(app: web.Application) -> None:
@@ -177,12 +161,7 @@ def make_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     api.add_routes(app, base)
-    portforward_api.setup_portforward_routes(app, base)  # local mode only (H4)
-    if not settings.in_cluster:
-        # Port-forwards open TCP ports on this machine: local mode only.
-        from kubelantern.web.portforward_api import setup_portforward_routes
-
-        setup_portforward_routes(app, base)
+    portforward_api.setup_portforward_routes(app, base)  # local mode only
     api.add_fallback(app, base)
     app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
     static.add_routes(app, base)
