@@ -19,6 +19,7 @@ from kubelantern.clusters.profiles import (
     TokenPlacement,
     UserAgentPolicy,
 )
+from kubelantern.proxy.headers import bearer_of
 from kubelantern.proxy.subprotocols import Offer, upstream_protocols
 
 # Auto mode tries at most this many different strategies per connection (the learned or
@@ -51,16 +52,6 @@ def upstream_origin(upstream_url: str) -> str:
     return f"{scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
-def bearer_of(auth_headers: Mapping[str, str]) -> str | None:
-    """The bearer token inside an `Authorization` header, if that is what it carries."""
-    for name, value in auth_headers.items():
-        if name.lower() == "authorization":
-            scheme, _, token = value.strip().partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-    return None
-
-
 def build_handshake(
     strategy: Strategy,
     *,
@@ -84,7 +75,7 @@ def build_handshake(
             auth_value = value
         else:
             headers[name] = value
-    token = bearer_of(auth_headers)
+    token = bearer_of(auth_value)
     wants_sub = strategy.token in (TokenPlacement.SUBPROTOCOL, TokenPlacement.BOTH)
     wants_header = strategy.token in (TokenPlacement.HEADER, TokenPlacement.BOTH)
     protocols = upstream_protocols(offer, token if wants_sub else None)
