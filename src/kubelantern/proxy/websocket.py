@@ -55,6 +55,7 @@ from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from kubelantern.web.errors import status_body, status_response
+from kubelantern.web.streams import ActiveStreams
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,17 @@ async def _ws_session(base: aiohttp.ClientSession) -> AsyncIterator[aiohttp.Clie
         await session.close()
 
 
+def _handshake_headers(
+    passthrough: Mapping[str, str] | None, handshake: UpstreamHandshake
+) -> CIMultiDict[str]:
+    """The client's headers allowed upstream, overridden by the handshake's own."""
+    headers: CIMultiDict[str] = CIMultiDict(passthrough or {})
+    for name, value in handshake.headers.items():
+        headers.popall(name, None)
+        headers[name] = value
+    return headers
+
+
 @dataclass
 class RawUpstream:
     """An upstream that answered 101, kept as a socket for the fast path (wstunnel)."""
@@ -136,13 +148,6 @@ class RawUpstream:
     protocol: Any  # aiohttp's ResponseHandler (transport + flow control)
     chosen: str | None  # the subprotocol the upstream selected
     extensions: str | None  # Sec-WebSocket-Extensions of the 101 (we never offer any)
-
-    @property
-    def closed(self) -> bool:
-        return self.protocol.transport is None
-
-    async def close(self, *, code: int = 1000, message: bytes = b"") -> None:
-        self.response.close()
 
 
 async def open_upstream_raw(
@@ -154,10 +159,7 @@ async def open_upstream_raw(
     handshake_timeout: float = HANDSHAKE_TIMEOUT,
 ) -> RawUpstream:
     """The upgrade request done by hand, so the socket can carry frames untouched."""
-    headers: CIMultiDict[str] = CIMultiDict(passthrough or {})
-    for name, value in handshake.headers.items():
-        headers.popall(name, None)
-        headers[name] = value
+    headers = _handshake_headers(passthrough, handshake)
     key = base64.b64encode(os.urandom(16)).decode()
     headers["Upgrade"] = "websocket"
     headers["Connection"] = "Upgrade"
@@ -206,10 +208,7 @@ async def open_upstream(
     TimeoutError. `passthrough` are client headers allowed upstream (Impersonate-*, ...);
     the handshake's own headers win over them.
     """
-    headers: CIMultiDict[str] = CIMultiDict(passthrough or {})
-    for name, value in handshake.headers.items():
-        headers.popall(name, None)
-        headers[name] = value
+    headers = _handshake_headers(passthrough, handshake)
     async with _ws_session(await cluster.session()) as session, asyncio.timeout(handshake_timeout):
         ws: aiohttp.ClientWebSocketResponse = await session.ws_connect(
             url,
@@ -250,7 +249,7 @@ class UpstreamFailure(Exception):
     def response(self) -> web.Response:
         if self.refused is not None and self.attempts is not None and self.handshake:
             return _refusal_response(self.refused, self.cluster, self.attempts, self.handshake)
-        return _error(self.status, self.message)
+        return status_response(self.status, self.message)
 
 
 async def connect_upstream(
@@ -439,15 +438,6 @@ class _Active:
         await _close_both(self, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
 
 
-def _app_settings(app: web.Application) -> Settings:
-    settings = app.get(keys.SETTINGS)
-    return settings if isinstance(settings, Settings) else Settings()
-
-
-def _error(code: int, message: str) -> web.Response:
-    return status_response(code, message)
-
-
 def _count(metrics: Any, method: str, *args: Any) -> None:
     if metrics is not None:
         getattr(metrics, method)(*args)
@@ -456,17 +446,17 @@ def _count(metrics: Any, method: str, *args: Any) -> None:
 async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.StreamResponse:
     """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
     app = request.app
-    settings = _app_settings(app)
-    metrics = app.get(keys.METRICS)
+    settings = app[keys.SETTINGS]
+    metrics = app[keys.METRICS]
     name = cluster.name
 
     try:
         offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
     except SubprotocolError as e:
         log.info("cluster=%s refused client subprotocols: %s", name, e.message)
-        return _error(e.status, f"cluster {name!r}: {e.message}")
+        return status_response(e.status, f"cluster {name!r}: {e.message}")
     if not web.WebSocketResponse(protocols=offer.protocols).can_prepare(request).ok:
-        return _error(400, "not a valid WebSocket upgrade request")
+        return status_response(400, "not a valid WebSocket upgrade request")
     if getattr(cluster, "profile_source", None) == "default":
         # The server URL alone may say Rancher; the probe refines the rest later.
         detected, _ = detect_profile(str(cluster.server_url))
@@ -484,7 +474,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         kubeconfig_auth = None if user is not None else await cluster.auth_headers()
     except CredentialError as e:
         _count(metrics, "upstream_error", name, "credentials")
-        return _error(502, str(e))
+        return status_response(502, str(e))
     auth, source = hdr.choose_credentials(user, kubeconfig_auth)
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
@@ -494,7 +484,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         "client": ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
         "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
     }
-    streams = app.get(keys.STREAMS)
+    streams = app[keys.STREAMS]
     if FAST_PATH:
         try:
             raw, strategy = await connect_upstream_raw(
@@ -539,10 +529,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         (time.monotonic() - started) * 1000,
     )
     try:
-        if streams is not None:
-            async with streams.track(name, "websocket", active.going_away):
-                await _relay(client_ws, upstream, name)
-        else:
+        async with streams.track(name, "websocket", active.going_away):
             await _relay(client_ws, upstream, name)
     finally:
         if not upstream.closed or not client_ws.closed:
@@ -580,7 +567,7 @@ async def _tunnel(
     raw: RawUpstream,
     name: str,
     settings: Settings,
-    streams: Any,
+    streams: ActiveStreams,
     strategy: Strategy,
     started: float,
 ) -> web.StreamResponse:
@@ -611,10 +598,7 @@ async def _tunnel(
         (time.monotonic() - started) * 1000,
     )
     try:
-        if streams is not None:
-            async with streams.track(name, "websocket", tunnel.shutdown):
-                await tunnel.run()
-        else:
+        async with streams.track(name, "websocket", tunnel.shutdown):
             await tunnel.run()
     finally:
         if not tunnel.finished:
