@@ -97,10 +97,13 @@ class UpstreamFailure(Exception):
         self.message = message
 
 
-def describe_client_error(cluster: str, exc: BaseException) -> UpstreamFailure:
+def describe_client_error(
+    cluster: str, exc: BaseException, *, answer_timeout: float = HEADERS_TIMEOUT
+) -> UpstreamFailure:
     """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
 
-    Shared with the WebSocket bridge and the probe so every path words failures alike.
+    Shared with the WebSocket bridge, login and the probe so every path words failures
+    alike; `answer_timeout` is the wait a `TimeoutError` stands for.
     """
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert_error = exc.certificate_error
@@ -126,14 +129,14 @@ def describe_client_error(cluster: str, exc: BaseException) -> UpstreamFailure:
         return UpstreamFailure(
             504,
             "timeout",
-            f"cluster {cluster!r} did not answer within {HEADERS_TIMEOUT:g}s",
+            f"cluster {cluster!r} did not answer within {answer_timeout:g}s",
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return UpstreamFailure(
             502,
             "unreachable",
-            f"cluster {cluster!r} unreachable: cannot connect to {exc.host}:{exc.port} "
-            f"({_cause(exc)})",
+            f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
+            f"({_cause(exc)}); check the network, VPN or proxy-url",
         )
     if isinstance(exc, aiohttp.ClientError | OSError):
         return UpstreamFailure(

@@ -50,6 +50,7 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
+from kubelantern.proxy.http import describe_client_error
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
@@ -375,28 +376,11 @@ async def _connect_upstream(
                 handshake=handshake,
                 cluster=name,
             ) from None
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as e:
-            _count(metrics, "upstream_error", name, "tls")
-            log.warning("cluster=%s strategy=%s TLS error: %s", name, strategy.name, e)
-            raise UpstreamFailure(
-                502, f"cluster {name!r}: TLS handshake with {url.host} failed: {e}"
-            ) from None
-        except TimeoutError:
-            _count(metrics, "upstream_error", name, "timeout")
-            log.warning("cluster=%s strategy=%s upstream handshake timed out", name, strategy.name)
-            raise UpstreamFailure(
-                504,
-                f"cluster {name!r}: the API server at {url.host} did not answer the WebSocket "
-                f"upgrade within {HANDSHAKE_TIMEOUT:g} s",
-            ) from None
-        except (aiohttp.ClientError, OSError) as e:
-            _count(metrics, "upstream_error", name, "unreachable")
-            log.warning("cluster=%s strategy=%s upstream unreachable: %s", name, strategy.name, e)
-            raise UpstreamFailure(
-                502,
-                f"cluster {name!r}: cannot reach the API server at {url.host}:{url.port} "
-                f"({e.__class__.__name__}: {e}); check the network, VPN or proxy-url",
-            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+            failure = describe_client_error(name, e, answer_timeout=HANDSHAKE_TIMEOUT)
+            _count(metrics, "upstream_error", name, failure.reason)
+            log.warning("cluster=%s strategy=%s %s", name, strategy.name, failure.message)
+            raise UpstreamFailure(failure.status, failure.message) from None
         break
     if order.auto:
         strategies.remember(cluster, strategy)
