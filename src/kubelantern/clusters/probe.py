@@ -24,7 +24,7 @@ from multidict import CIMultiDict
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import detect_profile
-from kubelantern.proxy.bodies import read_bounded
+from kubelantern.proxy.bodies import error_message, read_bounded
 
 if TYPE_CHECKING:
     from kubelantern.clusters.registry import Cluster
@@ -65,7 +65,7 @@ def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:
     """State and error text for a `/version` answer."""
     if 200 <= status < 300:
         return OK, None
-    message = _status_message(body)
+    message = error_message(body, 300)
     if status == 401:
         return UNAUTHORIZED, (
             f"cluster {cluster!r} rejected the credentials (401"
@@ -76,17 +76,6 @@ def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:
         # Authenticated but not allowed to read /version: the cluster is there and knows us.
         return OK, None
     return ERROR, f"cluster {cluster!r} answered {status}" + (f": {message}" if message else "")
-
-
-def _status_message(body: bytes) -> str | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        text = body[:200].decode("utf-8", "replace").strip()
-        return text or None
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])[:300]
-    return None
 
 
 def api_groups_of(apis_json: Any) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from kubelantern.doctor.report import (
     render_json,
     render_table,
 )
-from kubelantern.proxy.bodies import read_bounded
+from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamRefused, open_upstream
@@ -204,7 +204,7 @@ async def _session(
     try:
         ws = await open_upstream(cluster, url, handshake, handshake_timeout=STREAM_TIMEOUT)
     except UpstreamRefused as e:
-        return False, e.status, _body_message(e.body)
+        return False, e.status, error_message(e.body, 80) or "no body"
     except (aiohttp.ClientError, OSError) as e:
         return False, None, f"{e.__class__.__name__}: {e}"[:120]
     except TimeoutError:
@@ -269,15 +269,3 @@ async def _logs_reader(ws: aiohttp.ClientWebSocketResponse) -> tuple[bool, str]:
     if close_code != 1000:
         return False, f"closed with {close_code}"
     return True, ""
-
-
-def _body_message(body: bytes) -> str:
-    """The message of an upstream refusal body (Status or Rancher JSON), shortened."""
-    text = body[:2000].decode("utf-8", "replace").strip()
-    with contextlib.suppress(ValueError):
-        data = json.loads(text)
-        if isinstance(data, dict):
-            for key in ("message", "Message"):
-                if isinstance(data.get(key), str):
-                    return str(data[key])[:80]
-    return text[:80] or "no body"

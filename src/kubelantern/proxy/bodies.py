@@ -7,6 +7,9 @@ to the bound, whichever comes first.
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import aiohttp
 
 
@@ -30,3 +33,18 @@ async def read_bounded(
     if truncate:
         return b"".join(parts)[:limit]
     raise BodyTooLarge(f"body larger than {limit} bytes")
+
+
+def error_message(body: bytes, limit: int) -> str | None:
+    """What an error body says, for a person: the `message` of a JSON error (a Status, or
+    Rancher's `Message`), else the body's text; at most `limit` characters, None if empty."""
+    text = body.decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            for key in ("message", "Message"):
+                if isinstance(data.get(key), str):
+                    return str(data[key])[:limit]
+    return text[:limit]

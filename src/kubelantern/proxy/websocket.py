@@ -40,7 +40,7 @@ from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import Strategy, detect_profile
 from kubelantern.proxy import headers as hdr
-from kubelantern.proxy.bodies import read_bounded
+from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import (
     AttemptLog,
     ClientIdentity,
@@ -364,7 +364,7 @@ async def _connect_upstream(
                 except CredentialError as e:
                     log.warning("cluster=%s credential refresh failed: %s", name, e.message)
             _count(metrics, "upstream_error", name, "handshake")
-            explanation = _body_text(refused.body) or refusal_explanation(
+            explanation = error_message(refused.body, 200) or refusal_explanation(
                 refused.status, refused.body, handshake.protocols
             )
             raise UpstreamFailure(
@@ -392,20 +392,6 @@ async def _connect_upstream(
             strategy.name,
         )
     return upstream, strategy
-
-
-def _body_text(body: bytes) -> str | None:
-    """The `message` of a JSON error body (Status or Rancher's), else short text."""
-    text = body[:4096].decode("utf-8", "replace").strip()
-    if not text:
-        return None
-    with contextlib.suppress(ValueError):
-        data = json.loads(text)
-        if isinstance(data, dict):
-            for key in ("message", "Message"):
-                if isinstance(data.get(key), str):
-                    return str(data[key])[:200]
-    return text[:200]
 
 
 # --- the bridge -------------------------------------------------------------------------

@@ -11,7 +11,6 @@ Routes (all under `settings.base_url`):
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -22,7 +21,7 @@ from aiohttp import web
 from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
 from kubelantern.clusters.probe import ProbeResult
-from kubelantern.proxy.bodies import read_bounded
+from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.headers import (
     decode_cookie_token,
     encode_cookie_token,
@@ -198,7 +197,7 @@ async def login(request: web.Request) -> web.Response:
     if status == 401:
         return status_response(401, f"cluster {cluster.name!r} rejected this token (401)")
     if status >= 500 or status in (404, 407):
-        message = _message_of(body)
+        message = error_message(body, 300)
         return status_response(
             502,
             f"cannot check the token: cluster {cluster.name!r} answered {status}"
@@ -216,15 +215,6 @@ async def login(request: web.Request) -> web.Response:
     request.app[keys.PROBER].forget(cluster.name)
     log.info("logged in to cluster %r (token verified, status %d)", cluster.name, status)
     return response
-
-
-def _message_of(body: bytes) -> str | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return body[:200].decode("utf-8", "replace").strip() or None
-    message = data.get("message") if isinstance(data, dict) else None
-    return str(message)[:300] if message else None
 
 
 async def logout(request: web.Request) -> web.Response:
