@@ -147,15 +147,16 @@ class _TokenFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stamp: tuple[int, int, int] | None = None
-        self._token: str | None = None
+        self.last: str | None = None  # the token last read
 
-    def read(self, *, force: bool = False) -> str:
+    async def read(self, *, force: bool = False) -> str:
         st = self.path.stat()  # one cheap syscall per request; the read only when it changed
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if force or stamp != self._stamp or self._token is None:
-            self._token = self.path.read_text().strip()
+        if force or stamp != self._stamp or self.last is None:
+            # The file may sit on a slow or network mount: read it off the event loop.
+            self.last = (await asyncio.to_thread(self.path.read_text)).strip()
             self._stamp = stamp
-        return self._token
+        return self.last
 
 
 class Credentials:
@@ -206,9 +207,9 @@ class Credentials:
         """The bare bearer token, if this cluster authenticates with one (runs the plugin)."""
         if self._token_file is not None:
             try:
-                token = self._token_file.read()
+                token = await self._token_file.read()
             except OSError as e:
-                last = self._token_file._token
+                last = self._token_file.last
                 if last is None:
                     raise CredentialError(
                         self.cluster,
@@ -238,9 +239,9 @@ class Credentials:
         refreshed it, no new plugin run is needed.
         """
         if self._token_file is not None:
-            before = self._token_file._token
+            before = self._token_file.last
             try:
-                after = self._token_file.read(force=True)
+                after = await self._token_file.read(force=True)
             except OSError:
                 return False
             return after != before or (stale_token is not None and after != stale_token)
@@ -344,7 +345,9 @@ class Credentials:
             )
         env = dict(os.environ if self._env is None else self._env)
         env.update(dict(ex.env))
-        env["KUBERNETES_EXEC_INFO"] = json.dumps(exec_info(self.spec, ex))
+        # exec_info may read the CA file: off the event loop.
+        info = await asyncio.to_thread(exec_info, self.spec, ex)
+        env["KUBERNETES_EXEC_INFO"] = json.dumps(info)
         self.exec_runs += 1
         log.debug("cluster %r: running exec plugin %s", self.cluster, name)
         try:
