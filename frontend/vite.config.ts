@@ -7,6 +7,13 @@ export default defineConfig({
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },
   },
+  experimental: {
+    // Lazy chunks (CodeMirror, xterm.js) and their CSS are found relative to the script that
+    // asks for them, so they load under --base-url too (the server rewrites index.html only).
+    renderBuiltUrl(_filename: string, { hostType }: { hostType: 'js' | 'css' | 'html' }) {
+      return hostType === 'html' ? undefined : { relative: true };
+    },
+  },
   build: {
     outDir: '../src/kubelantern/web/static',
     emptyOutDir: true,

@@ -432,6 +432,19 @@ def test_app_works_under_a_base_url(
     expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/services$"))
     page.reload()
     expect(page.locator('.grid-body [role="row"]').first).to_be_visible()
+    # The editors are chunks loaded on first use: they must come from below the base URL too.
+    page.goto(f"{server.url}/lantern/c/{KIND}/pods")
+    page.get_by_label("Namespace").select_option("shop")
+    row = page.locator('.grid-body [role="row"][data-name^="cart-"]', has_text="Running")
+    row.first.locator("a.cell-name").click()
+    page.get_by_test_id("tab-yaml").click()
+    expect(page.locator('[data-testid="yaml-view"] .cm-content')).to_contain_text("kind: Pod")
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
+    # xterm.css arrived with its chunk (it hides the helper textarea off screen).
+    position = term.locator(".xterm-helper-textarea").evaluate("e => getComputedStyle(e).position")
+    assert position == "absolute", "xterm.css did not load under the base URL"
     page.context.close()
     assert_clean(problems)
 

@@ -115,7 +115,7 @@ export function Dock() {
           const visible = p.id === st.active && !st.minimized;
           return (
             <div key={p.id} class="kl-pane" hidden={!visible} role="tabpanel">
-              {p.kind === 'logs' ? <LogPane ctl={p.ctl} visible={visible} /> : <TerminalPane ctl={p.ctl} visible={visible} />}
+              {p.kind === 'logs' ? <LogPane ctl={p.ctl} visible={visible} /> : <TerminalPane slot={p.ctl} visible={visible} />}
             </div>
           );
         })}

@@ -1,10 +1,29 @@
 import { useEffect, useReducer, useRef } from 'preact/hooks';
+import type { TerminalSlot } from './dockstore';
 import type { TerminalController } from './terminal';
 
-export function TerminalPane({ ctl, visible }: { ctl: TerminalController; visible: boolean }) {
+function useRerender(source: { subscribe(fn: () => void): () => void }): void {
   const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
-  const force = () => bump(undefined);
-  useEffect(() => ctl.subscribe(force), [ctl]);
+  useEffect(() => source.subscribe(() => bump(undefined)), [source]);
+}
+
+export function TerminalPane({ slot, visible }: { slot: TerminalSlot; visible: boolean }) {
+  useRerender(slot);
+  if (slot.ctl) return <Terminal ctl={slot.ctl} visible={visible} />;
+  return (
+    <div class="kl-termpane" data-testid="terminal-pane">
+      <div class="kl-toolbar" role="toolbar" aria-label="Terminal controls">
+        <span class={`kl-phase kl-phase-${slot.error ? 'error' : 'connecting'}`} data-testid="terminal-status">
+          {slot.error || 'loading the terminal…'}
+        </span>
+      </div>
+      <div class="kl-term" />
+    </div>
+  );
+}
+
+function Terminal({ ctl, visible }: { ctl: TerminalController; visible: boolean }) {
+  useRerender(ctl);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (visible && ref.current) ctl.mount(ref.current);

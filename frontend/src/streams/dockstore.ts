@@ -1,13 +1,53 @@
 // The dock's state: open panes (log viewers and terminals), the active one, size. A tiny
 // observable store so openLogs/openTerminal can be called from anywhere (not only components).
 
+import { chunkErrorText, once } from '../lazy';
 import { LogController, type LogsOptions } from './logcontroller';
 import type { StreamQuery } from './logstream';
-import { TerminalController, type TerminalOptions } from './terminal';
+import type { TerminalController, TerminalOptions } from './terminal';
 
 export type Pane =
   | { id: number; kind: 'logs'; title: string; ctl: LogController }
-  | { id: number; kind: 'terminal'; title: string; ctl: TerminalController };
+  | { id: number; kind: 'terminal'; title: string; ctl: TerminalSlot };
+
+// xterm.js is a chunk of its own, fetched when the first terminal opens.
+const loadTerminal = once(() => import('./terminal'));
+
+/** A terminal pane's session: the TerminalController once xterm.js has loaded. */
+export class TerminalSlot {
+  ctl: TerminalController | null = null;
+  error = '';
+  private disposed = false;
+  private listeners = new Set<() => void>();
+
+  constructor(readonly opts: TerminalOptions) {
+    loadTerminal().then(
+      (m) => {
+        if (this.disposed) return;
+        this.ctl = new m.TerminalController(opts);
+        this.changed();
+      },
+      (e: unknown) => {
+        this.error = chunkErrorText('terminal', e);
+        this.changed();
+      },
+    );
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private changed(): void {
+    this.listeners.forEach((f) => f());
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.ctl?.dispose();
+    this.listeners.clear();
+  }
+}
 
 export interface DockState {
   panes: Pane[];
@@ -54,7 +94,7 @@ export function addTerminal(opts: TerminalOptions): number {
   const id = nextId++;
   const c = opts.container ?? opts.containers[0] ?? '';
   const title = `${opts.mode === 'attach' ? 'attach' : 'shell'}: ${opts.pod}${opts.containers.length > 1 ? `/${c}` : ''}`;
-  const pane: Pane = { id, kind: 'terminal', title, ctl: new TerminalController(opts) };
+  const pane: Pane = { id, kind: 'terminal', title, ctl: new TerminalSlot(opts) };
   set({ panes: [...state.panes, pane], active: id, minimized: false });
   return id;
 }

@@ -9,8 +9,11 @@ import { onEscape } from '../keys';
 import { canI, crdKinds, detailUrl, kindById, kindSettled, listUrl, navigate, now, toast, useList, useValue } from '../state';
 import { Icon } from '../icons';
 import { openPodLogs, openShell, openWorkloadLogs } from '../streams-bridge';
-import { YamlPanel } from './Yaml';
+import { lazyComponent } from '../lazy';
 import { ForwardButton, forwardsAdvertised, refreshForwards } from './PortForwards';
+
+// CodeMirror and the YAML library come with the YAML tab, not with the first screen.
+const YamlPanel = lazyComponent('YAML editor', () => import('./Yaml').then((m) => m.YamlPanel));
 
 const K = (id: string) => BUILTIN_KINDS.find((k) => k.id === id)!;
 
