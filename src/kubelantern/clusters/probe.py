@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from multidict import CIMultiDict
 
-from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import detect_profile
 from kubelantern.proxy.bodies import error_message, read_bounded
@@ -113,16 +111,7 @@ async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> Probe
 
 async def _probe(cluster: Cluster) -> ProbeResult:
     auth = await cluster.auth_headers()
-    session = await cluster.session()
-    headers: CIMultiDict[str] = CIMultiDict(auth)
-    headers["User-Agent"] = USER_AGENT
-    headers["Accept"] = "application/json"
-    async with session.get(
-        cluster.upstream_url("/version"),
-        headers=headers,
-        allow_redirects=False,
-        **cluster.request_kwargs(),
-    ) as resp:
+    async with await cluster.get("/version", auth=auth) as resp:
         body = await read_bounded(resp.content, 256 * 1024, truncate=True)
         version_headers = dict(resp.headers)
         state, error = classify(resp.status, body, cluster.name)
@@ -133,12 +122,7 @@ async def _probe(cluster: Cluster) -> ProbeResult:
             version = json.loads(body).get("gitVersion")
     groups: tuple[str, ...] = ()
     if state == OK:
-        async with session.get(
-            cluster.upstream_url("/apis"),
-            headers=headers,
-            allow_redirects=False,
-            **cluster.request_kwargs(),
-        ) as resp:
+        async with await cluster.get("/apis", auth=auth) as resp:
             if resp.status == 200:
                 with contextlib.suppress(ValueError, UnicodeDecodeError):  # BodyTooLarge too
                     body = await read_bounded(resp.content, 4 * 1024 * 1024)

@@ -16,9 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
 import aiohttp
-from multidict import CIMultiDict
 
-from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
 from kubelantern.doctor.report import (
@@ -112,17 +110,8 @@ async def check_cluster(cluster: Any) -> ClusterReport:
 
 async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] | str:
     """(namespace, pod, container) of a Running pod, or why there is none."""
-    session = await cluster.session()
-    headers = CIMultiDict(auth)
-    headers["User-Agent"] = USER_AGENT
-    headers["Accept"] = "application/json"
     async with asyncio.timeout(STREAM_TIMEOUT):
-        async with session.get(
-            cluster.upstream_url("/api/v1/pods", "limit=500"),
-            headers=headers,
-            allow_redirects=False,
-            **cluster.request_kwargs(),
-        ) as resp:
+        async with await cluster.get("/api/v1/pods", "limit=500", auth=auth) as resp:
             if resp.status != 200:
                 return f"listing pods answered {resp.status}"
             data = json.loads(await read_bounded(resp.content, 32 * 1024 * 1024))

@@ -22,9 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from multidict import CIMultiDict
 
-from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.bodies import read_bounded
@@ -238,18 +236,9 @@ class PortForwards:
             auth = await cluster.auth_headers()
         except CredentialError as e:
             raise PortForwardError(502, str(e)) from None
-        headers: CIMultiDict[str] = CIMultiDict(auth)
-        headers["User-Agent"] = USER_AGENT
-        headers["Accept"] = "application/json"
-        session = await cluster.session()
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT):
-                async with session.get(
-                    cluster.upstream_url(path, query),
-                    headers=headers,
-                    allow_redirects=False,
-                    **cluster.request_kwargs(),
-                ) as resp:
+                async with await cluster.get(path, query, auth=auth) as resp:
                     body = await read_bounded(resp.content, 16 * 1024 * 1024, truncate=True)
                     status = resp.status
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
