@@ -178,7 +178,6 @@ class Credentials:
         self._exec_result: ExecResult | None = None
         self._exec_valid_until: float = 0.0
         self._inflight: asyncio.Task[ExecResult] | None = None
-        self.exec_runs = 0  # how many times the plugin ran (for doctor and tests)
         self.cert_generation = 0  # bumped whenever the plugin's client certificate changes
 
     # -- what the proxy uses ------------------------------------------------------------
@@ -348,7 +347,6 @@ class Credentials:
         # exec_info may read the CA file: off the event loop.
         info = await asyncio.to_thread(exec_info, self.spec, ex)
         env["KUBERNETES_EXEC_INFO"] = json.dumps(info)
-        self.exec_runs += 1
         log.debug("cluster %r: running exec plugin %s", self.cluster, name)
         try:
             proc = await asyncio.create_subprocess_exec(

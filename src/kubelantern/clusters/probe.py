@@ -149,9 +149,6 @@ class Prober:
         self._results: dict[str, ProbeResult] = {}
         self._inflight: dict[str, asyncio.Task[ProbeResult]] = {}
 
-    def cached(self, name: str) -> ProbeResult | None:
-        return self._results.get(name)
-
     def forget(self, name: str | None = None) -> None:
         if name is None:
             self._results.clear()

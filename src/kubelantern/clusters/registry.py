@@ -112,15 +112,11 @@ class Cluster:
         profile_override: str | None = None,
         tls_cache: dict[TLSSpec, TLSInfo] | None = None,
         strategy_override: str | None = None,
-        limit_per_host: int = LIMIT_PER_HOST,
-        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
         self.name = spec.name
         self.spec = spec
         self.load_error = load_error
         self.credentials = Credentials(spec)
-        self._limit_per_host = limit_per_host
-        self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
         self._tls: TLSInfo = TLSInfo(True, None)
         self._tls_cert_generation = 0
@@ -287,7 +283,7 @@ class Cluster:
     def _make_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             limit=0,  # per-host limit is what matters: one cluster is one host
-            limit_per_host=self._limit_per_host,
+            limit_per_host=LIMIT_PER_HOST,
             ssl=self._tls.ssl,
         )
         return aiohttp.ClientSession(
@@ -295,7 +291,7 @@ class Cluster:
             cookie_jar=aiohttp.DummyCookieJar(),  # never mix cookies between browser users
             auto_decompress=False,  # bytes pass through as the upstream sent them
             timeout=aiohttp.ClientTimeout(
-                total=None, connect=None, sock_connect=self._connect_timeout, sock_read=None
+                total=None, connect=None, sock_connect=CONNECT_TIMEOUT, sock_read=None
             ),
             # Env proxies are resolved once in __init__; trust_env would also read ~/.netrc
             # and add its passwords to upstream requests, which kubectl never does.

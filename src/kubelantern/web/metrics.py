@@ -67,13 +67,6 @@ class Metrics:
     def strategy_fallback(self, cluster: str) -> None:
         self.fallbacks[cluster] += 1
 
-    def active_streams(self, cluster: str | None = None, kind: str | None = None) -> int:
-        return sum(
-            n
-            for (c, k), n in self.active.items()
-            if (cluster is None or c == cluster) and (kind is None or k == kind)
-        )
-
     # -- exposition --------------------------------------------------------------------
 
     def render(self) -> str:

@@ -31,7 +31,6 @@ class ActiveStreams:
         self._metrics = metrics
         self._closers: dict[int, tuple[str, str, Closer]] = {}
         self._ids = itertools.count()
-        self.shutting_down = False
 
     def __len__(self) -> int:
         return len(self._closers)
@@ -49,7 +48,6 @@ class ActiveStreams:
 
     async def close_all(self, limit: float = 5.0) -> None:
         """Ask every open stream to close; bounded in time."""
-        self.shutting_down = True
         closers = list(self._closers.values())
         if not closers:
             return
