@@ -23,7 +23,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import time
@@ -55,7 +54,7 @@ from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer,
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
 from kubelantern.web import keys
-from kubelantern.web.errors import status_body, status_response
+from kubelantern.web.errors import status_response
 from kubelantern.web.streams import ActiveStreams
 
 log = logging.getLogger(__name__)
@@ -590,14 +589,10 @@ def _refusal_response(
             body=refused.body,
             headers={**headers, "Content-Type": refused.content_type or "text/plain"},
         )
-    body = status_body(
+    return status_response(
         refused.status,
         f"cluster {cluster!r}: {explanation} (strategies tried: {attempts.describe()})",
-    )
-    return web.Response(
-        status=refused.status,
-        body=json.dumps(body).encode(),
-        headers={**headers, "Content-Type": "application/json"},
+        headers=headers,
     )
 
 
