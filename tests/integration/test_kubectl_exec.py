@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.harness.proxy import cluster_base, running_pod
 from tests.harness.servers import ServerThread
-from tests.integration.test_websocket_bridge import NO_USERLAND, cluster_base
 
 pytestmark = pytest.mark.kubectl
 PROFILES = ("kubernetes", "rancher")
-
-
-def running_pod(server: ServerThread, profile: str) -> tuple[str, str, str]:
-    with urllib.request.urlopen(cluster_base(server, profile) + "/api/v1/pods", timeout=10) as r:
-        items = json.load(r)["items"]
-    for pod in items:
-        first = pod["spec"]["containers"][0]
-        if (pod.get("status") or {}).get("phase") != "Running":
-            continue
-        if any(m in first.get("image", "") for m in NO_USERLAND) or first["name"] == "firehose":
-            continue
-        return pod["metadata"]["namespace"], pod["metadata"]["name"], first["name"]
-    raise AssertionError("no running pod with a shell")
 
 
 def run_kubectl(

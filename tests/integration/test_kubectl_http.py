@@ -8,12 +8,11 @@ import selectors
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import yaml
 
-from tests.conftest import CONTEXT_NAMES
+from tests.harness.proxy import cluster_base
 from tests.harness.servers import ServerThread
 
 pytestmark = pytest.mark.kubectl
@@ -31,11 +30,6 @@ def run(kubectl: str, server: str, home: Path, *args: str) -> subprocess.Complet
         env=env,
         timeout=60,
     )
-
-
-def server_for(lantern: ServerThread, profile: str, *, encoded: bool = True) -> str:
-    name = CONTEXT_NAMES[profile]
-    return f"{lantern.url}/clusters/{quote(name, safe='') if encoded else name}"
 
 
 def running_pod(kubectl: str, server: str, home: Path) -> tuple[str, str]:
@@ -58,7 +52,7 @@ def running_pod(kubectl: str, server: str, home: Path) -> tuple[str, str]:
 def test_kubectl_get_pods_table_and_yaml(
     lantern: ServerThread, kubectl: str, tmp_path: Path, profile: str, encoded: bool
 ) -> None:
-    server = server_for(lantern, profile, encoded=encoded)
+    server = cluster_base(lantern, profile, encoded=encoded)
     table = run(kubectl, server, tmp_path, "get", "pods", "-A")
     assert table.returncode == 0, table.stderr
     header = table.stdout.splitlines()[0].split()
@@ -75,7 +69,7 @@ def test_kubectl_get_pods_table_and_yaml(
 def test_kubectl_error_from_the_cluster_is_readable(
     lantern: ServerThread, kubectl: str, tmp_path: Path
 ) -> None:
-    done = run(kubectl, server_for(lantern, "kubernetes"), tmp_path, "get", "pod", "no-such-pod")
+    done = run(kubectl, cluster_base(lantern, "kubernetes"), tmp_path, "get", "pod", "no-such-pod")
     assert done.returncode == 1
     assert 'pods "no-such-pod" not found' in done.stderr
 
@@ -92,7 +86,7 @@ def test_kubectl_unknown_cluster_is_readable(
 
 @pytest.mark.parametrize("profile", ["kubernetes", "rancher"])
 def test_kubectl_logs(lantern: ServerThread, kubectl: str, tmp_path: Path, profile: str) -> None:
-    server = server_for(lantern, profile)
+    server = cluster_base(lantern, profile)
     ns, pod = running_pod(kubectl, server, tmp_path)
     done = run(kubectl, server, tmp_path, "logs", "-n", ns, pod, "--tail=5")
     assert done.returncode == 0, done.stderr
@@ -103,7 +97,7 @@ def test_kubectl_logs(lantern: ServerThread, kubectl: str, tmp_path: Path, profi
 def test_kubectl_logs_follow_streams(
     lantern: ServerThread, kubectl: str, tmp_path: Path, profile: str
 ) -> None:
-    server = server_for(lantern, profile)
+    server = cluster_base(lantern, profile)
     ns, pod = running_pod(kubectl, server, tmp_path)
     base_cmd = [kubectl, "--kubeconfig", str(tmp_path / "empty-kubeconfig"), "--server", server]
     proc = subprocess.Popen(

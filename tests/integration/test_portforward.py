@@ -13,8 +13,8 @@ import pytest
 from kubelantern.settings import Settings
 from kubelantern.web.portforward_api import setup_portforward_routes
 from tests.conftest import CONTEXT_NAMES
+from tests.harness.proxy import cluster_base
 from tests.harness.servers import ServerThread
-from tests.integration.test_websocket_bridge import cluster_base
 
 
 @pytest.fixture(scope="module")

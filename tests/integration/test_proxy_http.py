@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -19,15 +18,11 @@ from kubelantern.settings import Settings
 from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, RANCHER_CLUSTER_ID, RANCHER_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
+from tests.harness.proxy import cluster_base, eventually
 from tests.harness.servers import ServerThread
 
 PROFILES = ("kubernetes", "rancher", "legacy", "openshift")
 PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
-
-
-def cluster_url(lantern: ServerThread, profile: str, *, encoded: bool = True) -> str:
-    name = CONTEXT_NAMES[profile]
-    return f"{lantern.url}/clusters/{quote(name, safe='') if encoded else name}"
 
 
 def recorded(sim: SimCluster, marker: str) -> Any:
@@ -54,7 +49,7 @@ async def test_list_through_proxy_keeps_prefix_and_injects_kubeconfig_auth(
     lantern: ServerThread, sims: dict[str, SimCluster], http: aiohttp.ClientSession, profile: str
 ) -> None:
     query, value = marker()
-    async with http.get(f"{cluster_url(lantern, profile)}/api/v1/namespaces?{query}") as resp:
+    async with http.get(f"{cluster_base(lantern, profile)}/api/v1/namespaces?{query}") as resp:
         assert resp.status == 200, await resp.text()
         body = await resp.json()
     assert body["kind"] == "NamespaceList"
@@ -71,7 +66,7 @@ async def test_browser_user_agent_is_replaced_by_ours(
 ) -> None:
     query, value = marker()
     ua = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0"}
-    url = f"{cluster_url(lantern, 'rancher')}/api/v1/namespaces?{query}"
+    url = f"{cluster_base(lantern, 'rancher')}/api/v1/namespaces?{query}"
     async with http.get(url, headers=ua) as resp:
         assert resp.status == 200
     assert recorded(sims["rancher"], value).header("User-Agent").startswith("kubelantern/")
@@ -82,7 +77,7 @@ async def test_decoded_cluster_name_form(
 ) -> None:
     # kubectl decodes its --server path: /clusters/rancher/down:c-m-abc12/api/...
     query, value = marker()
-    url = f"{cluster_url(lantern, 'rancher', encoded=False)}/api/v1/namespaces?{query}"
+    url = f"{cluster_base(lantern, 'rancher', encoded=False)}/api/v1/namespaces?{query}"
     async with http.get(url) as resp:
         assert resp.status == 200
     assert recorded(sims["rancher"], value).path.startswith(f"/k8s/clusters/{RANCHER_CLUSTER_ID}/")
@@ -93,13 +88,13 @@ async def test_client_bearer_wins_over_kubeconfig(
 ) -> None:
     query, value = marker()
     headers = {"Authorization": f"Bearer {RANCHER_TOKEN}"}  # the sim knows it; not kind-dev's
-    url = f"{cluster_url(lantern, 'kubernetes')}/api/v1/namespaces?{query}"
+    url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces?{query}"
     async with http.get(url, headers=headers) as resp:
         assert resp.status == 200
     assert recorded(sims["kubernetes"], value).header("Authorization") == f"Bearer {RANCHER_TOKEN}"
 
     query, value = marker()
-    url = f"{cluster_url(lantern, 'kubernetes')}/api/v1/namespaces?{query}"
+    url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces?{query}"
     async with http.get(url, headers={"Authorization": "Bearer not-a-real-token"}) as resp:
         assert resp.status == 401  # the user's own (bad) token is used, not ours
     assert recorded(sims["kubernetes"], value).header("Authorization") == (
@@ -122,7 +117,7 @@ async def test_session_and_hop_by_hop_headers_never_go_upstream(
         "Kubectl-Command": "kubectl get",
         "Accept": "application/json",
     }
-    url = f"{cluster_url(lantern, 'openshift')}/api/v1/namespaces?{query}"
+    url = f"{cluster_base(lantern, 'openshift')}/api/v1/namespaces?{query}"
     async with http.get(url, headers=headers) as resp:
         assert resp.status == 200
     seen = recorded(sims["openshift"], value)
@@ -137,7 +132,7 @@ async def test_session_and_hop_by_hop_headers_never_go_upstream(
 async def test_watch_streams_events_live(
     lantern: ServerThread, http: aiohttp.ClientSession
 ) -> None:
-    base = f"{cluster_url(lantern, 'kubernetes')}/api/v1/namespaces/default/configmaps"
+    base = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces/default/configmaps"
     name = f"live-{uuid.uuid4().hex[:8]}"
     async with http.get(f"{base}?watch=true&allowWatchBookmarks=false") as watch:
         assert watch.status == 200
@@ -170,7 +165,7 @@ async def _first_pod(http: aiohttp.ClientSession, base: str) -> tuple[str, str]:
 async def test_logs_follow_streams_before_the_end(
     lantern: ServerThread, http: aiohttp.ClientSession, profile: str
 ) -> None:
-    base = cluster_url(lantern, profile)
+    base = cluster_base(lantern, profile)
     ns, pod = await _first_pod(http, base)
     url = f"{base}/api/v1/namespaces/{ns}/pods/{pod}/log?follow=true&tailLines=2"
     async with http.get(url) as resp:
@@ -183,32 +178,25 @@ async def test_logs_follow_streams_before_the_end(
         assert not resp.content.at_eof()
 
 
-async def _wait_for(predicate: Callable[[], bool], seconds: float = 10) -> None:
-    async with asyncio.timeout(seconds):
-        # The state lives on the simulator's own loop in another thread: poll it.
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-
-
 async def test_client_disconnect_closes_the_upstream_watch(
     lantern: ServerThread, sims: dict[str, SimCluster]
 ) -> None:
     store = sims["legacy"].state.store
     before = len(store.watchers)
-    url = f"{cluster_url(lantern, 'legacy')}/api/v1/namespaces/default/configmaps?watch=true"
+    url = f"{cluster_base(lantern, 'legacy')}/api/v1/namespaces/default/configmaps?watch=true"
     session = aiohttp.ClientSession()
     resp = await session.get(url)
     assert resp.status == 200
-    await _wait_for(lambda: len(store.watchers) == before + 1)
+    await eventually(lambda: len(store.watchers) == before + 1)
     resp.close()  # drop the connection mid-stream
     await session.close()
-    await _wait_for(lambda: len(store.watchers) == before)
+    await eventually(lambda: len(store.watchers) == before)
 
 
 async def test_upstream_errors_pass_through_intact(
     lantern: ServerThread, sims: dict[str, SimCluster], http: aiohttp.ClientSession, pki: Pki
 ) -> None:
-    url = f"{cluster_url(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/no-such-pod"
+    url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/no-such-pod"
     async with http.get(url) as resp:
         assert resp.status == 404
         body = await resp.json()
@@ -218,7 +206,7 @@ async def test_upstream_errors_pass_through_intact(
     # Rancher's own 401 body, byte for byte as the direct answer.
     path = f"/k8s/clusters/{RANCHER_CLUSTER_ID}/api/v1/namespaces"
     bad = {"Authorization": "Bearer token-wrong:nope"}
-    async with http.get(f"{cluster_url(lantern, 'rancher')}/api/v1/namespaces", headers=bad) as r:
+    async with http.get(f"{cluster_base(lantern, 'rancher')}/api/v1/namespaces", headers=bad) as r:
         proxied = (r.status, await r.read(), r.headers.get("Content-Type"))
     async with http.get(
         f"{sims['rancher'].server.url}{path}", headers=bad, ssl=pki.client_context()
@@ -236,13 +224,13 @@ async def test_unknown_cluster_and_bad_paths(
         body = await resp.json()
     assert "'nope'" in body["message"] and "kind-dev" in body["message"]
 
-    bad = URL(f"{cluster_url(lantern, 'kubernetes')}/api/%2e%2e/%2e%2e/secret", encoded=True)
+    bad = URL(f"{cluster_base(lantern, 'kubernetes')}/api/%2e%2e/%2e%2e/secret", encoded=True)
     async with http.get(bad) as resp:
         assert resp.status == 400
         assert "kind-dev" in (await resp.json())["message"]
 
     spdy = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
-    url = f"{cluster_url(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/x/exec"
+    url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/x/exec"
     async with http.post(url, headers=spdy) as resp:
         assert resp.status == 400
         assert "WebSocket only" in (await resp.json())["message"]
@@ -321,7 +309,7 @@ async def test_exec_plugin_401_refresh_and_retry(
 async def test_request_body_streams_upstream_and_errors_come_back(
     lantern: ServerThread, http: aiohttp.ClientSession
 ) -> None:
-    base = f"{cluster_url(lantern, 'openshift')}/api/v1/namespaces/default/configmaps"
+    base = f"{cluster_base(lantern, 'openshift')}/api/v1/namespaces/default/configmaps"
     name = f"big-{uuid.uuid4().hex[:8]}"
     payload = {
         "apiVersion": "v1",
@@ -380,7 +368,7 @@ async def test_client_disconnect_ends_a_follow_stream(
     lantern: ServerThread, http: aiohttp.ClientSession
 ) -> None:
     name = CONTEXT_NAMES["rancher"]
-    base = cluster_url(lantern, "rancher")
+    base = cluster_base(lantern, "rancher")
     ns, pod = await _first_pod(http, base)
 
     async def gauge() -> int:

@@ -6,9 +6,8 @@ import pytest
 from kubernetes import client
 from kubernetes.stream import stream
 
+from tests.harness.proxy import cluster_base, running_pod
 from tests.harness.servers import ServerThread
-from tests.integration.test_kubectl_exec import running_pod
-from tests.integration.test_websocket_bridge import cluster_base
 
 PROFILES = ("kubernetes", "rancher")
 

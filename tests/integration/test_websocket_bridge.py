@@ -1,7 +1,4 @@
-"""The WebSocket bridge against the simulator profiles, with aiohttp as the client.
-
-Helpers here (exec session runner, pod finder) are reused by the other WebSocket tests.
-"""
+"""The WebSocket bridge against the simulator profiles, with aiohttp as the client."""
 
 from __future__ import annotations
 
@@ -9,127 +6,26 @@ import asyncio
 import base64
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import aiohttp
 import pytest
 
 from kubelantern.proxy.subprotocols import BEARER_PREFIX, encode_bearer
-from tests.conftest import CONTEXT_NAMES, RANCHER_TOKEN, SimCluster
+from tests.conftest import RANCHER_TOKEN, SimCluster
+from tests.harness.proxy import (
+    EXEC_OFFER,
+    V4,
+    V5,
+    cluster_base,
+    exec_path,
+    exec_session,
+    find_pod,
+)
 from tests.harness.servers import ServerThread
 
 PROFILES = ("kubernetes", "rancher", "legacy")
-V5 = "v5.channel.k8s.io"
-V4 = "v4.channel.k8s.io"
-EXEC_OFFER = (V5, V4)
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131"
-NO_USERLAND = ("distroless", "scratch", "pause")
-
-
-def cluster_base(server: ServerThread, profile_or_name: str) -> str:
-    name = CONTEXT_NAMES.get(profile_or_name, profile_or_name)
-    return f"{server.url}/clusters/{quote(name, safe='')}"
-
-
-async def find_pod(
-    session: aiohttp.ClientSession, base: str, *, headers: dict[str, str] | None = None
-) -> tuple[str, str, str]:
-    """(namespace, pod, container) of a Running pod with a shell, via kubelantern."""
-    async with session.get(f"{base}/api/v1/pods", headers=headers or {}) as resp:
-        assert resp.status == 200, await resp.text()
-        items = (await resp.json())["items"]
-    for pod in items:
-        if (pod.get("status") or {}).get("phase") != "Running":
-            continue
-        first = pod["spec"]["containers"][0]
-        if any(m in first.get("image", "") for m in NO_USERLAND) or first["name"] == "firehose":
-            continue
-        return pod["metadata"]["namespace"], pod["metadata"]["name"], first["name"]
-    raise AssertionError(f"no running pod with a shell in {base}")
-
-
-def exec_path(ns: str, pod: str, container: str, command: Sequence[str], **flags: bool) -> str:
-    query: list[tuple[str, str]] = [("command", c) for c in command]
-    query.append(("container", container))
-    for flag in ("stdin", "stdout", "stderr", "tty"):
-        if flags.get(flag, flag in ("stdout", "stderr")):
-            query.append((flag, "true"))
-    return f"/api/v1/namespaces/{ns}/pods/{pod}/exec?{urlencode(query)}"
-
-
-@dataclass
-class Session:
-    protocol: str | None
-    stdout: bytes = b""
-    stderr: bytes = b""
-    status: dict[str, Any] | None = None
-    close_code: int | None = None
-    close_reason: str = ""
-    first: bytes | None = None  # the first message (the "connected" empty write)
-    messages: list[bytes] = field(default_factory=list)
-
-
-async def run_stream(
-    ws: aiohttp.ClientWebSocketResponse,
-    *,
-    stdin: bytes | None = None,
-    close_stdin: bool = False,
-    resize: tuple[int, int] | None = None,
-    after_first: list[bytes] | None = None,
-    limit: float = 20,
-) -> Session:
-    """Drive one channel-protocol session to its end (binary framing)."""
-    result = Session(ws.protocol)
-    async with asyncio.timeout(limit):
-        first = True
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.CLOSE:
-                # The server's Close frame is what counts: kube-apiserver drops TCP right
-                # after it, which can fail aiohttp's reply and leave ws.close_code at 1006.
-                result.close_code = msg.data
-                result.close_reason = msg.extra or ""
-                break
-            assert msg.type is aiohttp.WSMsgType.BINARY, msg
-            data: bytes = msg.data
-            result.messages.append(data)
-            if first:
-                first = False
-                result.first = data
-                if resize is not None:
-                    size = json.dumps({"Width": resize[0], "Height": resize[1]}).encode()
-                    await ws.send_bytes(b"\x04" + size + b"\n")
-                if stdin is not None:
-                    await ws.send_bytes(b"\x00" + stdin)
-                for extra in after_first or []:
-                    await ws.send_bytes(extra)
-                if close_stdin:
-                    await ws.send_bytes(b"\xff\x00")
-            if not data:
-                continue
-            channel, payload = data[0], data[1:]
-            if channel == 1:
-                result.stdout += payload
-            elif channel == 2:
-                result.stderr += payload
-            elif channel == 3:
-                result.status = json.loads(payload)
-    return result
-
-
-async def exec_session(
-    session: aiohttp.ClientSession,
-    url: str,
-    *,
-    protocols: Sequence[str] = EXEC_OFFER,
-    headers: dict[str, str] | None = None,
-    **kwargs: Any,
-) -> Session:
-    async with session.ws_connect(url, protocols=protocols, headers=headers or {}) as ws:
-        return await run_stream(ws, **kwargs)
 
 
 @pytest.fixture

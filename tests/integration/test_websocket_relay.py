@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,15 @@ from kubelantern.web import keys
 from tests.conftest import CONTEXT_NAMES
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
-from tests.harness.servers import ServerThread
-from tests.integration.test_websocket_bridge import (
+from tests.harness.proxy import (
     V5,
     cluster_base,
+    eventually,
     exec_path,
     exec_session,
     find_pod,
 )
+from tests.harness.servers import ServerThread
 
 
 @pytest.fixture(autouse=True, params=["bytes", "messages"])
@@ -202,13 +203,6 @@ async def test_slow_reader_keeps_memory_bounded(
 
 
 # --- close codes and big frames, against a recording upstream --------------------------
-
-
-async def eventually(check: Callable[[], bool], limit: float = 10) -> None:
-    """Poll a condition set by another thread's loop (no shared asyncio.Event possible)."""
-    async with asyncio.timeout(limit):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 SPDY_TUNNEL = "SPDY/3.1+portforward.k8s.io"
