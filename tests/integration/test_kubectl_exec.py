@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.kubectl import kubectl_command, kubectl_env, run_kubectl
 from tests.harness.proxy import cluster_base, running_pod
 from tests.harness.servers import ServerThread
 
 pytestmark = pytest.mark.kubectl
 PROFILES = ("kubernetes", "rancher")
-
-
-def run_kubectl(
-    kubectl: str,
-    server: ServerThread,
-    profile: str,
-    tmp_path: Path,
-    *args: str,
-    stdin: bytes | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[bytes]:
-    empty = tmp_path / "empty-kubeconfig"
-    empty.write_text("apiVersion: v1\nkind: Config\n")
-    cmd = [kubectl, "--kubeconfig", str(empty), "--server", cluster_base(server, profile), *args]
-    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -36,8 +22,7 @@ def test_kubectl_exec_echo(
     ns, pod, container = running_pod(lantern, profile)
     done = run_kubectl(
         kubectl,
-        lantern,
-        profile,
+        cluster_base(lantern, profile),
         tmp_path,
         "exec",
         "-n",
@@ -60,8 +45,7 @@ def test_kubectl_exec_exit_code(
     ns, pod, container = running_pod(lantern, profile)
     done = run_kubectl(
         kubectl,
-        lantern,
-        profile,
+        cluster_base(lantern, profile),
         tmp_path,
         "exec",
         "-n",
@@ -84,8 +68,7 @@ def test_kubectl_exec_stdin(
     ns, pod, container = running_pod(lantern, profile)
     done = run_kubectl(
         kubectl,
-        lantern,
-        profile,
+        cluster_base(lantern, profile),
         tmp_path,
         "exec",
         "-i",
@@ -107,14 +90,8 @@ def test_kubectl_logs_follow(
     kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
 ) -> None:
     ns, pod, container = running_pod(lantern, profile)
-    empty = tmp_path / "empty-kubeconfig"
-    empty.write_text("apiVersion: v1\nkind: Config\n")
     cmd = [
-        kubectl,
-        "--kubeconfig",
-        str(empty),
-        "--server",
-        cluster_base(lantern, profile),
+        *kubectl_command(kubectl, cluster_base(lantern, profile), tmp_path),
         "logs",
         "-f",
         "-n",
@@ -125,7 +102,9 @@ def test_kubectl_logs_follow(
         "--tail",
         "3",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kubectl_env(tmp_path)
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(4)]  # 3 tail lines + one new

@@ -12,28 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.harness.kubectl import kubectl_command, kubectl_env, run_kubectl
 from tests.harness.proxy import cluster_base
 from tests.harness.servers import ServerThread
 
 pytestmark = pytest.mark.kubectl
 
 
-def run(kubectl: str, server: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    empty = home / "empty-kubeconfig"
-    if not empty.exists():
-        empty.write_text("apiVersion: v1\nkind: Config\n")
-    env = {**os.environ, "HOME": str(home), "KUBECONFIG": str(empty)}
-    return subprocess.run(
-        [kubectl, "--kubeconfig", str(empty), "--server", server, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-
-
 def running_pod(kubectl: str, server: str, home: Path) -> tuple[str, str]:
-    done = run(kubectl, server, home, "get", "pods", "-A", "-o", "json")
+    done = run_kubectl(kubectl, server, home, "get", "pods", "-A", "-o", "json", text=True)
     assert done.returncode == 0, done.stderr
     pods = json.loads(done.stdout)["items"]
     running = [
@@ -53,13 +40,15 @@ def test_kubectl_get_pods_table_and_yaml(
     lantern: ServerThread, kubectl: str, tmp_path: Path, profile: str, encoded: bool
 ) -> None:
     server = cluster_base(lantern, profile, encoded=encoded)
-    table = run(kubectl, server, tmp_path, "get", "pods", "-A")
+    table = run_kubectl(kubectl, server, tmp_path, "get", "pods", "-A", text=True)
     assert table.returncode == 0, table.stderr
     header = table.stdout.splitlines()[0].split()
     assert header[:2] == ["NAMESPACE", "NAME"]
     assert len(table.stdout.splitlines()) > 1
 
-    as_yaml = run(kubectl, server, tmp_path, "get", "pods", "-n", "default", "-o", "yaml")
+    as_yaml = run_kubectl(
+        kubectl, server, tmp_path, "get", "pods", "-n", "default", "-o", "yaml", text=True
+    )
     assert as_yaml.returncode == 0, as_yaml.stderr
     doc = yaml.safe_load(as_yaml.stdout)
     assert doc["kind"] == "List"
@@ -69,7 +58,15 @@ def test_kubectl_get_pods_table_and_yaml(
 def test_kubectl_error_from_the_cluster_is_readable(
     lantern: ServerThread, kubectl: str, tmp_path: Path
 ) -> None:
-    done = run(kubectl, cluster_base(lantern, "kubernetes"), tmp_path, "get", "pod", "no-such-pod")
+    done = run_kubectl(
+        kubectl,
+        cluster_base(lantern, "kubernetes"),
+        tmp_path,
+        "get",
+        "pod",
+        "no-such-pod",
+        text=True,
+    )
     assert done.returncode == 1
     assert 'pods "no-such-pod" not found' in done.stderr
 
@@ -79,7 +76,7 @@ def test_kubectl_unknown_cluster_is_readable(
 ) -> None:
     # kubectl's discovery words any 404 its own way; the Status body (naming the cluster)
     # is checked over plain HTTP in test_proxy_http.
-    done = run(kubectl, f"{lantern.url}/clusters/nope", tmp_path, "get", "pods")
+    done = run_kubectl(kubectl, f"{lantern.url}/clusters/nope", tmp_path, "get", "pods", text=True)
     assert done.returncode == 1
     assert "NotFound" in done.stderr
 
@@ -88,7 +85,7 @@ def test_kubectl_unknown_cluster_is_readable(
 def test_kubectl_logs(lantern: ServerThread, kubectl: str, tmp_path: Path, profile: str) -> None:
     server = cluster_base(lantern, profile)
     ns, pod = running_pod(kubectl, server, tmp_path)
-    done = run(kubectl, server, tmp_path, "logs", "-n", ns, pod, "--tail=5")
+    done = run_kubectl(kubectl, server, tmp_path, "logs", "-n", ns, pod, "--tail=5", text=True)
     assert done.returncode == 0, done.stderr
     assert 1 <= len(done.stdout.splitlines()) <= 5
 
@@ -99,12 +96,11 @@ def test_kubectl_logs_follow_streams(
 ) -> None:
     server = cluster_base(lantern, profile)
     ns, pod = running_pod(kubectl, server, tmp_path)
-    base_cmd = [kubectl, "--kubeconfig", str(tmp_path / "empty-kubeconfig"), "--server", server]
     proc = subprocess.Popen(
-        [*base_cmd, "logs", "-f", "-n", ns, pod, "--tail=1"],
+        [*kubectl_command(kubectl, server, tmp_path), "logs", "-f", "-n", ns, pod, "--tail=1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "HOME": str(tmp_path)},
+        env=kubectl_env(tmp_path),
     )
     try:
         assert proc.stdout is not None
