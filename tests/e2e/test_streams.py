@@ -443,3 +443,21 @@ def test_terminal_copy_selection_with_ctrl_shift_c(
     page.keyboard.press("Control+Shift+C")
     page.wait_for_function("async () => (await navigator.clipboard.readText()) === 'copyme123'")
     assert_clean(problems, bad_responses)
+
+
+def test_log_stream_without_the_launch_token_says_so(
+    page: Any, ui: Ui, problems: Problems, bad_responses: list[str]
+) -> None:
+    """A refused upgrade is explained by an HTTP probe; kubelantern's own 401 (no launch token)
+    must not read as the cluster refusing the credentials."""
+    pod = running_pod(ui, KIND, "shop", "cart-")
+    open_pod(page, ui, KIND, "shop", pod)
+    page.context.clear_cookies()
+    page.get_by_test_id("action-logs").click()
+    status = page.get_by_test_id("log-pane").last.get_by_test_id("log-status")
+    expect(status).to_contain_text("kubelantern needs its launch token")
+    expect(status).not_to_contain_text("refused the credentials")
+    problems.expected.add("/clusters/")  # the requests kubelantern refused without the token
+    # Chromium reports the refused upgrade itself on the console (with the script as location).
+    others = [e for e in problems.errors if "WebSocket connection to" not in e]
+    assert others == [], "\n".join(others + bad_responses)

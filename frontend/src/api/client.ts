@@ -46,6 +46,15 @@ export function clusterPath(cluster: string, path: string): string {
   return lanternPath(`/clusters/${encodeURIComponent(cluster)}${path.startsWith('/') ? path : `/${path}`}`);
 }
 
+/** A pod's API path, or one of its subresources (`log`, `exec`, `attach`…) with a query. */
+export function podPath(namespace: string, pod?: string, sub?: string, query?: URLSearchParams | Record<string, string>): string {
+  let p = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  if (pod !== undefined) p += `/${encodeURIComponent(pod)}`;
+  if (sub) p += `/${sub}`;
+  const q = query ? new URLSearchParams(query).toString() : '';
+  return q ? `${p}?${q}` : p;
+}
+
 /** ws(s):// URL for a cluster API path (exec, attach, portforward, log streams). */
 export function clusterWsUrl(cluster: string, path: string): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -70,33 +79,39 @@ export class ApiError extends Error {
 
   /** Builds an error from a non-2xx response, keeping the upstream's own words. */
   static async from(res: Response, cluster: string | null): Promise<ApiError> {
-    let body: unknown = null;
-    let message = '';
-    let reason = '';
-    const text = await res.text().catch(() => '');
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    if (body && typeof body === 'object') {
-      const b = body as Record<string, unknown>;
-      message = String(b.message ?? b.error ?? b.detail ?? '');
-      reason = String(b.reason ?? '');
-    } else if (typeof body === 'string') {
-      message = body.trim().slice(0, 500);
-    }
-    // Everything outside /clusters/ is kubelantern's own API; under /clusters/ its own answers
-    // (launch token, Host/Origin checks, unknown cluster) are told apart by their wording, or
-    // by an X-Kubelantern-Error header should the server add one.
-    const own =
-      res.headers.get('X-Kubelantern-Error') !== null ||
-      !new URL(res.url, location.href).pathname.startsWith(`${config.baseUrl}/clusters/`) ||
-      /launch token|X-Kubelantern-Token|Origin .* is not allowed: kubelantern|DNS rebinding protection|unknown cluster/i.test(message);
-    const source: ErrorSource = own ? 'lantern' : 'cluster';
-    if (!message) message = `${res.status} ${res.statusText}`;
-    return new ApiError(res.status, message, source, cluster, reason, body);
+    const { body, message, reason } = parseErrorBody(await res.text().catch(() => ''));
+    const source: ErrorSource = isLanternAnswer(res, message) ? 'lantern' : 'cluster';
+    return new ApiError(res.status, message || `${res.status} ${res.statusText}`, source, cluster, reason, body);
   }
+}
+
+/** Pure: the words in an error body (a metav1.Status, kubelantern's JSON, or plain text). */
+export function parseErrorBody(text: string): { body: unknown; message: string; reason: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    return { body, message: String(b.message ?? b.error ?? b.detail ?? ''), reason: String(b.reason ?? '') };
+  }
+  return { body, message: typeof body === 'string' ? body.trim().slice(0, 500) : '', reason: '' };
+}
+
+/**
+ * Did kubelantern itself answer (rather than a cluster through it)? Everything outside
+ * /clusters/ is kubelantern's own API; under /clusters/ its own answers (launch token,
+ * Host/Origin checks, unknown cluster) are told apart by their wording, or by an
+ * X-Kubelantern-Error header should the server add one.
+ */
+export function isLanternAnswer(res: Response, message: string): boolean {
+  return (
+    res.headers.get('X-Kubelantern-Error') !== null ||
+    !new URL(res.url, location.href).pathname.startsWith(`${config.baseUrl}/clusters/`) ||
+    /launch token|X-Kubelantern-Token|Origin .* is not allowed: kubelantern|DNS rebinding protection|unknown cluster/i.test(message)
+  );
 }
 
 /** Human sentence for an error, saying who refused and what to do. */

@@ -2,7 +2,7 @@
 // status, so we ask the same URL over plain HTTP (kubelantern returns the upstream's status
 // and body) and say what it was, to whom, and what to do.
 
-import { clusterPath } from '../api/client';
+import { clusterPath, isLanternAnswer, parseErrorBody } from '../api/client';
 
 export interface StreamFailure {
   status: number; // 0: kubelantern itself unreachable
@@ -12,19 +12,9 @@ export interface StreamFailure {
   permanent: boolean;
 }
 
-function upstreamMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (body && typeof body.message === 'string' && body.message) return body.message;
-  } catch {
-    /* not JSON: plain text body */
-  }
-  return text.trim().slice(0, 300);
-}
-
 /** Pure: the user-facing explanation for an HTTP status and body from the probe. */
 export function explainStatus(cluster: string, status: number, body: string, own = false): StreamFailure {
-  const msg = upstreamMessage(body);
+  const msg = parseErrorBody(body).message.slice(0, 300);
   const doctor = `Run \`kubelantern doctor ${cluster}\` to see how kubelantern reaches it.`;
   const said = msg ? `: ${msg}` : '';
   if (status === 0)
@@ -59,7 +49,11 @@ export async function probe(cluster: string, path: string): Promise<StreamFailur
   } catch {
     return explainStatus(cluster, 0, '');
   }
-  const body = res.ok ? '' : await res.text().catch(() => '');
-  void res.body?.cancel().catch(() => undefined);
-  return explainStatus(cluster, res.status, body, res.headers.get('X-Kubelantern-Error') !== null);
+  if (res.ok) {
+    void res.body?.cancel().catch(() => undefined);
+    return explainStatus(cluster, res.status, '');
+  }
+  const body = await res.text().catch(() => '');
+  // The same test as for any other request: was it kubelantern (launch token, Host/Origin) or the cluster?
+  return explainStatus(cluster, res.status, body, isLanternAnswer(res, parseErrorBody(body).message));
 }
