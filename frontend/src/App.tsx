@@ -3,7 +3,7 @@ import { useErrorBoundary, useEffect, useMemo, useRef, useState } from 'preact/h
 import type { ComponentChildren } from 'preact';
 import { apiJson, onLanternUnauthorized } from './api/client';
 import { helpOpen, initKeys, onEscape, SHORTCUTS } from './keys';
-import { BUILTIN_KINDS, SECTIONS } from './kinds';
+import { BUILTIN_KINDS, builtinKind, SECTIONS } from './kinds';
 import {
   clearAccessCache, clusters, followSystemTheme, clustersError, crdKinds, dropClusterCaches, detailUrl, homeUrl, kindById, listUrl, loadCrds, loadedCaches, namespaceFor, namespaceFilter,
   navigate, needsLogin, portForwardsUrl, refreshClusters, route, setNamespace, toasts, toggleTheme, useList, useValue, warmSearch, type ClusterInfo,
@@ -197,7 +197,7 @@ function LogoutButton({ cluster }: { cluster: string }) {
 
 function NamespacePicker({ cluster }: { cluster: string }) {
   useValue(namespaceFilter);
-  const nsKind = BUILTIN_KINDS.find((k) => k.id === 'namespaces')!;
+  const nsKind = builtinKind('namespaces');
   const { items, error, loaded } = useList(cluster, nsKind, null, false);
   const current = namespaceFor(cluster);
   if (error && !loaded) {

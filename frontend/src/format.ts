@@ -6,7 +6,7 @@ export function age(ts: string | undefined, now: number = Date.now()): string {
   if (!ts) return '';
   const t = Date.parse(ts);
   if (Number.isNaN(t)) return '';
-  let s = Math.max(0, Math.floor((now - t) / 1000));
+  const s = Math.max(0, Math.floor((now - t) / 1000));
   if (s < 120) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
@@ -16,7 +16,6 @@ export function age(ts: string | undefined, now: number = Date.now()): string {
   if (h < 48) return `${h}h`;
   const d = Math.floor(h / 24);
   if (d < 365 * 2) return `${d}d`;
-  s = d;
   return `${Math.floor(d / 365)}y`;
 }
 

@@ -293,7 +293,15 @@ export function apiVersionOf(k: KindDef): string {
   return k.group ? `${k.group}/${k.version}` : k.version;
 }
 
-export function findBuiltinByKind(kind: string): KindDef | undefined {
+/** A built-in kind by id (`pods`, `deployments`…); the id must exist. */
+export function builtinKind(id: string): KindDef {
+  const k = BUILTIN_KINDS.find((k) => k.id === id);
+  if (!k) throw new Error(`no built-in kind ${id}`);
+  return k;
+}
+
+/** The built-in kind with this `kind` name (owner references, events), if any. */
+export function findBuiltinByKind(kind: string | undefined): KindDef | undefined {
   return BUILTIN_KINDS.find((k) => k.kind === kind);
 }
 

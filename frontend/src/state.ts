@@ -213,12 +213,6 @@ export function kindSettled(cluster: string, id: string): boolean {
   return !!kindById(cluster, id) || (crdKinds.value.cluster === cluster && crdKinds.value.loaded);
 }
 
-export function kindByKind(cluster: string, apiVersion: string | undefined, kind: string): KindDef | undefined {
-  const group = apiVersion?.includes('/') ? apiVersion.split('/')[0] : '';
-  const all = [...BUILTIN_KINDS, ...(crdKinds.value.cluster === cluster ? crdKinds.value.kinds : [])];
-  return all.find((k) => k.kind === kind && (apiVersion === undefined || k.group === group));
-}
-
 // ------------------------------------------------------------------ shared list caches
 
 export interface ListState {

@@ -1,6 +1,7 @@
-import { useEffect, useReducer, useRef } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { ALL, type LogController } from './logcontroller';
 import { setMinimized } from './dockstore';
+import { useRerender } from './hooks';
 import type { LogStream } from './logstream';
 
 const TAILS: [string, number | null][] = [
@@ -19,12 +20,6 @@ const SINCE: [string, number | null][] = [
 ];
 const CAPS = [10_000, 50_000, 100_000, 200_000];
 
-function useController(ctl: { subscribe(fn: () => void): () => void }): void {
-  const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
-  const force = () => bump(undefined);
-  useEffect(() => ctl.subscribe(force), [ctl]);
-}
-
 function sourceStatus(s: LogStream, label: string, multi: boolean): string {
   const who = multi ? `${label}: ` : '';
   let text = `${who}${s.state.message}`;
@@ -36,7 +31,7 @@ function sourceStatus(s: LogStream, label: string, multi: boolean): string {
 }
 
 export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean }) {
-  useController(ctl);
+  useRerender(ctl);
   const scrollRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
 

@@ -1,11 +1,7 @@
-import { useEffect, useReducer, useRef } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import type { TerminalSlot } from './dockstore';
+import { useRerender } from './hooks';
 import type { TerminalController } from './terminal';
-
-function useRerender(source: { subscribe(fn: () => void): () => void }): void {
-  const [, bump] = useReducer((n: number, _: void) => n + 1, 0);
-  useEffect(() => source.subscribe(() => bump(undefined)), [source]);
-}
 
 export function TerminalPane({ slot, visible }: { slot: TerminalSlot; visible: boolean }) {
   useRerender(slot);

@@ -1,6 +1,8 @@
 // Pure pieces of the exec/attach WebSocket protocol (channel.k8s.io v4/v5): URL, frames,
 // and what the final Status on channel 3 means. See the wire facts, sections 1.4-1.8.
 
+import { podPath } from '../api/client';
+
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -27,7 +29,7 @@ export function streamPath(
 ): string {
   const q = new URLSearchParams({ container, stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' });
   if (mode === 'exec') for (const c of command) q.append('command', c);
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/${mode}?${q}`;
+  return podPath(namespace, pod, mode, q);
 }
 
 const enc = new TextEncoder();

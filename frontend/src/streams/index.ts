@@ -34,6 +34,7 @@ export { Dock } from './Dock';
 export { closeAll, closePane } from './dockstore';
 export type { ContainerRef, PodRef } from './logcontroller';
 export type { TerminalOptions } from './terminal';
+export { podRefOf, shellContainers } from './podrefs';
 
 import { addLogs, addTerminal, dockState, setMinimized } from './dockstore';
 import type { PodRef } from './logcontroller';

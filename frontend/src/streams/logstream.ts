@@ -7,7 +7,7 @@
 // refused upgrade) is paid by probe.ts. Subprotocol: `binary.k8s.io` first (raw bytes, no
 // base64 inflation or decoding), `base64.binary.k8s.io` accepted if that is what comes back.
 
-import { clusterWsUrl } from '../api/client';
+import { clusterWsUrl, podPath } from '../api/client';
 import { LineSplitter, parseTimestamp, ResumePoint, type LogLine } from './logtext';
 import { probe, type StreamFailure } from './probe';
 
@@ -37,8 +37,7 @@ export function backoffDelay(attempt: number): number {
 }
 
 export function logPath(namespace: string, pod: string, params: Record<string, string>): string {
-  const q = new URLSearchParams(params).toString();
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${q}`;
+  return podPath(namespace, pod, 'log', params);
 }
 
 export class LogStream {

@@ -1,6 +1,6 @@
 // Looks up pods and their containers when the caller gave only names or a label selector.
 
-import { clusterJson, type KubeList, type KubeObject } from '../api/client';
+import { clusterJson, podPath, type KubeList, type KubeObject } from '../api/client';
 import type { ContainerRef, PodRef } from './logcontroller';
 
 export function podRefOf(pod: KubeObject): PodRef {
@@ -13,16 +13,20 @@ export function podRefOf(pod: KubeObject): PodRef {
   return { name: pod.metadata.name, containers };
 }
 
+/** The containers a shell can run in: main and ephemeral ones (init containers have ended). */
+export function shellContainers(ref: PodRef): string[] {
+  return ref.containers.filter((c) => c.kind !== 'init').map((c) => c.name);
+}
+
 export async function resolvePods(
   cluster: string,
   namespace: string,
   want: { pods?: (PodRef | string)[]; pod?: string; selector?: string },
 ): Promise<PodRef[]> {
-  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-  const getPod = async (name: string) => podRefOf(await clusterJson<KubeObject>(cluster, `${base}/${encodeURIComponent(name)}`, { cluster }));
+  const getPod = async (name: string) => podRefOf(await clusterJson<KubeObject>(cluster, podPath(namespace, name)));
   if (want.pods?.length) return Promise.all(want.pods.map((p) => (typeof p === 'string' ? getPod(p) : Promise.resolve(p))));
   if (want.selector) {
-    const list = await clusterJson<KubeList>(cluster, `${base}?labelSelector=${encodeURIComponent(want.selector)}`, { cluster });
+    const list = await clusterJson<KubeList>(cluster, podPath(namespace, undefined, '', { labelSelector: want.selector }));
     const refs = list.items.map(podRefOf).sort((a, b) => a.name.localeCompare(b.name));
     if (!refs.length) throw new Error(`no pods match ${want.selector}`);
     return refs;

@@ -5,7 +5,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { clusterJson, clusterWsUrl, errorText, type KubeObject } from '../api/client';
+import { clusterJson, clusterWsUrl, errorText, podPath, type KubeObject } from '../api/client';
 import {
   CLOSE_STDIN,
   ERROR,
@@ -19,6 +19,7 @@ import {
   STDOUT,
   streamPath,
 } from './execproto';
+import { podRefOf, shellContainers } from './podrefs';
 import { probe } from './probe';
 
 export interface TerminalOptions {
@@ -108,13 +109,8 @@ export class TerminalController {
   private async lookup(): Promise<void> {
     this.setState({ phase: 'connecting', message: `looking up pod ${this.opts.pod}…` });
     try {
-      const pod = await clusterJson<KubeObject>(
-        this.opts.cluster,
-        `/api/v1/namespaces/${encodeURIComponent(this.opts.namespace)}/pods/${encodeURIComponent(this.opts.pod)}`,
-        { cluster: this.opts.cluster },
-      );
-      const spec = (pod.spec ?? {}) as Record<string, { name: string }[] | undefined>;
-      this.opts.containers = [...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].map((c) => c.name);
+      const pod = await clusterJson<KubeObject>(this.opts.cluster, podPath(this.opts.namespace, this.opts.pod));
+      this.opts.containers = shellContainers(podRefOf(pod));
       if (!this.container || !this.opts.containers.includes(this.container)) this.container = this.opts.containers[0] ?? '';
     } catch (e) {
       // Connect anyway with what we have: the stream's own error will say what is wrong.

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { clusterJson, errorText, type KubeObject } from '../api/client';
 import { age, labelsMatch, nodeReady, podReady, podRestarts, podStatus, shortImage, statusTone } from '../format';
-import { BUILTIN_KINDS, objectPath, Status, type KindDef } from '../kinds';
+import { builtinKind, findBuiltinByKind, objectPath, Status, type KindDef } from '../kinds';
 import { onEscape } from '../keys';
 import { canI, crdKinds, detailUrl, kindById, kindSettled, listUrl, navigate, now, toast, useList, useValue } from '../state';
 import { Icon } from '../icons';
@@ -14,8 +14,6 @@ import { ForwardButton, forwardsAdvertised, refreshForwards } from './PortForwar
 
 // CodeMirror and the YAML library come with the YAML tab, not with the first screen.
 const YamlPanel = lazyComponent('YAML editor', () => import('./Yaml').then((m) => m.YamlPanel));
-
-const K = (id: string) => BUILTIN_KINDS.find((k) => k.id === id)!;
 
 function useAllowed(cluster: string, kind: KindDef | undefined, ns: string | null, name: string) {
   const [perm, setPerm] = useState<Record<string, boolean>>({});
@@ -52,7 +50,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
   const perm = useAllowed(cluster, kind, namespace, name);
   useValue(now);
   const obj = cache?.get(kind?.namespaced ? namespace : null, name);
-  const podList = useList(kind?.hasPods ? cluster : null, K('pods'), namespace);
+  const podList = useList(kind?.hasPods ? cluster : null, builtinKind('pods'), namespace);
   const wlSel: Record<string, string> | undefined = obj?.spec?.selector?.matchLabels;
   const workloadPods = kind?.hasPods && wlSel ? podList.items.filter((p) => labelsMatch(wlSel, p.metadata.labels)) : [];
 
@@ -175,7 +173,7 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
             <dt>Created</dt><dd title={m.creationTimestamp}>{age(m.creationTimestamp, t)} ago <span class="muted small">({m.creationTimestamp})</span></dd>
             <dt>UID</dt><dd class="mono small">{m.uid}</dd>
             {owners.length > 0 && (
-              <><dt>Owners</dt><dd>{owners.map((o) => { const k = BUILTIN_KINDS.find((x) => x.kind === o.kind); return <span class="owner">{o.kind}/{k ? <ObjLink cluster={cluster} kindId={k.id} ns={m.namespace} name={o.name} /> : o.name} </span>; })}</dd></>
+              <><dt>Owners</dt><dd>{owners.map((o) => { const k = findBuiltinByKind(o.kind); return <span class="owner">{o.kind}/{k ? <ObjLink cluster={cluster} kindId={k.id} ns={m.namespace} name={o.name} /> : o.name} </span>; })}</dd></>
             )}
             <Specifics cluster={cluster} kind={kind} obj={obj} />
           </dl>
@@ -439,11 +437,11 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
   const ns = obj.metadata.namespace ?? null;
   const isPod = kind.id === 'pods';
   const podsWanted = kind.hasPods || kind.id === 'services';
-  const pods = useList(podsWanted ? cluster : null, K('pods'), ns, kind.hasPods === true);
-  const services = useList(isPod ? cluster : null, K('services'), ns, false);
-  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, K('replicasets'), ns, false);
-  const nodePods = useList(kind.id === 'nodes' ? cluster : null, K('pods'), null, false);
-  const jobs = useList(kind.id === 'cronjobs' ? cluster : null, K('jobs'), ns, false);
+  const pods = useList(podsWanted ? cluster : null, builtinKind('pods'), ns, kind.hasPods === true);
+  const services = useList(isPod ? cluster : null, builtinKind('services'), ns, false);
+  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, builtinKind('replicasets'), ns, false);
+  const nodePods = useList(kind.id === 'nodes' ? cluster : null, builtinKind('pods'), null, false);
+  const jobs = useList(kind.id === 'cronjobs' ? cluster : null, builtinKind('jobs'), ns, false);
   const rows: { kind: string; kindId: string; name: string; ns: string | null; note?: ComponentChildren }[] = [];
   if (kind.id === 'nodes') {
     for (const p of nodePods.items) {
@@ -462,13 +460,13 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
 
   if (isPod) {
     for (const o of obj.metadata.ownerReferences ?? []) {
-      const k = BUILTIN_KINDS.find((x) => x.kind === o.kind);
+      const k = findBuiltinByKind(o.kind);
       if (!k) continue;
       rows.push({ kind: o.kind, kindId: k.id, name: o.name, ns, note: 'owner' });
       if (o.kind === 'ReplicaSet') {
         const rs = rsets.cache?.get(ns, o.name);
         for (const oo of rs?.metadata.ownerReferences ?? []) {
-          const kk = BUILTIN_KINDS.find((x) => x.kind === oo.kind);
+          const kk = findBuiltinByKind(oo.kind);
           if (kk) rows.push({ kind: oo.kind, kindId: kk.id, name: oo.name, ns, note: 'owner of the ReplicaSet' });
         }
       }
@@ -504,7 +502,7 @@ function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: 
 
 function ObjectEvents({ cluster, kind, obj }: { cluster: string; kind: KindDef; obj: KubeObject }) {
   const t = useValue(now);
-  const ev = useList(kind.id === 'events' ? null : cluster, K('events'), obj.metadata.namespace ?? null, false);
+  const ev = useList(kind.id === 'events' ? null : cluster, builtinKind('events'), obj.metadata.namespace ?? null, false);
   if (kind.id === 'events') return null;
   const mine = ev.items
     .filter((e) => (e.involvedObject?.uid && e.involvedObject.uid === obj.metadata.uid) || (e.involvedObject?.kind === kind.kind && e.involvedObject?.name === obj.metadata.name))

@@ -1,10 +1,9 @@
 // The cluster at a glance: nodes, pods by state, workloads that are not available, warnings.
 import type { ComponentChildren } from 'preact';
 import { age, nodeReady, podRestarts, podStatus, statusTone } from '../format';
-import { BUILTIN_KINDS, Status } from '../kinds';
+import { builtinKind, findBuiltinByKind, Status } from '../kinds';
 import { clusters, detailUrl, listUrl, namespaceFilter, namespaceFor, now, useList, useValue } from '../state';
 
-const K = (id: string) => BUILTIN_KINDS.find((k) => k.id === id)!;
 
 function Tile({ title, href, value, sub, tone }: { title: string; href: string; value: ComponentChildren; sub?: ComponentChildren; tone?: string }) {
   return (
@@ -21,10 +20,10 @@ export function Overview({ cluster }: { cluster: string }) {
   const t = useValue(now);
   const ns = namespaceFor(cluster);
   const info = useValue(clusters)?.find((c) => c.name === cluster);
-  const nodes = useList(cluster, K('nodes'), null, false);
-  const pods = useList(cluster, K('pods'), ns, false);
-  const deps = useList(cluster, K('deployments'), ns, false);
-  const events = useList(cluster, K('events'), ns, false);
+  const nodes = useList(cluster, builtinKind('nodes'), null, false);
+  const pods = useList(cluster, builtinKind('pods'), ns, false);
+  const deps = useList(cluster, builtinKind('deployments'), ns, false);
+  const events = useList(cluster, builtinKind('events'), ns, false);
 
   const readyNodes = nodes.items.filter((n) => nodeReady(n).startsWith('Ready')).length;
   const byState = new Map<string, number>();
@@ -95,7 +94,7 @@ export function Overview({ cluster }: { cluster: string }) {
               <table class="table compact">
                 <tbody>
                   {warnings.map((e) => {
-                    const k = BUILTIN_KINDS.find((x) => x.kind === e.involvedObject?.kind);
+                    const k = findBuiltinByKind(e.involvedObject?.kind);
                     const name = `${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}`;
                     return (
                       <tr>

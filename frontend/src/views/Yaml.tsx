@@ -23,7 +23,6 @@ const cmTheme = EditorView.theme({
   '.cm-cursor': { borderLeftColor: 'var(--fg)' },
 });
 
-/** The object as YAML for people: managedFields out (noise, and kept by the server on update). */
 /** Syntax colours from CSS variables, so both themes stay readable. */
 const yamlColors = syntaxHighlighting(
   HighlightStyle.define([
@@ -37,8 +36,11 @@ const yamlColors = syntaxHighlighting(
   ]),
 );
 
-/** List items carry no apiVersion/kind; put them back (first, as kubectl prints them). */
-export function toYaml(o: KubeObject, kind?: KindDef): string {
+/**
+ * The object as YAML for people: managedFields out (noise, and kept by the server on update).
+ * List items carry no apiVersion/kind; put them back (first, as kubectl prints them).
+ */
+function toYaml(o: KubeObject, kind?: KindDef): string {
   const { apiVersion, kind: k, metadata, spec, ...rest } = structuredClone(o);
   const meta = { ...metadata } as Record<string, unknown>;
   delete meta.managedFields;
