@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# A client-go exec credential plugin for tests, driven by FAKE_PLUGIN_* variables.
+FAKE_PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
 
 
 @dataclass
@@ -54,3 +59,21 @@ def write_kubeconfig(path: Path, contexts: list[Context], current: str | None = 
     path.write_text(yaml.safe_dump(kubeconfig_dict(contexts, current), sort_keys=False))
     path.chmod(0o600)
     return path
+
+
+def fake_plugin_exec(
+    env: Mapping[str, str],
+    *,
+    api_version: str = "v1",
+    args: Sequence[str] = (),
+    **fields: object,
+) -> dict[str, Any]:
+    """A kubeconfig user's `exec` stanza that runs FAKE_PLUGIN with `env` (FAKE_PLUGIN_*
+    and any others); `fields` adds keys such as interactiveMode or provideClusterInfo."""
+    return {
+        "apiVersion": f"client.authentication.k8s.io/{api_version}",
+        "command": sys.executable,
+        "args": [str(FAKE_PLUGIN), *args],
+        "env": [{"name": name, "value": value} for name, value in env.items()],
+        **fields,
+    }

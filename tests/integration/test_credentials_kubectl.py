@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +18,11 @@ from aiohttp import web
 
 from kubelantern.clusters.kubeconfig import load_kubeconfigs
 from kubelantern.clusters.registry import Registry
-from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread
 
 pytestmark = pytest.mark.kubectl
-
-PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
 
 
 def version_app(seen: list[str | None]) -> web.Application:
@@ -55,18 +52,17 @@ async def test_plugin_sees_what_kubectl_gives_it(
 ) -> None:
     server, seen = api
     info_file = tmp_path / "info.json"
-    exec_cfg = {
-        "apiVersion": f"client.authentication.k8s.io/{api_version}",
-        "command": sys.executable,
-        "args": [str(PLUGIN), "--cluster", "prod"],
-        "env": [
-            {"name": "FAKE_PLUGIN_INFO_FILE", "value": str(info_file)},
-            {"name": "FAKE_PLUGIN_TOKEN", "value": "same"},
-            {"name": "PLUGIN_REGION", "value": "eu-west-1"},
-        ],
-        "provideClusterInfo": True,
-        "interactiveMode": "Never",
-    }
+    exec_cfg = fake_plugin_exec(
+        {
+            "FAKE_PLUGIN_INFO_FILE": str(info_file),
+            "FAKE_PLUGIN_TOKEN": "same",
+            "PLUGIN_REGION": "eu-west-1",
+        },
+        api_version=api_version,
+        args=("--cluster", "prod"),
+        provideClusterInfo=True,
+        interactiveMode="Never",
+    )
     ctx = Context(
         "eks",
         server.url,

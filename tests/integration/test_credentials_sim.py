@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,9 +9,7 @@ from kubelantern.clusters import profiles
 from kubelantern.clusters.registry import Cluster, load_registry
 from kubelantern.settings import Settings
 from tests.conftest import CONTEXT_NAMES, RANCHER_TOKEN, SimCluster
-from tests.harness.kubeconfig import Context, write_kubeconfig
-
-PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
+from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 
 
 async def get(cluster: Cluster, api_path: str, query: str = "") -> int:
@@ -59,16 +56,10 @@ async def test_exec_plugin_rotation_against_sim(
 ) -> None:
     # The simulator knows only the plugin's second token: the first answers 401.
     sim = sim_factory("kubernetes", tokens={"rotating-2": "admin"})
-    exec_cfg = {
-        "apiVersion": "client.authentication.k8s.io/v1",
-        "command": sys.executable,
-        "args": [str(PLUGIN)],
-        "env": [
-            {"name": "FAKE_PLUGIN_TOKEN", "value": "rotating"},
-            {"name": "FAKE_PLUGIN_COUNT_FILE", "value": str(tmp_path / "runs")},
-        ],
-        "interactiveMode": "Never",
-    }
+    exec_cfg = fake_plugin_exec(
+        {"FAKE_PLUGIN_TOKEN": "rotating", "FAKE_PLUGIN_COUNT_FILE": str(tmp_path / "runs")},
+        interactiveMode="Never",
+    )
     ctx = Context("eks", sim.context.server, ca_pem=sim.context.ca_pem, user={"exec": exec_cfg})
     path = write_kubeconfig(tmp_path / "config", [ctx])
     registry = await load_registry(Settings(kubeconfigs=(path,)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +21,10 @@ from aiohttp import WSMsgType, web
 from kubelantern.clusters.kubeconfig import load_kubeconfigs
 from kubelantern.clusters.registry import Cluster, Registry
 from kubelantern.settings import Settings
-from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread
 
-PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
 PREFIX = "/k8s/clusters/c-m-abc12"
 
 
@@ -136,16 +134,10 @@ async def test_exec_plugin_401_refresh_and_retry(
 ) -> None:
     server, seen = upstream
     count = tmp_path / "runs"
-    exec_cfg = {
-        "apiVersion": "client.authentication.k8s.io/v1",
-        "command": sys.executable,
-        "args": [str(PLUGIN)],
-        "env": [
-            {"name": "FAKE_PLUGIN_COUNT_FILE", "value": str(count)},
-            {"name": "FAKE_PLUGIN_TOKEN", "value": "rotating"},
-        ],
-        "interactiveMode": "Never",
-    }
+    exec_cfg = fake_plugin_exec(
+        {"FAKE_PLUGIN_COUNT_FILE": str(count), "FAKE_PLUGIN_TOKEN": "rotating"},
+        interactiveMode="Never",
+    )
     seen.accept = {"Bearer good-token", "Bearer rotating-2"}  # the first token is "revoked"
     ctx = Context("eks", server.url, ca_pem=pki.ca_pem, user={"exec": exec_cfg})
     async with closing(one_cluster(tmp_path, ctx)) as cluster:
@@ -168,16 +160,14 @@ async def test_exec_plugin_client_certificate_rebuilds_tls(
     server, seen = upstream
     (tmp_path / "c.pem").write_bytes(pki.client_cert_pem)
     (tmp_path / "k.pem").write_bytes(pki.client_key_pem)
-    exec_cfg = {
-        "apiVersion": "client.authentication.k8s.io/v1beta1",
-        "command": sys.executable,
-        "args": [str(PLUGIN)],
-        "env": [
-            {"name": "FAKE_PLUGIN_MODE", "value": "cert"},
-            {"name": "FAKE_PLUGIN_CERT_FILE", "value": str(tmp_path / "c.pem")},
-            {"name": "FAKE_PLUGIN_KEY_FILE", "value": str(tmp_path / "k.pem")},
-        ],
-    }
+    exec_cfg = fake_plugin_exec(
+        {
+            "FAKE_PLUGIN_MODE": "cert",
+            "FAKE_PLUGIN_CERT_FILE": str(tmp_path / "c.pem"),
+            "FAKE_PLUGIN_KEY_FILE": str(tmp_path / "k.pem"),
+        },
+        api_version="v1beta1",
+    )
     ctx = Context("cert-plugin", server.url, ca_pem=pki.ca_pem, user={"exec": exec_cfg})
     async with closing(one_cluster(tmp_path, ctx)) as cluster:
         before = cluster.tls.ssl

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,13 +15,12 @@ from yarl import URL
 
 from kubelantern.settings import Settings
 from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, RANCHER_CLUSTER_ID, RANCHER_TOKEN, SimCluster
-from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.proxy import cluster_base, eventually
 from tests.harness.servers import ServerThread
 
 PROFILES = ("kubernetes", "rancher", "legacy", "openshift")
-PLUGIN = Path(__file__).resolve().parent.parent / "fixtures" / "exec_plugin.py"
 
 
 def recorded(sim: SimCluster, marker: str) -> Any:
@@ -280,16 +278,10 @@ async def test_exec_plugin_401_refresh_and_retry(
     # The plugin prints rotating-1, then rotating-2; the cluster only accepts the second.
     sim = sim_factory("kubernetes", tokens={"rotating-2": "admin"})
     runs = tmp_path / "runs"
-    exec_cfg = {
-        "apiVersion": "client.authentication.k8s.io/v1",
-        "command": sys.executable,
-        "args": [str(PLUGIN)],
-        "env": [
-            {"name": "FAKE_PLUGIN_COUNT_FILE", "value": str(runs)},
-            {"name": "FAKE_PLUGIN_TOKEN", "value": "rotating"},
-        ],
-        "interactiveMode": "Never",
-    }
+    exec_cfg = fake_plugin_exec(
+        {"FAKE_PLUGIN_COUNT_FILE": str(runs), "FAKE_PLUGIN_TOKEN": "rotating"},
+        interactiveMode="Never",
+    )
     kc = write_kubeconfig(
         tmp_path / "config",
         [Context(name="eks", server=sim.base_url, ca_pem=pki.ca_pem, user={"exec": exec_cfg})],
