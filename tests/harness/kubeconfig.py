@@ -55,6 +55,13 @@ def kubeconfig_dict(contexts: list[Context], current: str | None = None) -> dict
     }
 
 
+def write_yaml(path: Path, doc: Any) -> Path:
+    """`doc` (a dict, or YAML text as is) written to `path`, folders made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
 def write_kubeconfig(path: Path, contexts: list[Context], current: str | None = None) -> Path:
     path.write_text(yaml.safe_dump(kubeconfig_dict(contexts, current), sort_keys=False))
     path.chmod(0o600)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from kubelantern.clusters.kubeconfig import (
     KubeconfigError,
@@ -16,16 +15,11 @@ from kubelantern.clusters.kubeconfig import (
     load_in_cluster,
     load_kubeconfigs,
 )
+from tests.harness.kubeconfig import write_yaml
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def write(path: Path, doc: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False))
-    return path
 
 
 def config(
@@ -69,15 +63,15 @@ def test_sources_explicit_then_env_then_home(tmp_path: Path) -> None:
 def test_default_home_config_and_missing_home_config(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert load_kubeconfigs(None, env={}, home=home).errors == []  # nothing there: no error
-    write(home / ".kube" / "config", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
+    write_yaml(home / ".kube" / "config", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
     result = load_kubeconfigs(None, env={}, home=home)
     assert [s.name for s in result.specs] == ["dev"]
     assert result.files == [home / ".kube" / "config"]
 
 
 def test_kubeconfig_env_list_skips_missing_files(tmp_path: Path) -> None:
-    one = write(tmp_path / "one", config([("one", "c", "u")], {"c": SERVER}, {"u": {}}))
-    two = write(tmp_path / "two", config([("two", "c", "u")], {"c": SERVER}, {"u": {}}))
+    one = write_yaml(tmp_path / "one", config([("one", "c", "u")], {"c": SERVER}, {"u": {}}))
+    two = write_yaml(tmp_path / "two", config([("two", "c", "u")], {"c": SERVER}, {"u": {}}))
     env = {"KUBECONFIG": os.pathsep.join([str(one), str(tmp_path / "missing"), "", str(two)])}
     result = load_kubeconfigs(None, env=env, home=tmp_path)
     assert [s.name for s in result.specs] == ["one", "two"]
@@ -85,7 +79,7 @@ def test_kubeconfig_env_list_skips_missing_files(tmp_path: Path) -> None:
 
 
 def test_explicit_missing_file_is_an_error_but_others_load(tmp_path: Path) -> None:
-    good = write(tmp_path / "good", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
+    good = write_yaml(tmp_path / "good", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
     result = load_kubeconfigs([tmp_path / "nope", good], home=tmp_path)
     assert [s.name for s in result.specs] == ["dev"]
     assert [str(e) for e in result.errors] == ["~/nope: file not found"]
@@ -95,7 +89,7 @@ def test_explicit_missing_file_is_an_error_but_others_load(tmp_path: Path) -> No
 
 
 def test_first_file_wins_per_key_and_for_current_context(tmp_path: Path) -> None:
-    first = write(
+    first = write_yaml(
         tmp_path / "first",
         config(
             [("shared", "c", "u")],
@@ -104,7 +98,7 @@ def test_first_file_wins_per_key_and_for_current_context(tmp_path: Path) -> None
             current="",  # empty: the next file's current-context counts
         ),
     )
-    second = write(
+    second = write_yaml(
         tmp_path / "second",
         config(
             [("shared", "c", "u"), ("only-second", "c2", "u")],
@@ -113,7 +107,7 @@ def test_first_file_wins_per_key_and_for_current_context(tmp_path: Path) -> None
             current="only-second",
         ),
     )
-    third = write(
+    third = write_yaml(
         tmp_path / "third", config([("x", "c", "u")], {"c": SERVER}, {"u": {}}, current="x")
     )
     result = load_kubeconfigs([first, second, third], home=tmp_path)
@@ -130,7 +124,7 @@ def test_first_file_wins_per_key_and_for_current_context(tmp_path: Path) -> None
 
 
 def test_contexts_filter_keeps_order_and_reports_unknown(tmp_path: Path) -> None:
-    path = write(
+    path = write_yaml(
         tmp_path / "cfg",
         config([("a", "c", "u"), ("b", "c", "u"), ("c", "c", "u")], {"c": SERVER}, {"u": {}}),
     )
@@ -144,15 +138,15 @@ def test_contexts_filter_keeps_order_and_reports_unknown(tmp_path: Path) -> None
 def test_relative_paths_resolve_per_defining_file(tmp_path: Path) -> None:
     for folder in ("one", "two"):
         for name in ("ca.crt", "client.crt", "client.key", "token"):
-            write(tmp_path / folder / "certs" / name, f"{folder}-{name}")
-    one = write(
+            write_yaml(tmp_path / folder / "certs" / name, f"{folder}-{name}")
+    one = write_yaml(
         tmp_path / "one" / "config",
         config(
             [("ctx", "c", "u2")],
             {"c": {"server": "https://c:6443", "certificate-authority": "certs/ca.crt"}},
         ),
     )
-    two = write(
+    two = write_yaml(
         tmp_path / "two" / "config",
         config(
             [],
@@ -183,7 +177,7 @@ def test_relative_paths_resolve_per_defining_file(tmp_path: Path) -> None:
 
 
 def test_exec_bare_command_stays_on_path(tmp_path: Path) -> None:
-    path = write(
+    path = write_yaml(
         tmp_path / "cfg",
         config(
             [("eks", "c", "u")],
@@ -245,7 +239,7 @@ def test_every_field_is_read(tmp_path: Path) -> None:
             }
         },
     )
-    (s,) = load_kubeconfigs([write(tmp_path / "cfg", doc)], home=tmp_path).specs
+    (s,) = load_kubeconfigs([write_yaml(tmp_path / "cfg", doc)], home=tmp_path).specs
     assert s.name == "rancher/down:c-m-abc12"
     assert s.server == "https://rancher.example/k8s/clusters/c-m-abc12"
     assert (s.cluster_name, s.user_name, s.namespace) == ("c", "u", "team-a")
@@ -277,12 +271,12 @@ def test_context_without_user_is_anonymous_and_insecure_flag(tmp_path: Path) -> 
         ],
         "contexts": [{"name": "anon", "context": {"cluster": "c"}}],
     }
-    (s,) = load_kubeconfigs([write(tmp_path / "cfg", doc)], home=tmp_path).specs
+    (s,) = load_kubeconfigs([write_yaml(tmp_path / "cfg", doc)], home=tmp_path).specs
     assert s.auth.is_empty and s.tls.insecure_skip_verify and s.user_name == ""
 
 
 def test_empty_file_is_fine(tmp_path: Path) -> None:
-    result = load_kubeconfigs([write(tmp_path / "empty", "")], home=tmp_path)
+    result = load_kubeconfigs([write_yaml(tmp_path / "empty", "")], home=tmp_path)
     assert result.specs == [] and result.errors == []
 
 
@@ -290,7 +284,7 @@ def test_empty_file_is_fine(tmp_path: Path) -> None:
 
 
 def bad_config(tmp_path: Path) -> Path:
-    return write(
+    return write_yaml(
         tmp_path / ".kube" / "config",
         {
             "current-context": "good",
@@ -380,8 +374,8 @@ def test_bad_input_gives_one_clear_line_per_problem(tmp_path: Path) -> None:
 
 
 def test_malformed_yaml_names_the_file_and_line(tmp_path: Path) -> None:
-    broken = write(tmp_path / "broken", "clusters:\n  - name: a\n    cluster: {server: [\n")
-    good = write(tmp_path / "good", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
+    broken = write_yaml(tmp_path / "broken", "clusters:\n  - name: a\n    cluster: {server: [\n")
+    good = write_yaml(tmp_path / "good", config([("dev", "c", "u")], {"c": SERVER}, {"u": {}}))
     result = load_kubeconfigs([broken, good], home=tmp_path)
     assert [s.name for s in result.specs] == ["dev"]
     (err,) = result.errors
@@ -404,7 +398,7 @@ def test_malformed_yaml_names_the_file_and_line(tmp_path: Path) -> None:
     ],
 )
 def test_structural_errors(tmp_path: Path, text: str, expected: str) -> None:
-    result = load_kubeconfigs([write(tmp_path / "cfg", text)], home=tmp_path)
+    result = load_kubeconfigs([write_yaml(tmp_path / "cfg", text)], home=tmp_path)
     assert [str(e) for e in result.errors] == [expected]
 
 
@@ -486,7 +480,7 @@ def test_odd_values_never_crash_and_never_hide_good_contexts(tmp_path: Path, val
                 {"name": "good", "context": {"cluster": "ok", "user": "ok"}},
             ],
         }
-        result = load_kubeconfigs([write(tmp_path / f"{name}.yaml", doc)], home=tmp_path)
+        result = load_kubeconfigs([write_yaml(tmp_path / f"{name}.yaml", doc)], home=tmp_path)
         names = [s.name for s in result.specs]
         assert "good" in names, name
         for e in result.errors:

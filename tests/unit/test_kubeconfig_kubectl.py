@@ -7,26 +7,19 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from kubelantern.clusters.kubeconfig import load_kubeconfigs
+from tests.harness.kubeconfig import write_yaml
 
 pytestmark = pytest.mark.kubectl
-
-
-def write(path: Path, doc: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(doc))
-    return path
 
 
 def test_merge_matches_kubectl(kubectl: str, tmp_path: Path) -> None:
     (tmp_path / "a" / "certs").mkdir(parents=True)
     (tmp_path / "a" / "certs" / "ca.crt").write_bytes(b"CA from file a\n")
-    a = write(
+    a = write_yaml(
         tmp_path / "a" / "config",
         {
             "current-context": "",
@@ -40,7 +33,7 @@ def test_merge_matches_kubectl(kubectl: str, tmp_path: Path) -> None:
             "contexts": [{"name": "shared", "context": {"cluster": "c", "user": "u"}}],
         },
     )
-    b = write(
+    b = write_yaml(
         tmp_path / "b" / "config",
         {
             "current-context": "team/b:ctx@x",
