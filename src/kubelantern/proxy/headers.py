@@ -87,21 +87,19 @@ _UPSTREAM_ONLY_RESPONSE: frozenset[str] = frozenset(
 )
 
 
-def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
-    """Header names listed in `Connection` (they are hop-by-hop for this message)."""
+def _list_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str], name: str) -> list[str]:
+    """The comma-separated tokens of every `name` header, trimmed and lower-cased."""
     values: Iterable[str]
     if isinstance(headers, CIMultiDictProxy | CIMultiDict):
-        values = headers.getall("Connection", [])
+        values = headers.getall(name, [])
     else:
-        values = [v for k, v in headers.items() if k.lower() == "connection"]
-    out: set[str] = set()
-    for value in values:
-        out.update(t.strip().lower() for t in value.split(",") if t.strip())
-    return out
+        values = [v for k, v in headers.items() if k.lower() == name.lower()]
+    return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
 
 
-def _items(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> Iterable[tuple[str, str]]:
-    return headers.items()
+def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
+    """Header names listed in `Connection` (they are hop-by-hop for this message)."""
+    return set(_list_tokens(headers, "Connection"))
 
 
 def upstream_request_headers(
@@ -120,7 +118,7 @@ def upstream_request_headers(
     if websocket:
         drop = drop | _WEBSOCKET_HANDSHAKE
     out: CIMultiDict[str] = CIMultiDict()
-    for name, value in _items(client):
+    for name, value in client.items():
         if name.lower() not in drop:
             out.add(name, value)
     return out
@@ -134,7 +132,7 @@ def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIM
     """
     drop = HOP_BY_HOP | _UPSTREAM_ONLY_RESPONSE | connection_tokens(upstream)
     out: CIMultiDict[str] = CIMultiDict()
-    for name, value in _items(upstream):
+    for name, value in upstream.items():
         if name.lower() not in drop:
             out.add(name, value)
     return out
@@ -163,11 +161,7 @@ def upstream_user_agent(client_user_agent: str | None, ours: str) -> str:
 def _upgrade_values(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> list[str]:
     if "upgrade" not in connection_tokens(headers):
         return []
-    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
-        values = headers.getall("Upgrade", [])
-    else:
-        values = [v for k, v in headers.items() if k.lower() == "upgrade"]
-    return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
+    return _list_tokens(headers, "Upgrade")
 
 
 def is_websocket_upgrade(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
