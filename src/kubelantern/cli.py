@@ -246,7 +246,6 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
 
 async def list_clusters(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
-    from kubelantern.clusters.profiles import detect_profile
     from kubelantern.clusters.registry import load_registry
 
     registry = await load_registry(settings)
@@ -255,7 +254,7 @@ async def list_clusters(settings: Settings, as_json: bool, out: TextIO = sys.std
         for c in registry:
             profile, source = c.profile.name, c.profile_source
             if source == "default" and c.spec.server:
-                profile = detect_profile(c.spec.server)[0].name
+                # Cluster() already read the server URL: it shows no distribution.
                 source = "server URL"
             rows.append(
                 {

@@ -37,7 +37,7 @@ from yarl import URL
 
 from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.profiles import Strategy, detect_profile
+from kubelantern.clusters.profiles import Strategy
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import (
@@ -426,11 +426,6 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         return status_response(e.status, f"cluster {name!r}: {e.message}")
     if not web.WebSocketResponse(protocols=offer.protocols).can_prepare(request).ok:
         return status_response(400, "not a valid WebSocket upgrade request")
-    if getattr(cluster, "profile_source", None) == "default":
-        # The server URL alone may say Rancher; the probe refines the rest later.
-        detected, _ = detect_profile(str(cluster.server_url))
-        if detected is not cluster.profile:
-            cluster.set_detected_profile(detected)
 
     # Credentials, first match wins: client Authorization → bearer subprotocol → login
     # cookie → kubeconfig.
