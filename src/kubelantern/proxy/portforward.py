@@ -29,6 +29,7 @@ from kubelantern.proxy.bodies import read_bounded
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
+from kubelantern.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def label_selector(selector: dict[str, str]) -> str:
 class PortForwards:
     """All forwards of one kubelantern app."""
 
-    def __init__(self, settings: Settings, metrics: Any = None) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
         self._forwards: dict[str, Forward] = {}

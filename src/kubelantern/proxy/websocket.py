@@ -55,6 +55,7 @@ from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from kubelantern.web.errors import status_response
+from kubelantern.web.metrics import Metrics
 from kubelantern.web.streams import ActiveStreams
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ async def _connect_upstream(
     auth: CIMultiDict[str],
     source: hdr.CredentialSource,
     *,
-    metrics: Any = None,
+    metrics: Metrics,
     client: ClientIdentity = ClientIdentity(),
     passthrough: Mapping[str, str] | None = None,
     raw: bool = False,
@@ -347,7 +348,7 @@ async def _connect_upstream(
                 kubeconfig_credentials=source is hdr.CredentialSource.KUBECONFIG,
             )
             if plan.decision is Decision.NEXT_STRATEGY and plan.strategy is not None:
-                _count(metrics, "strategy_fallback", name)
+                metrics.strategy_fallback(name)
                 strategy = plan.strategy
                 continue
             if plan.decision is Decision.REFRESH_AND_RETRY and plan.strategy is not None:
@@ -362,7 +363,7 @@ async def _connect_upstream(
                         continue
                 except CredentialError as e:
                     log.warning("cluster=%s credential refresh failed: %s", name, e.message)
-            _count(metrics, "upstream_error", name, "handshake")
+            metrics.upstream_error(name, "handshake")
             explanation = error_message(refused.body, 200) or refusal_explanation(
                 refused.status, refused.body, handshake.protocols
             )
@@ -377,7 +378,7 @@ async def _connect_upstream(
             ) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             failure = describe_client_error(name, e, answer_timeout=HANDSHAKE_TIMEOUT)
-            _count(metrics, "upstream_error", name, failure.reason)
+            metrics.upstream_error(name, failure.reason)
             log.warning("cluster=%s strategy=%s %s", name, strategy.name, failure.message)
             raise UpstreamFailure(failure.status, failure.message) from None
         break
@@ -407,11 +408,6 @@ class _Active:
         await _close_both(self, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
 
 
-def _count(metrics: Any, method: str, *args: Any) -> None:
-    if metrics is not None:
-        getattr(metrics, method)(*args)
-
-
 async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.StreamResponse:
     """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
     app = request.app
@@ -437,7 +433,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     try:
         kubeconfig_auth = None if user is not None else await cluster.auth_headers()
     except CredentialError as e:
-        _count(metrics, "upstream_error", name, "credentials")
+        metrics.upstream_error(name, "credentials")
         return status_response(502, str(e))
     auth, source = hdr.choose_credentials(user, kubeconfig_auth)
 

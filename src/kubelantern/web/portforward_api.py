@@ -25,7 +25,7 @@ def setup_portforward_routes(app: web.Application, base: str = "") -> None:
     """Add the routes and the manager to `app` (call before the app starts; idempotent)."""
     if PORTFORWARDS in app or app[keys.SETTINGS].in_cluster:
         return  # in-cluster, a local listener would open on the server's pod: not offered
-    app[PORTFORWARDS] = PortForwards(app[keys.SETTINGS], app.get(keys.METRICS))
+    app[PORTFORWARDS] = PortForwards(app[keys.SETTINGS], app[keys.METRICS])
     app.router.add_get(f"{base}/api/portforwards", list_forwards)
     app.router.add_post(f"{base}/api/portforwards", create_forward)
     app.router.add_delete(f"{base}/api/portforwards/{{id}}", delete_forward)
