@@ -27,6 +27,7 @@ from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.tls import TLSConfigError, tls_info
 from kubelantern.proxy.headers import (
     CredentialSource,
+    UserCredential,
     bearer_of,
     choose_credentials,
     response_headers,
@@ -34,6 +35,7 @@ from kubelantern.proxy.headers import (
     upstream_user_agent,
     user_credential,
 )
+from kubelantern.settings import Settings
 from kubelantern.web import keys
 from kubelantern.web.errors import status_response
 
@@ -156,6 +158,21 @@ def _cause(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def login_required(
+    settings: Settings, cluster: Cluster, user: UserCredential | None
+) -> web.Response | None:
+    """A 401 when kubelantern runs in-cluster and the user brought no token of their own:
+    there it acts only as the user, never lends its service account to whoever reaches it.
+    Shared by the HTTP proxy and the WebSocket bridge."""
+    if user is not None or not settings.in_cluster:
+        return None
+    return status_response(
+        401,
+        f"log in to cluster {cluster.name!r} first: kubelantern runs in-cluster and acts only "
+        "with your own token (POST /api/clusters/<name>/login or send Authorization: Bearer)",
+    )
+
+
 async def _client_gone(request: web.Request) -> None:
     """Returns once the client's connection is closed (aiohttp does not cancel handlers)."""
     while True:
@@ -186,12 +203,8 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
     user = user_credential(
         request.headers, request.cookies, name, launch_token=settings.launch_token
     )
-    if user is None and settings.in_cluster:
-        return status_response(
-            401,
-            f"log in to cluster {name!r} first: kubelantern runs in-cluster and acts only with "
-            "your own token (POST /api/clusters/<name>/login or send Authorization: Bearer)",
-        )
+    if (refusal := login_required(settings, cluster, user)) is not None:
+        return refusal
     kubeconfig_headers: CIMultiDict[str] | None = None
     if user is None:
         try:

@@ -49,7 +49,7 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.http import describe_client_error
+from kubelantern.proxy.http import describe_client_error, login_required
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
@@ -430,6 +430,8 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     )
     if (user is None or user.source is not hdr.CredentialSource.CLIENT) and offer.token:
         user = hdr.UserCredential(f"Bearer {offer.token}", hdr.CredentialSource.CLIENT)
+    if (refusal := login_required(settings, cluster, user)) is not None:
+        return refusal
     try:
         kubeconfig_auth = None if user is not None else await cluster.auth_headers()
     except CredentialError as e:
