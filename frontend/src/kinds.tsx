@@ -214,7 +214,7 @@ export const BUILTIN_KINDS: KindDef[] = [
     id: 'events', label: 'Events', kind: 'Event', group: '', version: 'v1', resource: 'events', namespaced: true, section: 'Cluster',
     columns: [
       {
-        id: 'last', title: 'Last seen', width: '92px', align: 'right',
+        id: 'last', title: 'Last seen', width: '108px', align: 'right',
         value: (o) => -Date.parse(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp ?? '0'),
         render: (o, now) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now),
       },

@@ -136,6 +136,14 @@ def test_yaml_edit_replicas_dry_run_diff_apply(page: Any, ui: Ui, problems: Prob
     page.get_by_test_id("scale-input").fill("2")
     page.get_by_test_id("scale-submit").click()
     expect(page.get_by_test_id("replicas")).to_contain_text("2 desired")
+
+    # An edit the server does not keep (a comment) is reviewed as "no change", not a bare diff.
+    page.get_by_test_id("action-edit").click()
+    page.get_by_test_id("yaml-editor").locator(".cm-line").first.click()
+    page.keyboard.press("Home")
+    page.keyboard.type("# just a comment\n")
+    page.get_by_test_id("yaml-review").click()
+    expect(page.get_by_test_id("yaml-no-change")).to_be_visible()
     assert_clean(problems)
 
 
@@ -206,6 +214,8 @@ def test_permalinks_history_search_and_theme(page: Any, ui: Ui, problems: Proble
     expect(page.locator("html")).to_have_attribute("data-theme", other)
     page.reload()
     expect(page.locator("html")).to_have_attribute("data-theme", other)
+    # The shot shows the node, not "Loading…".
+    expect(page.locator("h1.obj-title")).to_have_text(node)
     shot(page, f"08-node-{other}")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()

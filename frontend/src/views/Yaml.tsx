@@ -217,6 +217,7 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
     );
   }
   if (phase.step === 'review') {
+    const after = toYaml(phase.result, kind);
     return (
       <div class="yaml-panel">
         <div class="toolbar">
@@ -226,7 +227,12 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
           <button class="btn small primary" data-testid="yaml-apply" disabled={busy} onClick={() => apply(phase.sent)}>{busy ? 'Applying…' : 'Apply'}</button>
         </div>
         {err && <div class="alert bad" role="alert">{err}</div>}
-        <Diff a={base} b={toYaml(phase.result, kind)} />
+        {after === base && (
+          <div class="alert warn" data-testid="yaml-no-change">
+            The server computed no change: comments, key order and formatting are not stored, only the object.
+          </div>
+        )}
+        <Diff a={base} b={after} />
       </div>
     );
   }
