@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 
 from kubelantern.clusters import strategies
+from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from tests.conftest import CONTEXT_NAMES
@@ -409,6 +410,29 @@ async def test_unreachable_cluster_gets_a_502_naming_it(
         assert resp.status == 502
         body = await resp.json()
     assert "'gone'" in body["message"] and "cannot reach" in body["message"]
+
+
+async def test_cluster_that_did_not_load_gets_a_503_naming_why(
+    lantern_factory: Any, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    bad_ca = {"certificate-authority-data": "bm90IGEgY2VydA=="}  # "not a cert"
+    config = write_kubeconfig(
+        tmp_path / "config", [Context("bad-ca", "https://127.0.0.1:1", token="t", cluster=bad_ca)]
+    )
+    server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
+    url = f"{server.url}/clusters/bad-ca/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1"
+    upgrade = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": f"{V5}, {encode_bearer('user-token')}",
+    }
+    async with http.get(url, headers=upgrade) as resp:
+        assert resp.status == 503  # even with the user's own token: never half-configured
+        body = await resp.json()
+    assert "'bad-ca' cannot be used" in body["message"]
+    assert "certificate-authority-data" in body["message"]
 
 
 async def test_spdy_tunnel_passes_as_opaque_binary(

@@ -158,6 +158,13 @@ def _cause(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def unusable(cluster: Cluster) -> web.Response | None:
+    """A 503 for a cluster whose kubeconfig entry did not load (the message says why)."""
+    if cluster.load_error is None:
+        return None
+    return status_response(503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}")
+
+
 def login_required(
     settings: Settings, cluster: Cluster, user: UserCredential | None
 ) -> web.Response | None:
@@ -195,10 +202,8 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
     metrics = app[keys.METRICS]
     name = cluster.name
 
-    if cluster.load_error is not None:
-        return status_response(
-            503, f"cluster {name!r} cannot be used: {cluster.load_error}", "ServiceUnavailable"
-        )
+    if (refusal := unusable(cluster)) is not None:
+        return refusal
 
     user = user_credential(
         request.headers, request.cookies, name, launch_token=settings.launch_token

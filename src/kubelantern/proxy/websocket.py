@@ -49,7 +49,7 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.http import describe_client_error, login_required
+from kubelantern.proxy.http import describe_client_error, login_required, unusable
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
@@ -415,6 +415,8 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     metrics = app[keys.METRICS]
     name = cluster.name
 
+    if (refusal := unusable(cluster)) is not None:
+        return refusal
     try:
         offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
     except SubprotocolError as e:
