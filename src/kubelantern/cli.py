@@ -246,6 +246,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
 
 async def list_clusters(settings: Settings, as_json: bool, out: TextIO = sys.stdout) -> int:
+    from kubelantern.clusters.kubeconfig import shown_url
     from kubelantern.clusters.registry import load_registry
 
     registry = await load_registry(settings)
@@ -259,7 +260,7 @@ async def list_clusters(settings: Settings, as_json: bool, out: TextIO = sys.std
             rows.append(
                 {
                     "name": c.name,
-                    "server": c.spec.server,
+                    "server": shown_url(c.spec.server),
                     "namespace": c.spec.namespace,
                     "profile": profile,
                     "profileSource": source,

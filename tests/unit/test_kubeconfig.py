@@ -14,6 +14,7 @@ from kubelantern.clusters.kubeconfig import (
     kubeconfig_sources,
     load_in_cluster,
     load_kubeconfigs,
+    shown_url,
 )
 from tests.harness.kubeconfig import write_yaml
 
@@ -487,3 +488,19 @@ def test_odd_values_never_crash_and_never_hide_good_contexts(tmp_path: Path, val
             assert "\n" not in str(e) and str(e).startswith(("~/", "kubeconfig")), (name, str(e))
         # The odd context either loaded or has exactly one error line saying why.
         assert ("odd" in names) != any(e.context == "odd" for e in result.errors), name
+
+
+def test_passwords_in_urls_stay_out_of_errors(tmp_path: Path) -> None:
+    assert shown_url("https://host:6443/k8s") == "https://host:6443/k8s"
+    assert shown_url("socks4://me:s3cret@proxy:1080") == "socks4://me:REDACTED@proxy:1080"
+    path = write_yaml(
+        tmp_path / "config",
+        config(
+            [("c", "c", "u")],
+            {"c": {"server": "https://h:6443", "proxy-url": "ftp://me:s3cret@proxy:21"}},
+            {"u": {"token": "t"}},
+        ),
+    )
+    result = load_kubeconfigs([path], home=tmp_path)
+    text = " ".join(str(e) for e in result.errors)
+    assert "proxy-url" in text and "REDACTED" in text and "s3cret" not in text

@@ -243,6 +243,8 @@ def test_request_kwargs(tmp_path: Path) -> None:
 def test_socks_proxy_is_a_clear_load_error() -> None:
     c = Cluster(make_spec(proxy_url="socks5://127.0.0.1:1080"))
     assert c.load_error is not None and "only http:// and https:// proxies" in c.load_error
+    with_password = Cluster(make_spec(proxy_url="socks5://me:s3cret@127.0.0.1:1080"))
+    assert with_password.load_error is not None and "s3cret" not in with_password.load_error
 
 
 def test_bad_tls_material_becomes_load_error() -> None:

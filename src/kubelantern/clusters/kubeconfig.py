@@ -361,6 +361,17 @@ def _path(body: dict[str, Any], key: str, base: Path) -> Path | None:
     return path
 
 
+def shown_url(url: str) -> str:
+    """`url` fit for messages, logs and the UI: a password in it replaced."""
+    try:
+        parsed = URL(url)
+        if parsed.password is None:
+            return url
+        return str(parsed.with_password("REDACTED"))
+    except (ValueError, TypeError):
+        return "<unparsable URL>"
+
+
 def _cluster(entry: _Entry) -> tuple[str, TLSSpec, str | None, str | None, str | None]:
     body = entry.body
     if isinstance(body, _Bad):
@@ -371,13 +382,15 @@ def _cluster(entry: _Entry) -> tuple[str, TLSSpec, str | None, str | None, str |
         raise _Bad("server", "is missing (the API server URL, e.g. https://host:6443)")
     url = URL(server)
     if url.scheme not in ("http", "https") or not url.host:
-        raise _Bad("server", f"{server!r} is not an http:// or https:// URL")
+        raise _Bad("server", f"{shown_url(server)!r} is not an http:// or https:// URL")
     ca = _b64(body, "certificate-authority-data")
     proxy_url = _str(body, "proxy-url")
     if proxy_url is not None:
         purl = URL(proxy_url)
         if purl.scheme not in ("http", "https", "socks5") or not purl.host:
-            raise _Bad("proxy-url", f"{proxy_url!r} is not an http(s):// or socks5:// URL")
+            raise _Bad(
+                "proxy-url", f"{shown_url(proxy_url)!r} is not an http(s):// or socks5:// URL"
+            )
     tls = TLSSpec(
         ca_data=ca[0] if ca else None,
         ca_file=None if ca else _path(body, "certificate-authority", base),

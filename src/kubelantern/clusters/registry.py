@@ -23,7 +23,12 @@ from yarl import URL
 from kubelantern import USER_AGENT
 from kubelantern.clusters import profiles
 from kubelantern.clusters.credentials import CredentialError, Credentials
-from kubelantern.clusters.kubeconfig import KubeconfigError, load_in_cluster, load_kubeconfigs
+from kubelantern.clusters.kubeconfig import (
+    KubeconfigError,
+    load_in_cluster,
+    load_kubeconfigs,
+    shown_url,
+)
 from kubelantern.clusters.spec import ClusterSpec, TLSSpec
 from kubelantern.clusters.tls import TLSConfigError, TLSInfo, tls_info
 from kubelantern.settings import Settings
@@ -163,7 +168,8 @@ class Cluster:
             self._proxy, self._proxy_auth = _split_proxy(spec.proxy_url or env_proxy(spec.server))
             if spec.proxy_url and self._proxy is None and self.load_error is None:
                 self.load_error = (
-                    f"proxy-url {spec.proxy_url!r}: only http:// and https:// proxies are supported"
+                    f"proxy-url {shown_url(spec.proxy_url)!r}: only http:// and https:// proxies "
+                    "are supported"
                 )
         else:
             self._proxy, self._proxy_auth = None, None

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
 from kubelantern.doctor.report import (
     ClusterReport,
@@ -68,7 +69,8 @@ async def check_cluster(cluster: Any) -> ClusterReport:
     """Everything doctor knows about one cluster. Never raises."""
     from kubelantern.clusters.probe import OK, UNAUTHORIZED, probe_cluster
 
-    report = ClusterReport(cluster.name, str(cluster.server_url))
+    # Doctor output gets pasted into issues: no password from the server URL.
+    report = ClusterReport(cluster.name, shown_url(str(cluster.server_url)))
     with contextlib.suppress(Exception):
         report.credentials = cluster.credentials.describe()
     started = time.monotonic()

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
+from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.headers import (
@@ -102,7 +103,7 @@ def cluster_json(
         state = "error"
     return {
         "name": cluster.name,
-        "server": cluster.spec.server,
+        "server": shown_url(cluster.spec.server),
         "namespace": cluster.spec.namespace,
         "profile": cluster.profile.name,
         "profileSource": cluster.profile_source,
