@@ -38,6 +38,7 @@ from yarl import URL
 from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import Strategy
+from kubelantern.clusters.tls import TLSConfigError
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import (
@@ -49,7 +50,12 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.http import describe_client_error, login_required, unusable
+from kubelantern.proxy.http import (
+    describe_client_error,
+    login_required,
+    unusable,
+    user_request_kwargs,
+)
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
@@ -158,6 +164,7 @@ async def open_upstream_raw(
     *,
     passthrough: Mapping[str, str] | None = None,
     handshake_timeout: float = HANDSHAKE_TIMEOUT,
+    tls: Mapping[str, Any] | None = None,
 ) -> RawUpstream:
     """The upgrade request done by hand, so the socket can carry frames untouched."""
     headers = _handshake_headers(passthrough, handshake)
@@ -170,7 +177,7 @@ async def open_upstream_raw(
         headers["Sec-WebSocket-Protocol"] = ", ".join(handshake.protocols)
     async with _ws_session(await cluster.session()) as session, asyncio.timeout(handshake_timeout):
         resp = await session.request(
-            "GET", url, headers=headers, read_until_eof=False, **cluster.request_kwargs()
+            "GET", url, headers=headers, read_until_eof=False, **(tls or cluster.request_kwargs())
         )
     expected = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()
     if (
@@ -202,12 +209,14 @@ async def open_upstream(
     heartbeat: float | None = None,
     max_msg_size: int = MAX_MESSAGE_BYTES,
     handshake_timeout: float = HANDSHAKE_TIMEOUT,
+    tls: Mapping[str, Any] | None = None,
 ) -> aiohttp.ClientWebSocketResponse:
     """Open the upstream WebSocket for one strategy attempt.
 
     Raises UpstreamRefused (non-101, with body), aiohttp.ClientError (connect/TLS) or
     TimeoutError. `passthrough` are client headers allowed upstream (Impersonate-*, ...);
-    the handshake's own headers win over them.
+    the handshake's own headers win over them. `tls` replaces `cluster.request_kwargs()`
+    (a user's own credential travels without the kubeconfig's client certificate).
     """
     headers = _handshake_headers(passthrough, handshake)
     async with _ws_session(await cluster.session()) as session, asyncio.timeout(handshake_timeout):
@@ -221,7 +230,7 @@ async def open_upstream(
             compress=0,
             max_msg_size=max_msg_size,
             timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=CLOSE_TIMEOUT),
-            **cluster.request_kwargs(),
+            **(tls or cluster.request_kwargs()),
         )
     return ws
 
@@ -301,6 +310,7 @@ async def _connect_upstream(
     metrics: Metrics,
     client: ClientIdentity = ClientIdentity(),
     passthrough: Mapping[str, str] | None = None,
+    tls: Mapping[str, Any] | None = None,
     raw: bool = False,
 ) -> tuple[aiohttp.ClientWebSocketResponse | RawUpstream, Strategy]:
     """Open the upstream WebSocket, walking the cluster's strategies as auto mode allows.
@@ -321,7 +331,9 @@ async def _connect_upstream(
         try:
             upstream: aiohttp.ClientWebSocketResponse | RawUpstream
             if raw:
-                upstream = await open_upstream_raw(cluster, url, handshake, passthrough=passthrough)
+                upstream = await open_upstream_raw(
+                    cluster, url, handshake, passthrough=passthrough, tls=tls
+                )
             else:
                 upstream = await open_upstream(
                     cluster,
@@ -329,6 +341,7 @@ async def _connect_upstream(
                     handshake,
                     passthrough=passthrough,
                     heartbeat=settings.ws_ping_interval or None,
+                    tls=tls,
                 )
         except UpstreamRefused as refused:
             attempts.attempts.append((strategy.name, refused.status))
@@ -440,6 +453,12 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         metrics.upstream_error(name, "credentials")
         return status_response(502, str(e))
     auth, source = hdr.choose_credentials(user, kubeconfig_auth)
+    try:
+        # The user's own credential goes without the kubeconfig's client certificate, which
+        # kube-apiserver would authenticate first (as the HTTP proxy does).
+        tls = await user_request_kwargs(cluster) if user is not None else None
+    except TLSConfigError as e:
+        return status_response(500, f"cluster {name!r}: {e}")
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
     started = time.monotonic()
@@ -447,6 +466,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         "metrics": metrics,
         "client": ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
         "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
+        "tls": tls,
     }
     streams = app[keys.STREAMS]
     if FAST_PATH:
