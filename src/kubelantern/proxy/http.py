@@ -16,6 +16,7 @@ import logging
 import os
 import ssl
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -180,6 +181,51 @@ def login_required(
     )
 
 
+@dataclass(frozen=True)
+class UpstreamAuth:
+    """What authenticates one upstream request or upgrade."""
+
+    headers: CIMultiDict[str]  # Authorization (and Impersonate-*) to send
+    source: CredentialSource
+    tls: dict[str, Any] | None  # for the user's own credential; None: the cluster's own
+
+
+async def upstream_auth(
+    request: web.Request,
+    cluster: Cluster,
+    *,
+    offered_token: str | None = None,
+    credential_error_status: int,
+) -> UpstreamAuth | web.Response:
+    """Whose credentials go upstream (DESIGN §4, first match wins): the client's
+    Authorization → `offered_token` (the WebSocket bearer subprotocol) → the login cookie →
+    the kubeconfig. The HTTP proxy and the WebSocket bridge both ask here; an error comes
+    back as the response to give the client (a cluster that did not load is one)."""
+    settings = request.app[keys.SETTINGS]
+    name = cluster.name
+    if (refusal := unusable(cluster)) is not None:
+        return refusal
+    user = user_credential(
+        request.headers, request.cookies, name, launch_token=settings.launch_token
+    )
+    if offered_token and (user is None or user.source is not CredentialSource.CLIENT):
+        user = UserCredential(f"Bearer {offered_token}", CredentialSource.CLIENT)
+    if (refusal := login_required(settings, cluster, user)) is not None:
+        return refusal
+    try:
+        kubeconfig = None if user is not None else await cluster.auth_headers()
+    except CredentialError as e:
+        request.app[keys.METRICS].upstream_error(name, "credentials")
+        return status_response(credential_error_status, str(e))
+    headers, source = choose_credentials(user, kubeconfig)
+    try:
+        # The user's own credential goes without the kubeconfig's client certificate.
+        tls = await user_request_kwargs(cluster) if user is not None else None
+    except TLSConfigError as e:
+        return status_response(500, f"cluster {name!r}: {e}")
+    return UpstreamAuth(headers, source, tls)
+
+
 async def _client_gone(request: web.Request) -> None:
     """Returns once the client's connection is closed (aiohttp does not cancel handlers)."""
     while True:
@@ -197,27 +243,13 @@ async def _pump(upstream: aiohttp.ClientResponse, response: web.StreamResponse) 
 
 async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.StreamResponse:
     """Proxy one plain HTTP request to `cluster` at the raw `api_path` (starts with `/`)."""
-    app = request.app
-    settings = app[keys.SETTINGS]
-    metrics = app[keys.METRICS]
+    metrics = request.app[keys.METRICS]
     name = cluster.name
 
-    if (refusal := unusable(cluster)) is not None:
-        return refusal
-
-    user = user_credential(
-        request.headers, request.cookies, name, launch_token=settings.launch_token
-    )
-    if (refusal := login_required(settings, cluster, user)) is not None:
-        return refusal
-    kubeconfig_headers: CIMultiDict[str] | None = None
-    if user is None:
-        try:
-            kubeconfig_headers = await cluster.auth_headers()
-        except CredentialError as e:
-            metrics.upstream_error(name, "credentials")
-            return status_response(500, str(e), "InternalError")
-    auth, source = choose_credentials(user, kubeconfig_headers)
+    found = await upstream_auth(request, cluster, credential_error_status=500)
+    if isinstance(found, web.Response):
+        return found
+    auth, source = found.headers, found.source
 
     headers = upstream_request_headers(request.headers)
     headers["User-Agent"] = upstream_user_agent(request.headers.get("User-Agent"), USER_AGENT)
@@ -236,10 +268,6 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
     session = await cluster.session()
-    try:
-        user_kwargs = await user_request_kwargs(cluster) if user is not None else None
-    except TLSConfigError as e:
-        return status_response(500, f"cluster {name!r}: {e}", "InternalError")
 
     async def send(auth_headers: CIMultiDict[str]) -> aiohttp.ClientResponse:
         out = CIMultiDict(headers)
@@ -258,7 +286,7 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=CONNECT_TIMEOUT, sock_connect=CONNECT_TIMEOUT
                 ),
-                **(user_kwargs if user_kwargs is not None else cluster.request_kwargs()),
+                **(found.tls if found.tls is not None else cluster.request_kwargs()),
             )
 
     try:

@@ -38,7 +38,6 @@ from yarl import URL
 from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import Strategy
-from kubelantern.clusters.tls import TLSConfigError
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import (
@@ -50,12 +49,7 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.http import (
-    describe_client_error,
-    login_required,
-    unusable,
-    user_request_kwargs,
-)
+from kubelantern.proxy.http import describe_client_error, upstream_auth
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
@@ -428,8 +422,6 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     metrics = app[keys.METRICS]
     name = cluster.name
 
-    if (refusal := unusable(cluster)) is not None:
-        return refusal
     try:
         offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
     except SubprotocolError as e:
@@ -438,27 +430,12 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
     if not web.WebSocketResponse(protocols=offer.protocols).can_prepare(request).ok:
         return status_response(400, "not a valid WebSocket upgrade request")
 
-    # Credentials, first match wins: client Authorization → bearer subprotocol → login
-    # cookie → kubeconfig.
-    user = hdr.user_credential(
-        request.headers, request.cookies, name, launch_token=settings.launch_token
+    found = await upstream_auth(
+        request, cluster, offered_token=offer.token, credential_error_status=502
     )
-    if (user is None or user.source is not hdr.CredentialSource.CLIENT) and offer.token:
-        user = hdr.UserCredential(f"Bearer {offer.token}", hdr.CredentialSource.CLIENT)
-    if (refusal := login_required(settings, cluster, user)) is not None:
-        return refusal
-    try:
-        kubeconfig_auth = None if user is not None else await cluster.auth_headers()
-    except CredentialError as e:
-        metrics.upstream_error(name, "credentials")
-        return status_response(502, str(e))
-    auth, source = hdr.choose_credentials(user, kubeconfig_auth)
-    try:
-        # The user's own credential goes without the kubeconfig's client certificate, which
-        # kube-apiserver would authenticate first (as the HTTP proxy does).
-        tls = await user_request_kwargs(cluster) if user is not None else None
-    except TLSConfigError as e:
-        return status_response(500, f"cluster {name!r}: {e}")
+    if isinstance(found, web.Response):
+        return found
+    auth, source = found.headers, found.source
 
     url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
     started = time.monotonic()
@@ -466,7 +443,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         "metrics": metrics,
         "client": ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
         "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
-        "tls": tls,
+        "tls": found.tls,
     }
     streams = app[keys.STREAMS]
     if FAST_PATH:
