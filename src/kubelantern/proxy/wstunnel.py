@@ -134,7 +134,6 @@ class _Leg:
         self.tracker = FrameTracker(max_payload)
         self.pending: list[bytes] = []  # injected frames waiting for a boundary
         self.eof = False
-        self.bytes = 0
         self._draining = False
 
     # aiohttp parser interface ------------------------------------------------------
@@ -148,7 +147,7 @@ class _Leg:
         if self.tracker.oversized:
             # Forward the complete frames before the oversized header, then say 1009.
             transport.write(data[: bounds[-1] if bounds else 0])
-            self.tunnel.too_big(self)
+            self.tunnel.too_big()
             return False, b""
         if self.pending and bounds:
             cut = bounds[0]
@@ -159,7 +158,6 @@ class _Leg:
             transport.write(data[cut:])
         else:
             transport.write(data)
-        self.bytes += len(data)
         if self.dst.writing_paused and not self._draining:
             self._draining = True
             self.src.pause_reading()
@@ -269,7 +267,7 @@ class RawTunnel:
                 transport.abort()
         self._finish()
 
-    def too_big(self, leg: _Leg) -> None:
+    def too_big(self) -> None:
         log.info("cluster=%s frame over the size bound: closing with 1009", self.name)
         self.say_goodbye(1009, "message too big")
 
