@@ -15,6 +15,7 @@ kubeconfig at all (or --demo) the built-in demo simulators start in-process inst
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -104,7 +105,8 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     state = app[keys.STATE]
     registry = app[keys.REGISTRY]
     demo_handle: Demo | None = None
-    if settings.demo or not kubeconfig_available(settings):
+    # kubeconfig_available stats files (maybe on a slow mount): off the event loop.
+    if settings.demo or not await asyncio.to_thread(kubeconfig_available, settings):
         why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
         from kubelantern.sim.demo import start_demo  # the simulator loads only when needed
 
