@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from kubelantern.clusters import profiles
+from kubelantern.clusters import profiles, strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.kubeconfig import load_kubeconfigs
 from kubelantern.clusters.registry import (
@@ -369,3 +369,10 @@ def test_same_tls_material_shares_one_ssl_context() -> None:
     assert (a.tls.server_hostname, b.tls.server_hostname) == (None, "api.b")
     assert c.tls.ssl is not a.tls.ssl  # different verification: its own
     assert d.tls.ssl is True
+
+
+def test_strategy_flag_auto_unpins_the_kubeconfig_extension() -> None:
+    pinned = Cluster(make_spec(strategy="subprotocol"))
+    assert strategies.current(pinned, Settings()) == ("subprotocol", "override")
+    flag_auto = Cluster(make_spec(strategy="subprotocol"), strategy_override="auto")
+    assert strategies.current(flag_auto, Settings()) == ("header", "profile:kubernetes")

@@ -74,12 +74,10 @@ def profile_of(cluster: Any) -> Profile:
 
 
 def override_of(cluster: Any) -> str | None:
-    """The pinned starting strategy's name (flag or kubeconfig extension), None for auto."""
+    """The pinned starting strategy's name, None for auto. `Cluster()` already resolved the
+    flag over the kubeconfig extension (`--strategy c=auto` un-pins an extension's pin)."""
     pinned = getattr(cluster, "strategy_override", None)
-    if isinstance(pinned, Strategy):
-        return pinned.name
-    spec_value = getattr(getattr(cluster, "spec", None), "strategy", None)
-    return str(spec_value) if spec_value and spec_value != "auto" else None
+    return pinned.name if isinstance(pinned, Strategy) else None
 
 
 # --- per-cluster memory: kept on the cluster object (`learned_strategy`, `learned_at`) ---
@@ -113,8 +111,5 @@ def current(cluster: Any, settings: Any, now: float | None = None) -> tuple[str,
 
     source is `learned`, `override` or `profile:<name>` — for `/api/clusters` and the UI.
     """
-    try:
-        order = order_of(cluster, settings, now)
-    except UnknownStrategy:
-        return ("invalid", "override")
+    order = order_of(cluster, settings, now)
     return order.first.name, order.source

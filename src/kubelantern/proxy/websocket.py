@@ -312,10 +312,7 @@ async def _connect_upstream(
     Returns (websocket, the strategy that worked) and remembers it; raises UpstreamFailure.
     """
     name = cluster.name
-    try:
-        order = strategies.order_of(cluster, settings)
-    except strategies.UnknownStrategy as e:
-        raise UpstreamFailure(500, f"cluster {name!r}: {e}") from None
+    order = strategies.order_of(cluster, settings)
     attempts = AttemptLog()
     strategy: Strategy = order.first
     while True:
