@@ -5,9 +5,11 @@ exec sessions over WebSocket (channel protocol), and polling state held by anoth
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -29,6 +31,19 @@ def cluster_base(server: ServerThread, profile_or_name: str, *, encoded: bool = 
     sends the path of its --server URL."""
     name = CONTEXT_NAMES.get(profile_or_name, profile_or_name)
     return f"{server.url}/clusters/{quote(name, safe='') if encoded else name}"
+
+
+def upgrade_headers(protocols: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A WebSocket upgrade sent as a plain GET: the way to read a refusal's status and body
+    (`ws_connect` raises with the status only)."""
+    return {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Protocol": protocols,
+        **(extra or {}),
+    }
 
 
 async def find_pod(

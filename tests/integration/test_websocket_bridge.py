@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 from typing import Any
 
 import aiohttp
@@ -21,6 +20,7 @@ from tests.harness.proxy import (
     exec_path,
     exec_session,
     find_pod,
+    upgrade_headers,
 )
 from tests.harness.servers import ServerThread
 
@@ -238,14 +238,7 @@ async def test_upstream_401_reaches_the_client_with_its_body(
         await http.ws_connect(url, protocols=(V5,), headers=headers)
     assert err.value.status == 401
     # The body is Rancher's JSON: read it with a plain upgrade request.
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": V5,
-        **headers,
-    }
+    upgrade = upgrade_headers(V5, headers)
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == 401
         assert resp.content_type == "application/json"
@@ -260,13 +253,7 @@ async def test_bare_403_gets_an_explanation(
     base = cluster_base(lantern, "kubernetes")
     ns, pod, container = await find_pod(http, base)
     url = base + exec_path(ns, pod, container, ["true"])
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": "v9.channel.k8s.io",
-    }
+    upgrade = upgrade_headers("v9.channel.k8s.io")
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == 403
         body = await resp.json()
@@ -286,13 +273,7 @@ async def test_garbage_subprotocols_get_a_clear_error(
     lantern: ServerThread, http: aiohttp.ClientSession, protocols: str, status: int
 ) -> None:
     url = cluster_base(lantern, "kubernetes") + exec_path("default", "x", "c", ["true"])
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": protocols,
-    }
+    upgrade = upgrade_headers(protocols)
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == status
         body = await resp.json()

@@ -32,6 +32,7 @@ from tests.harness.proxy import (
     exec_path,
     exec_session,
     find_pod,
+    upgrade_headers,
 )
 from tests.harness.servers import ServerThread
 
@@ -333,15 +334,13 @@ async def test_rancher_origin_refusal_stays_a_readable_403(
         )
     )
     url = cluster_base(server, "rancher") + exec_path("default", "p", "c", ["true"])
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": V5,
-        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)",
-        "Origin": server.url,
-    }
+    upgrade = upgrade_headers(
+        V5,
+        {
+            "User-Agent": "Mozilla/5.0 (X11; Linux x86_64)",
+            "Origin": server.url,
+        },
+    )
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == 403
         assert resp.content_type == "application/json"
@@ -400,13 +399,7 @@ async def test_unreachable_cluster_gets_a_502_naming_it(
     )
     server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
     url = f"{server.url}/clusters/gone/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1"
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": V5,
-    }
+    upgrade = upgrade_headers(V5)
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == 502
         body = await resp.json()
@@ -422,13 +415,7 @@ async def test_cluster_that_did_not_load_gets_a_503_naming_why(
     )
     server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
     url = f"{server.url}/clusters/bad-ca/api/v1/namespaces/d/pods/p/exec?command=x&stdout=1"
-    upgrade = {
-        "Upgrade": "websocket",
-        "Connection": "Upgrade",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Protocol": f"{V5}, {encode_bearer('user-token')}",
-    }
+    upgrade = upgrade_headers(f"{V5}, {encode_bearer('user-token')}")
     async with http.get(url, headers=upgrade) as resp:
         assert resp.status == 503  # even with the user's own token: never half-configured
         body = await resp.json()
