@@ -101,12 +101,16 @@ class UpstreamFailure(Exception):
 
 
 def describe_client_error(
-    cluster: str, exc: BaseException, *, answer_timeout: float = HEADERS_TIMEOUT
+    cluster: str,
+    exc: BaseException,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    answer_timeout: float = HEADERS_TIMEOUT,
 ) -> UpstreamFailure:
     """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
 
     Shared with the WebSocket bridge, login and the probe so every path words failures
-    alike; `answer_timeout` is the wait a `TimeoutError` stands for.
+    alike; the timeouts are the waits the caller's timeout errors stand for.
     """
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert_error = exc.certificate_error
@@ -125,7 +129,7 @@ def describe_client_error(
         return UpstreamFailure(
             504,
             "timeout",
-            f"cluster {cluster!r} did not accept a connection within {CONNECT_TIMEOUT:g}s "
+            f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
             "(TCP/TLS connect): is the server address right and reachable?",
         )
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):

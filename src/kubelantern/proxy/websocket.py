@@ -38,6 +38,7 @@ from yarl import URL
 from kubelantern.clusters import strategies
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.profiles import Strategy
+from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import (
@@ -381,7 +382,9 @@ async def _connect_upstream(
                 cluster=name,
             ) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
-            failure = describe_client_error(name, e, answer_timeout=HANDSHAKE_TIMEOUT)
+            failure = describe_client_error(
+                name, e, connect_timeout=SESSION_CONNECT_TIMEOUT, answer_timeout=HANDSHAKE_TIMEOUT
+            )
             metrics.upstream_error(name, failure.reason)
             log.warning("cluster=%s strategy=%s %s", name, strategy.name, failure.message)
             raise UpstreamFailure(failure.status, failure.message) from None

@@ -193,7 +193,7 @@ async def login(request: web.Request) -> web.Response:
             status = resp.status
             body = await read_bounded(resp.content, 64 * 1024, truncate=True)
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(cluster.name, e)
+        failure = describe_client_error(cluster.name, e, answer_timeout=LOGIN_TIMEOUT)
         return status_response(failure.status, failure.message)
     if status == 401:
         return status_response(401, f"cluster {cluster.name!r} rejected this token (401)")
