@@ -104,14 +104,19 @@ def describe_client_error(
     cluster: str,
     exc: BaseException,
     *,
-    connect_timeout: float = CONNECT_TIMEOUT,
-    answer_timeout: float = HEADERS_TIMEOUT,
+    connect_timeout: float | None = None,
+    answer_timeout: float | None = None,
 ) -> UpstreamFailure:
     """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
 
     Shared with the WebSocket bridge, login and the probe so every path words failures
-    alike; the timeouts are the waits the caller's timeout errors stand for.
+    alike; the timeouts are the waits the caller's timeout errors stand for (default: the
+    HTTP proxy's, read at call time).
     """
+    if connect_timeout is None:
+        connect_timeout = CONNECT_TIMEOUT
+    if answer_timeout is None:
+        answer_timeout = HEADERS_TIMEOUT
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert_error = exc.certificate_error
         detail = getattr(cert_error, "verify_message", None) or str(cert_error)
