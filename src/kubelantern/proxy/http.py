@@ -90,14 +90,13 @@ async def user_request_kwargs(cluster: Cluster) -> dict[str, Any]:
     return {**kwargs, **cached}
 
 
-class UpstreamFailure(Exception):
-    """The cluster could not be asked: carries the status and message for the client."""
+@dataclass(frozen=True)
+class ClientFailure:
+    """Why the cluster could not be asked: the status and message for the client."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason  # the metrics label: unreachable, timeout, tls, ...
-        self.message = message
+    status: int
+    reason: str  # the metrics label: unreachable, timeout, tls, ...
+    message: str
 
 
 def describe_client_error(
@@ -106,7 +105,7 @@ def describe_client_error(
     *,
     connect_timeout: float | None = None,
     answer_timeout: float | None = None,
-) -> UpstreamFailure:
+) -> ClientFailure:
     """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
 
     Shared with the WebSocket bridge, login and the probe so every path words failures
@@ -123,38 +122,36 @@ def describe_client_error(
         hint = "check certificate-authority in kubeconfig"
         if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
             hint += ", or set tls-server-name"
-        return UpstreamFailure(
+        return ClientFailure(
             502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
         )
     if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
-        return UpstreamFailure(
+        return ClientFailure(
             502, "tls", f"TLS handshake with cluster {cluster!r} failed: {_cause(exc)}"
         )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return UpstreamFailure(
+        return ClientFailure(
             504,
             "timeout",
             f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
             "(TCP/TLS connect): is the server address right and reachable?",
         )
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        return UpstreamFailure(
+        return ClientFailure(
             504,
             "timeout",
             f"cluster {cluster!r} did not answer within {answer_timeout:g}s",
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamFailure(
+        return ClientFailure(
             502,
             "unreachable",
             f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
             f"({_cause(exc)}); check the network, VPN or proxy-url",
         )
     if isinstance(exc, aiohttp.ClientError | OSError):
-        return UpstreamFailure(
-            502, "unreachable", f"cluster {cluster!r} unreachable: {_cause(exc)}"
-        )
-    return UpstreamFailure(502, "error", f"proxying to cluster {cluster!r} failed: {_cause(exc)}")
+        return ClientFailure(502, "unreachable", f"cluster {cluster!r} unreachable: {_cause(exc)}")
+    return ClientFailure(502, "error", f"proxying to cluster {cluster!r} failed: {_cause(exc)}")
 
 
 def _cause(exc: BaseException) -> str:
