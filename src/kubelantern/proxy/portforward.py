@@ -24,8 +24,10 @@ from urllib.parse import quote
 import aiohttp
 
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
 from kubelantern.proxy import headers as hdr
-from kubelantern.proxy.bodies import read_bounded
+from kubelantern.proxy.bodies import error_message, read_bounded
+from kubelantern.proxy.http import describe_client_error
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
@@ -243,20 +245,24 @@ class PortForwards:
                     body = await read_bounded(resp.content, 16 * 1024 * 1024, truncate=True)
                     status = resp.status
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
-            raise PortForwardError(
-                502, f"cluster {cluster.name!r}: cannot reach the API server: {e}"
-            ) from None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = {}
+            failure = describe_client_error(
+                cluster.name,
+                e,
+                connect_timeout=SESSION_CONNECT_TIMEOUT,
+                answer_timeout=LOOKUP_TIMEOUT,
+            )
+            raise PortForwardError(failure.status, failure.message) from None
         if status != 200:
-            message = data.get("message") if isinstance(data, dict) else None
+            message = error_message(body, 300)
             raise PortForwardError(
                 status if status in (401, 403, 404) else 502,
                 f"cluster {cluster.name!r}: {path} answered {status}"
                 + (f": {message}" if message else ""),
             )
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = {}
         return data if isinstance(data, dict) else {}
 
     async def _resolve_service(
