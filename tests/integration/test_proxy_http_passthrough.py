@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from kubelantern.settings import Settings
+from tests.harness.certs import cert_upstream, cert_user
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread
@@ -127,46 +128,18 @@ async def test_no_accept_encoding_added_when_the_client_sent_none(
     assert "Accept-Encoding" not in plain
 
 
-def _cert_upstream(pki: Pki, seen: list[dict[str, str | None]]) -> ServerThread:
-    """An API server that accepts (optionally) client certificates and records who came."""
-
-    async def handler(request: web.Request) -> web.Response:
-        peer = request.transport.get_extra_info("peercert") if request.transport else None
-        cn = None
-        for rdn in (peer or {}).get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName":
-                    cn = value
-        if "who" in request.query:  # not the startup probe's /version and /apis
-            seen.append({"cn": cn, "auth": request.headers.get("Authorization")})
-        return web.json_response({"kind": "APIVersions"})
-
-    def app() -> web.Application:
-        a = web.Application()
-        a.router.add_route("*", "/{tail:.*}", handler)
-        return a
-
-    return ServerThread(app, ssl_context=pki.server_context(require_client_cert=True)).start()
-
-
 async def test_user_token_is_not_shadowed_by_a_kubeconfig_client_cert(
     pki: Pki,
     tmp_path: Path,
     lantern_factory: Callable[..., ServerThread],
     http: aiohttp.ClientSession,
 ) -> None:
-    import base64
-
     seen: list[dict[str, str | None]] = []
-    upstream = _cert_upstream(pki, seen)
+    upstream = cert_upstream(pki, seen)
     try:
-        user = {
-            "client-certificate-data": base64.b64encode(pki.client_cert_pem).decode(),
-            "client-key-data": base64.b64encode(pki.client_key_pem).decode(),
-        }
         kc = write_kubeconfig(
             tmp_path / "config",
-            [Context(name="certs", server=upstream.url, ca_pem=pki.ca_pem, user=user)],
+            [Context(name="certs", server=upstream.url, ca_pem=pki.ca_pem, user=cert_user(pki))],
         )
         lantern = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
         async with http.get(f"{lantern.url}/clusters/certs/api?who=kubeconfig") as r:

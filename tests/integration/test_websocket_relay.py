@@ -7,7 +7,6 @@ server on loopback) so the test can see what the upstream received.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import os
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
 from kubelantern.web import keys
 from tests.conftest import CONTEXT_NAMES
+from tests.harness.certs import cert_upstream, cert_user
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.proxy import (
@@ -428,47 +428,22 @@ async def test_user_token_is_not_shadowed_by_a_kubeconfig_client_cert(
 ) -> None:
     """As on the HTTP path: kube-apiserver authenticates a client certificate before a
     token, so the user's own token must travel on a connection without the kubeconfig's."""
-    seen: list[tuple[str | None, str | None]] = []
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        peer = request.transport.get_extra_info("peercert") if request.transport else None
-        subject = (peer or {}).get("subject", ())
-        cn = next((v for rdn in subject for k, v in rdn if k == "commonName"), None)
-        if "who" in request.query:  # not the startup probe
-            seen.append((cn, request.headers.get("Authorization")))
-        if request.headers.get("Upgrade", "").lower() != "websocket":
-            return web.json_response({"kind": "APIVersions"})
-        ws = web.WebSocketResponse(protocols=(V5,))
-        await ws.prepare(request)
-        await ws.close()
-        return ws
-
-    def upstream_app() -> web.Application:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        return app
-
-    upstream = ServerThread(
-        upstream_app, ssl_context=pki.server_context(require_client_cert=True)
-    ).start()
+    seen: list[dict[str, str | None]] = []
+    upstream = cert_upstream(pki, seen)
     try:
-        cert_user = {
-            "client-certificate-data": base64.b64encode(pki.client_cert_pem).decode(),
-            "client-key-data": base64.b64encode(pki.client_key_pem).decode(),
-        }
         config = write_kubeconfig(
             tmp_path / "config",
-            [Context("certs", upstream.url, ca_pem=pki.ca_pem, user=cert_user)],
+            [Context("certs", upstream.url, ca_pem=pki.ca_pem, user=cert_user(pki))],
         )
         server: ServerThread = lantern_factory(Settings(kubeconfigs=(config,), launch_token=None))
         url = f"{server.url}/clusters/certs/api/v1/namespaces/d/pods/p/exec?command=x&who=1"
         async with http.ws_connect(url, protocols=(V5,)) as ws:
             await ws.receive()
-        assert seen[-1][0] is not None and seen[-1][1] is None  # kubeconfig: its certificate
+        assert seen[-1]["cn"] is not None and seen[-1]["auth"] is None  # the kubeconfig's
         user = {"Authorization": "Bearer users-own"}
         async with http.ws_connect(url, protocols=(V5,), headers=user) as ws:
             await ws.receive()
-        assert seen[-1] == (None, "Bearer users-own")
+        assert seen[-1] == {"cn": None, "auth": "Bearer users-own"}
     finally:
         upstream.stop()
 
