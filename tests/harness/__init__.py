@@ -1,4 +1,4 @@
 """Test harness: real servers on 127.0.0.1 (`servers`), a throwaway CA (`pki`), kubeconfig
 files and the fake exec plugin's stanza (`kubeconfig`), clients of kubelantern's proxy
-(`proxy`: cluster URLs, pods, exec sessions, upgrade requests) and the real kubectl
-pointed at it (`kubectl`)."""
+(`proxy`: cluster URLs, pods, exec sessions, upgrade requests), the real kubectl pointed at
+it (`kubectl`), and an upstream that records which identity reached it (`certs`)."""
