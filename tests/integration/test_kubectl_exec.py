@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,10 +106,15 @@ def test_kubectl_logs_follow(
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kubectl_env(tmp_path)
     )
+    # readline() has no timeout: a watchdog kills kubectl so a stuck stream fails the
+    # assertion below instead of hanging until pytest-timeout.
+    watchdog = threading.Timer(30, proc.kill)
+    watchdog.start()
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(4)]  # 3 tail lines + one new
     finally:
+        watchdog.cancel()
         proc.kill()
         proc.wait(timeout=10)
     assert all(line.endswith(b"\n") for line in lines), lines
