@@ -452,6 +452,8 @@ def test_log_stream_without_the_launch_token_says_so(
     must not read as the cluster refusing the credentials."""
     pod = running_pod(ui, KIND, "shop", "cart-")
     open_pod(page, ui, KIND, "shop", pod)
+    # The actions appear once the access reviews answered; those need the cookie too.
+    expect(page.get_by_test_id("action-logs")).to_be_visible()
     page.context.clear_cookies()
     page.get_by_test_id("action-logs").click()
     status = page.get_by_test_id("log-pane").last.get_by_test_id("log-status")
