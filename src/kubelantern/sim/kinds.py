@@ -31,10 +31,6 @@ class ResourceType:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def group_version(self) -> str:
-        return self.api_version
-
-    @property
     def key(self) -> str:
         """Store key: `pods`, `deployments.apps`."""
         if self.storage:
@@ -50,277 +46,103 @@ class ResourceType:
         return f"{self.kind}List"
 
 
-def _rt(group: str, version: str, plural: str, kind: str, **kw: Any) -> ResourceType:
-    return ResourceType(group, version, plural, kind, **kw)
+_NO_COLLECTION = ("create", "delete", "get", "list", "patch", "update", "watch")
+_READ = ("get", "list")
+_CREATE = ("create",)
 
 
-_WORKLOAD = ("all",)
+def _rt(
+    group_version: str,
+    plural: str,
+    kind: str,
+    short: str = "",
+    *,
+    cluster: bool = False,
+    sub: str = "",
+    workload: bool = False,
+    gen: bool = False,
+    categories: tuple[str, ...] = (),
+    **kw: Any,
+) -> ResourceType:
+    """One row of the table below: names and subresources as space-separated words."""
+    group, _, version = group_version.rpartition("/")
+    return ResourceType(
+        group,
+        version,
+        plural,
+        kind,
+        namespaced=not cluster,
+        short_names=tuple(short.split()),
+        categories=("all",) if workload else categories,
+        subresources=tuple(sub.split()),
+        has_generation=gen,
+        **kw,
+    )
 
+
+_POD_SUBRESOURCES = "status log exec attach portforward ephemeralcontainers"
+_OPENSHIFT = ("openshift",)
+
+# One row a type, so the table reads as data (the formatter would give each ten lines).
+# fmt: off
 BUILTIN: tuple[ResourceType, ...] = (
-    _rt(
-        "",
-        "v1",
-        "namespaces",
-        "Namespace",
-        namespaced=False,
-        short_names=("ns",),
-        subresources=("status",),
-        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-    ),
-    _rt(
-        "",
-        "v1",
-        "pods",
-        "Pod",
-        short_names=("po",),
-        categories=_WORKLOAD,
-        subresources=("status", "log", "exec", "attach", "portforward", "ephemeralcontainers"),
-    ),
-    _rt(
-        "",
-        "v1",
-        "services",
-        "Service",
-        short_names=("svc",),
-        categories=_WORKLOAD,
-        subresources=("status",),
-        verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
-    ),
-    _rt("", "v1", "endpoints", "Endpoints", short_names=("ep",), singular="endpoints"),
-    _rt("", "v1", "configmaps", "ConfigMap", short_names=("cm",)),
-    _rt("", "v1", "secrets", "Secret"),
-    _rt("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
-    _rt(
-        "",
-        "v1",
-        "persistentvolumeclaims",
-        "PersistentVolumeClaim",
-        short_names=("pvc",),
-        subresources=("status",),
-    ),
-    _rt(
-        "",
-        "v1",
-        "persistentvolumes",
-        "PersistentVolume",
-        namespaced=False,
-        short_names=("pv",),
-        subresources=("status",),
-    ),
-    _rt("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), subresources=("status",)),
-    _rt("", "v1", "events", "Event", short_names=("ev",)),
-    _rt(
-        "",
-        "v1",
-        "resourcequotas",
-        "ResourceQuota",
-        short_names=("quota",),
-        subresources=("status",),
-    ),
-    _rt("", "v1", "limitranges", "LimitRange", short_names=("limits",)),
-    _rt(
-        "apps",
-        "v1",
-        "deployments",
-        "Deployment",
-        short_names=("deploy",),
-        categories=_WORKLOAD,
-        subresources=("status", "scale"),
-        has_generation=True,
-    ),
-    _rt(
-        "apps",
-        "v1",
-        "replicasets",
-        "ReplicaSet",
-        short_names=("rs",),
-        categories=_WORKLOAD,
-        subresources=("status", "scale"),
-        has_generation=True,
-    ),
-    _rt(
-        "apps",
-        "v1",
-        "statefulsets",
-        "StatefulSet",
-        short_names=("sts",),
-        categories=_WORKLOAD,
-        subresources=("status", "scale"),
-        has_generation=True,
-    ),
-    _rt(
-        "apps",
-        "v1",
-        "daemonsets",
-        "DaemonSet",
-        short_names=("ds",),
-        categories=_WORKLOAD,
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt("apps", "v1", "controllerrevisions", "ControllerRevision"),
-    _rt(
-        "batch",
-        "v1",
-        "jobs",
-        "Job",
-        categories=_WORKLOAD,
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt(
-        "batch",
-        "v1",
-        "cronjobs",
-        "CronJob",
-        short_names=("cj",),
-        categories=_WORKLOAD,
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt(
-        "networking.k8s.io",
-        "v1",
-        "ingresses",
-        "Ingress",
-        short_names=("ing",),
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt("networking.k8s.io", "v1", "ingressclasses", "IngressClass", namespaced=False),
-    _rt(
-        "networking.k8s.io",
-        "v1",
-        "networkpolicies",
-        "NetworkPolicy",
-        short_names=("netpol",),
-        has_generation=True,
-    ),
-    _rt(
-        "storage.k8s.io",
-        "v1",
-        "storageclasses",
-        "StorageClass",
-        namespaced=False,
-        short_names=("sc",),
-    ),
-    _rt(
-        "policy",
-        "v1",
-        "poddisruptionbudgets",
-        "PodDisruptionBudget",
-        short_names=("pdb",),
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt(
-        "autoscaling",
-        "v2",
-        "horizontalpodautoscalers",
-        "HorizontalPodAutoscaler",
-        short_names=("hpa",),
-        categories=_WORKLOAD,
-        subresources=("status",),
-    ),
-    _rt(
-        "apiextensions.k8s.io",
-        "v1",
-        "customresourcedefinitions",
-        "CustomResourceDefinition",
-        namespaced=False,
-        short_names=("crd", "crds"),
-        categories=("api-extensions",),
-        subresources=("status",),
-        has_generation=True,
-    ),
-    _rt(
-        "authorization.k8s.io",
-        "v1",
-        "selfsubjectaccessreviews",
-        "SelfSubjectAccessReview",
-        namespaced=False,
-        verbs=("create",),
-    ),
-    _rt(
-        "authorization.k8s.io",
-        "v1",
-        "selfsubjectrulesreviews",
-        "SelfSubjectRulesReview",
-        namespaced=False,
-        verbs=("create",),
-    ),
-    _rt(
-        "authentication.k8s.io",
-        "v1",
-        "selfsubjectreviews",
-        "SelfSubjectReview",
-        namespaced=False,
-        verbs=("create",),
-    ),
-    _rt("rbac.authorization.k8s.io", "v1", "roles", "Role"),
-    _rt("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
-    _rt("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
-    _rt(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "clusterrolebindings",
-        "ClusterRoleBinding",
-        namespaced=False,
-    ),
-    _rt("events.k8s.io", "v1", "events", "Event", short_names=("ev",), storage="events"),
+    _rt("v1", "namespaces", "Namespace", "ns", cluster=True, sub="status", verbs=_NO_COLLECTION),
+    _rt("v1", "pods", "Pod", "po", workload=True, sub=_POD_SUBRESOURCES),
+    _rt("v1", "services", "Service", "svc", workload=True, sub="status"),
+    _rt("v1", "endpoints", "Endpoints", "ep", singular="endpoints"),
+    _rt("v1", "configmaps", "ConfigMap", "cm"),
+    _rt("v1", "secrets", "Secret"),
+    _rt("v1", "serviceaccounts", "ServiceAccount", "sa"),
+    _rt("v1", "persistentvolumeclaims", "PersistentVolumeClaim", "pvc", sub="status"),
+    _rt("v1", "persistentvolumes", "PersistentVolume", "pv", cluster=True, sub="status"),
+    _rt("v1", "nodes", "Node", "no", cluster=True, sub="status"),
+    _rt("v1", "events", "Event", "ev"),
+    _rt("v1", "resourcequotas", "ResourceQuota", "quota", sub="status"),
+    _rt("v1", "limitranges", "LimitRange", "limits"),
+    _rt("apps/v1", "deployments", "Deployment", "deploy", workload=True, sub="status scale",
+        gen=True),
+    _rt("apps/v1", "replicasets", "ReplicaSet", "rs", workload=True, sub="status scale", gen=True),
+    _rt("apps/v1", "statefulsets", "StatefulSet", "sts", workload=True, sub="status scale",
+        gen=True),
+    _rt("apps/v1", "daemonsets", "DaemonSet", "ds", workload=True, sub="status", gen=True),
+    _rt("apps/v1", "controllerrevisions", "ControllerRevision"),
+    _rt("batch/v1", "jobs", "Job", workload=True, sub="status", gen=True),
+    _rt("batch/v1", "cronjobs", "CronJob", "cj", workload=True, sub="status", gen=True),
+    _rt("networking.k8s.io/v1", "ingresses", "Ingress", "ing", sub="status", gen=True),
+    _rt("networking.k8s.io/v1", "ingressclasses", "IngressClass", cluster=True),
+    _rt("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", "netpol", gen=True),
+    _rt("storage.k8s.io/v1", "storageclasses", "StorageClass", "sc", cluster=True),
+    _rt("policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", "pdb", sub="status", gen=True),
+    _rt("autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", "hpa",
+        workload=True, sub="status"),
+    _rt("apiextensions.k8s.io/v1", "customresourcedefinitions", "CustomResourceDefinition",
+        "crd crds", cluster=True, sub="status", gen=True, categories=("api-extensions",)),
+    _rt("authorization.k8s.io/v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+        cluster=True, verbs=_CREATE),
+    _rt("authorization.k8s.io/v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+        cluster=True, verbs=_CREATE),
+    _rt("authentication.k8s.io/v1", "selfsubjectreviews", "SelfSubjectReview",
+        cluster=True, verbs=_CREATE),
+    _rt("rbac.authorization.k8s.io/v1", "roles", "Role"),
+    _rt("rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding"),
+    _rt("rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", cluster=True),
+    _rt("rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", cluster=True),
+    _rt("events.k8s.io/v1", "events", "Event", "ev", storage="events"),
     # metrics-server's API: computed on read, never stored.
-    _rt("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", verbs=("get", "list")),
-    _rt(
-        "metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", namespaced=False, verbs=("get", "list")
-    ),
+    _rt("metrics.k8s.io/v1beta1", "pods", "PodMetrics", verbs=_READ),
+    _rt("metrics.k8s.io/v1beta1", "nodes", "NodeMetrics", cluster=True, verbs=_READ),
     # OpenShift groups (served on the openshift profile only).
-    _rt(
-        "route.openshift.io",
-        "v1",
-        "routes",
-        "Route",
-        subresources=("status",),
-        profiles=("openshift",),
-    ),
-    _rt(
-        "project.openshift.io",
-        "v1",
-        "projects",
-        "Project",
-        namespaced=False,
-        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
-        profiles=("openshift",),
-    ),
-    _rt(
-        "apps.openshift.io",
-        "v1",
-        "deploymentconfigs",
-        "DeploymentConfig",
-        short_names=("dc",),
-        categories=_WORKLOAD,
-        subresources=("status", "scale"),
-        has_generation=True,
-        profiles=("openshift",),
-    ),
-    _rt(
-        "config.openshift.io",
-        "v1",
-        "clusterversions",
-        "ClusterVersion",
-        namespaced=False,
-        subresources=("status",),
-        profiles=("openshift",),
-    ),
-    _rt(
-        "config.openshift.io",
-        "v1",
-        "infrastructures",
-        "Infrastructure",
-        namespaced=False,
-        subresources=("status",),
-        profiles=("openshift",),
-    ),
+    _rt("route.openshift.io/v1", "routes", "Route", sub="status", profiles=_OPENSHIFT),
+    _rt("project.openshift.io/v1", "projects", "Project", cluster=True, verbs=_NO_COLLECTION,
+        profiles=_OPENSHIFT),
+    _rt("apps.openshift.io/v1", "deploymentconfigs", "DeploymentConfig", "dc", workload=True,
+        sub="status scale", gen=True, profiles=_OPENSHIFT),
+    _rt("config.openshift.io/v1", "clusterversions", "ClusterVersion", cluster=True, sub="status",
+        profiles=_OPENSHIFT),
+    _rt("config.openshift.io/v1", "infrastructures", "Infrastructure", cluster=True, sub="status",
+        profiles=_OPENSHIFT),
 )
+# fmt: on
 
 # Only these types are creatable-only "review" endpoints, not stored.
 REVIEW_KINDS = frozenset(
@@ -349,13 +171,6 @@ class Registry:
 
     def get(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self.types.get((group, version, plural))
-
-    def by_storage(self, key: str) -> ResourceType | None:
-        """The type whose own representation is the stored one."""
-        for rt in self.types.values():
-            if rt.key == key and not rt.storage:
-                return rt
-        return None
 
     def __iter__(self) -> Iterator[ResourceType]:
         return iter(self.types.values())
