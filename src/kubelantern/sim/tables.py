@@ -106,15 +106,18 @@ def _age(obj: JSON) -> str:
     return age(_meta(obj).get("creationTimestamp"))
 
 
-def _selector(sel: JSON | None) -> str:
-    sel = sel or {}
-    parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
-    return ",".join(parts) or "<none>"
+def _pairs(labels: JSON | None) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items())) or "<none>"
 
 
-def _containers(tmpl: JSON) -> tuple[str, str]:
-    cs = ((tmpl.get("spec") or {}).get("containers")) or []
-    return ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs)
+def _template_cells(spec: JSON) -> Cells:
+    """CONTAINERS, IMAGES, SELECTOR: the wide cells of every pod-template owner."""
+    cs = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or []
+    return [
+        ",".join(c.get("name", "") for c in cs),
+        ",".join(c.get("image", "") for c in cs),
+        _pairs((spec.get("selector") or {}).get("matchLabels")),
+    ]
 
 
 def pod_status_reason(pod: JSON) -> str:
@@ -177,50 +180,41 @@ def _pod_cells(pod: JSON) -> Cells:
 
 def _deploy_cells(d: JSON) -> Cells:
     spec, st = d.get("spec") or {}, d.get("status") or {}
-    cs, images = _containers(spec.get("template") or {})
     return [
         _name(d),
         f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
         st.get("updatedReplicas", 0),
         st.get("availableReplicas", 0),
         _age(d),
-        cs,
-        images,
-        _selector(spec.get("selector")),
+        *_template_cells(spec),
     ]
 
 
 def _rs_cells(r: JSON) -> Cells:
     spec, st = r.get("spec") or {}, r.get("status") or {}
-    cs, images = _containers(spec.get("template") or {})
     return [
         _name(r),
         spec.get("replicas", 1),
         st.get("replicas", 0),
         st.get("readyReplicas", 0),
         _age(r),
-        cs,
-        images,
-        _selector(spec.get("selector")),
+        *_template_cells(spec),
     ]
 
 
 def _sts_cells(s: JSON) -> Cells:
     spec, st = s.get("spec") or {}, s.get("status") or {}
-    cs, images = _containers(spec.get("template") or {})
     return [
         _name(s),
         f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
         _age(s),
-        cs,
-        images,
+        *_template_cells(spec)[:2],  # kubectl prints no SELECTOR for a StatefulSet
     ]
 
 
 def _ds_cells(d: JSON) -> Cells:
     spec, st = d.get("spec") or {}, d.get("status") or {}
-    sel = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
-    cs, images = _containers(spec.get("template") or {})
+    sel = ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector")
     return [
         _name(d),
         st.get("desiredNumberScheduled", 0),
@@ -228,11 +222,9 @@ def _ds_cells(d: JSON) -> Cells:
         st.get("numberReady", 0),
         st.get("updatedNumberScheduled", 0),
         st.get("numberAvailable", 0),
-        ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>",
+        _pairs(sel),
         _age(d),
-        cs,
-        images,
-        _selector(spec.get("selector")),
+        *_template_cells(spec),
     ]
 
 
@@ -256,16 +248,13 @@ def _job_cells(j: JSON) -> Cells:
             duration = human_duration((end - start).total_seconds())
         except ValueError:
             duration = ""
-    cs, images = _containers(spec.get("template") or {})
     return [
         _name(j),
         state,
         f"{st.get('succeeded', 0)}/{spec.get('completions', 1)}",
         duration,
         _age(j),
-        cs,
-        images,
-        _selector(spec.get("selector")),
+        *_template_cells(spec),
     ]
 
 
@@ -297,9 +286,6 @@ def _svc_cells(s: JSON) -> Cells:
     external = ",".join(i.get("ip") or i.get("hostname", "") for i in ingress)
     if not external:
         external = "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
-    selector = (
-        ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
-    )
     return [
         _name(s),
         spec.get("type", "ClusterIP"),
@@ -307,7 +293,7 @@ def _svc_cells(s: JSON) -> Cells:
         external,
         ports,
         _age(s),
-        selector,
+        _pairs(spec.get("selector")),
     ]
 
 
@@ -398,6 +384,14 @@ def _pvc_cells(p: JSON) -> Cells:
 Printer = tuple[list[JSON], Callable[[JSON], Cells]]
 
 _I = "integer"
+
+
+def _wide(name: str, type_: str = "string") -> JSON:
+    """A column `kubectl get -o wide` adds."""
+    return _col(name, type_, priority=1)
+
+
+_TEMPLATE_COLUMNS = [_wide("Containers"), _wide("Images"), _wide("Selector")]
 PRINTERS: dict[str, Printer] = {
     "pods": (
         [
@@ -406,10 +400,10 @@ PRINTERS: dict[str, Printer] = {
             _col("Status"),
             _col("Restarts", "string"),
             AGE,
-            _col("IP", priority=1),
-            _col("Node", priority=1),
-            _col("Nominated Node", priority=1),
-            _col("Readiness Gates", priority=1),
+            _wide("IP"),
+            _wide("Node"),
+            _wide("Nominated Node"),
+            _wide("Readiness Gates"),
         ],
         _pod_cells,
     ),
@@ -420,9 +414,7 @@ PRINTERS: dict[str, Printer] = {
             _col("Up-to-date", _I),
             _col("Available", _I),
             AGE,
-            _col("Containers", priority=1),
-            _col("Images", priority=1),
-            _col("Selector", priority=1),
+            *_TEMPLATE_COLUMNS,
         ],
         _deploy_cells,
     ),
@@ -433,14 +425,12 @@ PRINTERS: dict[str, Printer] = {
             _col("Current", _I),
             _col("Ready", _I),
             AGE,
-            _col("Containers", priority=1),
-            _col("Images", priority=1),
-            _col("Selector", priority=1),
+            *_TEMPLATE_COLUMNS,
         ],
         _rs_cells,
     ),
     "statefulsets.apps": (
-        [NAME, _col("Ready"), AGE, _col("Containers", priority=1), _col("Images", priority=1)],
+        [NAME, _col("Ready"), AGE, *_TEMPLATE_COLUMNS[:2]],
         _sts_cells,
     ),
     "daemonsets.apps": (
@@ -453,9 +443,7 @@ PRINTERS: dict[str, Printer] = {
             _col("Available", _I),
             _col("Node Selector"),
             AGE,
-            _col("Containers", priority=1),
-            _col("Images", priority=1),
-            _col("Selector", priority=1),
+            *_TEMPLATE_COLUMNS,
         ],
         _ds_cells,
     ),
@@ -466,9 +454,7 @@ PRINTERS: dict[str, Printer] = {
             _col("Completions"),
             _col("Duration"),
             AGE,
-            _col("Containers", priority=1),
-            _col("Images", priority=1),
-            _col("Selector", priority=1),
+            *_TEMPLATE_COLUMNS,
         ],
         _job_cells,
     ),
@@ -492,7 +478,7 @@ PRINTERS: dict[str, Printer] = {
             _col("External-IP"),
             _col("Port(s)"),
             AGE,
-            _col("Selector", priority=1),
+            _wide("Selector"),
         ],
         _svc_cells,
     ),
@@ -508,11 +494,11 @@ PRINTERS: dict[str, Printer] = {
             _col("Roles"),
             AGE,
             _col("Version"),
-            _col("Internal-IP", priority=1),
-            _col("External-IP", priority=1),
-            _col("OS-Image", priority=1),
-            _col("Kernel-Version", priority=1),
-            _col("Container-Runtime", priority=1),
+            _wide("Internal-IP"),
+            _wide("External-IP"),
+            _wide("OS-Image"),
+            _wide("Kernel-Version"),
+            _wide("Container-Runtime"),
         ],
         _node_cells,
     ),
@@ -522,12 +508,12 @@ PRINTERS: dict[str, Printer] = {
             _col("Type"),
             _col("Reason"),
             _col("Object"),
-            _col("Subobject", priority=1),
-            _col("Source", priority=1),
+            _wide("Subobject"),
+            _wide("Source"),
             _col("Message"),
-            _col("First Seen", priority=1),
-            _col("Count", _I, priority=1),
-            _col("Name", priority=1),
+            _wide("First Seen"),
+            _wide("Count", _I),
+            _wide("Name"),
         ],
         _event_cells,
     ),
