@@ -99,13 +99,13 @@ class SimState:
             for rt in crd_types(crd):
                 wanted[(rt.group, rt.version, rt.plural)] = rt
         for k, rt in list(self.registry.types.items()):
-            if rt.group and k not in wanted and rt.has_generation and _is_custom(rt, self.registry):
+            if rt.group and k not in wanted and rt.has_generation and _is_custom(rt):
                 del self.registry.types[k]
         for rt in wanted.values():
             self.registry.add(rt)
 
 
-def _is_custom(rt: Any, registry: Registry) -> bool:
+def _is_custom(rt: Any) -> bool:
     from .kinds import BUILTIN
 
     return not any(b.group == rt.group and b.plural == rt.plural for b in BUILTIN)

@@ -146,7 +146,7 @@ def api_group(registry: Registry, group: str) -> JSON | None:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group_entry(group, versions)}
 
 
-def _aggregated_resources(rl: JSON, group: str, version: str) -> list[JSON]:
+def _aggregated_resources(rl: JSON) -> list[JSON]:
     """APIResourceList entries -> apidiscovery v2 resources (with their subresources)."""
     out: dict[str, JSON] = {}
     for r in rl["resources"]:
@@ -191,7 +191,7 @@ def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
                 "versions": [
                     {
                         "version": "v1",
-                        "resources": _aggregated_resources(rl, "", "v1"),
+                        "resources": _aggregated_resources(rl),
                         "freshness": "Current",
                     }
                 ],
@@ -232,15 +232,11 @@ def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
                     known = {r["resource"] for r in res}
                     rl = resource_list(registry, group, version)
                     assert rl is not None
-                    res.extend(
-                        r
-                        for r in _aggregated_resources(rl, group, version)
-                        if r["resource"] not in known
-                    )
+                    res.extend(r for r in _aggregated_resources(rl) if r["resource"] not in known)
                 else:
                     rl = resource_list(registry, group, version)
                     assert rl is not None
-                    res = _aggregated_resources(rl, group, version)
+                    res = _aggregated_resources(rl)
                 versions.append({"version": version, "resources": res, "freshness": "Current"})
             items.append(
                 {"metadata": {"name": group, "creationTimestamp": None}, "versions": versions}

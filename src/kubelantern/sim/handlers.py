@@ -214,7 +214,7 @@ async def _resource(
         return _json(obj)
     if method == "DELETE" and name:
         obj = delete_object(
-            state, rt, namespace, name, dry_run=_dry_run(query), orphan=_orphan(request, query)
+            state, rt, namespace, name, dry_run=_dry_run(query), orphan=_orphan(query)
         )
         return _json(obj)
     if method == "DELETE" and not name:
@@ -244,10 +244,10 @@ def _dry_run(query: Any) -> bool:
     return bool(values)
 
 
-def _orphan(request: web.Request, query: Any) -> bool:
-    if query.get("propagationPolicy") == "Orphan" or query.get("orphanDependents") == "true":
-        return True
-    return False
+def _orphan(query: Any) -> bool:
+    return bool(
+        query.get("propagationPolicy") == "Orphan" or query.get("orphanDependents") == "true"
+    )
 
 
 async def _body(request: web.Request) -> JSON:
@@ -325,15 +325,9 @@ def _object_response(
     return _json(view)
 
 
-def _matchers(request: web.Request, state: SimState) -> tuple[Any, Any]:
-    return (
-        label_matcher(request.query.get("labelSelector")),
-        field_matcher(request.query.get("fieldSelector")),
-    )
-
-
 def select(state: SimState, rt: ResourceType, namespace: str, request: web.Request) -> list[JSON]:
-    labels, fields = _matchers(request, state)
+    labels = label_matcher(request.query.get("labelSelector"))
+    fields = field_matcher(request.query.get("fieldSelector"))
     items = [to_view(rt, o) for o in state.store.list(rt.key, namespace or None)]
     return [o for o in items if labels(o) and fields(o)]
 
@@ -677,13 +671,8 @@ def patch_object(
             raise conflict(rt.plural, name, rt.group)
     if pmeta.get("name", name) != name:
         raise StatusError(400, "metadata.name cannot be changed by a patch")
-    new = from_view(rt, patched)
-    if sub == "status":
-        return _store_update(state, rt, current, new, "status", dry_run)
-    if "status" in rt.subresources and "status" in current:
-        # The main resource ignores status changes (they go through /status).
-        new["status"] = copy.deepcopy(current["status"])
-    return _store_update(state, rt, current, new, "", dry_run)
+    # _store_update keeps the stored status unless sub is "status", as for a PUT.
+    return _store_update(state, rt, current, from_view(rt, patched), sub, dry_run)
 
 
 def delete_object(

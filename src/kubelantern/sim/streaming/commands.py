@@ -118,7 +118,7 @@ async def _stream_device(path: str, io: IO, limit: int | None = None) -> None:
         sent += n
 
 
-async def _copy(reader: Reader, io: IO, limit: int | None = None) -> None:
+async def _copy(reader: Reader, io: IO) -> None:
     while True:
         data = await reader.read(CHUNK)
         if not data:
