@@ -538,9 +538,7 @@ def create_object(
     store.add(rt.key, obj)
     if rt.key == "pods":
         state.controllers.pod_started_events(obj)
-    _after_write(state, rt, obj)
-    stored = store.get(rt.key, meta.get("namespace", "") if rt.namespaced else "", name) or obj
-    return to_view(rt, stored), True
+    return _after_write(state, rt, obj), True
 
 
 def _node(state: SimState, pod: JSON) -> JSON | None:
@@ -548,7 +546,8 @@ def _node(state: SimState, pod: JSON) -> JSON | None:
     return state.store.get("nodes", "", name) if name else None
 
 
-def _after_write(state: SimState, rt: ResourceType, obj: JSON) -> None:
+def _after_write(state: SimState, rt: ResourceType, obj: JSON) -> JSON:
+    """Run what a stored write sets off; the object as stored afterwards, in `rt`'s view."""
     meta = obj["metadata"]
     ns, name = meta.get("namespace", ""), meta["name"]
     if rt.key == "customresourcedefinitions.apiextensions.k8s.io":
@@ -565,6 +564,19 @@ def _after_write(state: SimState, rt: ResourceType, obj: JSON) -> None:
                 },
             )
     state.controllers.reconcile(rt.key, ns, name)
+    return to_view(rt, state.store.get(rt.key, ns, name) or obj)
+
+
+def _check_sub(sub: str) -> None:
+    """PUT and PATCH reach the object or its status; other subresources have their own routes."""
+    if sub and sub != "status":
+        raise _method_not_allowed()
+
+
+def _check_resource_version(rt: ResourceType, current: JSON, wanted: str | None) -> None:
+    """A write that names a resourceVersion must name the stored one (optimistic locking)."""
+    if wanted and wanted != current["metadata"].get("resourceVersion"):
+        raise conflict(rt.plural, current["metadata"]["name"], rt.group)
 
 
 def update_object(
@@ -577,8 +589,7 @@ def update_object(
     *,
     dry_run: bool = False,
 ) -> JSON:
-    if sub and sub != "status":
-        raise _method_not_allowed()
+    _check_sub(sub)
     current = _get_or_404(state, rt, namespace, name)
     new = from_view(rt, copy.deepcopy(body))
     meta = new.setdefault("metadata", {})
@@ -592,9 +603,7 @@ def update_object(
             400,
             "the namespace of the provided object does not match the namespace sent on the request",
         )
-    rv = meta.get("resourceVersion")
-    if rv and rv != current["metadata"].get("resourceVersion"):
-        raise conflict(rt.plural, name, rt.group)
+    _check_resource_version(rt, current, meta.get("resourceVersion"))
     return _store_update(state, rt, current, new, sub, dry_run)
 
 
@@ -630,9 +639,7 @@ def _store_update(
         new["metadata"]["resourceVersion"] = old_meta.get("resourceVersion", "")
         return to_view(rt, new)
     state.store.replace(rt.key, new)
-    _after_write(state, rt, new)
-    stored = state.store.get(rt.key, meta.get("namespace", ""), meta["name"]) or new
-    return to_view(rt, stored)
+    return _after_write(state, rt, new)
 
 
 def _strip_rv(obj: JSON) -> JSON:
@@ -654,8 +661,7 @@ def patch_object(
     *,
     dry_run: bool = False,
 ) -> JSON:
-    if sub and sub != "status":
-        raise _method_not_allowed()
+    _check_sub(sub)
     current = state.store.get(rt.key, namespace, name)
     if current is None:
         if kind == "apply" and isinstance(patch, dict):
@@ -666,9 +672,7 @@ def patch_object(
     patched = apply_patch(kind, view, patch)
     pmeta = patched.get("metadata") or {}
     if isinstance(patch, dict):
-        want_rv = (patch.get("metadata") or {}).get("resourceVersion")
-        if want_rv and want_rv != current["metadata"].get("resourceVersion"):
-            raise conflict(rt.plural, name, rt.group)
+        _check_resource_version(rt, current, (patch.get("metadata") or {}).get("resourceVersion"))
     if pmeta.get("name", name) != name:
         raise StatusError(400, "metadata.name cannot be changed by a patch")
     # _store_update keeps the stored status unless sub is "status", as for a PUT.
