@@ -31,6 +31,13 @@ class Target:
     base: str  # the cluster's API base URL as this path reaches it
     headers: dict[str, str]
     ssl: SSLContext | bool
+    pid: int | None = None  # the proxy's process, whose CPU time is measured (None: direct)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -65,6 +72,7 @@ def stack(variants: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[l
     procs: list[subprocess.Popen[bytes]] = []
 
     def spawn(cmd: list[str], what: str, env: Mapping[str, str] | None = None) -> int:
+        """Start a server on a free port; return the port (its process is procs[-1])."""
         port = free_port()
         log = tmp / f"{what.replace(' ', '-')}.log"
         # Output to a file, never a pipe nobody reads (a full pipe would stall the server).
@@ -95,18 +103,22 @@ def stack(variants: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[l
             Target("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"},
                    pki.client_context()),
             Target("kubelantern", f"http://127.0.0.1:{spawn(serve, 'kubelantern')}/clusters/bench",
-                   {}, True),
+                   {}, True, procs[-1].pid),
         ]  # fmt: skip
         for label, env in (variants or {}).items():
             port = spawn(serve, label, env)
-            targets.append(Target(label, f"http://127.0.0.1:{port}/clusters/bench", {}, True))
+            targets.append(
+                Target(label, f"http://127.0.0.1:{port}/clusters/bench", {}, True, procs[-1].pid)
+            )
         kubectl = shutil.which("kubectl")
         if kubectl:
             port = spawn(
                 [kubectl, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
                 "kubectl proxy",
             )
-            targets.append(Target("kubectl proxy", f"http://127.0.0.1:{port}", {}, True))
+            targets.append(
+                Target("kubectl proxy", f"http://127.0.0.1:{port}", {}, True, procs[-1].pid)
+            )
         yield targets
     finally:
         for proc in procs:
@@ -130,6 +142,26 @@ async def best_of(
             value = await one(t)
             best[t.label] = pick(best.get(t.label, value), value)
     return best
+
+
+async def cpu_per_gb(
+    targets: list[Target], rounds: int, one: Callable[[Target], Awaitable[int]]
+) -> dict[str, float]:
+    """CPU seconds each proxy process spends per GB moved (`one` returns the bytes moved).
+
+    Less noisy than throughput on a shared 2-core machine: it measures the proxy's own
+    work, not how the scheduler shared the cores with the client and the simulator.
+    """
+    cpu: dict[str, float] = {}
+    moved: dict[str, int] = {}
+    for _ in range(rounds):
+        for t in targets:
+            if t.pid is None:
+                continue
+            before = cpu_seconds(t.pid)
+            moved[t.label] = moved.get(t.label, 0) + await one(t)
+            cpu[t.label] = cpu.get(t.label, 0.0) + cpu_seconds(t.pid) - before
+    return {label: cpu[label] / (moved[label] / 1e9) for label in cpu}
 
 
 def report(title: str, results: dict[str, float], unit: str) -> None:

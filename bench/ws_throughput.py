@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench._stack import Target, best_of, report, stack
+from bench._stack import Target, best_of, cpu_per_gb, report, stack
 
 SIZE_MB = int(os.environ.get("KL_BENCH_MB", "128"))
 ROUNDS = int(os.environ.get("KL_BENCH_ROUNDS", "3"))
@@ -42,9 +42,8 @@ async def main_async(targets: list[Target]) -> None:
         ns, pod = await _find_pod(session, targets[0])
         path = f"/api/v1/namespaces/{ns}/pods/{pod}/exec?{query}"
 
-        async def one(t: Target) -> float:
+        async def stream(t: Target) -> int:
             got = 0
-            started = time.perf_counter()
             async with session.ws_connect(
                 t.base + path,
                 protocols=("v5.channel.k8s.io",),
@@ -57,10 +56,17 @@ async def main_async(targets: list[Target]) -> None:
                         got += len(msg.data) - 1
             if got != SIZE_MB * 1024 * 1024:
                 raise RuntimeError(f"{t.label}: got {got} bytes, expected {SIZE_MB} MiB")
+            return got
+
+        async def one(t: Target) -> float:
+            started = time.perf_counter()
+            got = await stream(t)
             return got / (time.perf_counter() - started) / 1e6
 
         best = await best_of(targets, ROUNDS, one, low=False)
+        cpu = await cpu_per_gb(targets, ROUNDS, stream)
     report(f"exec stdout throughput ({SIZE_MB} MiB, best of {ROUNDS}, MB/s):", best, "MB/s")
+    report("proxy CPU per GB of exec stdout (s/GB; lower is better):", cpu, "s/GB")
 
 
 def main() -> None:
