@@ -30,6 +30,7 @@ from .shell import (
     COMMANDS,
     IO,
     MAX_SLEEP,
+    CommandFn,
     ExitShell,
     FileReader,
     Shell,
@@ -39,6 +40,36 @@ from .shell import (
 
 async def _err(io: IO, text: str) -> None:
     await io.stderr.write(text.encode())
+
+
+async def _line(io: IO, text: str) -> None:
+    """Write `text` and a newline on stdout."""
+    await io.stdout.write((text + "\n").encode())
+
+
+_CLEAR_SCREEN = b"\x1b[H\x1b[2J"
+
+
+def _fixed(status: int, output: bytes = b"") -> CommandFn:
+    """A command that ignores its arguments: the same output and exit status every time."""
+
+    async def run(sh: Shell, args: list[str], io: IO) -> int:
+        if output:
+            await io.stdout.write(output)
+        return status
+
+    return run
+
+
+# name(s), exit status, stdout
+for _names, _status, _output in (
+    (("true", ":"), 0, b""),
+    (("false",), 1, b""),
+    (("whoami",), 0, b"root\n"),
+    (("id",), 0, b"uid=0(root) gid=0(root) groups=0(root)\n"),
+    (("clear",), 0, _CLEAR_SCREEN),
+):
+    command(*_names)(_fixed(_status, _output))
 
 
 def parse_size(text: str) -> int:
@@ -166,21 +197,11 @@ async def _exec(sh: Shell, args: list[str], io: IO) -> int:
     raise ExitShell(await sh.run_argv(args, io))
 
 
-@command("true", ":")
-async def _true(sh: Shell, args: list[str], io: IO) -> int:
-    return 0
-
-
-@command("false")
-async def _false(sh: Shell, args: list[str], io: IO) -> int:
-    return 1
-
-
 @command("env", "printenv")
 async def _env(sh: Shell, args: list[str], io: IO) -> int:
     if args:
         if args[0] in sh.env:
-            await io.stdout.write((sh.env[args[0]] + "\n").encode())
+            await _line(io, sh.env[args[0]])
             return 0
         return 1
     await io.stdout.write("".join(f"{k}={v}\n" for k, v in sh.env.items()).encode())
@@ -249,7 +270,7 @@ async def _ls(sh: Shell, args: list[str], io: IO) -> int:
 
 @command("pwd")
 async def _pwd(sh: Shell, args: list[str], io: IO) -> int:
-    await io.stdout.write((sh.cwd + "\n").encode())
+    await _line(io, sh.cwd)
     return 0
 
 
@@ -266,19 +287,7 @@ async def _cd(sh: Shell, args: list[str], io: IO) -> int:
 
 @command("hostname")
 async def _hostname(sh: Shell, args: list[str], io: IO) -> int:
-    await io.stdout.write((sh.ctx.info.pod_name + "\n").encode())
-    return 0
-
-
-@command("whoami")
-async def _whoami(sh: Shell, args: list[str], io: IO) -> int:
-    await io.stdout.write(b"root\n")
-    return 0
-
-
-@command("id")
-async def _id(sh: Shell, args: list[str], io: IO) -> int:
-    await io.stdout.write(b"uid=0(root) gid=0(root) groups=0(root)\n")
+    await _line(io, sh.ctx.info.pod_name)
     return 0
 
 
@@ -288,7 +297,7 @@ async def _date(sh: Shell, args: list[str], io: IO) -> int:
     text = now.strftime("%a %b %d %H:%M:%S UTC %Y")
     if args and args[0].startswith("+"):
         text = now.strftime(args[0][1:])
-    await io.stdout.write((text + "\n").encode())
+    await _line(io, text)
     return 0
 
 
@@ -307,7 +316,7 @@ async def _uname(sh: Shell, args: list[str], io: IO) -> int:
         text = sh.ctx.info.pod_name
     else:
         text = "Linux"
-    await io.stdout.write((text + "\n").encode())
+    await _line(io, text)
     return 0
 
 
@@ -556,20 +565,14 @@ async def _tput(sh: Shell, args: list[str], io: IO) -> int:
     cols, rows = sh.ctx.term_size()
     what = args[0] if args else ""
     if what == "cols":
-        await io.stdout.write(f"{cols}\n".encode())
+        await _line(io, str(cols))
     elif what == "lines":
-        await io.stdout.write(f"{rows}\n".encode())
+        await _line(io, str(rows))
     elif what == "clear":
-        await io.stdout.write(b"\x1b[H\x1b[2J")
+        await io.stdout.write(_CLEAR_SCREEN)
     else:
         await _err(io, f"tput: unknown terminfo capability '{what}'\n")
         return 4
-    return 0
-
-
-@command("clear")
-async def _clear(sh: Shell, args: list[str], io: IO) -> int:
-    await io.stdout.write(b"\x1b[H\x1b[2J")
     return 0
 
 
