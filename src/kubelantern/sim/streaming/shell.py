@@ -80,6 +80,20 @@ Script = list[AndOr]
 _OPERATORS = ("&&", "||", ";", "|", "\n", "&")
 
 
+def _closing_paren(text: str, i: int) -> int:
+    """Index of the `)` that closes the `$(` at text[i], or len(text) when none does."""
+    depth, j = 0, i + 1
+    while j < len(text):
+        if text[j] == "(":
+            depth += 1
+        elif text[j] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    return j
+
+
 def _lex(text: str) -> list[tuple[str, str]]:
     """Tokens: ("word", raw) | ("op", op) | ("redir", spec). Raw words keep their quotes."""
     tokens: list[tuple[str, str]] = []
@@ -126,15 +140,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
             in_word = True
             i = j + 1
         elif c == "$" and text.startswith("$(", i):
-            depth, j = 0, i + 1
-            while j < n:
-                if text[j] == "(":
-                    depth += 1
-                elif text[j] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
+            j = _closing_paren(text, i)
             if j >= n:
                 raise ShellSyntaxError('end of file unexpected (expecting ")")')
             word.append(text[i : j + 1])
@@ -337,15 +343,7 @@ class Shell:
         """Expand the `$...` at raw[i]; return (text, index after it)."""
         n = len(raw)
         if raw.startswith("$(", i):
-            depth, j = 0, i + 1
-            while j < n:
-                if raw[j] == "(":
-                    depth += 1
-                elif raw[j] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
+            j = _closing_paren(raw, i)
             if j >= n:
                 return "$", i + 1  # unbalanced: the lexer kept it literal
             from .pipes import BufferWriter
