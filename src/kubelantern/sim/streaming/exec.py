@@ -8,7 +8,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from . import protocol as p
 from .attach import main_process
@@ -17,7 +17,17 @@ from .fakefs import FakeFS, make_filesystem
 from .pipes import BrokenPipe, WriteFn
 from .process import Process, shell_program
 from .shell import Context, ExecNotFound, Shell
-from .wsio import bad_request, handshake_error, is_spdy, is_websocket, log, raw_forbidden, upgrade
+from .wsio import (
+    bad_request,
+    client_frame,
+    handshake_error,
+    is_spdy,
+    is_websocket,
+    log,
+    raw_forbidden,
+    send_frame,
+    upgrade,
+)
 
 # One filesystem per simulated container (pod uid + container), so a file written by one exec
 # is seen by the next. Kept on the simulator's state object when it allows attributes.
@@ -134,14 +144,10 @@ class _Session:
         self._resize = p.ResizeDecoder()
 
     async def send(self, channel: int, payload: bytes) -> None:
-        frame = p.encode_frame(self.proto, channel, payload)
         if self.ws.closed:
             raise BrokenPipe()
         try:
-            if frame.text:
-                await self.ws.send_str(frame.as_str())
-            else:
-                await self.ws.send_bytes(frame.data)
+            await send_frame(self.ws, self.proto, channel, payload)
         except (ConnectionError, RuntimeError) as exc:
             raise BrokenPipe() from exc
 
@@ -208,17 +214,7 @@ class _Session:
 
     async def _read(self, process: Process) -> None:
         async for msg in self.ws:
-            if msg.type == WSMsgType.BINARY:
-                data: bytes = msg.data
-            elif msg.type == WSMsgType.TEXT:
-                data = msg.data.encode()
-            else:
-                continue
-            try:
-                decoded = p.decode_frame(self.proto, data)
-            except p.FrameError as exc:
-                log.info("exec: dropping a client message: %s", exc)
-                continue
+            decoded = client_frame(self.proto, msg, "exec")
             if decoded is None:
                 continue
             channel, payload = decoded

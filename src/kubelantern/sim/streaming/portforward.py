@@ -21,11 +21,13 @@ from . import protocol as p
 from .containers import ContainerError, ContainerInfo, check_running, container_info
 from .wsio import (
     bad_request,
+    client_frame,
     handshake_error,
     is_spdy,
     is_websocket,
     log,
     raw_forbidden,
+    send_frame,
     upgrade,
 )
 
@@ -142,11 +144,7 @@ async def handle_portforward(
     ws = await upgrade(request, proto)
 
     async def send(channel: int, payload: bytes) -> None:
-        frame = p.encode_frame(proto, channel, payload)
-        if frame.text:
-            await ws.send_str(frame.as_str())
-        else:
-            await ws.send_bytes(frame.data)
+        await send_frame(ws, proto, channel, payload)
 
     open_ports: set[int] = set()
     try:
@@ -164,14 +162,7 @@ async def handle_portforward(
                 break
             if msg.type == WSMsgType.ERROR:
                 break
-            if msg.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
-                continue
-            data = msg.data if msg.type == WSMsgType.BINARY else msg.data.encode()
-            try:
-                decoded = p.decode_frame(proto, data)
-            except p.FrameError as exc:
-                log.info("portforward: dropping a client message: %s", exc)
-                continue
+            decoded = client_frame(proto, msg, "portforward")
             if decoded is None:
                 continue
             channel, payload = decoded

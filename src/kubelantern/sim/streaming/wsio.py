@@ -1,12 +1,14 @@
-"""aiohttp edges shared by the streaming handlers: refusals before the upgrade, the upgrade."""
+"""aiohttp edges shared by the streaming handlers: refusals before the upgrade, the upgrade,
+channel frames out and in."""
 
 from __future__ import annotations
 
 import logging
 
-from aiohttp import hdrs, web
+from aiohttp import WSMessage, WSMsgType, hdrs, web
 
 from ..status import status_response
+from . import protocol as p
 from .protocol import RAW_FORBIDDEN
 
 log = logging.getLogger("kubelantern.sim.streaming")
@@ -93,3 +95,31 @@ async def upgrade(request: web.Request, protocol: str) -> web.WebSocketResponse:
     )
     await ws.prepare(request)
     return ws
+
+
+async def send_frame(ws: web.WebSocketResponse, proto: str, channel: int, payload: bytes) -> None:
+    """One channel message, as a text frame for the base64 protocols and binary otherwise."""
+    frame = p.encode_frame(proto, channel, payload)
+    if frame.text:
+        await ws.send_str(frame.as_str())
+    else:
+        await ws.send_bytes(frame.data)
+
+
+def client_frame(proto: str, msg: WSMessage, who: str) -> tuple[int, bytes] | None:
+    """(channel, payload) of a client data message; None for anything to skip.
+
+    Skipped: non-data messages, empty ones, and undecodable ones (logged for `who`): a bad
+    message from the client is dropped, not a reason to end the stream.
+    """
+    if msg.type == WSMsgType.BINARY:
+        data: bytes = msg.data
+    elif msg.type == WSMsgType.TEXT:
+        data = msg.data.encode()
+    else:
+        return None
+    try:
+        return p.decode_frame(proto, data)
+    except p.FrameError as exc:
+        log.info("%s: dropping a client message: %s", who, exc)
+        return None
