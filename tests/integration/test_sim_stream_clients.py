@@ -300,9 +300,12 @@ def test_kubectl_port_forward_fails_clearly(
     assert b"SPDY tunnelling is not supported by this simulator" in done.stderr
 
 
-def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 15) -> None:
+def _read_until(
+    fd: int, needle: bytes, seen: bytearray, timeout: float = 15, start: int = 0
+) -> None:
+    """Read into `seen` until `needle` shows up at or after `seen[start]`."""
     deadline = time.monotonic() + timeout
-    while needle not in seen:
+    while needle not in seen[start:]:
         left = deadline - time.monotonic()
         assert left > 0, f"timed out waiting for {needle!r}; got {bytes(seen)!r}"
         ready, _, _ = select.select([fd], [], [], left)
@@ -344,9 +347,19 @@ def test_kubectl_exec_tty_shell_with_resize(
         _read_until(master, b"33 101\r\n", seen)
         _set_size(master, 50, 160)
         proc.send_signal(signal.SIGWINCH)
-        time.sleep(0.5)  # let kubectl notice the signal and send the resize message
-        os.write(master, b"tput cols\r")
-        _read_until(master, b"160\r\n", seen)
+        # kubectl sends the resize on its own stream, unordered with stdin: ask again until
+        # the shell has seen it (bounded), instead of guessing how long kubectl takes.
+        deadline = time.monotonic() + 15
+        while True:
+            mark = len(seen)
+            os.write(master, b"tput cols\r")
+            _read_until(master, b"tput cols", seen, start=mark)
+            mark = seen.index(b"tput cols", mark)
+            _read_until(master, f"root@{pod}:/# ".encode(), seen, start=mark)
+            if b"\r\n160\r\n" in seen[mark:]:
+                break
+            assert time.monotonic() < deadline, f"the resize never arrived; got {bytes(seen)!r}"
+            time.sleep(0.1)
         os.write(master, b"exit 5\r")
         assert proc.wait(timeout=20) == 5
     finally:
