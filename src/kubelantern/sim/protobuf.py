@@ -26,6 +26,11 @@ class ProtobufError(ValueError):
     pass
 
 
+def _by_number(buf: bytes) -> dict[int, Any]:
+    """A message's fields by number (the last one wins, as for a non-repeated field)."""
+    return {n: v for n, _, v in fields(buf)}
+
+
 def _varint(buf: bytes, i: int) -> tuple[int, int]:
     result = shift = 0
     while True:
@@ -85,7 +90,7 @@ def _scalar(kind: Any, wire: int, value: Any) -> Any:
     if kind == "bytes":
         return base64.b64encode(value).decode()
     if kind == "time":
-        parts = {n: v for n, _, v in fields(value)}
+        parts = _by_number(value)
         seconds = parts.get(1, 0)
         return (
             dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -93,7 +98,7 @@ def _scalar(kind: Any, wire: int, value: Any) -> Any:
             else None
         )
     if kind == "intorstr":
-        parts = {n: v for n, _, v in fields(value)}
+        parts = _by_number(value)
         if parts.get(1, 0) == 1:
             return bytes(parts.get(3, b"")).decode()
         return int(parts.get(2, 0))
@@ -116,7 +121,7 @@ def decode(buf: bytes, schema: Schema) -> JSON:
             continue
         name, kind = spec
         if kind in ("map", "mapb", "mapq"):
-            entry = {n: v for n, _, v in fields(value)}
+            entry = _by_number(value)
             key = bytes(entry.get(1, b"")).decode()
             raw = bytes(entry.get(2, b""))
             if kind == "map":
@@ -124,7 +129,7 @@ def decode(buf: bytes, schema: Schema) -> JSON:
             elif kind == "mapb":
                 item = base64.b64encode(raw).decode()
             else:
-                item = bytes({n: v for n, _, v in fields(raw)}.get(1, b"")).decode()
+                item = bytes(_by_number(raw).get(1, b"")).decode()
             out.setdefault(name, {})[key] = item
         elif isinstance(kind, tuple) and kind[0] == "list":
             inner = kind[1]
@@ -179,6 +184,14 @@ OBJECT_META: Schema = {
     13: ("ownerReferences", _list(_msg(OWNER_REF))),
     14: ("finalizers", _list("str")),
 }
+META: Schema = {1: ("metadata", _msg(OBJECT_META))}
+
+
+def _with_spec(spec: Schema) -> Schema:
+    """An object's (or template's) schema: metadata is field 1, spec field 2."""
+    return {**META, 2: ("spec", _msg(spec))}
+
+
 LABEL_SELECTOR: Schema = {
     1: ("matchLabels", "map"),
     2: (
@@ -186,41 +199,29 @@ LABEL_SELECTOR: Schema = {
         _list(_msg({1: ("key", "str"), 2: ("operator", "str"), 3: ("values", _list("str"))})),
     ),
 }
+CONTAINER_PORT: Schema = {
+    1: ("name", "str"),
+    2: ("hostPort", "int"),
+    3: ("containerPort", "int!"),
+    4: ("protocol", "str"),
+    5: ("hostIP", "str"),
+}
+VOLUME_MOUNT: Schema = {
+    1: ("name", "str"),
+    2: ("readOnly", "bool"),
+    3: ("mountPath", "str"),
+    4: ("subPath", "str"),
+}
 CONTAINER: Schema = {
     1: ("name", "str"),
     2: ("image", "str"),
     3: ("command", _list("str")),
     4: ("args", _list("str")),
     5: ("workingDir", "str"),
-    6: (
-        "ports",
-        _list(
-            _msg(
-                {
-                    1: ("name", "str"),
-                    2: ("hostPort", "int"),
-                    3: ("containerPort", "int!"),
-                    4: ("protocol", "str"),
-                    5: ("hostIP", "str"),
-                }
-            )
-        ),
-    ),
+    6: ("ports", _list(_msg(CONTAINER_PORT))),
     7: ("env", _list(_msg({1: ("name", "str"), 2: ("value", "str")}))),
     8: ("resources", _msg({1: ("limits", "mapq"), 2: ("requests", "mapq")})),
-    9: (
-        "volumeMounts",
-        _list(
-            _msg(
-                {
-                    1: ("name", "str"),
-                    2: ("readOnly", "bool"),
-                    3: ("mountPath", "str"),
-                    4: ("subPath", "str"),
-                }
-            )
-        ),
-    ),
+    9: ("volumeMounts", _list(_msg(VOLUME_MOUNT))),
     13: ("terminationMessagePath", "str"),
     14: ("imagePullPolicy", "str"),
     16: ("stdin", "bool"),
@@ -241,7 +242,18 @@ POD_SPEC: Schema = {
     19: ("schedulerName", "str"),
     20: ("initContainers", _list(_msg(CONTAINER))),
 }
-POD_TEMPLATE: Schema = {1: ("metadata", _msg(OBJECT_META)), 2: ("spec", _msg(POD_SPEC))}
+POD_TEMPLATE: Schema = _with_spec(POD_SPEC)
+ROLLING_UPDATE: Schema = {1: ("maxUnavailable", "intorstr"), 2: ("maxSurge", "intorstr")}
+DEPLOYMENT_SPEC: Schema = {
+    1: ("replicas", "int!"),
+    2: ("selector", _msg(LABEL_SELECTOR)),
+    3: ("template", _msg(POD_TEMPLATE)),
+    4: ("strategy", _msg({1: ("type", "str"), 2: ("rollingUpdate", _msg(ROLLING_UPDATE))})),
+    5: ("minReadySeconds", "int"),
+    6: ("revisionHistoryLimit", "int!"),
+    7: ("paused", "bool"),
+    9: ("progressDeadlineSeconds", "int!"),
+}
 JOB_SPEC: Schema = {
     1: ("parallelism", "int!"),
     2: ("completions", "int!"),
@@ -251,6 +263,45 @@ JOB_SPEC: Schema = {
     6: ("template", _msg(POD_TEMPLATE)),
     7: ("backoffLimit", "int!"),
     8: ("ttlSecondsAfterFinished", "int!"),
+}
+CRONJOB_SPEC: Schema = {
+    1: ("schedule", "str"),
+    2: ("startingDeadlineSeconds", "int!"),
+    3: ("concurrencyPolicy", "str"),
+    4: ("suspend", "bool"),
+    5: ("jobTemplate", _msg(_with_spec(JOB_SPEC))),
+    6: ("successfulJobsHistoryLimit", "int!"),
+    7: ("failedJobsHistoryLimit", "int!"),
+    8: ("timeZone", "str"),
+}
+SERVICE_PORT: Schema = {
+    1: ("name", "str"),
+    2: ("protocol", "str"),
+    3: ("port", "int!"),
+    4: ("targetPort", "intorstr"),
+    5: ("nodePort", "int"),
+}
+SERVICE_SPEC: Schema = {
+    1: ("ports", _list(_msg(SERVICE_PORT))),
+    2: ("selector", "map"),
+    3: ("clusterIP", "str"),
+    4: ("type", "str"),
+    5: ("externalIPs", _list("str")),
+    7: ("sessionAffinity", "str"),
+    10: ("externalName", "str"),
+}
+RESOURCE_ATTRIBUTES: Schema = {
+    1: ("namespace", "str"),
+    2: ("verb", "str"),
+    3: ("group", "str"),
+    4: ("version", "str"),
+    5: ("resource", "str"),
+    6: ("subresource", "str"),
+    7: ("name", "str"),
+}
+ACCESS_REVIEW_SPEC: Schema = {
+    1: ("resourceAttributes", _msg(RESOURCE_ATTRIBUTES)),
+    2: ("nonResourceAttributes", _msg({1: ("path", "str"), 2: ("verb", "str")})),
 }
 POLICY_RULE: Schema = {
     1: ("verbs", _list("str")),
@@ -266,7 +317,8 @@ SUBJECT: Schema = {
     4: ("namespace", "str"),
 }
 ROLE_REF: Schema = {1: ("apiGroup", "str"), 2: ("kind", "str"), 3: ("name", "str")}
-META = {1: ("metadata", _msg(OBJECT_META))}
+ROLE: Schema = {**META, 2: ("rules", _list(_msg(POLICY_RULE)))}
+BINDING: Schema = {**META, 2: ("subjects", _list(_msg(SUBJECT))), 3: ("roleRef", _msg(ROLE_REF))}
 
 SCHEMAS: dict[str, Schema] = {
     "ConfigMap": {**META, 2: ("data", "map"), 3: ("binaryData", "mapb"), 4: ("immutable", "bool")},
@@ -277,127 +329,20 @@ SCHEMAS: dict[str, Schema] = {
         4: ("stringData", "map"),
         5: ("immutable", "bool"),
     },
-    "Namespace": {**META, 2: ("spec", _msg({1: ("finalizers", _list("str"))}))},
+    "Namespace": _with_spec({1: ("finalizers", _list("str"))}),
     "ServiceAccount": {**META, 4: ("automountServiceAccountToken", "bool")},
-    "Pod": {**META, 2: ("spec", _msg(POD_SPEC))},
-    "Deployment": {
-        **META,
-        2: (
-            "spec",
-            _msg(
-                {
-                    1: ("replicas", "int!"),
-                    2: ("selector", _msg(LABEL_SELECTOR)),
-                    3: ("template", _msg(POD_TEMPLATE)),
-                    4: (
-                        "strategy",
-                        _msg(
-                            {
-                                1: ("type", "str"),
-                                2: (
-                                    "rollingUpdate",
-                                    _msg(
-                                        {
-                                            1: ("maxUnavailable", "intorstr"),
-                                            2: ("maxSurge", "intorstr"),
-                                        }
-                                    ),
-                                ),
-                            }
-                        ),
-                    ),
-                    5: ("minReadySeconds", "int"),
-                    6: ("revisionHistoryLimit", "int!"),
-                    7: ("paused", "bool"),
-                    9: ("progressDeadlineSeconds", "int!"),
-                }
-            ),
-        ),
-    },
-    "Job": {**META, 2: ("spec", _msg(JOB_SPEC))},
-    "CronJob": {
-        **META,
-        2: (
-            "spec",
-            _msg(
-                {
-                    1: ("schedule", "str"),
-                    2: ("startingDeadlineSeconds", "int!"),
-                    3: ("concurrencyPolicy", "str"),
-                    4: ("suspend", "bool"),
-                    5: ("jobTemplate", _msg({**META, 2: ("spec", _msg(JOB_SPEC))})),
-                    6: ("successfulJobsHistoryLimit", "int!"),
-                    7: ("failedJobsHistoryLimit", "int!"),
-                    8: ("timeZone", "str"),
-                }
-            ),
-        ),
-    },
-    "Service": {
-        **META,
-        2: (
-            "spec",
-            _msg(
-                {
-                    1: (
-                        "ports",
-                        _list(
-                            _msg(
-                                {
-                                    1: ("name", "str"),
-                                    2: ("protocol", "str"),
-                                    3: ("port", "int!"),
-                                    4: ("targetPort", "intorstr"),
-                                    5: ("nodePort", "int"),
-                                }
-                            )
-                        ),
-                    ),
-                    2: ("selector", "map"),
-                    3: ("clusterIP", "str"),
-                    4: ("type", "str"),
-                    5: ("externalIPs", _list("str")),
-                    7: ("sessionAffinity", "str"),
-                    10: ("externalName", "str"),
-                }
-            ),
-        ),
-    },
-    "SelfSubjectAccessReview": {
-        **META,
-        2: (
-            "spec",
-            _msg(
-                {
-                    1: (
-                        "resourceAttributes",
-                        _msg(
-                            {
-                                1: ("namespace", "str"),
-                                2: ("verb", "str"),
-                                3: ("group", "str"),
-                                4: ("version", "str"),
-                                5: ("resource", "str"),
-                                6: ("subresource", "str"),
-                                7: ("name", "str"),
-                            }
-                        ),
-                    ),
-                    2: ("nonResourceAttributes", _msg({1: ("path", "str"), 2: ("verb", "str")})),
-                }
-            ),
-        ),
-    },
-    "SelfSubjectRulesReview": {**META, 2: ("spec", _msg({1: ("namespace", "str")}))},
+    "Pod": _with_spec(POD_SPEC),
+    "Deployment": _with_spec(DEPLOYMENT_SPEC),
+    "Job": _with_spec(JOB_SPEC),
+    "CronJob": _with_spec(CRONJOB_SPEC),
+    "Service": _with_spec(SERVICE_SPEC),
+    "SelfSubjectAccessReview": _with_spec(ACCESS_REVIEW_SPEC),
+    "SelfSubjectRulesReview": _with_spec({1: ("namespace", "str")}),
     "SelfSubjectReview": dict(META),
-    "Role": {**META, 2: ("rules", _list(_msg(POLICY_RULE)))},
-    "ClusterRole": {**META, 2: ("rules", _list(_msg(POLICY_RULE)))},
-    "RoleBinding": {**META, 2: ("subjects", _list(_msg(SUBJECT))), 3: ("roleRef", _msg(ROLE_REF))},
-    "ClusterRoleBinding": {
-        **META,
-        2: ("subjects", _list(_msg(SUBJECT))),
-        3: ("roleRef", _msg(ROLE_REF)),
-    },
+    "Role": ROLE,
+    "ClusterRole": ROLE,
+    "RoleBinding": BINDING,
+    "ClusterRoleBinding": BINDING,
 }
 
 
@@ -405,8 +350,8 @@ def decode_object(data: bytes) -> JSON:
     """A `k8s\\x00`-framed protobuf body as the JSON object it encodes."""
     if not data.startswith(MAGIC):
         raise ProtobufError("not a Kubernetes protobuf body (missing the k8s magic prefix)")
-    envelope = {n: v for n, _, v in fields(data[len(MAGIC) :])}
-    type_meta = {n: v for n, _, v in fields(bytes(envelope.get(1, b"")))}
+    envelope = _by_number(data[len(MAGIC) :])
+    type_meta = _by_number(bytes(envelope.get(1, b"")))
     api_version = bytes(type_meta.get(1, b"")).decode()
     kind = bytes(type_meta.get(2, b"")).decode()
     schema = SCHEMAS.get(kind)
