@@ -8,8 +8,6 @@ from .status import StatusError
 
 JSON = dict[str, Any]
 
-DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
-
 
 def container_names(pod: JSON, section: str = "containers") -> list[str]:
     return [c.get("name", "") for c in (pod.get("spec") or {}).get(section) or []]
@@ -48,19 +46,20 @@ def select_container(pod: JSON, requested: str | None) -> str:
     raise StatusError(400, message)
 
 
-def container_spec(pod: JSON, container: str) -> JSON:
-    spec = pod.get("spec") or {}
-    for section in ("containers", "initContainers", "ephemeralContainers"):
-        for c in spec.get(section) or []:
-            if c.get("name") == container:
+def _named(part: JSON | None, sections: tuple[str, ...], name: str) -> JSON:
+    """A copy of the first entry called `name` in `part`'s lists `sections`, or {}."""
+    for section in sections:
+        for c in (part or {}).get(section) or []:
+            if c.get("name") == name:
                 return dict(c)
     return {}
+
+
+def container_spec(pod: JSON, container: str) -> JSON:
+    sections = ("containers", "initContainers", "ephemeralContainers")
+    return _named(pod.get("spec"), sections, container)
 
 
 def container_status(pod: JSON, container: str) -> JSON:
-    status = pod.get("status") or {}
-    for section in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
-        for c in status.get(section) or []:
-            if c.get("name") == container:
-                return dict(c)
-    return {}
+    sections = ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses")
+    return _named(pod.get("status"), sections, container)

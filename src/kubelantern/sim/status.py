@@ -86,35 +86,38 @@ def _qualified(plural: str, group: str) -> str:
     return f"{plural}.{group}" if group else plural
 
 
+def _details(name: str, plural: str, group: str, **more: Any) -> JSON:
+    """StatusDetails in metav1's field order (name, group, kind, ...); no empty group."""
+    details: JSON = {"name": name, "group": group, "kind": plural, **more}
+    if not group:
+        del details["group"]
+    return details
+
+
 def not_found(plural: str, name: str, group: str = "") -> StatusError:
     return StatusError(
         404,
         f'{_qualified(plural, group)} "{name}" not found',
-        details={"name": name, "group": group, "kind": plural}
-        if group
-        else {"name": name, "kind": plural},
+        details=_details(name, plural, group),
     )
 
 
 def already_exists(plural: str, name: str, group: str = "") -> StatusError:
-    details: JSON = {"name": name, "kind": plural}
-    if group:
-        details["group"] = group
     return StatusError(
-        409, f'{_qualified(plural, group)} "{name}" already exists', "AlreadyExists", details
+        409,
+        f'{_qualified(plural, group)} "{name}" already exists',
+        "AlreadyExists",
+        _details(name, plural, group),
     )
 
 
 def conflict(plural: str, name: str, group: str = "") -> StatusError:
-    details: JSON = {"name": name, "kind": plural}
-    if group:
-        details["group"] = group
     return StatusError(
         409,
         f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": the object has '
         "been modified; please apply your changes to the latest version and try again",
         "Conflict",
-        details,
+        _details(name, plural, group),
     )
 
 
@@ -123,15 +126,14 @@ def invalid(kind: str, name: str, group: str, causes: list[tuple[str, str]]) -> 
     joined = ", ".join(f"{field}: {msg}" for field, msg in causes)
     if len(causes) > 1:
         joined = "[" + joined + "]"
-    details: JSON = {
-        "name": name,
-        "kind": kind,
-        "causes": [
+    details = _details(
+        name,
+        kind,
+        group,
+        causes=[
             {"reason": "FieldValueInvalid", "message": msg, "field": field} for field, msg in causes
         ],
-    }
-    if group:
-        details["group"] = group
+    )
     return StatusError(422, f'{kind} "{name}" is invalid: {joined}', "Invalid", details)
 
 
@@ -145,7 +147,5 @@ def forbidden(
         403,
         f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group '
         f'"{group}"{where}',
-        details={"name": name, "group": group, "kind": plural}
-        if group
-        else {"name": name, "kind": plural},
+        details=_details(name, plural, group),
     )

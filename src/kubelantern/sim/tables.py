@@ -12,8 +12,6 @@ from .selectors import field_value
 JSON = dict[str, Any]
 Cells = list[Any]
 
-TABLE_MEDIA = "as=Table"
-
 
 def wants_table(accept: str) -> bool:
     """kubectl's human-readable Accept: `application/json;as=Table;v=v1;g=meta.k8s.io,...`."""
