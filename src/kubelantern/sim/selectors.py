@@ -86,13 +86,7 @@ def parse_label_selector(selector: str) -> list[Requirement]:
 def label_matcher(selector: str | None) -> Callable[[JSON], bool]:
     if not selector:
         return lambda obj: True
-    reqs = parse_label_selector(selector)
-
-    def match(obj: JSON) -> bool:
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        return all(r.matches(labels) for r in reqs)
-
-    return match
+    return _labels_match(parse_label_selector(selector))
 
 
 def selector_from_match_labels(selector: JSON | None) -> Callable[[JSON], bool]:
@@ -103,6 +97,11 @@ def selector_from_match_labels(selector: JSON | None) -> Callable[[JSON], bool]:
     for expr in selector.get("matchExpressions") or []:
         op = ops.get(expr.get("operator", ""), "exists")
         reqs.append(Requirement(expr.get("key", ""), op, tuple(expr.get("values") or ())))
+    return _labels_match(reqs)
+
+
+def _labels_match(reqs: list[Requirement]) -> Callable[[JSON], bool]:
+    """Does an object's metadata.labels meet every requirement."""
 
     def match(obj: JSON) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
