@@ -37,6 +37,24 @@ def run(
     )
 
 
+def start(kubectl: str, config: Path, *args: str) -> subprocess.Popen[str]:
+    """A kubectl that keeps running (`logs -f`, `get -w`); the test reads and kills it."""
+    return subprocess.Popen(
+        [kubectl, "--kubeconfig", str(config), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def own_sim(
+    sim_factory: object, tmp_path: Path, profile: str, **config: object
+) -> tuple[SimCluster, Path]:
+    """A simulator of the test's own (it changes things) and a kubeconfig for it."""
+    sim: SimCluster = sim_factory(profile, **config)  # type: ignore[operator]
+    return sim, write_kubeconfig(tmp_path / "config", [sim.context])
+
+
 def pod_name(sim: SimCluster, prefix: str) -> str:
     return next(
         p["metadata"]["name"]
@@ -122,22 +140,7 @@ def test_logs_follow_streams(
     kubectl: str, kubeconfigs: dict[str, Path], sims: dict[str, SimCluster], profile: str
 ) -> None:
     name = pod_name(sims[profile], "frontend-")
-    proc = subprocess.Popen(
-        [
-            kubectl,
-            "--kubeconfig",
-            str(kubeconfigs[profile]),
-            "logs",
-            "-f",
-            "-n",
-            "shop",
-            name,
-            "--tail=1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(kubectl, kubeconfigs[profile], "logs", "-f", "-n", "shop", name, "--tail=1")
     try:
         assert proc.stdout is not None
         lines = []
@@ -160,8 +163,7 @@ def test_logs_follow_streams(
 def test_kubectl_scale_and_rollout_restart(
     kubectl: str, sim_factory: object, tmp_path: Path
 ) -> None:
-    sim = sim_factory("kubernetes")  # type: ignore[operator]
-    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    _, config = own_sim(sim_factory, tmp_path, "kubernetes")
     out = run(kubectl, config, "scale", "-n", "shop", "deploy/cart", "--replicas=4")
     assert out.returncode == 0, out.stderr
     out = run(kubectl, config, "rollout", "restart", "-n", "shop", "deploy/cart")
@@ -200,14 +202,8 @@ def test_kubectl_scale_and_rollout_restart(
 
 
 def test_kubectl_get_watch_sees_changes(kubectl: str, sim_factory: object, tmp_path: Path) -> None:
-    sim = sim_factory("rancher")  # type: ignore[operator]
-    config = write_kubeconfig(tmp_path / "config", [sim.context])
-    proc = subprocess.Popen(
-        [kubectl, "--kubeconfig", str(config), "get", "deploy", "-n", "shop", "-w"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sim, config = own_sim(sim_factory, tmp_path, "rancher")
+    proc = start(kubectl, config, "get", "deploy", "-n", "shop", "-w")
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(6)]  # header + 5 deployments
@@ -230,8 +226,7 @@ def test_kubectl_get_watch_sees_changes(kubectl: str, sim_factory: object, tmp_p
 def test_kubectl_generators_send_protobuf(
     kubectl: str, sim_factory: object, tmp_path: Path
 ) -> None:
-    sim = sim_factory("kubernetes")  # type: ignore[operator]
-    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    sim, config = own_sim(sim_factory, tmp_path, "kubernetes")
     for args in (
         ("create", "namespace", "gen"),
         ("create", "configmap", "c1", "-n", "gen", "--from-literal=a=b"),
@@ -276,8 +271,7 @@ def test_kubectl_auth_can_i_honours_denials(
     kubectl: str, sim_factory: object, tmp_path: Path
 ) -> None:
     rules = ("get pods/exec", "create pods/exec")  # a WebSocket exec is a GET, SPDY a POST
-    sim = sim_factory("kubernetes", denied_verbs={"admin": rules})  # type: ignore[operator]
-    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    _, config = own_sim(sim_factory, tmp_path, "kubernetes", denied_verbs={"admin": rules})
     out = run(
         kubectl, config, "auth", "can-i", "create", "pods", "--subresource=exec", "-n", "shop"
     )
@@ -292,8 +286,7 @@ def test_kubectl_auth_can_i_honours_denials(
 def test_kubectl_rollout_undo_reuses_the_old_replicaset(
     kubectl: str, sim_factory: object, tmp_path: Path
 ) -> None:
-    sim = sim_factory("kubernetes")  # type: ignore[operator]
-    config = write_kubeconfig(tmp_path / "config", [sim.context])
+    sim, config = own_sim(sim_factory, tmp_path, "kubernetes")
     before = {p["metadata"]["name"].rsplit("-", 1)[0] for p in sim.state.store.list("pods", "shop")}
     image = "cart=ghcr.io/kubelantern/demo-cart:2.5.0"
     assert run(kubectl, config, "set", "image", "-n", "shop", "deploy/cart", image).returncode == 0
