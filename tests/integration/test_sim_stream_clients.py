@@ -77,11 +77,32 @@ def kube(sims: dict[str, SimCluster], pki: Pki) -> tuple[SimCluster, Any]:
     return sim, api_for(sim, pki)
 
 
+def exec_stream(
+    api: Any, pod: str, command: list[str], *, stdin: bool = False, stderr: bool = True, **kw: Any
+) -> Any:
+    """The Python client's exec (no tty) in NAMESPACE; `kw` goes to `stream` as is."""
+    return stream(
+        api.connect_get_namespaced_pod_exec,
+        pod,
+        NAMESPACE,
+        command=command,
+        stdout=True,
+        stderr=stderr,
+        stdin=stdin,
+        tty=False,
+        **kw,
+    )
+
+
+def kubectl_argv(kubectl: str, kubeconfig: Path, *args: str) -> list[str]:
+    return [kubectl, "--kubeconfig", str(kubeconfig), "-n", NAMESPACE, *args]
+
+
 def kubectl_run(
     kubectl: str, kubeconfig: Path, *args: str, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [kubectl, "--kubeconfig", str(kubeconfig), "-n", NAMESPACE, *args],
+        kubectl_argv(kubectl, kubeconfig, *args),
         input=stdin,
         capture_output=True,
         timeout=60,
@@ -99,32 +120,15 @@ def one_kubeconfig(sim: SimCluster, tmp_path: Path) -> Path:
 def test_python_client_exec_echo(kube: tuple[SimCluster, Any]) -> None:
     _, api = kube
     pod = make_pod(api)
-    out = stream(
-        api.connect_get_namespaced_pod_exec,
-        pod,
-        NAMESPACE,
-        command=["sh", "-c", "echo hello $GREETING from $(hostname)"],
-        stdout=True,
-        stderr=True,
-        stdin=False,
-        tty=False,
-    )
+    out = exec_stream(api, pod, ["sh", "-c", "echo hello $GREETING from $(hostname)"])
     assert out == f"hello from-env from {pod}\n"
 
 
 def test_python_client_exit_code_and_stderr(kube: tuple[SimCluster, Any]) -> None:
     _, api = kube
     pod = make_pod(api)
-    resp = stream(
-        api.connect_get_namespaced_pod_exec,
-        pod,
-        NAMESPACE,
-        command=["sh", "-c", "echo out; echo err >&2; exit 3"],
-        stdout=True,
-        stderr=True,
-        stdin=False,
-        tty=False,
-        _preload_content=False,
+    resp = exec_stream(
+        api, pod, ["sh", "-c", "echo out; echo err >&2; exit 3"], _preload_content=False
     )
     resp.run_forever(timeout=20)
     assert resp.read_stdout() == "out\n"
@@ -135,17 +139,7 @@ def test_python_client_exit_code_and_stderr(kube: tuple[SimCluster, Any]) -> Non
 def test_python_client_stdin(kube: tuple[SimCluster, Any]) -> None:
     _, api = kube
     pod = make_pod(api)
-    resp = stream(
-        api.connect_get_namespaced_pod_exec,
-        pod,
-        NAMESPACE,
-        command=["cat"],
-        stdout=True,
-        stderr=True,
-        stdin=True,
-        tty=False,
-        _preload_content=False,
-    )
+    resp = exec_stream(api, pod, ["cat"], stdin=True, _preload_content=False)
     try:
         resp.write_stdin("typed into cat\n")
         got = ""
@@ -271,17 +265,7 @@ def test_status_json_is_what_clients_parse(kube: tuple[SimCluster, Any]) -> None
     """The Python client reads causes[0]; the ExitCode cause is first (checked via raw JSON)."""
     _, api = kube
     pod = make_pod(api)
-    resp = stream(
-        api.connect_get_namespaced_pod_exec,
-        pod,
-        NAMESPACE,
-        command=["false"],
-        stdout=True,
-        stderr=False,
-        stdin=False,
-        tty=False,
-        _preload_content=False,
-    )
+    resp = exec_stream(api, pod, ["false"], stderr=False, _preload_content=False)
     resp.run_forever(timeout=20)
     status = json.loads(resp.read_channel(3))
     assert status["details"]["causes"][0] == {"reason": "ExitCode", "message": "1"}
@@ -333,7 +317,7 @@ def test_kubectl_exec_tty_shell_with_resize(
     master, slave = os.openpty()
     _set_size(slave, 33, 101)
     proc = subprocess.Popen(
-        [kubectl, "--kubeconfig", str(kc), "-n", NAMESPACE, "exec", "-it", pod, "--", "bash"],
+        kubectl_argv(kubectl, kc, "exec", "-it", pod, "--", "bash"),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -379,7 +363,7 @@ def test_kubectl_attach_sees_main_process(
 
     def first_tick() -> int:
         proc = subprocess.Popen(
-            [kubectl, "--kubeconfig", str(kc), "-n", NAMESPACE, "attach", pod],
+            kubectl_argv(kubectl, kc, "attach", pod),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
