@@ -136,22 +136,36 @@ def running_status(pod: JSON, node: JSON | None, ip: str, started: dt.datetime) 
     return status
 
 
+# What the apiserver's defaulting fills in on a pod spec and on each of its containers.
+POD_SPEC_DEFAULTS: JSON = {
+    "restartPolicy": "Always",
+    "terminationGracePeriodSeconds": 30,
+    "dnsPolicy": "ClusterFirst",
+    "serviceAccountName": "default",
+    "schedulerName": "default-scheduler",
+    "securityContext": {},
+    "enableServiceLinks": True,
+    "preemptionPolicy": "PreemptLowerPriority",
+    "priority": 0,
+}
+CONTAINER_DEFAULTS: JSON = {
+    "terminationMessagePath": "/dev/termination-log",
+    "terminationMessagePolicy": "File",
+    "imagePullPolicy": "IfNotPresent",
+    "resources": {},
+}
+
+
+def _fill(obj: JSON, defaults: JSON) -> None:
+    for key, value in defaults.items():
+        obj.setdefault(key, copy.deepcopy(value))  # no dict shared between objects
+
+
 def pod_defaults(spec: JSON) -> JSON:
     spec = copy.deepcopy(spec)
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("serviceAccountName", "default")
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    spec.setdefault("priority", 0)
+    _fill(spec, POD_SPEC_DEFAULTS)
     for c in spec.get("containers") or []:
-        c.setdefault("terminationMessagePath", "/dev/termination-log")
-        c.setdefault("terminationMessagePolicy", "File")
-        c.setdefault("imagePullPolicy", "IfNotPresent")
-        c.setdefault("resources", {})
+        _fill(c, CONTAINER_DEFAULTS)
     return spec
 
 
