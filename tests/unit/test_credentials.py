@@ -414,10 +414,9 @@ async def test_close_kills_a_plugin_in_flight(tmp_path: Path) -> None:
     ex, count = plugin_spec(tmp_path, FAKE_PLUGIN_MODE="slow")
     creds = Credentials(spec(AuthSpec(exec=ex)))
     waiter = asyncio.ensure_future(creds.token())
-    for _ in range(200):  # the plugin has started once it counted its run
-        if runs(count):
-            break
-        await asyncio.sleep(0.02)
+    async with asyncio.timeout(30):  # the plugin has started once it counted its run
+        while not runs(count):  # noqa: ASYNC110 - another process writes the file
+            await asyncio.sleep(0.02)
     assert runs(count) == 1
     await asyncio.wait_for(creds.close(), 10)
     with pytest.raises(asyncio.CancelledError):
