@@ -20,11 +20,10 @@ from .shell import Context, ExecNotFound, Shell
 from .wsio import (
     bad_request,
     client_frame,
-    handshake_error,
     is_spdy,
     is_websocket,
     log,
-    raw_forbidden,
+    negotiate,
     send_frame,
     upgrade,
 )
@@ -98,13 +97,9 @@ async def handle_exec(
         check_running(pod, container)
     except ContainerError as exc:
         return bad_request(str(exc))
-    refused = handshake_error(request)
-    if refused is not None:
-        return refused
-    offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
-    proto = p.choose_protocol(offered, p.exec_protocols(supports_v5=supports_v5(state)))
-    if proto is None:
-        return raw_forbidden()
+    proto = negotiate(request, p.exec_protocols(supports_v5=supports_v5(state)))
+    if not isinstance(proto, str):
+        return proto
 
     info = container_info(pod, spec)
     ctx = Context(info, filesystem_for(state, pod, container), tty=opts.tty)

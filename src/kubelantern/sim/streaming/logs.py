@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from . import protocol as p
-from .wsio import handshake_error, log, raw_forbidden, upgrade
+from .wsio import log, negotiate, upgrade
 
 READ_SIZE = 2048  # wsstream's messageCopy buffer: one message per read of at most this
 
@@ -31,13 +31,9 @@ async def handle_log_websocket(
     request: web.Request, state: Any, chunks: AsyncIterator[bytes]
 ) -> web.StreamResponse:
     """Upgrade a `/log` request and stream `chunks` (the same bytes the HTTP body would carry)."""
-    refused = handshake_error(request)
-    if refused is not None:
-        return refused
-    offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
-    proto = p.choose_protocol(offered, p.LOG_PROTOCOLS)
-    if proto is None:
-        return raw_forbidden()
+    proto = negotiate(request, p.LOG_PROTOCOLS)
+    if not isinstance(proto, str):
+        return proto
     ws = await upgrade(request, proto)
 
     async def send(chunk: bytes) -> None:

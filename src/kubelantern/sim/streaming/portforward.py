@@ -22,11 +22,10 @@ from .containers import ContainerError, ContainerInfo, check_running, container_
 from .wsio import (
     bad_request,
     client_frame,
-    handshake_error,
     is_spdy,
     is_websocket,
     log,
-    raw_forbidden,
+    negotiate,
     send_frame,
     upgrade,
 )
@@ -128,12 +127,9 @@ async def handle_portforward(
         check_running(pod, containers[0].name if containers else "")
     except ContainerError as exc:
         return bad_request(str(exc))
-    refused = handshake_error(request)
-    if refused is not None:
-        return refused
-    proto = p.choose_protocol(offered, p.PORTFORWARD_PROTOCOLS)
-    if proto is None:
-        return raw_forbidden()
+    proto = negotiate(request, p.PORTFORWARD_PROTOCOLS)
+    if not isinstance(proto, str):
+        return proto
 
     # Ports are the pod's network namespace: any container may declare them.
     merged = ContainerInfo(

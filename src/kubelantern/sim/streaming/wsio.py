@@ -4,6 +4,7 @@ channel frames out and in."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiohttp import WSMessage, WSMsgType, hdrs, web
 
@@ -81,6 +82,17 @@ def handshake_error(request: web.Request) -> web.StreamResponse | None:
             400, "Bad Request", "missing or bad WebSocket Version", "Sec-WebSocket-Version: 13\r\n"
         )
     return None
+
+
+def negotiate(request: web.Request, supported: Iterable[str]) -> str | web.StreamResponse:
+    """The subprotocol to upgrade with, or x/net's raw refusal: a malformed handshake, or no
+    protocol in common (the client's first `Sec-WebSocket-Protocol` line, in its order)."""
+    refused = handshake_error(request)
+    if refused is not None:
+        return refused
+    offered = p.offered_protocols(request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL))
+    proto = p.choose_protocol(offered, supported)
+    return raw_forbidden() if proto is None else proto
 
 
 async def upgrade(request: web.Request, protocol: str) -> web.WebSocketResponse:
