@@ -441,6 +441,14 @@ class Controllers:
             pod["metadata"]["annotations"] = dict(meta["annotations"])
         return self.start_pod(pod)
 
+    def _create_pod(
+        self, owner: JSON, kind: str, name: str, labels: JSON, message: str, component: str
+    ) -> None:
+        """A new pod of `owner`'s, stored, with the owner's SuccessfulCreate event."""
+        pod = self.store.add("pods", self._new_pod(owner, kind, name, labels), created=self.now())
+        self.event(owner, "Normal", "SuccessfulCreate", message, component)
+        self.pod_started_events(pod)
+
     # -- owners --------------------------------------------------------------------------
     def reconcile(self, key: str, namespace: str, name: str) -> None:
         obj = self.store.get(key, namespace, name)
@@ -460,11 +468,7 @@ class Controllers:
         """A deleted pod with a controlling owner is replaced, as the owner's controller would."""
         ns = pod["metadata"].get("namespace", "")
         for ref in pod["metadata"].get("ownerReferences") or []:
-            key = {
-                "ReplicaSet": "replicasets.apps",
-                "StatefulSet": "statefulsets.apps",
-                "DaemonSet": "daemonsets.apps",
-            }.get(ref.get("kind", ""))
+            key = _POD_OWNERS.get(ref.get("kind", ""))
             if key:
                 owner = self.store.get(key, ns, ref.get("name", ""))
                 if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
@@ -590,13 +594,9 @@ class Controllers:
         labels = {k: v for k, v in labels.items() if v}
         for _ in range(want - len(pods)):
             name = f"{rs['metadata']['name']}-{safe_suffix(self.rng)}"
-            pod = self.store.add(
-                "pods", self._new_pod(rs, "ReplicaSet", name, labels), created=self.now()
+            self._create_pod(
+                rs, "ReplicaSet", name, labels, f"Created pod: {name}", "replicaset-controller"
             )
-            self.event(
-                rs, "Normal", "SuccessfulCreate", f"Created pod: {name}", "replicaset-controller"
-            )
-            self.pod_started_events(pod)
         if len(pods) > want:
             doomed = sorted(
                 pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True
@@ -685,17 +685,14 @@ class Controllers:
                     "statefulset.kubernetes.io/pod-name": name,
                     "apps.kubernetes.io/pod-index": str(i),
                 }
-                made = self.store.add(
-                    "pods", self._new_pod(s, "StatefulSet", name, labels), created=self.now()
-                )
-                self.event(
+                self._create_pod(
                     s,
-                    "Normal",
-                    "SuccessfulCreate",
+                    "StatefulSet",
+                    name,
+                    labels,
                     f"create Pod {name} in StatefulSet {base} successful",
                     "statefulset-controller",
                 )
-                self.pod_started_events(made)
         for name, pod in pods.items():
             idx = name.rsplit("-", 1)[-1]
             if idx.isdigit() and int(idx) >= want:
@@ -716,7 +713,6 @@ class Controllers:
         )
 
     def daemonset(self, ds: JSON) -> None:
-        ns = ds["metadata"].get("namespace", "")
         nodes = self.store.list("nodes")
         have = {(p.get("spec") or {}).get("nodeName"): p for p in self._pods_of(ds)}
         for node in nodes:
@@ -742,7 +738,6 @@ class Controllers:
                 "observedGeneration": ds["metadata"].get("generation", 1),
             },
         )
-        del ns
 
     def _set_status(self, key: str, obj: JSON, status: JSON) -> None:
         current = self.store.get(key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
@@ -767,6 +762,14 @@ class Controllers:
                     removed = self.store.remove(key, meta.get("namespace", ""), meta["name"])
                     if removed is not None:
                         self.collect(removed)
+
+
+# Owner kind -> store key, for the controllers that replace a deleted pod.
+_POD_OWNERS = {
+    "ReplicaSet": "replicasets.apps",
+    "StatefulSet": "statefulsets.apps",
+    "DaemonSet": "daemonsets.apps",
+}
 
 
 def _pod_ready(pod: JSON) -> bool:
