@@ -67,7 +67,7 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
     if path.startswith("/openapi/v3/"):
         doc = discovery.openapi_v3_doc(state.registry, path[len("/openapi/v3/") :])
         if doc is None:
-            raise StatusError(404, "the server could not find the requested resource")
+            raise _not_found_path()
         return _json(doc)
     parts = path.strip("/").split("/")
     accept = request.headers.get("Accept", "")
@@ -75,7 +75,7 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
         if len(parts) == 1:
             return _discovery(state, accept, core=True)
         if parts[1] != "v1":
-            raise StatusError(404, "the server could not find the requested resource")
+            raise _not_found_path()
         group, version, rest = "", "v1", parts[2:]
     elif parts[0] == "apis":
         if len(parts) == 1:
@@ -83,17 +83,17 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
         if len(parts) == 2:
             doc = discovery.api_group(state.registry, parts[1])
             if doc is None:
-                raise StatusError(404, "the server could not find the requested resource")
+                raise _not_found_path()
             return _json(doc)
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
-        raise StatusError(404, "the server could not find the requested resource")
+        raise _not_found_path()
     if not rest:
         if method != "GET":
             raise _method_not_allowed()
         doc = discovery.resource_list(state.registry, group, version)
         if doc is None:
-            raise StatusError(404, "the server could not find the requested resource")
+            raise _not_found_path()
         return _json(doc)
     return await _resource(request, state, user, group, version, rest)
 
@@ -126,6 +126,11 @@ def _discovery(state: SimState, accept: str, core: bool) -> web.Response:
     return _json(discovery.api_group_list(state.registry))
 
 
+def _not_found_path() -> StatusError:
+    """The apiserver's 404 for a path it does not serve (no group, version or resource)."""
+    return StatusError(404, "the server could not find the requested resource")
+
+
 def _method_not_allowed() -> StatusError:
     return StatusError(405, "the server does not allow this method on the requested resource")
 
@@ -140,7 +145,7 @@ async def _resource(
     if rest[0] == "watch":
         watch, rest = True, rest[1:]
         if not rest:
-            raise StatusError(404, "the server could not find the requested resource")
+            raise _not_found_path()
     namespace = ""
     if rest[0] == "namespaces" and len(rest) >= 3:
         candidate = registry.get(group, version, rest[2])
@@ -148,18 +153,19 @@ async def _resource(
             namespace, rest = rest[1], rest[2:]
     rt = registry.get(group, version, rest[0])
     if rt is None or len(rest) > 3:
-        raise StatusError(404, "the server could not find the requested resource")
+        raise _not_found_path()
     name = rest[1] if len(rest) > 1 else ""
     sub = rest[2] if len(rest) > 2 else ""
     if rt.namespaced is False and namespace:
-        raise StatusError(404, "the server could not find the requested resource")
+        raise _not_found_path()
     if sub and sub not in rt.subresources:
-        raise StatusError(404, "the server could not find the requested resource")
+        raise _not_found_path()
     method = request.method
     query = request.query
-    if rt.group == metrics.GROUP and (watch or parse_bool(query.get("watch"))):
+    watch = watch or parse_bool(query.get("watch"))
+    if rt.group == metrics.GROUP and watch:
         raise _method_not_allowed()
-    if method == "GET" and (watch or parse_bool(query.get("watch"))) and not sub:
+    if method == "GET" and watch and not sub:
         check_allowed(state, user, "watch", rt.plural, group, namespace, name)
         from .watch import serve_watch
 
