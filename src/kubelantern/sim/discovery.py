@@ -179,6 +179,23 @@ def _aggregated_resources(rl: JSON) -> list[JSON]:
     return list(out.values())
 
 
+def _served_shipped(resources: list[JSON], names: set[str]) -> list[JSON]:
+    """A shipped document's resources (and subresources) that are served here."""
+    out = []
+    for r in copy.deepcopy(resources):
+        if r["resource"] not in names:
+            continue
+        subs = [
+            s for s in r.get("subresources", []) if f"{r['resource']}/{s['subresource']}" in names
+        ]
+        if subs:
+            r["subresources"] = subs
+        else:
+            r.pop("subresources", None)
+        out.append(r)
+    return out
+
+
 def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
     """`/api` (core=True) or `/apis` as an APIGroupDiscoveryList."""
     items: list[JSON] = []
@@ -204,8 +221,9 @@ def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
         for group in order:
             versions = []
             for version in served[group]:
-                rts = registry.in_group_version(group, version)
-                names = _served_names(rts)
+                names = _served_names(registry.in_group_version(group, version))
+                rl = resource_list(registry, group, version)
+                assert rl is not None
                 ship = next(
                     (
                         x
@@ -214,29 +232,10 @@ def aggregated(registry: Registry, core: bool, v: str = "v2") -> JSON:
                     ),
                     None,
                 )
-                if ship is not None:
-                    res = []
-                    for r in copy.deepcopy(ship["resources"]):
-                        if r["resource"] not in names:
-                            continue
-                        subs = [
-                            s
-                            for s in r.get("subresources", [])
-                            if f"{r['resource']}/{s['subresource']}" in names
-                        ]
-                        if subs:
-                            r["subresources"] = subs
-                        else:
-                            r.pop("subresources", None)
-                        res.append(r)
-                    known = {r["resource"] for r in res}
-                    rl = resource_list(registry, group, version)
-                    assert rl is not None
-                    res.extend(r for r in _aggregated_resources(rl) if r["resource"] not in known)
-                else:
-                    rl = resource_list(registry, group, version)
-                    assert rl is not None
-                    res = _aggregated_resources(rl)
+                # The real apiserver's entries where it has them, generated ones for the rest.
+                res = _served_shipped(ship["resources"], names) if ship is not None else []
+                known = {r["resource"] for r in res}
+                res.extend(r for r in _aggregated_resources(rl) if r["resource"] not in known)
                 versions.append({"version": version, "resources": res, "freshness": "Current"})
             items.append(
                 {"metadata": {"name": group, "creationTimestamp": None}, "versions": versions}
