@@ -10,7 +10,7 @@ commands on this machine: exec/attach talk to a fake shell (see `sim.streaming`)
 
 from .app import RecordedRequest, SimState, make_app, state_of
 from .config import SimConfig
-from .logs import LogOptions, parse_log_options, prepare_pod_log, stream_pod_log
+from .logs import LogOptions, parse_log_options, prepare_pod_log
 from .profiles import SIM_PROFILES, SimProfile
 
 __all__ = [
@@ -24,5 +24,4 @@ __all__ = [
     "parse_log_options",
     "prepare_pod_log",
     "state_of",
-    "stream_pod_log",
 ]

@@ -8,8 +8,6 @@ The entry points other modules use:
   instance, container still waiting), so a handler can answer before upgrading or streaming.
   `PodLog.chunks()` then async-iterates the body bytes (the HTTP `/log` body; the WebSocket log
   handler sends the same chunks).
-- `stream_pod_log(state, pod, options)`: both in one async generator (the 400s surface on the
-  first iteration).
 
 A container's log is a fixed sequence of lines: line k has a timestamp and text computed from
 (seed, namespace, pod, container, instance, k). History lines are spread between the
@@ -547,10 +545,3 @@ def prepare_pod_log(state: SimState, pod: JSON, options: LogOptions) -> PodLog:
 
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def stream_pod_log(state: SimState, pod: JSON, options: LogOptions) -> AsyncIterator[bytes]:
-    """The log bytes for a pod (validated first; raises StatusError before any chunk)."""
-    plan = prepare_pod_log(state, pod, options)
-    async for chunk in plan.chunks():
-        yield chunk
