@@ -202,20 +202,7 @@ async def _resource(
         obj = update_object(state, rt, namespace, name, body, sub, dry_run=_dry_run(query))
         return _json(obj)
     if method == "PATCH" and name:
-        ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
-        kind = PATCH_TYPES.get(ctype)
-        if kind is None:
-            raise StatusError(
-                415,
-                "the body of the request was in an unknown format - accepted media types include: "
-                "application/json-patch+json, application/merge-patch+json, "
-                "application/apply-patch+yaml, application/strategic-merge-patch+json",
-            )
-        raw = await request.read()
-        try:
-            patch = yaml.safe_load(raw) if kind == "apply" else json.loads(raw or b"null")
-        except (ValueError, yaml.YAMLError) as exc:
-            raise StatusError(400, f"error decoding patch: {exc}") from None
+        kind, patch = await _patch_body(request)
         obj = patch_object(state, rt, namespace, name, kind, patch, sub, dry_run=_dry_run(query))
         return _json(obj)
     if method == "DELETE" and name:
@@ -256,9 +243,30 @@ def _orphan(query: Any) -> bool:
     )
 
 
+def _media_type(request: web.Request, default: str = "") -> str:
+    return request.headers.get("Content-Type", default).split(";")[0].strip()
+
+
+async def _patch_body(request: web.Request) -> tuple[str, Any]:
+    """(patch kind, decoded patch) of a PATCH request; 415 for a media type that is no patch."""
+    kind = PATCH_TYPES.get(_media_type(request))
+    if kind is None:
+        raise StatusError(
+            415,
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json-patch+json, application/merge-patch+json, "
+            "application/apply-patch+yaml, application/strategic-merge-patch+json",
+        )
+    raw = await request.read()
+    try:
+        return kind, yaml.safe_load(raw) if kind == "apply" else json.loads(raw or b"null")
+    except (ValueError, yaml.YAMLError) as exc:
+        raise StatusError(400, f"error decoding patch: {exc}") from None
+
+
 async def _body(request: web.Request) -> JSON:
     raw = await request.read()
-    ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
+    ctype = _media_type(request, "application/json")
     if ctype == protobuf.MEDIA_TYPE:
         try:
             return protobuf.decode_object(raw)
@@ -786,25 +794,10 @@ async def _scale(
     if method == "GET":
         return _json(_scale_view(current))
     if method == "PUT":
-        body = await _body(request)
-        rv = (body.get("metadata") or {}).get("resourceVersion")
-        if rv and rv != current["metadata"].get("resourceVersion"):
-            raise conflict(rt.plural, name, rt.group)
-        scale = body
+        scale = await _body(request)
+        _check_resource_version(rt, current, (scale.get("metadata") or {}).get("resourceVersion"))
     elif method == "PATCH":
-        ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
-        kind = PATCH_TYPES.get(ctype)
-        if kind is None:
-            raise StatusError(
-                415,
-                "the body of the request was in an unknown format - accepted media types "
-                f"include: {', '.join(PATCH_TYPES)}",
-            )
-        raw = await request.read()
-        try:
-            patch = yaml.safe_load(raw) if kind == "apply" else json.loads(raw or b"null")
-        except (ValueError, yaml.YAMLError) as exc:
-            raise StatusError(400, f"error decoding patch: {exc}") from None
+        kind, patch = await _patch_body(request)
         scale = apply_patch(kind, _scale_view(current), patch)
     else:
         raise _method_not_allowed()
@@ -835,14 +828,10 @@ async def _ephemeral(
     if method == "PUT":
         target = await _body(request)
     elif method == "PATCH":
-        ctype = request.headers.get("Content-Type", "").split(";")[0].strip()
-        kind = PATCH_TYPES.get(ctype)
-        if kind is None or kind == "apply":
+        ctype = _media_type(request)
+        if PATCH_TYPES.get(ctype) in (None, "apply"):
             raise StatusError(415, f'unsupported patch type "{ctype}" for pods/ephemeralcontainers')
-        try:
-            patch = json.loads(await request.read() or b"null")
-        except ValueError as exc:
-            raise StatusError(400, f"error decoding patch: {exc}") from None
+        kind, patch = await _patch_body(request)
         target = apply_patch(kind, to_view(rt, current), patch)
     else:
         raise _method_not_allowed()
