@@ -467,6 +467,15 @@ def _secret_string_data(rt: ResourceType, obj: JSON) -> None:
         obj["data"] = data
 
 
+def _valid_replicas(value: Any) -> bool:
+    return isinstance(value, int) and value >= 0
+
+
+def _invalid_replicas(kind: str, name: str, group: str, value: Any) -> StatusError:
+    message = f"Invalid value: {value}: must be greater than or equal to 0"
+    return invalid(kind, name, group, [("spec.replicas", message)])
+
+
 def _validate(rt: ResourceType, obj: JSON) -> None:
     name = obj["metadata"].get("name", "")
     if rt.key == "pods":
@@ -484,20 +493,8 @@ def _validate(rt: ResourceType, obj: JSON) -> None:
             raise invalid(
                 rt.kind, name, rt.group, [("spec.template.spec.containers", "Required value")]
             )
-        if spec.get("replicas") is not None and (
-            not isinstance(spec["replicas"], int) or spec["replicas"] < 0
-        ):
-            raise invalid(
-                rt.kind,
-                name,
-                rt.group,
-                [
-                    (
-                        "spec.replicas",
-                        f"Invalid value: {spec['replicas']}: must be greater than or equal to 0",
-                    )
-                ],
-            )
+        if spec.get("replicas") is not None and not _valid_replicas(spec["replicas"]):
+            raise _invalid_replicas(rt.kind, name, rt.group, spec["replicas"])
 
 
 def create_object(
@@ -802,13 +799,8 @@ async def _scale(
     else:
         raise _method_not_allowed()
     replicas = (scale.get("spec") or {}).get("replicas")
-    if not isinstance(replicas, int) or replicas < 0:
-        raise invalid(
-            "Scale",
-            name,
-            "autoscaling",
-            [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")],
-        )
+    if not _valid_replicas(replicas):
+        raise _invalid_replicas("Scale", name, "autoscaling", replicas)
     new = copy.deepcopy(current)
     new.setdefault("spec", {})["replicas"] = replicas
     updated = _store_update(state, rt, current, new, "", _dry_run(request.query))
@@ -835,40 +827,23 @@ async def _ephemeral(
         target = apply_patch(kind, to_view(rt, current), patch)
     else:
         raise _method_not_allowed()
+
+    def refused(message: str) -> StatusError:
+        return invalid("Pod", name, "", [("spec.ephemeralContainers", message)])
+
     wanted = (target.get("spec") or {}).get("ephemeralContainers") or []
     existing = {
         c.get("name"): c for c in (current.get("spec") or {}).get("ephemeralContainers") or []
     }
     for c in wanted:
         if not c.get("name") or not c.get("image"):
-            raise invalid(
-                "Pod", name, "", [("spec.ephemeralContainers", "Required value: name and image")]
-            )
+            raise refused("Required value: name and image")
         if c["name"] in existing and existing[c["name"]] != c:
-            raise invalid(
-                "Pod",
-                name,
-                "",
-                [
-                    (
-                        "spec.ephemeralContainers",
-                        f'Forbidden: existing ephemeral containers "{c["name"]}" may not be '
-                        "changed",
-                    )
-                ],
+            raise refused(
+                f'Forbidden: existing ephemeral containers "{c["name"]}" may not be changed'
             )
     if {c.get("name") for c in wanted} < set(existing):
-        raise invalid(
-            "Pod",
-            name,
-            "",
-            [
-                (
-                    "spec.ephemeralContainers",
-                    "Forbidden: existing ephemeral containers may not be removed",
-                )
-            ],
-        )
+        raise refused("Forbidden: existing ephemeral containers may not be removed")
     new = copy.deepcopy(current)
     new["spec"]["ephemeralContainers"] = copy.deepcopy(wanted)
     statuses = {
