@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -33,6 +35,14 @@ async def running_pod(session: aiohttp.ClientSession, sim: SimCluster, ssl: Any)
     raise AssertionError("no running single-container pod seeded in shop")
 
 
+@contextlib.asynccontextmanager
+async def pod_session(sim: SimCluster, pki: Pki) -> AsyncIterator[tuple[Any, Any, str]]:
+    """(client session, TLS context trusting the sim, a running pod of `shop` to stream from)."""
+    ssl = pki.client_context()
+    async with aiohttp.ClientSession() as session:
+        yield session, ssl, await running_pod(session, sim, ssl)
+
+
 async def exec_once(
     session: aiohttp.ClientSession, sim: SimCluster, ssl: Any, pod: str, protocols: list[str]
 ) -> tuple[str | None, bytes, bytes]:
@@ -54,9 +64,7 @@ async def test_exec_negotiation_per_profile(
     sims: dict[str, SimCluster], pki: Pki, profile: str
 ) -> None:
     sim = sims[profile]
-    ssl = pki.client_context()
-    async with aiohttp.ClientSession() as session:
-        pod = await running_pod(session, sim, ssl)
+    async with pod_session(sim, pki) as (session, ssl, pod):
         proto, out, status = await exec_once(session, sim, ssl, pod, [V5, V4])
         assert proto == (V4 if profile == "legacy" else V5)
         assert out == f"{pod}\n".encode()
@@ -72,9 +80,7 @@ async def test_log_websocket_matches_http_log(
     sims: dict[str, SimCluster], pki: Pki, proto: str
 ) -> None:
     sim = sims["kubernetes"]
-    ssl = pki.client_context()
-    async with aiohttp.ClientSession() as session:
-        pod = await running_pod(session, sim, ssl)
+    async with pod_session(sim, pki) as (session, ssl, pod):
         url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/log?limitBytes=20000"
         async with session.get(url, headers=headers(sim), ssl=ssl) as resp:
             assert resp.status == 200
@@ -99,9 +105,7 @@ async def test_log_websocket_matches_http_log(
 
 async def test_port_forward_through_app(sims: dict[str, SimCluster], pki: Pki) -> None:
     sim = sims["openshift"]
-    ssl = pki.client_context()
-    async with aiohttp.ClientSession() as session:
-        pod = await running_pod(session, sim, ssl)
+    async with pod_session(sim, pki) as (session, ssl, pod):
         url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/portforward?ports=80"
         async with session.ws_connect(url, protocols=[V4], headers=headers(sim), ssl=ssl) as ws:
             first = [await ws.receive(timeout=5) for _ in range(2)]
@@ -116,9 +120,7 @@ async def test_port_forward_through_app(sims: dict[str, SimCluster], pki: Pki) -
 
 async def test_attach_through_app(sims: dict[str, SimCluster], pki: Pki) -> None:
     sim = sims["kubernetes"]
-    ssl = pki.client_context()
-    async with aiohttp.ClientSession() as session:
-        pod = await running_pod(session, sim, ssl)
+    async with pod_session(sim, pki) as (session, ssl, pod):
         url = f"{sim.base_url}/api/v1/namespaces/shop/pods/{pod}/attach?stdout=1&stdin=1&tty=1"
         async with session.ws_connect(url, protocols=[V5], headers=headers(sim), ssl=ssl) as ws:
             await ws.send_bytes(b"\x00hello main\r")
