@@ -96,12 +96,14 @@ async def test_exec_tty_and_resize(
         ns,
         pod,
         container,
-        ["sh", "-c", "sleep 0.3; stty size"],
+        # Wait for a line of stdin, which the client sends after the resize on the same
+        # socket: the size is read after the resize got through, however slow the relay.
+        ["sh", "-c", "head -n 1; stty size"],
         stdin=True,
         tty=True,
         stderr=False,
     )
-    got = await exec_session(http, url, resize=(132, 43))
+    got = await exec_session(http, url, resize=(132, 43), stdin=b"go\r")
     assert b"43 132" in got.stdout
     assert got.status is not None and got.status["status"] == "Success"
 
