@@ -369,7 +369,7 @@ async def test_attach_prints_ticks_and_echoes_stdin(
 async def test_client_pings_are_answered(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
-    q = exec_query("sleep", "2", stdout="1")
+    q = exec_query("sleep", "30", stdout="1")  # outlives the ping, however slow the machine
     async with session.ws_connect(
         url(server, "web-1", "exec", q), protocols=[V5], autoping=False
     ) as ws:
