@@ -227,6 +227,8 @@ def test_all_containers_include_init_and_sidecar(
     page.get_by_test_id("action-logs").click()
     pane = page.get_by_test_id("log-pane").last
     picker = pane.get_by_label("Container")
+    # all_inner_texts() does not wait: let the pane render its choices first.
+    expect(picker.locator("option", has_text="migrate-db (init)")).to_have_count(1)
     options = picker.locator("option").all_inner_texts()
     assert "All containers" in options
     assert any("migrate-db (init)" in o for o in options), options
