@@ -16,25 +16,39 @@ pytestmark = pytest.mark.kubectl
 PROFILES = ("kubernetes", "rancher")
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_kubectl_exec_echo(
-    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
-) -> None:
+def kubectl_exec(
+    kubectl: str,
+    lantern: ServerThread,
+    tmp_path: Path,
+    profile: str,
+    *command: str,
+    stdin: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """`kubectl exec [-i] -n NS POD -c C -- COMMAND` on a running pod of `profile`."""
     ns, pod, container = running_pod(lantern, profile)
-    done = run_kubectl(
+    interactive = ["-i"] if stdin is not None else []
+    return run_kubectl(
         kubectl,
         cluster_base(lantern, profile),
         tmp_path,
         "exec",
+        *interactive,
         "-n",
         ns,
         pod,
         "-c",
         container,
         "--",
-        "echo",
-        "hello from kubectl",
+        *command,
+        stdin=stdin,
     )
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_kubectl_exec_echo(
+    kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
+) -> None:
+    done = kubectl_exec(kubectl, lantern, tmp_path, profile, "echo", "hello from kubectl")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout == b"hello from kubectl\n"
 
@@ -43,22 +57,7 @@ def test_kubectl_exec_echo(
 def test_kubectl_exec_exit_code(
     kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
 ) -> None:
-    ns, pod, container = running_pod(lantern, profile)
-    done = run_kubectl(
-        kubectl,
-        cluster_base(lantern, profile),
-        tmp_path,
-        "exec",
-        "-n",
-        ns,
-        pod,
-        "-c",
-        container,
-        "--",
-        "sh",
-        "-c",
-        "exit 3",
-    )
+    done = kubectl_exec(kubectl, lantern, tmp_path, profile, "sh", "-c", "exit 3")
     assert done.returncode == 3, done.stderr.decode()
 
 
@@ -66,22 +65,7 @@ def test_kubectl_exec_exit_code(
 def test_kubectl_exec_stdin(
     kubectl: str, lantern: ServerThread, tmp_path: Path, profile: str
 ) -> None:
-    ns, pod, container = running_pod(lantern, profile)
-    done = run_kubectl(
-        kubectl,
-        cluster_base(lantern, profile),
-        tmp_path,
-        "exec",
-        "-i",
-        "-n",
-        ns,
-        pod,
-        "-c",
-        container,
-        "--",
-        "cat",
-        stdin=b"x\n",
-    )
+    done = kubectl_exec(kubectl, lantern, tmp_path, profile, "cat", stdin=b"x\n")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout == b"x\n"
 
