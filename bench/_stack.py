@@ -89,7 +89,7 @@ def stack(variants: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[l
 
     try:
         sim_port = spawn(
-            [python, "-m", "kubelantern.sim", "--tls-cert", str(tmp / "server.crt"),
+            [python, "-m", "kubesim", "--tls-cert", str(tmp / "server.crt"),
              "--tls-key", str(tmp / "server.key")],
             "simulator",
         )  # fmt: skip

@@ -1,8 +1,8 @@
 """Shared fixtures: simulator clusters over HTTPS on loopback, kubelantern in front of them.
 
 Contracts used here (see ARCHITECTURE.md):
-- `kubelantern.sim.SimConfig` / `kubelantern.sim.make_app(config)` build a simulator app;
-  `kubelantern.sim.state_of(app)` gives its state (`.requests` records what reached it).
+- `kubesim.SimConfig` / `kubesim.make_app(config)` build a simulator app;
+  `kubesim.state_of(app)` gives its state (`.requests` records what reached it).
 - `kubelantern.web.app.make_app(settings)` builds kubelantern itself from `Settings`.
 """
 
@@ -22,7 +22,7 @@ from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki, make_pki
 from tests.harness.servers import ServerThread
 
-# Credentials the simulator accepts by default (kubelantern.sim.SimConfig defaults agree).
+# Credentials the simulator accepts by default (kubesim.SimConfig defaults agree).
 KUBE_TOKEN = "sim-admin-token"
 RANCHER_TOKEN = "token-x7k2p:l0ngsecretvalue0123456789"
 RANCHER_CLUSTER_ID = "c-m-abc12"
@@ -49,7 +49,7 @@ class SimCluster:
 
     @property
     def state(self) -> Any:
-        from kubelantern.sim import state_of
+        from kubesim import state_of
 
         assert self.server.app is not None
         return state_of(self.server.app)
@@ -60,7 +60,7 @@ class SimCluster:
 
 
 def start_sim(pki: Pki, profile: str, **config: Any) -> SimCluster:
-    from kubelantern.sim import SimConfig, make_app
+    from kubesim import SimConfig, make_app
 
     cfg = SimConfig(profile=profile, **config)
     server = ServerThread(lambda: make_app(cfg), ssl_context=pki.server_context()).start()

@@ -1,4 +1,4 @@
-"""The built-in demo clusters and `python -m kubelantern.sim`, over plain HTTP on loopback."""
+"""The built-in demo clusters and `python -m kubesim`, over plain HTTP on loopback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 
 import aiohttp
 
-from kubelantern.sim.demo import start_demo
+from kubelantern.demo import demo_specs
+from kubesim.demo import start_demo
 
 VERSIONS = {
     "demo-kubernetes": "v1.32.4",
@@ -20,14 +21,14 @@ VERSIONS = {
 async def test_demo_starts_one_cluster_per_profile() -> None:
     demo = await start_demo()
     try:
-        names = [s.name for s in demo.specs]
+        names = [s.name for s in demo_specs(demo)]
         assert names == ["demo-kubernetes", "demo-rancher", "demo-openshift", "demo-legacy"]
-        rancher = demo.specs[1]
+        rancher = demo_specs(demo)[1]
         assert rancher.server.startswith("http://127.0.0.1:") and rancher.server.endswith(
             "/k8s/clusters/c-m-abc12"
         )
         async with aiohttp.ClientSession() as http:
-            for spec in demo.specs:
+            for spec in demo_specs(demo):
                 headers = {"Authorization": f"Bearer {spec.auth.token}"}
                 async with http.get(
                     spec.server + "/api/v1/namespaces/shop/pods", headers=headers
@@ -40,7 +41,7 @@ async def test_demo_starts_one_cluster_per_profile() -> None:
         await demo.close()
     async with aiohttp.ClientSession() as http:
         try:
-            async with http.get(demo.specs[0].server + "/version") as resp:
+            async with http.get(demo_specs(demo)[0].server + "/version") as resp:
                 raise AssertionError(f"still serving after close: {resp.status}")
         except aiohttp.ClientConnectionError:
             pass
@@ -50,7 +51,7 @@ async def test_module_entry_point_prints_url_and_token() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "kubelantern.sim",
+        "kubesim",
         "--profile",
         "rancher",
         "--port",

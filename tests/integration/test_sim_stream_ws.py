@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from kubelantern.sim.streaming import handle_exec, handle_log_websocket, handle_portforward
+from kubesim.streaming import handle_exec, handle_log_websocket, handle_portforward
 
 V5, V4, V4B64, V1, V1B64 = (
     "v5.channel.k8s.io",

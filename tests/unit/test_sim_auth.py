@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from kubelantern.sim.auth import (
+from kubesim.auth import (
     BEARER_PROTOCOL_PREFIX,
     authenticate,
     browser_origin_denied,
@@ -14,8 +14,8 @@ from kubelantern.sim.auth import (
     is_denied,
     subprotocol_token,
 )
-from kubelantern.sim.config import SimConfig
-from kubelantern.sim.profiles import KUBERNETES, LEGACY, OPENSHIFT, RANCHER, get_profile
+from kubesim.config import SimConfig
+from kubesim.profiles import KUBERNETES, LEGACY, OPENSHIFT, RANCHER, get_profile
 
 KUBE_TOKEN = "sim-admin-token"
 RANCHER_TOKEN = "token-x7k2p:l0ngsecretvalue0123456789"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kubelantern.sim import discovery
-from kubelantern.sim.kinds import Registry
+from kubesim import discovery
+from kubesim.kinds import Registry
 
 KUBECTL_ACCEPT = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"

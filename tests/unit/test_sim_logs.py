@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from kubelantern.sim.app import SimState, make_state
-from kubelantern.sim.config import SimConfig
-from kubelantern.sim.logs import (
+from kubesim.app import SimState, make_state
+from kubesim.config import SimConfig
+from kubesim.logs import (
     LogOptions,
     format_rfc3339_nano,
     parse_bool,
@@ -17,8 +17,8 @@ from kubelantern.sim.logs import (
     parse_rfc3339,
     prepare_pod_log,
 )
-from kubelantern.sim.pods import select_container
-from kubelantern.sim.status import StatusError
+from kubesim.pods import select_container
+from kubesim.status import StatusError
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z ")
 

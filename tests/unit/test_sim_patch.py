@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubelantern.sim.patch import apply_patch, json_patch, merge_patch, strategic_merge_patch
-from kubelantern.sim.status import StatusError
+from kubesim.patch import apply_patch, json_patch, merge_patch, strategic_merge_patch
+from kubesim.status import StatusError
 
 DEPLOY = {
     "metadata": {"name": "web", "annotations": {"a": "1"}},

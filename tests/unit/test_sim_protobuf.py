@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubelantern.sim.protobuf import MAGIC, ProtobufError, decode_object
+from kubesim.protobuf import MAGIC, ProtobufError, decode_object
 
 
 def varint(n: int) -> bytes:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kubelantern.sim.selectors import (
+from kubesim.selectors import (
     field_matcher,
     label_matcher,
     parse_label_selector,
     selector_from_match_labels,
 )
-from kubelantern.sim.status import StatusError
+from kubesim.status import StatusError
 
 
 def obj(labels: dict[str, str], **extra: object) -> dict[str, object]:

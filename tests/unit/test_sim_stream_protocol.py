@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from kubelantern.sim.streaming import protocol as p
-from kubelantern.sim.streaming.containers import (
+from kubesim.streaming import protocol as p
+from kubesim.streaming.containers import (
     ContainerError,
     check_running,
     container_info,
     select_container,
 )
-from kubelantern.sim.streaming.logs import log_message, split_chunks
-from kubelantern.sim.streaming.portforward import EchoServer, HttpResponder, port_prefix, server_for
+from kubesim.streaming.logs import log_message, split_chunks
+from kubesim.streaming.portforward import EchoServer, HttpResponder, port_prefix, server_for
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from kubelantern.sim.streaming.commands import parse_size
-from kubelantern.sim.streaming.containers import ContainerInfo
-from kubelantern.sim.streaming.fakefs import make_filesystem
-from kubelantern.sim.streaming.pipes import (
+from kubesim.streaming.commands import parse_size
+from kubesim.streaming.containers import ContainerInfo
+from kubesim.streaming.fakefs import make_filesystem
+from kubesim.streaming.pipes import (
     BrokenPipe,
     Echo,
     EndOfFile,
@@ -19,9 +19,9 @@ from kubelantern.sim.streaming.pipes import (
     LineDiscipline,
     Pipe,
 )
-from kubelantern.sim.streaming.process import Process, shell_program
-from kubelantern.sim.streaming.protocol import TerminalSize
-from kubelantern.sim.streaming.shell import Context, Shell, parse
+from kubesim.streaming.process import Process, shell_program
+from kubesim.streaming.protocol import TerminalSize
+from kubesim.streaming.shell import Context, Shell, parse
 
 
 @dataclass
@@ -254,7 +254,7 @@ async def test_filesystem_is_bounded() -> None:
 
 
 def test_tar_argument_forms() -> None:
-    from kubelantern.sim.streaming.commands import _tar_args
+    from kubesim.streaming.commands import _tar_args
 
     assert _tar_args(["cf", "-", "/etc/hostname"]) == ("c", False, "-", "/", ["/etc/hostname"])
     assert _tar_args(["--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", "/tmp"]) == (
@@ -274,8 +274,8 @@ async def test_tar_round_trip_in_memory() -> None:
     assert "app/README.txt\n" in listing.text and "app/data/sample.csv\n" in listing.text
     ctx = make_ctx()
     shell = Shell(ctx)
-    from kubelantern.sim.streaming.pipes import BufferWriter, NullWriter
-    from kubelantern.sim.streaming.shell import IO, FileReader
+    from kubesim.streaming.pipes import BufferWriter, NullWriter
+    from kubesim.streaming.shell import IO, FileReader
 
     code = await shell.run_argv(
         ["tar", "-xmf", "-", "-C", "/tmp"], IO(FileReader(packed.out), NullWriter(), NullWriter())

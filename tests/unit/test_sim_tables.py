@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kubelantern.sim.app import make_state
-from kubelantern.sim.config import SimConfig
-from kubelantern.sim.tables import (
+from kubesim.app import make_state
+from kubesim.config import SimConfig
+from kubesim.tables import (
     build_table,
     human_duration,
     pod_status_reason,

@@ -38,7 +38,7 @@ from kubelantern.web.security import add_security_headers, security_middleware
 from kubelantern.web.streams import ActiveStreams
 
 if TYPE_CHECKING:
-    from kubelantern.sim.demo import Demo
+    from kubesim.demo import Demo
 
 log = logging.getLogger("kubelantern")
 
@@ -108,10 +108,11 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     # kubeconfig_available stats files (maybe on a slow mount): off the event loop.
     if settings.demo or not await asyncio.to_thread(kubeconfig_available, settings):
         why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
-        from kubelantern.sim.demo import start_demo  # the simulator loads only when needed
+        from kubelantern.demo import demo_specs  # the simulator loads only when needed
+        from kubesim.demo import start_demo
 
         demo_handle = await start_demo()
-        loaded = Registry.from_specs(list(demo_handle.specs), [], settings)
+        loaded = Registry.from_specs(demo_specs(demo_handle), [], settings)
         state.demo = True
         log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(loaded.clusters))
     else:

@@ -21,7 +21,7 @@ AGGREGATED_MEDIA = "application/json;g=apidiscovery.k8s.io;v={v};as=APIGroupDisc
 @functools.cache
 def load(name: str) -> JSON:
     """One discovery document as shipped (read once, never edited)."""
-    path = resources.files("kubelantern.sim").joinpath("data", "discovery", name)
+    path = resources.files("kubesim").joinpath("data", "discovery", name)
     data: JSON = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -31,7 +31,7 @@ def _file_for(group: str, version: str) -> str:
 
 
 def _has_file(name: str) -> bool:
-    return resources.files("kubelantern.sim").joinpath("data", "discovery", name).is_file()
+    return resources.files("kubesim").joinpath("data", "discovery", name).is_file()
 
 
 def aggregated_version(accept: str) -> str | None:

@@ -1,4 +1,4 @@
-"""`python -m kubelantern.sim --profile rancher --port 0`: serve one simulator until Ctrl-C."""
+"""`python -m kubesim --profile rancher --port 0`: serve one simulator until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .profiles import SIM_PROFILES
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m kubelantern.sim", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m kubesim", description=__doc__)
     p.add_argument("--profile", default="kubernetes", choices=sorted(SIM_PROFILES))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -12,7 +12,7 @@ from ..status import status_response
 from . import protocol as p
 from .protocol import RAW_FORBIDDEN
 
-log = logging.getLogger("kubelantern.sim.streaming")
+log = logging.getLogger("kubesim.streaming")
 
 MAX_CLIENT_MESSAGE = 16 * 1024 * 1024
 # After our Close frame, how long to wait for the client's Close before dropping TCP

@@ -1,4 +1,4 @@
-"""kubelantern.sim: an in-process Kubernetes API simulator on real sockets.
+"""kubesim: an in-process Kubernetes API simulator on real sockets.
 
 Profiles `kubernetes`, `rancher`, `legacy`, `openshift` reproduce each distribution's front door
 (authentication, Rancher's path prefix and Origin rule, discovery, versions). Nothing here runs

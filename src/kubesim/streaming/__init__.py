@@ -1,6 +1,6 @@
 """The simulator's streaming side: exec/attach, port-forward and logs over WebSocket.
 
-The HTTP app (`kubelantern.sim`) authenticates, finds the pod, then hands over:
+The HTTP app (`kubesim`) authenticates, finds the pod, then hands over:
 
 - `handle_exec(request, state, pod, attach=...)` for `.../pods/{name}/exec` and `/attach`;
 - `handle_portforward(request, state, pod)` for `.../pods/{name}/portforward`;

@@ -1,4 +1,8 @@
-"""The built-in demo: one simulator per profile on loopback, for `kubelantern serve --demo`."""
+"""One simulator per profile on loopback: the clusters behind `kubelantern serve --demo`.
+
+Plain data out (`DemoCluster`): the product turns them into its own cluster specs, so the
+simulator never imports the product.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,31 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ..clusters.spec import AuthSpec, ClusterSpec
 from .app import make_app
 from .config import SimConfig
 
 DEMO_PROFILES = ("kubernetes", "rancher", "openshift", "legacy")
 
 
+@dataclass(frozen=True)
+class DemoCluster:
+    """One running demo simulator: where it listens and which token it accepts."""
+
+    name: str
+    profile: str
+    server: str  # URL including the profile's path prefix (Rancher's /k8s/clusters/<id>)
+    token: str
+    app: web.Application
+
+
 @dataclass
 class Demo:
-    specs: list[ClusterSpec] = field(default_factory=list)
+    clusters: list[DemoCluster] = field(default_factory=list)
     runners: list[web.AppRunner] = field(default_factory=list)
-    apps: dict[str, web.Application] = field(default_factory=dict)  # cluster name -> sim app
+
+    @property
+    def apps(self) -> dict[str, web.Application]:
+        return {c.name: c.app for c in self.clusters}
 
     async def close(self) -> None:
         for runner in self.runners:
@@ -43,18 +60,13 @@ async def start_demo(host: str = "127.0.0.1") -> Demo:
             shown = f"[{host}]" if ":" in host else host
             prefix = f"/k8s/clusters/{config.cluster_id}" if profile == "rancher" else ""
             token = next(t for t in config.tokens if (":" in t) == (profile == "rancher"))
-            name = f"demo-{profile}"
-            demo.apps[name] = app
-            demo.specs.append(
-                ClusterSpec(
-                    name=name,
+            demo.clusters.append(
+                DemoCluster(
+                    name=f"demo-{profile}",
+                    profile=profile,
                     server=f"http://{shown}:{port}{prefix}",
-                    cluster_name=name,
-                    user_name=f"{name}-admin",
-                    namespace="shop",
-                    auth=AuthSpec(token=token),
-                    # No profile override: kubelantern detects each one, as for real clusters.
-                    source="built-in demo",
+                    token=token,
+                    app=app,
                 )
             )
     except BaseException:
