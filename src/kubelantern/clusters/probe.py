@@ -20,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from kubelantern.clusters.bodies import error_message, read_bounded
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import detect_profile
-from kubelantern.proxy.bodies import error_message, read_bounded
 
 if TYPE_CHECKING:
     from kubelantern.clusters.registry import Cluster
+
+from kubelantern.clusters.registry import CONNECT_TIMEOUT
 
 log = logging.getLogger("kubelantern.probe")
 
@@ -91,8 +94,6 @@ def api_groups_of(apis_json: Any) -> tuple[str, ...]:
 
 async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> ProbeResult:
     """One probe of `cluster` with its kubeconfig credentials; never raises."""
-    from kubelantern.proxy.http import describe_client_error
-
     if cluster.load_error is not None:
         return ProbeResult(ERROR, cluster.load_error)
     try:
@@ -105,7 +106,9 @@ async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> Probe
     except CredentialError as e:
         return ProbeResult(UNAUTHORIZED, str(e))
     except (aiohttp.ClientError, OSError) as e:
-        failure = describe_client_error(cluster.name, e)
+        failure = describe_client_error(
+            cluster.name, e, connect_timeout=CONNECT_TIMEOUT, answer_timeout=limit
+        )
         return ProbeResult(UNREACHABLE if failure.reason != "tls" else ERROR, failure.message)
 
 

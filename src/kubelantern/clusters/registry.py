@@ -32,6 +32,7 @@ from kubelantern.clusters.kubeconfig import (
 from kubelantern.clusters.spec import ClusterSpec, TLSSpec
 from kubelantern.clusters.tls import TLSConfigError, TLSInfo, tls_info
 from kubelantern.settings import Settings
+from kubelantern.status import KubelanternError
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ LIMIT_PER_HOST = 64  # pooled connections per cluster (long watches and logs hol
 # -- pure path logic ---------------------------------------------------------------------
 
 
-class ApiPathError(ValueError):
+class ApiPathError(KubelanternError, ValueError):
     """A request path that must not be proxied (answer 400 with this message)."""
+
+    status = 400
 
 
 def validate_api_path(path: str) -> str:

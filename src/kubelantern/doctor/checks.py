@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
+from kubelantern.clusters.bodies import error_message, read_bounded
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
@@ -27,7 +28,6 @@ from kubelantern.doctor.report import (
     render_json,
     render_table,
 )
-from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamRefused, open_upstream

@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
-import ssl
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +23,9 @@ from multidict import CIMultiDict
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.failures import cause, describe_client_error
 from kubelantern.clusters.tls import TLSConfigError, tls_info
+from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.headers import (
     CredentialSource,
     UserCredential,
@@ -37,8 +37,7 @@ from kubelantern.proxy.headers import (
     user_credential,
 )
 from kubelantern.settings import Settings
-from kubelantern.web import keys
-from kubelantern.web.errors import status_response
+from kubelantern.status import status_response
 
 if TYPE_CHECKING:
     from kubelantern.clusters.registry import Cluster
@@ -90,81 +89,6 @@ async def user_request_kwargs(cluster: Cluster) -> dict[str, Any]:
     return {**kwargs, **cached}
 
 
-@dataclass(frozen=True)
-class ClientFailure:
-    """Why the cluster could not be asked: the status and message for the client."""
-
-    status: int
-    reason: str  # the metrics label: unreachable, timeout, tls, ...
-    message: str
-
-
-def describe_client_error(
-    cluster: str,
-    exc: BaseException,
-    *,
-    connect_timeout: float | None = None,
-    answer_timeout: float | None = None,
-) -> ClientFailure:
-    """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
-
-    Shared with the WebSocket bridge, login and the probe so every path words failures
-    alike; the timeouts are the waits the caller's timeout errors stand for (default: the
-    HTTP proxy's, read at call time).
-    """
-    if connect_timeout is None:
-        connect_timeout = CONNECT_TIMEOUT
-    if answer_timeout is None:
-        answer_timeout = HEADERS_TIMEOUT
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert_error = exc.certificate_error
-        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
-        hint = "check certificate-authority in kubeconfig"
-        if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
-            hint += ", or set tls-server-name"
-        return ClientFailure(
-            502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
-        )
-    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
-        return ClientFailure(
-            502, "tls", f"TLS handshake with cluster {cluster!r} failed: {_cause(exc)}"
-        )
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return ClientFailure(
-            504,
-            "timeout",
-            f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
-            "(TCP/TLS connect): is the server address right and reachable?",
-        )
-    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        return ClientFailure(
-            504,
-            "timeout",
-            f"cluster {cluster!r} did not answer within {answer_timeout:g}s",
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ClientFailure(
-            502,
-            "unreachable",
-            f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
-            f"({_cause(exc)}); check the network, VPN or proxy-url",
-        )
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return ClientFailure(502, "unreachable", f"cluster {cluster!r} unreachable: {_cause(exc)}")
-    return ClientFailure(502, "error", f"proxying to cluster {cluster!r} failed: {_cause(exc)}")
-
-
-def _cause(exc: BaseException) -> str:
-    os_error = getattr(exc, "os_error", exc)
-    if isinstance(os_error, OSError):
-        if os_error.errno:
-            return os.strerror(os_error.errno).lower()
-        if os_error.strerror:
-            return os_error.strerror
-    text = str(exc).strip()
-    return text or type(exc).__name__
-
-
 def unusable(cluster: Cluster) -> web.Response | None:
     """A 503 for a cluster whose kubeconfig entry did not load (the message says why)."""
     if cluster.load_error is None:
@@ -198,6 +122,7 @@ class UpstreamAuth:
 
 async def upstream_auth(
     request: web.Request,
+    deps: ProxyDeps,
     cluster: Cluster,
     *,
     offered_token: str | None = None,
@@ -207,7 +132,7 @@ async def upstream_auth(
     Authorization → `offered_token` (the WebSocket bearer subprotocol) → the login cookie →
     the kubeconfig. The HTTP proxy and the WebSocket bridge both ask here; an error comes
     back as the response to give the client (a cluster that did not load is one)."""
-    settings = request.app[keys.SETTINGS]
+    settings = deps.settings
     name = cluster.name
     if (refusal := unusable(cluster)) is not None:
         return refusal
@@ -221,7 +146,7 @@ async def upstream_auth(
     try:
         kubeconfig = None if user is not None else await cluster.auth_headers()
     except CredentialError as e:
-        request.app[keys.METRICS].upstream_error(name, "credentials")
+        deps.metrics.upstream_error(name, "credentials")
         return status_response(credential_error_status, str(e))
     headers, source = choose_credentials(user, kubeconfig)
     try:
@@ -247,12 +172,14 @@ async def _pump(upstream: aiohttp.ClientResponse, response: web.StreamResponse) 
         await response.write(chunk)
 
 
-async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.StreamResponse:
+async def forward(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, api_path: str
+) -> web.StreamResponse:
     """Proxy one plain HTTP request to `cluster` at the raw `api_path` (starts with `/`)."""
-    metrics = request.app[keys.METRICS]
+    metrics = deps.metrics
     name = cluster.name
 
-    found = await upstream_auth(request, cluster, credential_error_status=500)
+    found = await upstream_auth(request, deps, cluster, credential_error_status=500)
     if isinstance(found, web.Response):
         return found
     auth, source = found.headers, found.source
@@ -308,19 +235,20 @@ async def forward(request: web.Request, cluster: Cluster, api_path: str) -> web.
         metrics.upstream_error(name, "credentials")
         return status_response(500, str(e), "InternalError")
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(name, e)
+        failure = describe_client_error(
+            name, e, connect_timeout=CONNECT_TIMEOUT, answer_timeout=HEADERS_TIMEOUT
+        )
         metrics.upstream_error(name, failure.reason)
         log.warning("%s %s → cluster %r: %s", request.method, api_path, name, failure.message)
         return status_response(failure.status, failure.message)
 
-    return await _stream_back(request, cluster, upstream)
+    return await _stream_back(request, deps, cluster, upstream)
 
 
 async def _stream_back(
-    request: web.Request, cluster: Cluster, upstream: aiohttp.ClientResponse
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
 ) -> web.StreamResponse:
-    app = request.app
-    metrics = app[keys.METRICS]
+    metrics = deps.metrics
     name = cluster.name
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(upstream.headers))
@@ -336,7 +264,7 @@ async def _stream_back(
             return response
         async with contextlib.AsyncExitStack() as stack:
             if not has_length:  # a stream (watch, logs -f) or a chunked answer
-                await stack.enter_async_context(app[keys.STREAMS].track(name, "http", close))
+                await stack.enter_async_context(deps.streams.track(name, "http", close))
             pump = asyncio.ensure_future(_pump(upstream, response))
             gone = asyncio.ensure_future(_client_gone(request))
             stopped = asyncio.ensure_future(stop.wait())
@@ -361,7 +289,7 @@ async def _stream_back(
         raise
     except (aiohttp.ClientPayloadError, aiohttp.ClientError, OSError) as e:
         metrics.upstream_error(name, "reset")
-        log.warning("stream from cluster %r broke: %s", name, _cause(e))
+        log.warning("stream from cluster %r broke: %s", name, cause(e))
         upstream.close()
         if has_length and request.transport is not None:
             request.transport.close()  # a short body must not look complete

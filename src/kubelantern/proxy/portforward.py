@@ -23,15 +23,16 @@ from urllib.parse import quote
 
 import aiohttp
 
+from kubelantern.clusters.bodies import error_message, read_bounded
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
+from kubelantern.observe.metrics import Metrics
 from kubelantern.proxy import headers as hdr
-from kubelantern.proxy.bodies import error_message, read_bounded
-from kubelantern.proxy.http import describe_client_error
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
-from kubelantern.web.metrics import Metrics
+from kubelantern.status import KubelanternError
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,11 @@ READ_CHUNK = 64 * 1024
 LOOKUP_TIMEOUT = 15.0
 
 
-class PortForwardError(Exception):
+class PortForwardError(KubelanternError):
     """A forward could not be started; `status` is the HTTP status for the API."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
         self.message = message
 
 

@@ -36,11 +36,15 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from kubelantern.clusters import strategies
+from kubelantern.clusters.bodies import error_message, read_bounded
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import Strategy
 from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
+from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy import headers as hdr
-from kubelantern.proxy.bodies import error_message, read_bounded
+from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.handshake import (
     AttemptLog,
     ClientIdentity,
@@ -50,23 +54,19 @@ from kubelantern.proxy.handshake import (
     on_refusal,
     refusal_explanation,
 )
-from kubelantern.proxy.http import describe_client_error, upstream_auth
+from kubelantern.proxy.http import upstream_auth
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer, redact
 from kubelantern.proxy.wstunnel import RawTunnel
 from kubelantern.settings import Settings
-from kubelantern.web import keys
-from kubelantern.web.errors import status_response
-from kubelantern.web.metrics import Metrics
-from kubelantern.web.streams import ActiveStreams
+from kubelantern.status import status_response
 
 log = logging.getLogger(__name__)
 
-# Fast path (frames as bytes, proxy/wstunnel.py); KUBELANTERN_WS_FASTPATH=0 relays messages.
-# It leans on aiohttp internals (`_post_start`, `set_parser`, `_drain_helper`): if a future
-# aiohttp lacks them, the message relay takes over.
-FAST_PATH = (
-    os.environ.get("KUBELANTERN_WS_FASTPATH", "1") != "0"
-    and hasattr(web.WebSocketResponse, "_post_start")
+# The fast path (frames as bytes, proxy/wstunnel.py; `Settings.ws_fast_path`) leans on
+# aiohttp internals (`_post_start`, `set_parser`, `_drain_helper`): if a future aiohttp
+# lacks them, the message relay takes over.
+TUNNEL_SUPPORTED = (
+    hasattr(web.WebSocketResponse, "_post_start")
     and hasattr(aiohttp.client_proto.ResponseHandler, "set_parser")
     and hasattr(aiohttp.base_protocol.BaseProtocol, "_drain_helper")
 )
@@ -415,11 +415,12 @@ class _Active:
         await _close_both(self, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
 
 
-async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.StreamResponse:
+async def bridge(
+    request: web.Request, deps: ProxyDeps, cluster: Any, api_path: str
+) -> web.StreamResponse:
     """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
-    app = request.app
-    settings = app[keys.SETTINGS]
-    metrics = app[keys.METRICS]
+    settings = deps.settings
+    metrics = deps.metrics
     name = cluster.name
 
     try:
@@ -431,7 +432,7 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         return status_response(400, "not a valid WebSocket upgrade request")
 
     found = await upstream_auth(
-        request, cluster, offered_token=offer.token, credential_error_status=502
+        request, deps, cluster, offered_token=offer.token, credential_error_status=502
     )
     if isinstance(found, web.Response):
         return found
@@ -445,8 +446,8 @@ async def bridge(request: web.Request, cluster: Any, api_path: str) -> web.Strea
         "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
         "tls": found.tls,
     }
-    streams = app[keys.STREAMS]
-    if FAST_PATH:
+    streams = deps.streams
+    if settings.ws_fast_path and TUNNEL_SUPPORTED:
         try:
             raw, strategy = await connect_upstream_raw(
                 cluster, settings, url, offer, auth, source, **connect_kwargs

@@ -20,16 +20,18 @@ from aiohttp import web
 
 from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
+from kubelantern.clusters.bodies import error_message, read_bounded
+from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
-from kubelantern.proxy.bodies import error_message, read_bounded
+from kubelantern.clusters.registry import CONNECT_TIMEOUT
 from kubelantern.proxy.headers import (
     decode_cookie_token,
     encode_cookie_token,
     login_cookie_name,
 )
+from kubelantern.status import status_response
 from kubelantern.web import keys
-from kubelantern.web.errors import status_response
 
 if TYPE_CHECKING:
     from kubelantern.clusters.registry import Cluster
@@ -172,7 +174,7 @@ async def login(request: web.Request) -> web.Response:
             503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"
         )
 
-    from kubelantern.proxy.http import describe_client_error, user_request_kwargs
+    from kubelantern.proxy.http import user_request_kwargs
 
     # Verify the token: any authenticated request works; /api is discovery, allowed to all
     # authenticated users. A bad token is a 401 whatever the RBAC.
@@ -193,7 +195,9 @@ async def login(request: web.Request) -> web.Response:
             status = resp.status
             body = await read_bounded(resp.content, 64 * 1024, truncate=True)
     except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(cluster.name, e, answer_timeout=LOGIN_TIMEOUT)
+        failure = describe_client_error(
+            cluster.name, e, connect_timeout=CONNECT_TIMEOUT, answer_timeout=LOGIN_TIMEOUT
+        )
         return status_response(failure.status, failure.message)
     if status == 401:
         return status_response(401, f"cluster {cluster.name!r} rejected this token (401)")

@@ -26,16 +26,17 @@ from aiohttp import web
 
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import ApiPathError, Registry, load_registry, validate_api_path
+from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy import http as http_proxy
 from kubelantern.proxy import websocket
+from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
+from kubelantern.status import status_response
 from kubelantern.web import api, keys, portforward_api, static
-from kubelantern.web.errors import status_response
 from kubelantern.web.logs import access_middleware, note_cluster
-from kubelantern.web.metrics import Metrics
 from kubelantern.web.security import add_security_headers, security_middleware
-from kubelantern.web.streams import ActiveStreams
 
 if TYPE_CHECKING:
     from kubesim.demo import Demo
@@ -96,8 +97,8 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
             "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)",
         )
     if is_websocket_upgrade(request.headers):
-        return await websocket.bridge(request, cluster, api_path)
-    return await http_proxy.forward(request, cluster, api_path)
+        return await websocket.bridge(request, request.app[keys.PROXY], cluster, api_path)
+    return await http_proxy.forward(request, request.app[keys.PROXY], cluster, api_path)
 
 
 async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -152,13 +153,15 @@ def make_app(settings: Settings) -> web.Application:
         settings = replace(settings, base_url=base)
 
     metrics = Metrics()
+    deps = ProxyDeps(settings, Registry({}, []), metrics, ActiveStreams(metrics))
     app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics
-    app[keys.STREAMS] = ActiveStreams(metrics)
+    app[keys.STREAMS] = deps.streams
     app[keys.PROBER] = Prober()
     app[keys.STATE] = keys.ServerState()
-    app[keys.REGISTRY] = Registry({}, [])
+    app[keys.REGISTRY] = deps.registry
+    app[keys.PROXY] = deps
     app.cleanup_ctx.append(_clusters_ctx)
     app.on_shutdown.append(_on_shutdown)
     app.on_response_prepare.append(add_security_headers)

@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from kubelantern.proxy.portforward import PortForwardError, PortForwards, parse_port
+from kubelantern.status import status_response
 from kubelantern.web import keys
-from kubelantern.web.errors import status_response
 
 PORTFORWARDS: web.AppKey[PortForwards] = web.AppKey("portforwards", PortForwards)
 
