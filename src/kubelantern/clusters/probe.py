@@ -26,9 +26,9 @@ from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import detect_profile
 
 if TYPE_CHECKING:
-    from kubelantern.clusters.registry import Cluster
+    from kubelantern.clusters.cluster import Cluster
 
-from kubelantern.clusters.registry import CONNECT_TIMEOUT
+from kubelantern.clusters.cluster import CONNECT_TIMEOUT
 
 log = logging.getLogger("kubelantern.probe")
 
@@ -52,14 +52,6 @@ class ProbeResult:
     profile_reason: str | None = None
     api_groups: tuple[str, ...] = ()
     status: int | None = None  # the HTTP status that decided the state, if any
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "error": self.error,
-            "version": self.version,
-            "profileReason": self.profile_reason,
-        }
 
 
 def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 
 from kubelantern.clusters.bodies import error_message, read_bounded
+from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
@@ -65,7 +66,7 @@ async def run_doctor(
     return 0 if all(r.ok for r in reports) else 1
 
 
-async def check_cluster(cluster: Any) -> ClusterReport:
+async def check_cluster(cluster: Cluster) -> ClusterReport:
     """Everything doctor knows about one cluster. Never raises."""
     from kubelantern.clusters.probe import OK, UNAUTHORIZED, probe_cluster
 
@@ -110,7 +111,7 @@ async def check_cluster(cluster: Any) -> ClusterReport:
     return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
 
 
-async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] | str:
+async def _find_pod(cluster: Cluster, auth: dict[str, str]) -> tuple[str, str, str] | str:
     """(namespace, pod, container) of a Running pod, or why there is none."""
     async with asyncio.timeout(STREAM_TIMEOUT):
         async with await cluster.get("/api/v1/pods", "limit=500", auth=auth) as resp:
@@ -146,7 +147,7 @@ async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] 
 
 
 async def _check_strategy(
-    cluster: Any,
+    cluster: Cluster,
     strategy: Strategy,
     auth: dict[str, str],
     namespace: str,
@@ -180,7 +181,7 @@ async def _check_strategy(
 
 
 async def _session(
-    cluster: Any,
+    cluster: Cluster,
     strategy: Strategy,
     auth: dict[str, str],
     path: str,

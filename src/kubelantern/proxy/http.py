@@ -40,7 +40,7 @@ from kubelantern.settings import Settings
 from kubelantern.status import status_response
 
 if TYPE_CHECKING:
-    from kubelantern.clusters.registry import Cluster
+    from kubelantern.clusters.cluster import Cluster
 
 log = logging.getLogger("kubelantern.proxy")
 

@@ -37,10 +37,11 @@ from yarl import URL
 
 from kubelantern.clusters import strategies
 from kubelantern.clusters.bodies import error_message, read_bounded
+from kubelantern.clusters.cluster import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
+from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import Strategy
-from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy import headers as hdr
@@ -153,7 +154,7 @@ class RawUpstream:
 
 
 async def open_upstream_raw(
-    cluster: Any,
+    cluster: Cluster,
     url: URL,
     handshake: UpstreamHandshake,
     *,
@@ -196,7 +197,7 @@ _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 async def open_upstream(
-    cluster: Any,
+    cluster: Cluster,
     url: URL,
     handshake: UpstreamHandshake,
     *,
@@ -258,7 +259,7 @@ class UpstreamFailure(Exception):
 
 
 async def connect_upstream(
-    cluster: Any,
+    cluster: Cluster,
     settings: Settings,
     url: URL,
     offer: Offer,
@@ -278,7 +279,7 @@ async def connect_upstream(
 
 
 async def connect_upstream_raw(
-    cluster: Any,
+    cluster: Cluster,
     settings: Settings,
     url: URL,
     offer: Offer,
@@ -295,7 +296,7 @@ async def connect_upstream_raw(
 
 
 async def _connect_upstream(
-    cluster: Any,
+    cluster: Cluster,
     settings: Settings,
     url: URL,
     offer: Offer,
@@ -416,7 +417,7 @@ class _Active:
 
 
 async def bridge(
-    request: web.Request, deps: ProxyDeps, cluster: Any, api_path: str
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, api_path: str
 ) -> web.StreamResponse:
     """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
     settings = deps.settings

@@ -21,20 +21,21 @@ from aiohttp import web
 from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
 from kubelantern.clusters.bodies import error_message, read_bounded
+from kubelantern.clusters.cluster import CONNECT_TIMEOUT
 from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
-from kubelantern.clusters.registry import CONNECT_TIMEOUT
 from kubelantern.proxy.headers import (
     decode_cookie_token,
     encode_cookie_token,
     login_cookie_name,
 )
+from kubelantern.settings import Settings
 from kubelantern.status import status_response
 from kubelantern.web import keys
 
 if TYPE_CHECKING:
-    from kubelantern.clusters.registry import Cluster
+    from kubelantern.clusters.cluster import Cluster
 
 log = logging.getLogger("kubelantern.api")
 
@@ -95,7 +96,7 @@ def cluster_json(
     cluster: Cluster,
     probe: ProbeResult | None,
     *,
-    settings: Any,
+    settings: Settings,
     logged_in: bool,
 ) -> dict[str, Any]:
     strategy, strategy_source = strategies.current(cluster, settings)

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from kubelantern.clusters.paths import ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
-from kubelantern.clusters.registry import ApiPathError, Registry, load_registry, validate_api_path
+from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy import http as http_proxy
