@@ -27,7 +27,6 @@ MAX_LINES = 400
 OVERSIZED = {
     "kubelantern.clusters.kubeconfig",  # one parser of one file format
     "kubelantern.clusters.credentials",  # token files, exec plugins, refresh: one Credentials
-    "kubelantern.proxy.websocket",  # split into proxy/ws/ is still open (issue 7)
 }
 
 

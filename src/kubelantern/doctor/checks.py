@@ -31,7 +31,7 @@ from kubelantern.doctor.report import (
 )
 from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
-from kubelantern.proxy.websocket import UpstreamRefused, open_upstream
+from kubelantern.proxy.ws.dial import UpstreamRefused, open_upstream
 from kubelantern.settings import Settings
 
 EXEC_MARKER = "kubelantern-doctor"

@@ -2,7 +2,7 @@
 
 Routes (all under `settings.base_url`):
   /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
-                                   proxy.websocket.bridge, SPDY → 400 (WebSocket only)
+                                   proxy.ws.bridge.bridge, SPDY → 400 (WebSocket only)
   /api/...                         web/api.py (config, clusters, login/logout),
                                    web/portforward_api.py (/api/portforwards, local mode)
   /healthz /readyz /metrics        web/api.py
@@ -30,9 +30,9 @@ from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy import http as http_proxy
-from kubelantern.proxy import websocket
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
+from kubelantern.proxy.ws import bridge as websocket
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
 from kubelantern.web import api, keys, portforward_api, static

@@ -33,7 +33,7 @@ from kubelantern.proxy.portforward.target import (
     resolve_service,
 )
 from kubelantern.proxy.subprotocols import Offer
-from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
+from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
 
 log = logging.getLogger(__name__)
