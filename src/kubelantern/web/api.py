@@ -175,7 +175,7 @@ async def login(request: web.Request) -> web.Response:
             503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"
         )
 
-    from kubelantern.proxy.http import user_request_kwargs
+    from kubelantern.proxy.auth import user_request_kwargs
 
     # Verify the token: any authenticated request works; /api is discovery, allowed to all
     # authenticated users. A bad token is a 401 whatever the RBAC.

@@ -29,10 +29,10 @@ from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
-from kubelantern.proxy import http as http_proxy
 from kubelantern.proxy.deps import ProxyDeps
-from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
-from kubelantern.proxy.ws import bridge as websocket
+from kubelantern.proxy.http import forward
+from kubelantern.proxy.plan import Refusal, RequestView, plan
+from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
 from kubelantern.web import api, keys, portforward_api, static
@@ -91,15 +91,22 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
     except ApiPathError as e:
         return status_response(400, f"cluster {cluster.name!r}: {e}")
 
-    if is_spdy_upgrade(request.headers):
-        return status_response(
-            400,
-            "kubelantern bridges WebSocket only, not SPDY: use kubectl 1.30 or newer (or set "
-            "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)",
-        )
-    if is_websocket_upgrade(request.headers):
-        return await websocket.bridge(request, request.app[keys.PROXY], cluster, api_path)
-    return await http_proxy.forward(request, request.app[keys.PROXY], cluster, api_path)
+    deps = request.app[keys.PROXY]
+    view = RequestView(
+        method=request.method,
+        api_path=api_path,
+        raw_query=request.rel_url.raw_query_string,
+        headers=request.headers,
+        cookies=request.cookies,
+        content_length=request.content_length,
+        valid_upgrade=web.WebSocketResponse().can_prepare(request).ok,
+    )
+    decided = plan(view, cluster, deps.settings)
+    if isinstance(decided, Refusal):
+        return status_response(decided.status, decided.message)
+    if decided.websocket:
+        return await bridge(request, deps, cluster, decided)
+    return await forward(request, deps, cluster, decided)
 
 
 async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -27,53 +27,42 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.proxy import headers as hdr
+from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
-from kubelantern.proxy.handshake import (
-    ClientIdentity,
-)
-from kubelantern.proxy.http import upstream_auth
-from kubelantern.proxy.subprotocols import SubprotocolError, parse_offer
+from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream, connect_upstream_raw
 from kubelantern.proxy.ws.dial import (
     MAX_MESSAGE_BYTES,
 )
 from kubelantern.proxy.ws.relay import Active, relay
 from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
-from kubelantern.status import status_response
+from kubelantern.status import KubelanternError, error_response
 
 log = logging.getLogger(__name__)
 
 
 async def bridge(
-    request: web.Request, deps: ProxyDeps, cluster: Cluster, api_path: str
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, plan: UpstreamPlan
 ) -> web.StreamResponse:
-    """Bridge the client's WebSocket upgrade on `api_path` to `cluster`."""
+    """Bridge the client's WebSocket upgrade to `cluster` as `plan` says."""
     settings = deps.settings
     metrics = deps.metrics
     name = cluster.name
+    assert plan.offer is not None
+    offer = plan.offer
 
     try:
-        offer = parse_offer(request.headers.getall("Sec-WebSocket-Protocol", []))
-    except SubprotocolError as e:
-        log.info("cluster=%s refused client subprotocols: %s", name, e.message)
-        return status_response(e.status, f"cluster {name!r}: {e.message}")
-    if not web.WebSocketResponse(protocols=offer.protocols).can_prepare(request).ok:
-        return status_response(400, "not a valid WebSocket upgrade request")
-
-    found = await upstream_auth(
-        request, deps, cluster, offered_token=offer.token, credential_error_status=502
-    )
-    if isinstance(found, web.Response):
-        return found
+        found = await upstream_auth(cluster, plan.user, metrics)
+    except KubelanternError as e:
+        return error_response(e)
     auth, source = found.headers, found.source
 
-    url = cluster.upstream_url(api_path, request.rel_url.raw_query_string)
+    url = plan.url
     started = time.monotonic()
     connect_kwargs: dict[str, Any] = {
         "metrics": metrics,
-        "client": ClientIdentity(request.headers.get("User-Agent"), request.headers.get("Origin")),
-        "passthrough": hdr.upstream_request_headers(request.headers, websocket=True),
+        "client": plan.client,
+        "passthrough": plan.headers,
         "tls": found.tls,
     }
     streams = deps.streams

@@ -23,6 +23,7 @@ from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import Strategy
 from kubelantern.observe.metrics import Metrics
 from kubelantern.proxy import headers as hdr
+from kubelantern.proxy.auth import refreshed
 from kubelantern.proxy.handshake import (
     AttemptLog,
     ClientIdentity,
@@ -175,11 +176,9 @@ async def _connect_upstream(
             if plan.decision is Decision.REFRESH_AND_RETRY and plan.strategy is not None:
                 attempts.refreshed = True
                 try:
-                    changed = await cluster.credentials.refresh(
-                        hdr.bearer_of(auth.get("Authorization"))
-                    )
-                    if changed:
-                        auth, source = hdr.choose_credentials(None, await cluster.auth_headers())
+                    fresh = await refreshed(cluster, auth)
+                    if fresh is not None:
+                        auth, source = fresh
                         strategy = plan.strategy
                         continue
                 except CredentialError as e:
