@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -159,24 +158,6 @@ class Cluster:
         except TLSConfigError as e:
             raise CredentialError(self.name, str(e)) from None
         self._tls_cert_generation = generation
-
-    async def get(
-        self, api_path: str, query: str = "", *, auth: Mapping[str, str]
-    ) -> aiohttp.ClientResponse:
-        """GET a JSON document from the API as kubelantern itself (probe, doctor, lookups).
-
-        `auth` is `await self.auth_headers()`; use the answer as `async with await ...`.
-        """
-        headers: CIMultiDict[str] = CIMultiDict(auth)
-        headers["User-Agent"] = USER_AGENT
-        headers["Accept"] = "application/json"
-        session = await self.session()
-        return await session.get(
-            self.upstream_url(api_path, query),
-            headers=headers,
-            allow_redirects=False,
-            **self.request_kwargs(),
-        )
 
     async def session(self) -> aiohttp.ClientSession:
         """This cluster's pooled HTTP session (created on first use, on the running loop)."""

@@ -17,9 +17,9 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from kubelantern.clusters.bodies import error_message, read_bounded
+from kubelantern.clusters.bodies import error_message
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
 from kubelantern.doctor.report import (
@@ -33,6 +33,7 @@ from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
 from kubelantern.proxy.ws.dial import UpstreamRefused, open_upstream
 from kubelantern.settings import Settings
+from kubelantern.status import KubelanternError
 
 EXEC_MARKER = "kubelantern-doctor"
 STREAM_TIMEOUT = 10.0  # seconds for one exec or logs session
@@ -94,7 +95,7 @@ async def check_cluster(cluster: Cluster) -> ClusterReport:
     try:
         auth = dict(await cluster.auth_headers())
         pod = await _find_pod(cluster, auth)
-    except (CredentialError, aiohttp.ClientError, OSError, TimeoutError) as e:
+    except KubelanternError as e:  # CredentialError, ClusterUnreachable
         report.pod_note = f"listing pods failed: {e}"
         return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
     if isinstance(pod, str):
@@ -113,11 +114,19 @@ async def check_cluster(cluster: Cluster) -> ClusterReport:
 
 async def _find_pod(cluster: Cluster, auth: dict[str, str]) -> tuple[str, str, str] | str:
     """(namespace, pod, container) of a Running pod, or why there is none."""
-    async with asyncio.timeout(STREAM_TIMEOUT):
-        async with await cluster.get("/api/v1/pods", "limit=500", auth=auth) as resp:
-            if resp.status != 200:
-                return f"listing pods answered {resp.status}"
-            data = json.loads(await read_bounded(resp.content, 32 * 1024 * 1024))
+    answer = await get_json(
+        cluster,
+        "/api/v1/pods",
+        "limit=500",
+        auth=auth,
+        limit=32 * 1024 * 1024,
+        answer_within=STREAM_TIMEOUT,
+    )
+    if answer.status != 200:
+        return f"listing pods answered {answer.status}"
+    data = answer.json()
+    if not isinstance(data, dict):
+        return "listing pods answered something that is not a JSON object"
     candidates: list[tuple[int, str, str, str]] = []
     for item in data.get("items") or []:
         status = item.get("status") or {}

@@ -4,18 +4,11 @@ cluster as kubelantern itself."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
-from kubelantern.clusters.bodies import error_message, read_bounded
-from kubelantern.clusters.cluster import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.failures import describe_client_error
+from kubelantern.clusters.fetching import get_json
 from kubelantern.status import KubelanternError
 
 LOOKUP_TIMEOUT = 15.0
@@ -80,34 +73,16 @@ def require_running(pod: dict[str, Any]) -> None:
 
 
 async def get_object(cluster: Cluster, path: str, query: str = "") -> dict[str, Any]:
-    try:
-        auth = await cluster.auth_headers()
-    except CredentialError as e:
-        raise PortForwardError(502, str(e)) from None
-    try:
-        async with asyncio.timeout(LOOKUP_TIMEOUT):
-            async with await cluster.get(path, query, auth=auth) as resp:
-                body = await read_bounded(resp.content, 16 * 1024 * 1024, truncate=True)
-                status = resp.status
-    except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(
-            cluster.name,
-            e,
-            connect_timeout=SESSION_CONNECT_TIMEOUT,
-            answer_timeout=LOOKUP_TIMEOUT,
-        )
-        raise PortForwardError(failure.status, failure.message) from None
-    if status != 200:
-        message = error_message(body, 300)
+    """A JSON object from the cluster; raises a KubelanternError for the API to answer."""
+    answer = await get_json(cluster, path, query, answer_within=LOOKUP_TIMEOUT)
+    if answer.status != 200:
+        message = answer.message()
         raise PortForwardError(
-            status if status in (401, 403, 404) else 502,
-            f"cluster {cluster.name!r}: {path} answered {status}"
+            answer.status if answer.status in (401, 403, 404) else 502,
+            f"cluster {cluster.name!r}: {path} answered {answer.status}"
             + (f": {message}" if message else ""),
         )
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = {}
+    data = answer.json()
     return data if isinstance(data, dict) else {}
 
 
