@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Any
+import ssl
+from typing import Any, TypedDict
 
 import aiohttp
 from multidict import CIMultiDict
@@ -24,6 +25,17 @@ from kubelantern.clusters.spec import ClusterSpec, TLSSpec
 from kubelantern.clusters.tls import TLSConfigError, TLSInfo, tls_info
 
 log = logging.getLogger(__name__)
+
+
+class Transport(TypedDict, total=False):
+    """How to reach one cluster: the keyword arguments of every `session.request(...)` /
+    `session.ws_connect(...)` to it (TLS, server name, proxy)."""
+
+    ssl: ssl.SSLContext | bool
+    server_hostname: str
+    proxy: URL
+    proxy_headers: dict[str, str]
+
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a TCP+TLS connection; streams themselves never time out
 LIMIT_PER_HOST = 64  # pooled connections per cluster (long watches and logs hold one each)
@@ -119,13 +131,13 @@ class Cluster:
     def tls(self) -> TLSInfo:
         return self._tls
 
-    def request_kwargs(self) -> dict[str, Any]:
+    def request_kwargs(self) -> Transport:
         """Keyword arguments for every `session.request(...)` / `session.ws_connect(...)`.
 
         Call `await cluster.auth_headers()` (or `credentials.headers()`) first: when an exec
         plugin hands out a client certificate, that is what brings the TLS context up to date.
         """
-        kwargs: dict[str, Any] = {"ssl": self._tls.ssl}
+        kwargs: Transport = {"ssl": self._tls.ssl}
         if self._tls.server_hostname:
             kwargs["server_hostname"] = self._tls.server_hostname
         if self._proxy is not None:

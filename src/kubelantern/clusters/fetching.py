@@ -19,7 +19,7 @@ from multidict import CIMultiDict
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters.bodies import error_message, read_bounded
-from kubelantern.clusters.cluster import CONNECT_TIMEOUT, Cluster
+from kubelantern.clusters.cluster import CONNECT_TIMEOUT, Cluster, Transport
 from kubelantern.clusters.failures import ClusterUnreachable, describe_client_error
 
 MAX_BODY = 16 * 1024 * 1024
@@ -48,7 +48,7 @@ async def get_json(
     query: str = "",
     *,
     auth: Mapping[str, str] | None = None,
-    tls: Mapping[str, Any] | None = None,
+    tls: Transport | None = None,
     limit: int = MAX_BODY,
     answer_within: float | None = None,
 ) -> Answer:

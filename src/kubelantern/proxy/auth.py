@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ssl
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 from multidict import CIMultiDict
 
-from kubelantern.clusters.cluster import Cluster
+from kubelantern.clusters.cluster import Cluster, Transport
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.tls import TLSConfigError, tls_info
 from kubelantern.observe.metrics import Metrics
@@ -28,7 +28,7 @@ from kubelantern.proxy.headers import (
 from kubelantern.status import KubelanternError
 
 # Per cluster: TLS settings without the kubeconfig's client certificate (see below).
-_USER_TLS: weakref.WeakKeyDictionary[Cluster, dict[str, Any]] = weakref.WeakKeyDictionary()
+_USER_TLS: weakref.WeakKeyDictionary[Cluster, ssl.SSLContext | bool] = weakref.WeakKeyDictionary()
 
 
 def has_client_cert(cluster: Cluster) -> bool:
@@ -36,7 +36,7 @@ def has_client_cert(cluster: Cluster) -> bool:
     return bool(tls.client_cert_data or tls.client_cert_file or cluster.credentials.plugin_cert)
 
 
-async def user_request_kwargs(cluster: Cluster) -> dict[str, Any]:
+async def user_request_kwargs(cluster: Cluster) -> Transport:
     """`cluster.request_kwargs()` for a request made with the *user's* credential.
 
     kube-apiserver tries x509 before bearer tokens: a kubeconfig client certificate on
@@ -61,9 +61,9 @@ async def user_request_kwargs(cluster: Cluster) -> dict[str, Any]:
             ),
         )
         info = await asyncio.to_thread(tls_info, bare)  # reads CA files: off the loop
-        cached = {"ssl": info.ssl}
-        _USER_TLS[cluster] = cached
-    return {**kwargs, **cached}
+        cached = _USER_TLS[cluster] = info.ssl
+    kwargs["ssl"] = cached
+    return kwargs
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class UpstreamAuth:
 
     headers: CIMultiDict[str]  # Authorization (and Impersonate-*) to send
     source: CredentialSource
-    tls: dict[str, Any] | None  # for the user's own credential; None: the cluster's own
+    tls: Transport | None  # for the user's own credential; None: the cluster's own
 
 
 async def upstream_auth(

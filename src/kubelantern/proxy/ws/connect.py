@@ -17,7 +17,7 @@ from yarl import URL
 from kubelantern.clusters import strategies
 from kubelantern.clusters.bodies import error_message
 from kubelantern.clusters.cluster import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
-from kubelantern.clusters.cluster import Cluster
+from kubelantern.clusters.cluster import Cluster, Transport
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.failures import describe_client_error
 from kubelantern.clusters.profiles import Strategy
@@ -122,7 +122,7 @@ async def _connect_upstream(
     metrics: Metrics,
     client: ClientIdentity = ClientIdentity(),
     passthrough: Mapping[str, str] | None = None,
-    tls: Mapping[str, Any] | None = None,
+    tls: Transport | None = None,
     raw: bool = False,
 ) -> tuple[aiohttp.ClientWebSocketResponse | RawUpstream, Strategy]:
     """Open the upstream WebSocket, walking the cluster's strategies as auto mode allows.

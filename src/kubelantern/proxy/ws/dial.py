@@ -19,7 +19,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from kubelantern.clusters.bodies import read_bounded
-from kubelantern.clusters.cluster import Cluster
+from kubelantern.clusters.cluster import Cluster, Transport
 from kubelantern.proxy.handshake import (
     UpstreamHandshake,
 )
@@ -111,7 +111,7 @@ async def open_upstream_raw(
     *,
     passthrough: Mapping[str, str] | None = None,
     handshake_timeout: float = HANDSHAKE_TIMEOUT,
-    tls: Mapping[str, Any] | None = None,
+    tls: Transport | None = None,
 ) -> RawUpstream:
     """The upgrade request done by hand, so the socket can carry frames untouched."""
     headers = _handshake_headers(passthrough, handshake)
@@ -156,7 +156,7 @@ async def open_upstream(
     heartbeat: float | None = None,
     max_msg_size: int = MAX_MESSAGE_BYTES,
     handshake_timeout: float = HANDSHAKE_TIMEOUT,
-    tls: Mapping[str, Any] | None = None,
+    tls: Transport | None = None,
 ) -> aiohttp.ClientWebSocketResponse:
     """Open the upstream WebSocket for one strategy attempt.
 
