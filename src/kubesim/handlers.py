@@ -6,24 +6,25 @@ import base64
 import copy
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from aiohttp import web
 
-from . import discovery, metrics, protobuf
-from .auth import is_websocket_upgrade
-from .convert import VIEWS
+from . import discovery, metrics, params, protobuf
+from .auth import is_denied, is_websocket_upgrade
 from .kinds import REVIEW_KINDS, ResourceType
-from .logs import parse_bool, parse_log_options, prepare_pod_log
+from .logs import parse_log_options, prepare_pod_log
+from .params import parse_bool
 from .patch import PATCH_TYPES, apply_patch
+from .responses import json_response
 from .selectors import field_matcher, label_matcher
+from .state import SimState, check_allowed, extra_headers
 from .status import StatusError, already_exists, conflict, invalid, not_found, status_response
 from .store import now_rfc3339
 from .tables import build_table, printer_for, wants_table
-
-if TYPE_CHECKING:
-    from .app import SimState
+from .views import crd_for, from_view, to_view
+from .watch import serve_watch
 
 JSON = dict[str, Any]
 
@@ -36,17 +37,6 @@ _DNS_SUBDOMAIN_MSG = (
 )
 
 
-def _json(obj: Any, status: int = 200, content_type: str = "application/json") -> web.Response:
-    from .app import json_response
-
-    return json_response(obj, status, content_type)
-
-
-def extra_headers(state: SimState) -> dict[str, str]:
-    """Headers to set on streamed responses before prepare()."""
-    return {"X-Api-Cattle-Auth": "true"} if state.profile.cattle_auth_header else {}
-
-
 # -- routing ---------------------------------------------------------------------------------
 
 
@@ -54,21 +44,21 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
     method = request.method
     path = path.rstrip("/") or "/"
     if path == "/version":
-        return _json(version_info(state))
+        return json_response(version_info(state))
     if path in ("/healthz", "/livez", "/readyz") or path.startswith(
         ("/healthz/", "/livez/", "/readyz/")
     ):
         return web.Response(text="ok", content_type="text/plain")
     if path == "/":
         paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version"]
-        return _json({"paths": paths})
+        return json_response({"paths": paths})
     if path == "/openapi/v3":
-        return _json(discovery.openapi_v3_root(state.registry))
+        return json_response(discovery.openapi_v3_root(state.registry))
     if path.startswith("/openapi/v3/"):
         doc = discovery.openapi_v3_doc(state.registry, path[len("/openapi/v3/") :])
         if doc is None:
             raise _not_found_path()
-        return _json(doc)
+        return json_response(doc)
     parts = path.strip("/").split("/")
     accept = request.headers.get("Accept", "")
     if parts[0] == "api":
@@ -84,7 +74,7 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
             doc = discovery.api_group(state.registry, parts[1])
             if doc is None:
                 raise _not_found_path()
-            return _json(doc)
+            return json_response(doc)
         group, version, rest = parts[1], parts[2], parts[3:]
     else:
         raise _not_found_path()
@@ -94,7 +84,7 @@ async def route(request: web.Request, state: SimState, path: str, user: str) -> 
         doc = discovery.resource_list(state.registry, group, version)
         if doc is None:
             raise _not_found_path()
-        return _json(doc)
+        return json_response(doc)
     return await _resource(request, state, user, group, version, rest)
 
 
@@ -117,13 +107,13 @@ def version_info(state: SimState) -> JSON:
 def _discovery(state: SimState, accept: str, core: bool) -> web.Response:
     agg = discovery.aggregated_version(accept) if state.profile.aggregated_discovery else None
     if agg is not None:
-        return _json(
+        return json_response(
             discovery.aggregated(state.registry, core, agg),
             content_type=discovery.AGGREGATED_MEDIA.format(v=agg),
         )
     if core:
-        return _json(discovery.api_versions())
-    return _json(discovery.api_group_list(state.registry))
+        return json_response(discovery.api_versions())
+    return json_response(discovery.api_group_list(state.registry))
 
 
 def _not_found_path() -> StatusError:
@@ -138,8 +128,6 @@ def _method_not_allowed() -> StatusError:
 async def _resource(
     request: web.Request, state: SimState, user: str, group: str, version: str, rest: list[str]
 ) -> web.StreamResponse:
-    from .app import check_allowed
-
     registry = state.registry
     watch = False
     if rest[0] == "watch":
@@ -167,8 +155,6 @@ async def _resource(
         raise _method_not_allowed()
     if method == "GET" and watch and not sub:
         check_allowed(state, user, "watch", rt.plural, group, namespace, name)
-        from .watch import serve_watch
-
         return await serve_watch(request, state, rt, namespace, name)
 
     verb = _verb(method, bool(name), sub)
@@ -195,21 +181,23 @@ async def _resource(
         return _list_response(request, state, rt, namespace)
     if method == "POST" and not name:
         body = await _body(request)
-        obj, created = create_object(state, rt, namespace, body, dry_run=_dry_run(query))
-        return _json(obj, 201 if created else 200)
+        obj, created = create_object(state, rt, namespace, body, dry_run=params.dry_run(query))
+        return json_response(obj, 201 if created else 200)
     if method == "PUT" and name:
         body = await _body(request)
-        obj = update_object(state, rt, namespace, name, body, sub, dry_run=_dry_run(query))
-        return _json(obj)
+        obj = update_object(state, rt, namespace, name, body, sub, dry_run=params.dry_run(query))
+        return json_response(obj)
     if method == "PATCH" and name:
         kind, patch = await _patch_body(request)
-        obj = patch_object(state, rt, namespace, name, kind, patch, sub, dry_run=_dry_run(query))
-        return _json(obj)
+        obj = patch_object(
+            state, rt, namespace, name, kind, patch, sub, dry_run=params.dry_run(query)
+        )
+        return json_response(obj)
     if method == "DELETE" and name:
         obj = delete_object(
-            state, rt, namespace, name, dry_run=_dry_run(query), orphan=_orphan(query)
+            state, rt, namespace, name, dry_run=params.dry_run(query), orphan=params.orphan(query)
         )
-        return _json(obj)
+        return json_response(obj)
     if method == "DELETE" and not name:
         return _delete_collection(request, state, rt, namespace)
     raise _method_not_allowed()
@@ -225,22 +213,6 @@ def _verb(method: str, named: bool, sub: str) -> str:
         "PATCH": "patch",
         "DELETE": "delete" if named else "deletecollection",
     }.get(method, method.lower())
-
-
-def _dry_run(query: Any) -> bool:
-    values = query.getall("dryRun", [])
-    for v in values:
-        if v != "All":
-            raise StatusError(
-                400, f'unsupported dry run value "{v}"; the only supported value is "All"'
-            )
-    return bool(values)
-
-
-def _orphan(query: Any) -> bool:
-    return bool(
-        query.get("propagationPolicy") == "Orphan" or query.get("orphanDependents") == "true"
-    )
 
 
 def _media_type(request: web.Request, default: str = "") -> str:
@@ -291,23 +263,6 @@ async def _body(request: web.Request) -> JSON:
 # -- views -----------------------------------------------------------------------------------
 
 
-def to_view(rt: ResourceType, obj: JSON) -> JSON:
-    conv = VIEWS.get((rt.group, rt.version, rt.plural))
-    if conv is not None:
-        return conv[0](obj)
-    out = copy.deepcopy(obj)
-    out["apiVersion"] = rt.api_version
-    out["kind"] = rt.kind
-    return out
-
-
-def from_view(rt: ResourceType, obj: JSON) -> JSON:
-    conv = VIEWS.get((rt.group, rt.version, rt.plural))
-    if conv is not None:
-        return conv[1](obj)
-    return obj
-
-
 def _get_or_404(state: SimState, rt: ResourceType, ns: str, name: str) -> JSON:
     obj = state.store.get(rt.key, ns, name)
     if obj is None:
@@ -315,28 +270,20 @@ def _get_or_404(state: SimState, rt: ResourceType, ns: str, name: str) -> JSON:
     return obj
 
 
-def _crd_for(state: SimState, rt: ResourceType) -> JSON | None:
-    if not rt.group:
-        return None
-    return state.store.get(
-        "customresourcedefinitions.apiextensions.k8s.io", "", f"{rt.plural}.{rt.group}"
-    )
-
-
 def _object_response(
     request: web.Request, state: SimState, rt: ResourceType, obj: JSON
 ) -> web.Response:
     view = to_view(rt, obj)
     if wants_table(request.headers.get("Accept", "")):
-        printer = printer_for(rt.key, _crd_for(state, rt), rt.version)
+        printer = printer_for(rt.key, crd_for(state, rt), rt.version)
         table = build_table(
             [view],
             printer,
             include_object=request.query.get("includeObject", "Metadata"),
             resource_version=view["metadata"].get("resourceVersion", ""),
         )
-        return _json(table)
-    return _json(view)
+        return json_response(table)
+    return json_response(view)
 
 
 def select(state: SimState, rt: ResourceType, namespace: str, request: web.Request) -> list[JSON]:
@@ -382,8 +329,8 @@ def _list_response(
             token = {"rv": rv, "start": [last.get("namespace", ""), last["name"]]}
             next_token = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
     if wants_table(request.headers.get("Accept", "")):
-        printer = printer_for(rt.key, _crd_for(state, rt), rt.version)
-        return _json(
+        printer = printer_for(rt.key, crd_for(state, rt), rt.version)
+        return json_response(
             build_table(
                 items,
                 printer,
@@ -392,7 +339,7 @@ def _list_response(
                 continue_token=next_token,
             )
         )
-    builtin = not (_crd_for(state, rt) is not None)
+    builtin = not (crd_for(state, rt) is not None)
     meta: JSON = {"resourceVersion": rv}
     if next_token:
         meta["continue"] = next_token
@@ -400,7 +347,7 @@ def _list_response(
     if builtin:
         # Typed lists from kube-apiserver carry no kind/apiVersion on their items.
         items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in items]
-    return _json(
+    return json_response(
         {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
     )
 
@@ -740,7 +687,7 @@ def delete_object(
 def _delete_collection(
     request: web.Request, state: SimState, rt: ResourceType, namespace: str
 ) -> web.Response:
-    dry_run = _dry_run(request.query)
+    dry_run = params.dry_run(request.query)
     items = select(state, rt, namespace, request)
     deleted = [
         delete_object(
@@ -750,7 +697,7 @@ def _delete_collection(
         if state.store.get(rt.key, o["metadata"].get("namespace", ""), o["metadata"]["name"])
         is not None
     ]
-    return _json(
+    return json_response(
         {
             "kind": rt.list_kind,
             "apiVersion": rt.api_version,
@@ -789,7 +736,7 @@ async def _scale(
     current = _get_or_404(state, rt, ns, name)
     method = request.method
     if method == "GET":
-        return _json(_scale_view(current))
+        return json_response(_scale_view(current))
     if method == "PUT":
         scale = await _body(request)
         _check_resource_version(rt, current, (scale.get("metadata") or {}).get("resourceVersion"))
@@ -803,9 +750,9 @@ async def _scale(
         raise _invalid_replicas("Scale", name, "autoscaling", replicas)
     new = copy.deepcopy(current)
     new.setdefault("spec", {})["replicas"] = replicas
-    updated = _store_update(state, rt, current, new, "", _dry_run(request.query))
+    updated = _store_update(state, rt, current, new, "", params.dry_run(request.query))
     fresh = state.store.get(rt.key, ns, name) or updated
-    return _json(_scale_view(fresh))
+    return json_response(_scale_view(fresh))
 
 
 async def _ephemeral(
@@ -816,7 +763,7 @@ async def _ephemeral(
     current = _get_or_404(state, rt, ns, name)
     method = request.method
     if method == "GET":
-        return _json(to_view(rt, current))
+        return json_response(to_view(rt, current))
     if method == "PUT":
         target = await _body(request)
     elif method == "PATCH":
@@ -864,10 +811,10 @@ async def _ephemeral(
                 "lastState": {},
             }
     new.setdefault("status", {})["ephemeralContainerStatuses"] = list(statuses.values())
-    if _dry_run(request.query):
-        return _json(to_view(rt, new))
+    if params.dry_run(request.query):
+        return json_response(to_view(rt, new))
     state.store.replace(rt.key, new)
-    return _json(to_view(rt, state.store.get(rt.key, ns, name) or new))
+    return json_response(to_view(rt, state.store.get(rt.key, ns, name) or new))
 
 
 def _metrics(
@@ -885,8 +832,8 @@ def _metrics(
         found = [i for i in items if i["metadata"]["name"] == name]
         if not found:
             raise not_found(rt.plural, name, rt.group)
-        return _json(found[0])
-    return _json(
+        return json_response(found[0])
+    return json_response(
         {
             "kind": rt.list_kind,
             "apiVersion": rt.api_version,
@@ -899,8 +846,6 @@ def _metrics(
 async def _review(
     request: web.Request, state: SimState, rt: ResourceType, user: str
 ) -> web.Response:
-    from .auth import is_denied
-
     body = await _body(request)
     spec = body.get("spec") or {}
     out = copy.deepcopy(body)
@@ -935,7 +880,7 @@ async def _review(
             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
             "incomplete": False,
         }
-    return _json(out, 201)
+    return json_response(out, 201)
 
 
 async def _pod_stream(
