@@ -10,7 +10,7 @@ commands on this machine: exec/attach talk to a fake shell (see `sim.streaming`)
 
 from .app import make_app
 from .config import SimConfig
-from .logs import LogOptions, parse_log_options, prepare_pod_log
+from .podlogs import LogOptions, parse_log_options, prepare_pod_log
 from .profiles import SIM_PROFILES, SimProfile
 from .state import RecordedRequest, SimState, state_of
 

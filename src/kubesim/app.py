@@ -11,8 +11,8 @@ from multidict import CIMultiDict
 
 from .auth import authenticate, browser_origin_denied
 from .config import SimConfig
-from .handlers import route
 from .profiles import SimProfile
+from .routes import route
 from .state import STATE_KEY, SimState, make_state
 from .status import StatusError, status_response
 

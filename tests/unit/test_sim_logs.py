@@ -8,8 +8,8 @@ import re
 import pytest
 
 from kubesim.config import SimConfig
-from kubesim.logs import LogOptions, parse_log_options, prepare_pod_log
 from kubesim.params import format_rfc3339_nano, parse_bool, parse_rfc3339
+from kubesim.podlogs import LogOptions, parse_log_options, prepare_pod_log
 from kubesim.pods import select_container
 from kubesim.state import SimState, make_state
 from kubesim.status import StatusError
