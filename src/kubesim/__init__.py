@@ -8,10 +8,11 @@ commands on this machine: exec/attach talk to a fake shell (see `sim.streaming`)
     state = state_of(app)  # .store, .requests (what reached the simulator), .config
 """
 
-from .app import RecordedRequest, SimState, make_app, state_of
+from .app import make_app
 from .config import SimConfig
-from .logs import LogOptions, parse_log_options, prepare_pod_log
+from .podlogs import LogOptions, parse_log_options, prepare_pod_log
 from .profiles import SIM_PROFILES, SimProfile
+from .state import RecordedRequest, SimState, state_of
 
 __all__ = [
     "SIM_PROFILES",

@@ -149,3 +149,13 @@ def forbidden(
         f'"{group}"{where}',
         details=_details(name, plural, group),
     )
+
+
+def not_found_path() -> StatusError:
+    """The apiserver's 404 for a path it does not serve (no group, version or resource)."""
+    return StatusError(404, "the server could not find the requested resource")
+
+
+def method_not_allowed() -> StatusError:
+    """The apiserver's 405 for a verb a resource does not take."""
+    return StatusError(405, "the server does not allow this method on the requested resource")

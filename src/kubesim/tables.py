@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from .logs import parse_rfc3339
+from .params import parse_rfc3339
 from .selectors import field_value
 
 JSON = dict[str, Any]

@@ -6,19 +6,18 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .kinds import ResourceType
-from .logs import parse_bool
+from .params import parse_bool
 from .selectors import field_matcher, label_matcher
+from .state import SimState, extra_headers
 from .status import StatusError, status_body
 from .store import Event, Gone, meta_key
 from .tables import build_table, printer_for, wants_table
-
-if TYPE_CHECKING:
-    from .app import SimState
+from .views import crd_for, to_view
 
 JSON = dict[str, Any]
 
@@ -33,8 +32,6 @@ def _line(event_type: str, obj: JSON) -> bytes:
 async def serve_watch(
     request: web.Request, state: SimState, rt: ResourceType, namespace: str, name: str
 ) -> web.StreamResponse:
-    from .handlers import _crd_for, extra_headers, to_view
-
     query = request.query
     labels = label_matcher(query.get("labelSelector"))
     fields = field_matcher(query.get("fieldSelector"))
@@ -54,7 +51,7 @@ async def serve_watch(
     except ValueError:
         raise StatusError(400, "invalid timeoutSeconds") from None
     table = wants_table(request.headers.get("Accept", ""))
-    printer = printer_for(rt.key, _crd_for(state, rt), rt.version) if table else None
+    printer = printer_for(rt.key, crd_for(state, rt), rt.version) if table else None
     include_object = query.get("includeObject", "Metadata")
     store = state.store
     ns_filter = namespace or None

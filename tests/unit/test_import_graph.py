@@ -10,8 +10,6 @@ import ast
 import itertools
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 # Lowest first. A module's layer is the first prefix (dotted) that matches it.
@@ -124,9 +122,7 @@ def test_no_import_cycles_in_kubelantern() -> None:
     assert not cycles, "\n".join(" → ".join(c) for c in cycles)
 
 
-@pytest.mark.xfail(strict=True, reason="kubesim's own cycles are being split (issue 7, simhouse)")
 def test_no_import_cycles_in_kubesim() -> None:
-    # strict: once kubesim has no cycle this XPASSes and fails: then drop the marker.
     cycles = cycles_in("kubesim")
     assert not cycles, "\n".join(" → ".join(c) for c in cycles)
 

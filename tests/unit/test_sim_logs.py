@@ -7,17 +7,11 @@ import re
 
 import pytest
 
-from kubesim.app import SimState, make_state
 from kubesim.config import SimConfig
-from kubesim.logs import (
-    LogOptions,
-    format_rfc3339_nano,
-    parse_bool,
-    parse_log_options,
-    parse_rfc3339,
-    prepare_pod_log,
-)
+from kubesim.params import format_rfc3339_nano, parse_bool, parse_rfc3339
+from kubesim.podlogs import LogOptions, parse_log_options, prepare_pod_log
 from kubesim.pods import select_container
+from kubesim.state import SimState, make_state
 from kubesim.status import StatusError
 
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z ")

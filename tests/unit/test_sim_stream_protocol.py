@@ -14,7 +14,7 @@ from kubesim.streaming.containers import (
     container_info,
     select_container,
 )
-from kubesim.streaming.logs import log_message, split_chunks
+from kubesim.streaming.logsocket import log_message, split_chunks
 from kubesim.streaming.portforward import EchoServer, HttpResponder, port_prefix, server_for
 
 

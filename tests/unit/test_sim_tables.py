@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubesim.app import make_state
 from kubesim.config import SimConfig
+from kubesim.state import make_state
 from kubesim.tables import (
     build_table,
     human_duration,

@@ -11,7 +11,7 @@ no real process or file of this machine is ever involved.
 """
 
 from .exec import handle_exec, supports_v5
-from .logs import handle_log_websocket
+from .logsocket import handle_log_websocket
 from .portforward import handle_portforward
 from .wsio import is_websocket
 

@@ -23,19 +23,12 @@ import posixpath
 import random
 import time
 
+from .cmdapi import CHUNK, IO, MAX_SLEEP, CommandFn, ExitShell, FileReader, ShellApi, registrar
 from .fakefs import DEV_URANDOM, DEV_ZERO, FakeFS, FsError, normalize
 from .pipes import NullWriter, Reader
-from .shell import (
-    CHUNK,
-    COMMANDS,
-    IO,
-    MAX_SLEEP,
-    CommandFn,
-    ExitShell,
-    FileReader,
-    Shell,
-    command,
-)
+
+COMMANDS: dict[str, CommandFn] = {}
+command = registrar(COMMANDS)
 
 
 async def _err(io: IO, text: str) -> None:
@@ -53,7 +46,7 @@ _CLEAR_SCREEN = b"\x1b[H\x1b[2J"
 def _fixed(status: int, output: bytes = b"") -> CommandFn:
     """A command that ignores its arguments: the same output and exit status every time."""
 
-    async def run(sh: Shell, args: list[str], io: IO) -> int:
+    async def run(sh: ShellApi, args: list[str], io: IO) -> int:
         if output:
             await io.stdout.write(output)
         return status
@@ -86,7 +79,7 @@ def parse_size(text: str) -> int:
 
 
 @command("echo")
-async def _echo(sh: Shell, args: list[str], io: IO) -> int:
+async def _echo(sh: ShellApi, args: list[str], io: IO) -> int:
     newline = True
     while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
         if "n" in args[0]:
@@ -130,7 +123,7 @@ def _printf_format(fmt: str, args: list[str]) -> str:
 
 
 @command("printf")
-async def _printf(sh: Shell, args: list[str], io: IO) -> int:
+async def _printf(sh: ShellApi, args: list[str], io: IO) -> int:
     if not args:
         await _err(io, "printf: usage: printf format [arguments]\n")
         return 2
@@ -158,7 +151,7 @@ async def _copy(reader: Reader, io: IO) -> None:
 
 
 @command("cat")
-async def _cat(sh: Shell, args: list[str], io: IO) -> int:
+async def _cat(sh: ShellApi, args: list[str], io: IO) -> int:
     files = [a for a in args if not a.startswith("-") or a == "-"] or ["-"]
     status = 0
     for f in files:
@@ -178,7 +171,7 @@ async def _cat(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("exit")
-async def _exit(sh: Shell, args: list[str], io: IO) -> int:
+async def _exit(sh: ShellApi, args: list[str], io: IO) -> int:
     code = sh.status
     if args:
         try:
@@ -190,7 +183,7 @@ async def _exit(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("exec")
-async def _exec(sh: Shell, args: list[str], io: IO) -> int:
+async def _exec(sh: ShellApi, args: list[str], io: IO) -> int:
     """`exec CMD...`: the command replaces the shell, whose exit status becomes CMD's."""
     if not args:
         return 0
@@ -198,7 +191,7 @@ async def _exec(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("env", "printenv")
-async def _env(sh: Shell, args: list[str], io: IO) -> int:
+async def _env(sh: ShellApi, args: list[str], io: IO) -> int:
     if args:
         if args[0] in sh.env:
             await _line(io, sh.env[args[0]])
@@ -209,7 +202,7 @@ async def _env(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("export")
-async def _export(sh: Shell, args: list[str], io: IO) -> int:
+async def _export(sh: ShellApi, args: list[str], io: IO) -> int:
     for a in args:
         if "=" in a:
             name, value = a.split("=", 1)
@@ -218,7 +211,7 @@ async def _export(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("unset")
-async def _unset(sh: Shell, args: list[str], io: IO) -> int:
+async def _unset(sh: ShellApi, args: list[str], io: IO) -> int:
     for a in args:
         sh.env.pop(a, None)
     return 0
@@ -235,7 +228,7 @@ def _mode(fs: FakeFS, path: str) -> str:
 
 
 @command("ls")
-async def _ls(sh: Shell, args: list[str], io: IO) -> int:
+async def _ls(sh: ShellApi, args: list[str], io: IO) -> int:
     flags = "".join(a[1:] for a in args if a.startswith("-"))
     paths = [a for a in args if not a.startswith("-")] or ["."]
     status = 0
@@ -269,13 +262,13 @@ async def _ls(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("pwd")
-async def _pwd(sh: Shell, args: list[str], io: IO) -> int:
+async def _pwd(sh: ShellApi, args: list[str], io: IO) -> int:
     await _line(io, sh.cwd)
     return 0
 
 
 @command("cd")
-async def _cd(sh: Shell, args: list[str], io: IO) -> int:
+async def _cd(sh: ShellApi, args: list[str], io: IO) -> int:
     target = sh.path(args[0] if args else sh.env.get("HOME", "/"))
     if not sh.fs.is_dir(target):
         await _err(io, f"{sh.name}: 1: cd: can't cd to {args[0] if args else target}\n")
@@ -286,13 +279,13 @@ async def _cd(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("hostname")
-async def _hostname(sh: Shell, args: list[str], io: IO) -> int:
+async def _hostname(sh: ShellApi, args: list[str], io: IO) -> int:
     await _line(io, sh.ctx.info.pod_name)
     return 0
 
 
 @command("date")
-async def _date(sh: Shell, args: list[str], io: IO) -> int:
+async def _date(sh: ShellApi, args: list[str], io: IO) -> int:
     now = dt.datetime.now(dt.UTC)
     text = now.strftime("%a %b %d %H:%M:%S UTC %Y")
     if args and args[0].startswith("+"):
@@ -302,7 +295,7 @@ async def _date(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("uname")
-async def _uname(sh: Shell, args: list[str], io: IO) -> int:
+async def _uname(sh: ShellApi, args: list[str], io: IO) -> int:
     if "-a" in args:
         text = (
             f"Linux {sh.ctx.info.pod_name} 6.1.0-kubelantern #1 SMP PREEMPT_DYNAMIC "
@@ -321,7 +314,7 @@ async def _uname(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("sleep")
-async def _sleep(sh: Shell, args: list[str], io: IO) -> int:
+async def _sleep(sh: ShellApi, args: list[str], io: IO) -> int:
     try:
         seconds = sum(float(a.rstrip("s")) for a in args) if args else -1.0
     except ValueError:
@@ -333,7 +326,7 @@ async def _sleep(sh: Shell, args: list[str], io: IO) -> int:
     return 0
 
 
-async def _shell_cmd(sh: Shell, args: list[str], io: IO, name: str) -> int:
+async def _shell_cmd(sh: ShellApi, args: list[str], io: IO, name: str) -> int:
     child = sh.child(name)
     interactive = "-i" in args
     args = [a for a in args if a not in ("-i", "-l", "--login", "-e", "-x")]
@@ -364,17 +357,17 @@ async def _shell_cmd(sh: Shell, args: list[str], io: IO, name: str) -> int:
 
 
 @command("sh", "ash")
-async def _sh(sh: Shell, args: list[str], io: IO) -> int:
+async def _sh(sh: ShellApi, args: list[str], io: IO) -> int:
     return await _shell_cmd(sh, args, io, "sh")
 
 
 @command("bash")
-async def _bash(sh: Shell, args: list[str], io: IO) -> int:
+async def _bash(sh: ShellApi, args: list[str], io: IO) -> int:
     return await _shell_cmd(sh, args, io, "bash")
 
 
 @command("head")
-async def _head(sh: Shell, args: list[str], io: IO) -> int:
+async def _head(sh: ShellApi, args: list[str], io: IO) -> int:
     lines, nbytes, files = 10, None, []
     it = iter(args)
     for a in it:
@@ -415,7 +408,7 @@ async def _head(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("wc")
-async def _wc(sh: Shell, args: list[str], io: IO) -> int:
+async def _wc(sh: ShellApi, args: list[str], io: IO) -> int:
     flags = "".join(a[1:] for a in args if a.startswith("-")) or "lwc"
     files = [a for a in args if not a.startswith("-")]
     counts = [0, 0, 0]  # lines, words, bytes
@@ -439,7 +432,7 @@ async def _wc(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("grep")
-async def _grep(sh: Shell, args: list[str], io: IO) -> int:
+async def _grep(sh: ShellApi, args: list[str], io: IO) -> int:
     flags = "".join(a[1:] for a in args if a.startswith("-") and len(a) > 1)
     rest = [a for a in args if not (a.startswith("-") and len(a) > 1)]
     if not rest:
@@ -462,7 +455,7 @@ async def _grep(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("dd")
-async def _dd(sh: Shell, args: list[str], io: IO) -> int:
+async def _dd(sh: ShellApi, args: list[str], io: IO) -> int:
     opts = dict(a.split("=", 1) for a in args if "=" in a)
     try:
         bs = parse_size(opts.get("bs", "512"))
@@ -508,7 +501,7 @@ async def _dd(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("firehose")
-async def _firehose(sh: Shell, args: list[str], io: IO) -> int:
+async def _firehose(sh: ShellApi, args: list[str], io: IO) -> int:
     """firehose SIZE [CHUNK]: SIZE bytes of printable data in CHUNK-byte writes (benchmarks)."""
     try:
         total = parse_size(args[0]) if args else 1024 * 1024
@@ -527,7 +520,7 @@ async def _firehose(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("yes")
-async def _yes(sh: Shell, args: list[str], io: IO) -> int:
+async def _yes(sh: ShellApi, args: list[str], io: IO) -> int:
     line = ((" ".join(args) if args else "y") + "\n").encode()
     block = line * max(1, CHUNK // len(line))
     while True:  # until the reader goes away or Ctrl-C / disconnect cancels us
@@ -535,7 +528,7 @@ async def _yes(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("seq")
-async def _seq(sh: Shell, args: list[str], io: IO) -> int:
+async def _seq(sh: ShellApi, args: list[str], io: IO) -> int:
     try:
         nums = [int(a) for a in args]
     except ValueError:
@@ -550,7 +543,7 @@ async def _seq(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("stty")
-async def _stty(sh: Shell, args: list[str], io: IO) -> int:
+async def _stty(sh: ShellApi, args: list[str], io: IO) -> int:
     if not sh.ctx.tty:
         await _err(io, "stty: 'standard input': Inappropriate ioctl for device\n")
         return 1
@@ -561,7 +554,7 @@ async def _stty(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("tput")
-async def _tput(sh: Shell, args: list[str], io: IO) -> int:
+async def _tput(sh: ShellApi, args: list[str], io: IO) -> int:
     cols, rows = sh.ctx.term_size()
     what = args[0] if args else ""
     if what == "cols":
@@ -577,7 +570,7 @@ async def _tput(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("which")
-async def _which(sh: Shell, args: list[str], io: IO) -> int:
+async def _which(sh: ShellApi, args: list[str], io: IO) -> int:
     status = 0
     for a in args:
         if sh.resolves(a):
@@ -588,14 +581,14 @@ async def _which(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("command")
-async def _command(sh: Shell, args: list[str], io: IO) -> int:
+async def _command(sh: ShellApi, args: list[str], io: IO) -> int:
     if args and args[0] == "-v":
         return await _which(sh, args[1:], io)
     return await sh.run_argv(args, io) if args else 0
 
 
 @command("test", "[")
-async def _test(sh: Shell, args: list[str], io: IO) -> int:
+async def _test(sh: ShellApi, args: list[str], io: IO) -> int:
     if args and args[-1] == "]":
         args = args[:-1]
     if len(args) == 2 and args[0] in ("-e", "-f", "-d", "-n", "-z"):
@@ -615,7 +608,7 @@ async def _test(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("mkdir")
-async def _mkdir(sh: Shell, args: list[str], io: IO) -> int:
+async def _mkdir(sh: ShellApi, args: list[str], io: IO) -> int:
     for a in args:
         if not a.startswith("-"):
             sh.fs.mkdir(sh.path(a))
@@ -623,7 +616,7 @@ async def _mkdir(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("touch")
-async def _touch(sh: Shell, args: list[str], io: IO) -> int:
+async def _touch(sh: ShellApi, args: list[str], io: IO) -> int:
     for a in args:
         path = sh.path(a)
         if path not in sh.fs.files:
@@ -632,7 +625,7 @@ async def _touch(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("rm")
-async def _rm(sh: Shell, args: list[str], io: IO) -> int:
+async def _rm(sh: ShellApi, args: list[str], io: IO) -> int:
     status = 0
     for a in args:
         if a.startswith("-"):
@@ -645,7 +638,7 @@ async def _rm(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("ps")
-async def _ps(sh: Shell, args: list[str], io: IO) -> int:
+async def _ps(sh: ShellApi, args: list[str], io: IO) -> int:
     await io.stdout.write(
         f"PID   USER     TIME  COMMAND\n    1 root      0:00 /app/{sh.ctx.info.name}\n"
         f"   42 root      0:00 {sh.name}\n   43 root      0:00 ps\n".encode()
@@ -654,8 +647,8 @@ async def _ps(sh: Shell, args: list[str], io: IO) -> int:
 
 
 @command("help")
-async def _help(sh: Shell, args: list[str], io: IO) -> int:
-    names = " ".join(sorted(COMMANDS))
+async def _help(sh: ShellApi, args: list[str], io: IO) -> int:
+    names = " ".join(sh.command_names())
     await io.stdout.write(f"kubelantern simulated container shell. Commands:\n{names}\n".encode())
     return 0
 
@@ -691,7 +684,7 @@ def _tar_args(args: list[str]) -> tuple[str, bool, str, str, list[str]]:
 
 
 @command("tar")
-async def _tar(sh: Shell, args: list[str], io: IO) -> int:
+async def _tar(sh: ShellApi, args: list[str], io: IO) -> int:
     """Enough tar for `kubectl cp`: c/x/t on the in-memory filesystem, archive on stdio."""
     import io as _io
     import tarfile

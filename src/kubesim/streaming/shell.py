@@ -2,7 +2,8 @@
 
 A small POSIX-ish shell over the in-memory filesystem (`fakefs`): quoting, `$VAR`, `${VAR}`,
 `$?`, `$(...)`, `~`, leading `NAME=value`, `;` `&&` `||` `|` and newlines, redirections
-(`>`, `>>`, `<`, `2>`, `2>&1`, `>&2`, `/dev/null`). The commands live in `commands.py`.
+(`>`, `>>`, `<`, `2>`, `2>&1`, `>&2`, `/dev/null`). The commands are looked up in
+`builtins.COMMANDS`; what they may ask of the shell is `cmdapi.ShellApi`.
 
 It is async (sleep, stdin, pipelines) but socket-free: IO is `pipes.Reader`/`Writer`.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .builtins import COMMANDS, SHELL_ONLY_BUILTINS
+from .cmdapi import CHUNK, IO, MAX_SLEEP, Context, ExitShell, FileReader
 from .containers import ContainerInfo
 from .fakefs import DEV_NULL, FakeFS, FsError, normalize
 from .pipes import (
@@ -27,19 +29,11 @@ from .pipes import (
     Writer,
 )
 
-MAX_SLEEP = 600.0  # seconds; a simulated `sleep` never outlives a test session
-CHUNK = 32 * 1024  # output write size; about what the apiserver translator forwards
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class ShellSyntaxError(Exception):
     pass
-
-
-class ExitShell(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class ExecNotFound(Exception):
@@ -231,26 +225,6 @@ def parse(text: str) -> Script:
 # --- the shell -------------------------------------------------------------------------------
 
 
-@dataclass
-class IO:
-    stdin: Reader
-    stdout: Writer
-    stderr: Writer
-
-
-@dataclass
-class Context:
-    """What the shell knows about its container and terminal (shared by sub-shells)."""
-
-    info: ContainerInfo
-    fs: FakeFS
-    tty: bool = False
-    term_size: Callable[[], tuple[int, int]] = lambda: (80, 24)  # (cols, rows)
-    started: float = field(default_factory=time.time)
-    # Who gets Ctrl-C: the innermost registered handler.
-    interrupt_handlers: list[Callable[[], None]] = field(default_factory=list)
-
-
 def default_env(info: ContainerInfo, *, tty: bool = False) -> dict[str, str]:
     env = {
         "PATH": PATH,
@@ -264,9 +238,6 @@ def default_env(info: ContainerInfo, *, tty: bool = False) -> dict[str, str]:
         env["TERM"] = "xterm"  # the runtime sets it for a terminal session
     env.update(dict(info.env))
     return env
-
-
-CommandFn = Callable[["Shell", list[str], IO], Awaitable[int]]
 
 
 class Shell:
@@ -295,6 +266,9 @@ class Shell:
         if self.name == "bash":
             return f"bash: {cmd}: command not found\n".encode()
         return f"sh: {cmd}: not found\n".encode()
+
+    def command_names(self) -> list[str]:
+        return sorted(COMMANDS)
 
     def path(self, p: str) -> str:
         return normalize(self.cwd, p)
@@ -480,7 +454,7 @@ class Shell:
             return False
         if base in ("sh", "bash", "ash"):
             return base in self._shells()
-        return base in COMMANDS and base not in _SHELL_ONLY_BUILTINS
+        return base in COMMANDS and base not in SHELL_ONLY_BUILTINS
 
     def prompt(self) -> bytes:
         where = self.cwd if self.cwd != self.env.get("HOME") else "~"
@@ -525,25 +499,6 @@ class Shell:
 
 
 @dataclass
-class FileReader:
-    data: bytes
-    pos: int = 0
-
-    async def read(self, n: int = -1) -> bytes:
-        end = len(self.data) if n < 0 else self.pos + n
-        chunk = self.data[self.pos : end]
-        self.pos += len(chunk)
-        return chunk
-
-    async def readline(self) -> bytes:
-        idx = self.data.find(b"\n", self.pos)
-        end = len(self.data) if idx < 0 else idx + 1
-        chunk = self.data[self.pos : end]
-        self.pos = end
-        return chunk
-
-
-@dataclass
 class FileWriter:
     fs: FakeFS
     path: str
@@ -552,20 +507,18 @@ class FileWriter:
         self.fs.write(self.path, data, append=True)
 
 
-# --- commands ----------------------------------------------------------------------------------
-
-COMMANDS: dict[str, CommandFn] = {}
-_SHELL_ONLY_BUILTINS = {"cd", "exec", "exit", "export", "unset"}
-
-
-def command(*names: str) -> Callable[[CommandFn], CommandFn]:
-    def register(fn: CommandFn) -> CommandFn:
-        for n in names:
-            COMMANDS[n] = fn
-        return fn
-
-    return register
-
-
-# The built-in commands register themselves in COMMANDS.
-from . import commands as _commands  # noqa: E402, F401
+# The names attach/exec/process (and tests) take from here; they live in cmdapi.
+__all__ = [
+    "CHUNK",
+    "IO",
+    "MAX_SLEEP",
+    "Context",
+    "ExecNotFound",
+    "ExitShell",
+    "FileReader",
+    "FileWriter",
+    "Shell",
+    "ShellSyntaxError",
+    "default_env",
+    "parse",
+]

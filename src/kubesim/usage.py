@@ -8,6 +8,13 @@ import math
 import zlib
 from typing import Any
 
+from aiohttp import web
+
+from .kinds import ResourceType
+from .responses import json_response
+from .selectors import label_matcher
+from .state import SimState
+from .status import method_not_allowed, not_found
 from .store import Store, now_rfc3339
 
 JSON = dict[str, Any]
@@ -101,3 +108,29 @@ def node_metrics(store: Store) -> list[JSON]:
             }
         )
     return out
+
+
+def serve_metrics(
+    request: web.Request, state: SimState, rt: ResourceType, ns: str, name: str
+) -> web.Response:
+    if request.method != "GET":
+        raise method_not_allowed()
+    if rt.plural == "pods":
+        items = pod_metrics(state.store, ns or None)
+    else:
+        items = node_metrics(state.store)
+    labels = label_matcher(request.query.get("labelSelector"))
+    items = [{"kind": rt.kind, "apiVersion": rt.api_version, **i} for i in items if labels(i)]
+    if name:
+        found = [i for i in items if i["metadata"]["name"] == name]
+        if not found:
+            raise not_found(rt.plural, name, rt.group)
+        return json_response(found[0])
+    return json_response(
+        {
+            "kind": rt.list_kind,
+            "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": ""},
+            "items": items,
+        }
+    )

@@ -30,13 +30,12 @@ import random
 import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .params import format_rfc3339_nano, parse_bool, parse_rfc3339
 from .pods import container_spec, container_status, select_container
-from .status import StatusError
-
-if TYPE_CHECKING:
-    from .app import SimState
+from .state import SimState
+from .status import StatusError, invalid
 
 JSON = dict[str, Any]
 
@@ -55,39 +54,6 @@ class LogOptions:
     since_seconds: int | None = None
     since_time: dt.datetime | None = None
     limit_bytes: int | None = None
-
-
-def parse_bool(value: str | None) -> bool:
-    """apimachinery's rule: absent, "0" or any case of "false" is false; anything else true."""
-    if value is None:
-        return False
-    return value != "0" and value.lower() != "false"
-
-
-def parse_rfc3339(value: str) -> dt.datetime:
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # Python < 3.11 cannot take nanoseconds; trim the fraction to microseconds.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = ""
-        while rest and rest[0].isdigit():
-            digits += rest[0]
-            rest = rest[1:]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError("no timezone")
-    return parsed.astimezone(dt.UTC)
-
-
-def format_rfc3339_nano(t: dt.datetime, nanos: int = 0) -> str:
-    """Go's time.RFC3339Nano: fraction with trailing zeros trimmed, `Z` for UTC."""
-    t = t.astimezone(dt.UTC)
-    frac = f"{t.microsecond * 1000 + nanos % 1000:09d}".rstrip("0")
-    base = t.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{frac}Z" if frac else f"{base}Z"
 
 
 def _int_param(query: Mapping[str, str], name: str) -> int | None:
@@ -137,8 +103,6 @@ def parse_log_options(query: Mapping[str, str], pod_name: str = "") -> LogOption
             ("", "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified")
         )
     if causes:
-        from .status import invalid
-
         raise invalid("PodLogOptions", pod_name, "", causes)
     return opts
 
