@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from . import protocol as p
 from .containers import ContainerError, ContainerInfo, check_running, container_info
+from .spdy.portforward import PodTarget, handle_spdy_portforward, handle_tunnel
 from .wsio import (
     bad_request,
     client_frame,
@@ -90,6 +91,12 @@ def refused_message(pod: str, uid: str, port: int) -> str:
     )
 
 
+def supports_tunnel(state: Any) -> bool:
+    """The profile says whether the 1.31+ port-forward WebSocket tunnel exists."""
+    flag = getattr(getattr(state, "profile", None), "supports_portforward_tunnel", None)
+    return flag if isinstance(flag, bool) else True
+
+
 def port_prefix(port: int) -> bytes:
     return struct.pack("<H", port)
 
@@ -103,19 +110,9 @@ async def handle_portforward(
     request: web.Request, state: Any, pod: dict[str, Any]
 ) -> web.StreamResponse:
     offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
-    if is_spdy(request) or (is_websocket(request) and p.is_tunneling_request(offered)):
-        return bad_request(
-            "unable to upgrade: SPDY tunnelling is not supported by this simulator "
-            "(use a WebSocket client with v4.channel.k8s.io and ?ports=)"
-        )
-    if not is_websocket(request):
+    tunnel = is_websocket(request) and p.is_tunneling_request(offered)
+    if not (is_spdy(request) or is_websocket(request)):
         return bad_request("Upgrade request required")
-    try:
-        ports = p.parse_ports(request.query.getall("ports", []))
-    except ValueError as exc:
-        return bad_request(str(exc))
-    if not ports:
-        return bad_request('query parameter "port" is required')
     meta = pod.get("metadata") or {}
     name, namespace, uid = (
         str(meta.get("name", "")),
@@ -123,6 +120,27 @@ async def handle_portforward(
         str(meta.get("uid", "")),
     )
     containers = _all_containers(pod)
+    # Ports are the pod's network namespace: any container may declare them.
+    merged = ContainerInfo(
+        name, namespace, uid, "", "", ports=tuple(pt for c in containers for pt in c.ports)
+    )
+    target = PodTarget(name, uid, lambda port: server_for(merged, name, namespace, port))
+    if is_spdy(request) or (tunnel and supports_tunnel(state)):
+        try:
+            check_running(pod, containers[0].name if containers else "")
+        except ContainerError as exc:
+            return bad_request(str(exc))
+        if tunnel:
+            return await handle_tunnel(request, offered, target)
+        return await handle_spdy_portforward(request, target)
+    # Servers before 1.31 (no PortForwardWebsockets) send a tunnel offer down the kubelet's
+    # WebSocket path, which wants `?ports=`: kubectl gets a 400 and falls back to SPDY.
+    try:
+        ports = p.parse_ports(request.query.getall("ports", []))
+    except ValueError as exc:
+        return bad_request(str(exc))
+    if not ports:
+        return bad_request('query parameter "port" is required')
     try:
         check_running(pod, containers[0].name if containers else "")
     except ContainerError as exc:
@@ -131,10 +149,6 @@ async def handle_portforward(
     if not isinstance(proto, str):
         return proto
 
-    # Ports are the pod's network namespace: any container may declare them.
-    merged = ContainerInfo(
-        name, namespace, uid, "", "", ports=tuple(pt for c in containers for pt in c.ports)
-    )
     servers: list[PodServer | None] = [server_for(merged, name, namespace, pt) for pt in ports]
 
     ws = await upgrade(request, proto)
