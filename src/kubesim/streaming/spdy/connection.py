@@ -51,6 +51,7 @@ class SpdyStream:
         self._eof = False
         self.was_reset = False
         self._readable = asyncio.Event()
+        self.replied: asyncio.Future[Headers] = asyncio.get_running_loop().create_future()
 
     def header(self, name: str) -> str:
         return header_value(self.headers, name)
@@ -65,6 +66,9 @@ class SpdyStream:
         self._readable.set()
 
     def _end(self, *, reset: bool) -> None:
+        if not self.replied.done():
+            self.replied.set_exception(StreamClosedError(f"stream {self.stream_id} was refused"))
+            self.replied.exception()  # retrieved: nobody may be waiting
         self.was_reset = self.was_reset or reset
         self._eof = True
         self._readable.set()
@@ -166,8 +170,10 @@ class SpdyConnection:
                     stream_or_none._end(reset=True)
             case GoAwayReceived():
                 self._accepted.put_nowait(None)
-            case StreamReplied():
-                pass  # server role: we never open streams
+            case StreamReplied(stream_id, headers):
+                stream_or_none = self._streams.get(stream_id)
+                if stream_or_none is not None and not stream_or_none.replied.done():
+                    stream_or_none.replied.set_result(headers)
             case _:
                 pass
 
@@ -226,6 +232,27 @@ class SpdyConnection:
             return await asyncio.wait_for(self._accepted.get(), within)
         except TimeoutError:
             return None
+
+    async def open(self, headers: Headers, within: float = 30.0) -> SpdyStream:
+        """Open a stream (client role) and wait for its SYN_REPLY, like spdystream's
+        CreateStream + WaitTimeout; raises StreamClosedError when refused or reset."""
+        holder: list[SpdyStream] = []
+
+        def action(session: Session) -> None:
+            # Registered before any await: the reply may arrive while we flush.
+            stream = SpdyStream(self, session.open_stream(headers), headers)
+            self._streams[stream.stream_id] = stream
+            holder.append(stream)
+
+        await self._act(action)
+        stream = holder[0]
+        try:
+            await asyncio.wait_for(asyncio.shield(stream.replied), within)
+        except TimeoutError:
+            raise StreamClosedError(
+                f"no reply for stream {stream.stream_id} in {within}s"
+            ) from None
+        return stream
 
     async def close(self, status: int = GoAwayStatus.OK) -> None:
         """GOAWAY, then the pipe is closed (every stream reads EOF)."""

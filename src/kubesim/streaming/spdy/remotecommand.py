@@ -62,10 +62,10 @@ class SpdyExec:
         self.streams: dict[str, SpdyStream] = {}
         self._extra: list[SpdyStream] = []
 
-    async def wait_for_streams(self, within: float = STREAM_CREATION_TIMEOUT) -> bool:
+    async def wait_for_streams(self, within: float | None = None) -> bool:
         wanted = expected_streams(self.opts, self.protocol)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
+        deadline = loop.time() + (STREAM_CREATION_TIMEOUT if within is None else within)
         while not wanted <= set(self.streams):
             stream = await self.conn.accept(max(0.0, deadline - loop.time()))
             if stream is None:

@@ -52,6 +52,9 @@ class RawPipe:
         if transport is None or transport.is_closing():
             raise ConnectionResetError("the client connection is closed")
         await self._response.write(data)
+        # Always give the loop a turn: a write to a dead TLS connection neither fails nor
+        # blocks, and only the loop can deliver connection_lost (a `yes` would spin).
+        await asyncio.sleep(0)
 
     def pause_reading(self) -> None:
         transport = self._request.transport
