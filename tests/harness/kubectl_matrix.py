@@ -194,8 +194,37 @@ def _read_until(fd: int, needle: bytes, seen: bytearray, deadline: float) -> Non
             seen += chunk
 
 
+def _read_more(fd: int, seen: bytearray, deadline: float) -> None:
+    left = deadline - time.monotonic()
+    assert left > 0, f"timed out; got {bytes(seen[-300:])!r}"
+    ready, _, _ = select.select([fd], [], [], left)
+    if ready:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        assert chunk, f"the terminal closed; got {bytes(seen[-300:])!r}"
+        seen += chunk
+
+
 def _set_size(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _wait_for_size(fd: int, size: bytes, seen: bytearray, deadline: float) -> None:
+    """`stty size` at the prompt until it prints `size` (each try waits for its prompt)."""
+    while True:
+        start = len(seen)
+        os.write(fd, b"stty size\n")
+        # The answer is complete when a fresh prompt follows a newline.
+        while not (b"\n" in seen[start:] and seen.endswith(b"# ")):
+            _read_more(fd, seen, deadline)
+        if size in seen[start:]:
+            return
+        assert time.monotonic() < deadline, (
+            f"the terminal never reported {size!r}: {bytes(seen[-300:])!r}"
+        )
+        time.sleep(0.2)
 
 
 def op_exec_tty_resize(kubectl: str, t: Target, p: Pods) -> None:
@@ -213,15 +242,13 @@ def op_exec_tty_resize(kubectl: str, t: Target, p: Pods) -> None:
     seen = bytearray()
     deadline = time.monotonic() + 30
     try:
-        # Type only at the prompt, like a person: the first size and the first keys race.
+        # Type only at the prompt, like a person. The first size travels on its own stream
+        # and may land after the prompt under load: ask again until it has arrived.
         _read_until(master, b"# ", seen, deadline)
-        os.write(master, b"stty size\n")
-        _read_until(master, b"30 100", seen, deadline)
+        _wait_for_size(master, b"30 100", seen, deadline)
         _set_size(master, 40, 132)
         proc.send_signal(signal.SIGWINCH)
-        time.sleep(0.3)  # kubectl sends the new size on its resize stream
-        os.write(master, b"stty size\n")
-        _read_until(master, b"40 132", seen, deadline)
+        _wait_for_size(master, b"40 132", seen, deadline)
         os.write(master, b"exit 5\n")
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         assert code == 5, f"exit {code} (wanted 5); terminal: {bytes(seen[-300:])!r}"
