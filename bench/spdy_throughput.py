@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import aiohttp
 from tests.harness.spdyclient import spdy_upgrade
 
-from bench._stack import Target, stack
+from bench._stack import Target, cpu_seconds, stack
 
 SIZE_MB = int(os.environ.get("KL_BENCH_MB", "128"))
 PF_MB = int(os.environ.get("KL_BENCH_PF_MB", "200"))
@@ -132,19 +132,27 @@ async def main_async(targets: list[Target]) -> None:
         ),
     ):
         best: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        moved_total: dict[str, int] = {}
         refused: dict[str, str] = {}
         for _ in range(ROUNDS):
             for t in targets:
                 if t.label in refused:
                     continue
                 started = time.perf_counter()
+                cpu_before = cpu_seconds(t.pid) if t.pid else 0.0
                 try:
                     moved = await run(t)
                 except Refused as exc:
                     refused[t.label] = str(exc)
                     continue
+                except Exception as exc:
+                    raise RuntimeError(f"{t.label}: {exc!r}") from exc
                 rate = moved / (time.perf_counter() - started) / 1e6
                 best[t.label] = max(best.get(t.label, 0.0), rate)
+                if t.pid:
+                    cpu[t.label] = cpu.get(t.label, 0.0) + cpu_seconds(t.pid) - cpu_before
+                    moved_total[t.label] = moved_total.get(t.label, 0) + moved
         print(f"{title}, best of {ROUNDS}, MB/s:")
         for label, value in best.items():
             print(f"  {label:<24} {value:10.2f} MB/s")
@@ -153,6 +161,9 @@ async def main_async(targets: list[Target]) -> None:
         for base in ("kubectl proxy", "direct"):
             if "kubelantern" in best and base in best:
                 print(f"  kubelantern / {base:<13} = {best['kubelantern'] / best[base]:.2f}")
+        print("  proxy CPU per GB moved (s/GB; lower is better):")
+        for label, seconds in cpu.items():
+            print(f"  {label:<24} {seconds / (moved_total[label] / 1e9):10.2f} s/GB")
 
 
 def main() -> None:
