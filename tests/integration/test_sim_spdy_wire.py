@@ -233,3 +233,27 @@ async def test_port_forward_echo_refusal_and_bad_headers(kube: tuple[SimCluster,
                 await conn.open(bad, within=10)
     finally:
         await up.aclose()
+
+
+async def test_websocket_client_vanishing_mid_exec_frees_the_loop(
+    kube: tuple[SimCluster, Pki],
+) -> None:
+    """The same on the WebSocket path: `yes` to a client whose TLS connection is gone."""
+    import aiohttp
+
+    sim, pki = kube
+    ns, pod = await shell_pod(sim, pki)
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(
+            f"{sim.base_url}/api/v1/namespaces/{ns}/pods/{pod}/exec?command=yes&stdout=true",
+            protocols=["v5.channel.k8s.io"],
+            headers={"Authorization": f"Bearer {KUBE_TOKEN}"},
+            ssl=pki.client_context(),
+        )
+        await ws.receive()  # the empty "connected" message
+        await ws.receive()  # output is flowing
+        connection = ws._response.connection
+        assert connection is not None and connection.transport is not None
+        connection.transport.abort()
+    # The server's loop still answers (the fixture then checks no task is left).
+    assert await asyncio.to_thread(sim.server.call, _task_count(), 10) >= 0
