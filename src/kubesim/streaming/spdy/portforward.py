@@ -15,10 +15,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import hdrs, web
 
+from ..podsockets import PodServer, refused_message
 from .connection import SpdyConnection, SpdyStream, log
 from .handshake import (
     PORTFORWARD_PROTOCOLS,
@@ -30,9 +31,6 @@ from .handshake import (
 from .remotecommand import plain_refusal
 from .session import StreamClosedError
 from .upgrade import WebSocketPipe, upgrade_spdy
-
-if TYPE_CHECKING:
-    from ..portforward import PodServer
 
 STREAM_CREATION_TIMEOUT = 30.0
 TUNNEL_PREFIX = "SPDY/3.1+"
@@ -50,11 +48,7 @@ class PodTarget:
         return self.servers(port)
 
     def refused(self, port: int) -> str:
-        return (
-            f"error forwarding port {port} to pod {self.pod}, uid {self.uid}: failed to "
-            f"connect to localhost:{port} inside namespace, IPv4: dial tcp4 "
-            f"127.0.0.1:{port}: connect: connection refused"
-        )
+        return refused_message(self.pod, self.uid, port)
 
 
 def stream_problem(port: str, stream_type: str) -> str | None:
