@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any)"
     )
+    serve.add_argument(
+        "--tls-port",
+        type=int,
+        metavar="PORT",
+        help="also serve HTTPS on PORT (0: any) with a local CA, for kubectl with the launch "
+        "token; then run `kubelantern kubeconfig`",
+    )
     token = serve.add_mutually_exclusive_group()
     token.add_argument(
         "--token", help=f"launch token (default: ${TOKEN_ENV}, else a random one per start)"
@@ -106,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
     clusters.add_argument("--json", action="store_true", help="JSON output")
+
+    kubeconfig = sub.add_parser(
+        "kubeconfig",
+        help="write a kubeconfig for kubectl through the running `serve --tls-port`",
+    )
+    kubeconfig.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of stdout"
+    )
 
     doctor = sub.add_parser("doctor", help="check each cluster: reachability, logs, exec")
     _add_kubeconfig_flags(doctor)
@@ -152,6 +167,10 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
             raise UsageError(f"--port must be 0..65535, got {args.port}")
         settings.host = args.host
         settings.port = args.port
+        if args.tls_port is not None:
+            if not 0 <= args.tls_port < 65536:
+                raise UsageError(f"--tls-port must be 0..65535, got {args.tls_port}")
+            settings.tls_port = args.tls_port
         settings.demo = bool(args.demo)
         settings.base_url = normalize_base_url(args.base_url)
         settings.allowed_hosts = tuple(args.allow_host or ())
@@ -189,6 +208,7 @@ def open_url(settings: Settings, port: int) -> str:
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     from aiohttp import web
 
+    from kubelantern.localtls import LocalTLSError
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
 
@@ -227,6 +247,14 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
             file=out,
         )
     print(f"kubelantern is serving at {open_url(settings, port)}", file=out, flush=True)
+    instance_file: Path | None = None
+    if settings.tls_port is not None:
+        try:
+            instance_file = await _serve_tls(runner, settings, out)
+        except (OSError, LocalTLSError) as e:
+            await runner.cleanup()
+            print(f"kubelantern: cannot serve TLS: {e}", file=sys.stderr)
+            return 1
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -237,8 +265,113 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         await stop.wait()
     finally:
         print("kubelantern: shutting down", file=out, flush=True)
+        if instance_file is not None:
+            _forget_instance(instance_file)
         # Stops accepting, closes open streams (on_shutdown), then the cluster sessions.
         await runner.cleanup()
+    return 0
+
+
+async def _serve_tls(runner: Any, settings: Settings, out: TextIO) -> Path:
+    """The HTTPS listener kubectl uses, and the record `kubelantern kubeconfig` reads."""
+    from aiohttp import web
+
+    from kubelantern.kubectlconfig import INSTANCE_FILE, Instance, write_private
+    from kubelantern.localtls import config_dir, load_or_create
+
+    folder = config_dir()
+    tls = load_or_create(folder)
+    assert settings.tls_port is not None
+    site = web.TCPSite(
+        runner,
+        settings.host,
+        settings.tls_port,
+        ssl_context=tls.server_context(),
+        reuse_address=True,
+    )
+    try:
+        await site.start()
+    except OSError as e:
+        raise OSError(
+            f"cannot listen on {settings.host}:{settings.tls_port}: {e.strerror or e} (choose "
+            "another --tls-port, or 0 for any free port)"
+        ) from None
+    port = settings.tls_port
+    sockets = getattr(site._server, "sockets", None)
+    if sockets:
+        port = sockets[0].getsockname()[1]
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "*", "::") else settings.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    url = f"https://{host}:{port}{settings.base_url}"
+    record = folder / INSTANCE_FILE
+    write_private(record, Instance(url, settings.launch_token, os.getpid()).to_json())
+    print(
+        f"kubectl can use {url} (CA {tls.ca_cert}): run `kubelantern kubeconfig -o FILE`",
+        file=out,
+        flush=True,
+    )
+    return record
+
+
+def _forget_instance(record: Path) -> None:
+    from kubelantern.kubectlconfig import Instance
+
+    with contextlib.suppress(OSError, ValueError):
+        if Instance.from_json(record.read_text()).pid == os.getpid():
+            record.unlink()
+
+
+# -- kubeconfig --------------------------------------------------------------------------
+
+
+def write_kubeconfig(output: str | None, out: TextIO = sys.stdout) -> int:
+    """Ask the running `serve --tls-port` which clusters it serves; write the kubeconfig."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from kubelantern.kubectlconfig import INSTANCE_FILE, Instance, dump, kubeconfig_doc
+    from kubelantern.kubectlconfig import write_private as write_file
+    from kubelantern.localtls import LocalTLS, config_dir
+
+    folder = config_dir()
+    record = folder / INSTANCE_FILE
+    try:
+        instance = Instance.from_json(record.read_text())
+    except FileNotFoundError:
+        print(
+            f"kubelantern: no record of a running `kubelantern serve --tls-port PORT` in "
+            f"{folder}: start one first (kubectl needs TLS to send the launch token)",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, ValueError) as e:
+        print(f"kubelantern: cannot read {record}: {e}", file=sys.stderr)
+        return 1
+    tls = LocalTLS(folder)
+    context = ssl.create_default_context(cafile=str(tls.ca_cert))
+    request = urllib.request.Request(f"{instance.url}/api/clusters?wait=0")
+    if instance.token:
+        request.add_header("Authorization", f"Bearer {instance.token}")
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            clusters = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        print(
+            f"kubelantern: the kubelantern recorded at {instance.url} (pid {instance.pid}) does "
+            f"not answer ({e}); start `kubelantern serve --tls-port PORT` again",
+            file=sys.stderr,
+        )
+        return 1
+    doc = kubeconfig_doc(instance.url, clusters, tls.ca_pem(), instance.token)
+    text = dump(doc)
+    if output:
+        write_file(Path(output).expanduser(), text)
+        names = ", ".join(str(c["name"]) for c in clusters)
+        print(f"wrote {output}: contexts {names}", file=out)
+    else:
+        out.write(text)
     return 0
 
 
@@ -301,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "kubeconfig":
+        return write_kubeconfig(args.output)
     try:
         settings = settings_from(args)
     except UsageError as e:

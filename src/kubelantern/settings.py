@@ -18,6 +18,7 @@ class Settings:
     contexts: tuple[str, ...] = ()  # empty: every context
     host: str = "127.0.0.1"
     port: int = 4477
+    tls_port: int | None = None  # also serve HTTPS here (local CA): kubectl sends the token
     launch_token: str | None = None  # None: no launch token (--no-token)
     demo: bool = False
     in_cluster: bool = False

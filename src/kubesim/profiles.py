@@ -32,6 +32,8 @@ class SimProfile:
     cattle_auth_header: bool = False  # X-Api-Cattle-Auth on every response
     aggregated_discovery: bool = True  # apidiscovery.k8s.io/v2 (1.30+)
     supports_v5: bool = True  # v5.channel.k8s.io exec/attach translator (1.30+)
+    # SPDY/3.1+portforward.k8s.io WebSocket tunnel (PortForwardWebsockets: beta, on in 1.31+).
+    supports_portforward_tunnel: bool = True
     extra_groups: tuple[str, ...] = ()  # API groups beyond the vanilla ones
     git_commit: str = "ecd2fca3c3a8ef0ab78ea9c5f50f6ec3e9e55b5c"
     platform: str = "linux/amd64"
@@ -58,12 +60,14 @@ LEGACY = SimProfile(
     default_version="v1.27.16",
     aggregated_discovery=False,
     supports_v5=False,
+    supports_portforward_tunnel=False,
     git_commit="cbb86e0d7f4a049666fac0551e8b02ef3d6c3d9a",
 )
 OPENSHIFT = SimProfile(
     name="openshift",
     default_version="v1.30.7+rhcos",
     extra_groups=OPENSHIFT_GROUPS,
+    supports_portforward_tunnel=False,  # 1.30: the gate is alpha, off
     git_commit="c7e62a3cbc6d0bb4e6b1ba4e5a69f2e8d8fd7bbd",
 )
 

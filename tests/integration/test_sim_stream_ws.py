@@ -319,15 +319,22 @@ async def test_errors_before_upgrade_are_400_status(
     assert body["message"] == message and body["code"] == 400 and body["kind"] == "Status"
 
 
-async def test_spdy_exec_is_refused_clearly(
+async def test_spdy_exec_handshake_refusals_like_the_kubelet(
     server: TestServer, session: aiohttp.ClientSession
 ) -> None:
-    async with session.post(
-        url(server, "web-1", "exec", "command=ls&stdout=1"),
-        headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"},
-    ) as resp:
+    spdy = {"Upgrade": "SPDY/3.1", "Connection": "Upgrade"}
+    exec_url = url(server, "web-1", "exec", "command=ls&stdout=1")
+    async with session.post(exec_url, headers=spdy) as resp:
         assert resp.status == 400
-        assert "SPDY is not supported" in (await resp.json())["message"]
+        assert (await resp.text()).startswith(
+            "unable to upgrade: header X-Stream-Protocol-Version does not exist"
+        )
+    headers = {**spdy, "X-Stream-Protocol-Version": "v5.channel.k8s.io"}
+    async with session.post(exec_url, headers=headers) as resp:
+        # v5 is the apiserver's WebSocket translator only; a kubelet's SPDY has v4..v1.
+        assert resp.status == 403
+        assert resp.headers.getall("X-Accepted-Stream-Protocol-Versions")[0] == V4
+        assert "unable to negotiate protocol" in await resp.text()
 
 
 async def test_shellless_image_fails_like_the_runtime(
@@ -463,9 +470,9 @@ async def test_port_forward_refused_port_and_spdy(
     assert b"error forwarding port 9999 to pod web-1" in channel(got[2:], 1)
     with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
         await session.ws_connect(
-            url(server, "web-1", "portforward", ""), protocols=["SPDY/3.1+portforward.k8s.io"]
+            url(server, "web-1", "portforward", ""), protocols=["SPDY/3.1+nothing.k8s.io"]
         )
-    assert exc.value.status == 400
+    assert exc.value.status == 403  # a tunnel, but to a protocol the kubelet lacks
 
 
 async def test_log_websocket_client_close_ends_follow(

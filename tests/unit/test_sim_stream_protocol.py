@@ -15,7 +15,8 @@ from kubesim.streaming.containers import (
     select_container,
 )
 from kubesim.streaming.logsocket import log_message, split_chunks
-from kubesim.streaming.portforward import EchoServer, HttpResponder, port_prefix, server_for
+from kubesim.streaming.podsockets import EchoServer, HttpResponder, server_for
+from kubesim.streaming.portforward import port_prefix
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,9 @@ from .attach import main_process
 from .containers import ContainerError, check_running, container_info, select_container
 from .fakefs import FakeFS, make_filesystem
 from .pipes import BrokenPipe, WriteFn
-from .process import Process, shell_program
+from .process import Process, Program, shell_program
 from .shell import Context, ExecNotFound, Shell
+from .spdy.remotecommand import handle_spdy_exec
 from .wsio import (
     bad_request,
     client_frame,
@@ -79,12 +80,8 @@ async def handle_exec(
     request: web.Request, state: Any, pod: dict[str, Any], *, attach: bool
 ) -> web.StreamResponse:
     """GET/POST .../pods/{name}/exec or /attach, after auth and pod lookup (done by the app)."""
-    if is_spdy(request):
-        return bad_request(
-            "SPDY is not supported by this simulator: use a WebSocket client "
-            "(kubectl 1.30+ uses v5.channel.k8s.io by default)"
-        )
-    if not is_websocket(request):
+    spdy = is_spdy(request)
+    if not spdy and not is_websocket(request):
         return bad_request("Upgrade request required")
     opts = p.parse_stream_options(_query(request))
     if not attach and not opts.command:
@@ -97,27 +94,31 @@ async def handle_exec(
         check_running(pod, container)
     except ContainerError as exc:
         return bad_request(str(exc))
+    info = container_info(pod, spec)
+    ctx = Context(info, filesystem_for(state, pod, container), tty=opts.tty)
+    argv = list(opts.command)
+    if attach:
+        program: Program | None = main_process(ctx, stdin=opts.stdin, started=_pod_started(pod))
+        runtime_error = ""
+    elif Shell(ctx).resolves(argv[0]):
+        program, runtime_error = shell_program(ctx, argv), ""
+    else:
+        # The runtime cannot start it: the UI's shell detection (bash, then sh) relies on
+        # this Failure arriving on the error channel.
+        program, runtime_error = None, ExecNotFound(argv[0]).runtime_message()
+    if spdy:
+        return await handle_spdy_exec(request, opts, ctx, program, argv, runtime_error)
+
     proto = negotiate(request, p.exec_protocols(supports_v5=supports_v5(state)))
     if not isinstance(proto, str):
         return proto
-
-    info = container_info(pod, spec)
-    ctx = Context(info, filesystem_for(state, pod, container), tty=opts.tty)
     ws = await upgrade(request, proto)
     session = _Session(ws, proto, opts)
-    if attach:
-        program = main_process(ctx, stdin=opts.stdin, started=_pod_started(pod))
-    else:
-        argv = list(opts.command)
-        if not Shell(ctx).resolves(argv[0]):
-            # The runtime cannot start it: the UI's shell detection (bash, then sh) relies
-            # on this Failure arriving on channel 3.
-            with contextlib.suppress(BrokenPipe):
-                await session.start()
-                error = ExecNotFound(argv[0]).runtime_message()
-                await session.finish(p.internal_error_status(error, protocol=proto))
-            return ws
-        program = shell_program(ctx, argv)
+    if program is None:
+        with contextlib.suppress(BrokenPipe):
+            await session.start()
+            await session.finish(p.internal_error_status(runtime_error, protocol=proto))
+        return ws
     process = Process(
         ctx,
         program,
@@ -125,7 +126,7 @@ async def handle_exec(
         out=session.writer(p.STDOUT) if opts.stdout else None,
         err=session.writer(p.STDERR) if opts.writes_stderr else None,
     )
-    await session.run(process, list(opts.command))
+    await session.run(process, argv)
     return ws
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from . import protocol as p
 from .containers import ContainerError, ContainerInfo, check_running, container_info
+from .podsockets import PodServer, refused_message, server_for
+from .spdy.portforward import PodTarget, handle_spdy_portforward, handle_tunnel
 from .wsio import (
     bad_request,
     client_frame,
@@ -30,64 +31,11 @@ from .wsio import (
     upgrade,
 )
 
-HTTP_PORTS = (80, 8080)
 
-
-class PodServer(Protocol):
-    """A simulated socket server inside the pod, sans-IO: bytes in, (bytes out, closed)."""
-
-    def receive(self, data: bytes) -> tuple[bytes, bool]: ...
-
-
-class EchoServer:
-    def receive(self, data: bytes) -> tuple[bytes, bool]:
-        return data, False
-
-
-@dataclass
-class HttpResponder:
-    """Answers each request with 200 and a body naming the pod, then closes (Connection: close)."""
-
-    pod: str
-    namespace: str
-    port: int
-    _buffer: bytearray = field(default_factory=bytearray)
-
-    def receive(self, data: bytes) -> tuple[bytes, bool]:
-        self._buffer += data
-        if b"\r\n\r\n" not in self._buffer and b"\n\n" not in self._buffer:
-            if len(self._buffer) > 64 * 1024:
-                return b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n", True
-            return b"", False
-        request_line = bytes(self._buffer).split(b"\n", 1)[0].decode(errors="replace").strip()
-        body = (
-            f"Hello from pod {self.pod} (namespace {self.namespace}), port {self.port}.\n"
-            f"You asked: {request_line}\n"
-            "This answer comes from the kubelantern simulator.\n"
-        ).encode()
-        head = (
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
-            "Server: kubelantern-sim\r\n\r\n"
-        ).encode()
-        return head + body, True
-
-
-def server_for(info: ContainerInfo | None, pod: str, namespace: str, port: int) -> PodServer | None:
-    declared = {} if info is None else dict(info.ports)
-    if port in HTTP_PORTS or declared.get(port, "").startswith("http"):
-        return HttpResponder(pod, namespace, port)
-    if port in declared:
-        return EchoServer()
-    return None
-
-
-def refused_message(pod: str, uid: str, port: int) -> str:
-    return (
-        f"error forwarding port {port} to pod {pod}, uid {uid}: failed to connect to "
-        f"localhost:{port} inside namespace, IPv4: dial tcp4 127.0.0.1:{port}: connect: "
-        "connection refused"
-    )
+def supports_tunnel(state: Any) -> bool:
+    """The profile says whether the 1.31+ port-forward WebSocket tunnel exists."""
+    flag = getattr(getattr(state, "profile", None), "supports_portforward_tunnel", None)
+    return flag if isinstance(flag, bool) else True
 
 
 def port_prefix(port: int) -> bytes:
@@ -103,19 +51,9 @@ async def handle_portforward(
     request: web.Request, state: Any, pod: dict[str, Any]
 ) -> web.StreamResponse:
     offered = p.offered_protocols(request.headers.get("Sec-WebSocket-Protocol"))
-    if is_spdy(request) or (is_websocket(request) and p.is_tunneling_request(offered)):
-        return bad_request(
-            "unable to upgrade: SPDY tunnelling is not supported by this simulator "
-            "(use a WebSocket client with v4.channel.k8s.io and ?ports=)"
-        )
-    if not is_websocket(request):
+    tunnel = is_websocket(request) and p.is_tunneling_request(offered)
+    if not (is_spdy(request) or is_websocket(request)):
         return bad_request("Upgrade request required")
-    try:
-        ports = p.parse_ports(request.query.getall("ports", []))
-    except ValueError as exc:
-        return bad_request(str(exc))
-    if not ports:
-        return bad_request('query parameter "port" is required')
     meta = pod.get("metadata") or {}
     name, namespace, uid = (
         str(meta.get("name", "")),
@@ -123,6 +61,27 @@ async def handle_portforward(
         str(meta.get("uid", "")),
     )
     containers = _all_containers(pod)
+    # Ports are the pod's network namespace: any container may declare them.
+    merged = ContainerInfo(
+        name, namespace, uid, "", "", ports=tuple(pt for c in containers for pt in c.ports)
+    )
+    target = PodTarget(name, uid, lambda port: server_for(merged, name, namespace, port))
+    if is_spdy(request) or (tunnel and supports_tunnel(state)):
+        try:
+            check_running(pod, containers[0].name if containers else "")
+        except ContainerError as exc:
+            return bad_request(str(exc))
+        if tunnel:
+            return await handle_tunnel(request, offered, target)
+        return await handle_spdy_portforward(request, target)
+    # Servers before 1.31 (no PortForwardWebsockets) send a tunnel offer down the kubelet's
+    # WebSocket path, which wants `?ports=`: kubectl gets a 400 and falls back to SPDY.
+    try:
+        ports = p.parse_ports(request.query.getall("ports", []))
+    except ValueError as exc:
+        return bad_request(str(exc))
+    if not ports:
+        return bad_request('query parameter "port" is required')
     try:
         check_running(pod, containers[0].name if containers else "")
     except ContainerError as exc:
@@ -131,10 +90,6 @@ async def handle_portforward(
     if not isinstance(proto, str):
         return proto
 
-    # Ports are the pod's network namespace: any container may declare them.
-    merged = ContainerInfo(
-        name, namespace, uid, "", "", ports=tuple(pt for c in containers for pt in c.ports)
-    )
     servers: list[PodServer | None] = [server_for(merged, name, namespace, pt) for pt in ports]
 
     ws = await upgrade(request, proto)

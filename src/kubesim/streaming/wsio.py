@@ -3,6 +3,7 @@ channel frames out and in."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -116,6 +117,9 @@ async def send_frame(ws: web.WebSocketResponse, proto: str, channel: int, payloa
         await ws.send_str(frame.as_str())
     else:
         await ws.send_bytes(frame.data)
+    # Give the loop a turn: to a dead TLS client a send neither fails nor blocks, and
+    # only the loop can deliver connection_lost (an endless `yes` would spin forever).
+    await asyncio.sleep(0)
 
 
 def client_frame(proto: str, msg: WSMessage, who: str) -> tuple[int, bytes] | None:
