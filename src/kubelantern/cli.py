@@ -305,11 +305,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except UsageError as e:
         parser.error(str(e))
+    from kubelantern.malloc import tune_malloc
     from kubelantern.web.logs import setup_logging
 
     setup_logging(settings.log_level)
     try:
         if args.command == "serve":
+            tune_malloc()  # before the first TLS and body buffers are allocated
             return asyncio.run(serve(settings))
         if args.command == "clusters":
             return asyncio.run(list_clusters(settings, args.json))
