@@ -20,8 +20,9 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -284,7 +285,8 @@ async def _concurrent(stack: Stack, ep: c.Endpoint, n: int, lines: int) -> Recor
 
 def concurrent_streams(stack: Stack, n: int, lines: int) -> dict[str, Record]:
     """n exec streams (`seq 1 lines`) at once per path; each must arrive whole and in order."""
-    return {ep.label: asyncio.run(_concurrent(stack, ep, n, lines)) for ep in stack.targets}
+    return {ep.label: _guarded(n, partial(_run, _concurrent(stack, ep, n, lines)))
+            for ep in stack.targets}  # fmt: skip
 
 
 # -- idle WebSockets ---------------------------------------------------------------------
@@ -338,7 +340,20 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float) -> Record:
 
 def idle_websockets(stack: Stack, n: int, settle: float) -> dict[str, Record]:
     """RSS per idle proxied exec session (`cat`, stdin open), then after they all close."""
-    return {ep.label: asyncio.run(_idle(stack, ep, n, settle)) for ep in stack.targets if ep.pid}
+    return {ep.label: _guarded(n, partial(_run, _idle(stack, ep, n, settle)))
+            for ep in stack.targets if ep.pid}  # fmt: skip
+
+
+def _run(coro: Coroutine[Any, Any, Record]) -> Record:
+    return asyncio.run(coro)
+
+
+def _guarded(n: int, fn: Callable[[], Record]) -> Record:
+    """One path's result, or its error (the other paths are still measured)."""
+    try:
+        return fn()
+    except Exception as exc:
+        return {"sessions": n, "streams": n, "error": repr(exc)}
 
 
 # -- small requests ----------------------------------------------------------------------

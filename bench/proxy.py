@@ -29,18 +29,21 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench import _loads as loads
 from bench._procs import NOISE_CORES
-from bench._stack import ROOT, stack
+from bench._stack import ROOT, Stack, stack
 from bench._stats import fmt, spread
 
 OUT = ROOT / "artifacts" / "bench"
 BASELINE = "kubectl proxy"
 MALLOC_DEFAULTS = {"kubelantern (glibc malloc defaults)": {"KUBELANTERN_MALLOC_TUNING": "0"}}
+ASYNCIO_TLS = {"kubelantern (asyncio TLS buffers)": {"KUBELANTERN_TLS_BUFFERS": "asyncio"}}
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Config:
     startup_clusters: int = 50
     startup_runs: int = 5
     variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    full_variants: dict[str, dict[str, str]] = field(default_factory=lambda: dict(ASYNCIO_TLS))
     http_only_variants: dict[str, dict[str, str]] = field(
         default_factory=lambda: dict(MALLOC_DEFAULTS)
     )
@@ -66,15 +70,15 @@ class Config:
 FULL = Config()
 QUICK = Config(mb=50, rounds=3, full_stacks=1, follow_s=6, concurrent=300, idle=1000,
                small=300, startup_runs=3)  # fmt: skip
-SMOKE = Config(mb=1, rounds=1, full_stacks=1, follow_s=1.5, concurrent=4, seq_lines=50,
-               idle=4, settle_s=0.3, small=5, startup_clusters=3, startup_runs=1)  # fmt: skip
+# Smoke: more streams and sessions than a connection pool of 64 (the cap this once had).
+SMOKE = Config(mb=1, rounds=1, full_stacks=1, follow_s=1.5, concurrent=80, seq_lines=20,
+               idle=70, settle_s=0.3, small=5, startup_clusters=3, startup_runs=1)  # fmt: skip
 
 
 # -- running -----------------------------------------------------------------------------
 
 
 def run(cfg: Config, folder: Path, log: Any = sys.stdout) -> dict[str, Any]:
-    size = cfg.mb * 1024 * 1024
     result: dict[str, Any] = {
         "meta": {
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -91,56 +95,66 @@ def run(cfg: Config, folder: Path, log: Any = sys.stdout) -> dict[str, Any]:
         "idle_websockets": [],
         "small_requests": [],
         "startup": [],
+        "errors": [],
     }
     plans = [("http-only", cfg.http_only_variants)] if cfg.http_only_stack else []
-    plans += [("full", {})] * cfg.full_stacks
+    plans += [("full", cfg.full_variants)] * cfg.full_stacks
     for stack_id, (kind, extra) in enumerate(plans):
         variants = {**cfg.variants, **extra}
         with stack(folder / f"stack{stack_id}", variants) as s:
             labels = [t.label for t in s.targets]
             result["stacks"].append({"id": stack_id, "kind": kind, "targets": labels})
             print(f"stack {stack_id} ({kind}): {', '.join(labels)}", file=log, flush=True)
-
-            def step(name: str) -> None:
-                print(f"  {name} ...", file=log, flush=True)
-
-            if kind == "full":
-                # Idle memory first, on fresh processes: a heap that earlier loads grew
-                # could hide sessions in memory that is already there.
-                step(f"{cfg.idle} idle WebSockets")
-                result["idle_websockets"].append(
-                    {"stack": stack_id} | loads.idle_websockets(s, cfg.idle, cfg.settle_s)
-                )
-            for load in loads.THROUGHPUT:
-                if kind == "http-only" and load.name != "http_log":
-                    continue
-                step(f"{load.name}: {cfg.rounds}+1 rounds of {cfg.mb} MiB")
-                result["throughput"][load.name]["transfers"] += loads.throughput(
-                    s, stack_id, load, size, cfg.rounds
-                )
-            if kind != "full":
-                continue
-            step("logs -f line latency")
-            result["follow_latency"].append(
-                {"stack": stack_id} | loads.follow_latency(s, cfg.follow_s)
-            )
-            step(f"{cfg.concurrent} concurrent streams")
-            result["concurrent_streams"].append(
-                {"stack": stack_id} | loads.concurrent_streams(s, cfg.concurrent, cfg.seq_lines)
-            )
-            step(f"{cfg.small} interleaved small requests")
-            result["small_requests"].append(
-                {"stack": stack_id} | loads.small_requests(s, cfg.small)
-            )
-            step(f"start-up with {cfg.startup_clusters} clusters")
-            result["startup"].append(
-                {"stack": stack_id}
-                | loads.startup(s, s.folder, cfg.startup_clusters, cfg.startup_runs)
-            )
+            run_stack(cfg, s, stack_id, kind, result, log)
     for entry in result["throughput"].values():
         entry.update(summarize(entry["transfers"]))
     result["targets"] = judge(result)
     return result
+
+
+def run_stack(
+    cfg: Config, s: Stack, stack_id: int, kind: str, result: dict[str, Any], log: Any
+) -> None:
+    """The loads of one stack, into `result`; a failing load is recorded, the rest run."""
+    size = cfg.mb * 1024 * 1024
+
+    def attempt(what: str, fn: Callable[[], Any]) -> Any:
+        print(f"  {what} ...", file=log, flush=True)
+        try:
+            return fn()
+        except Exception as exc:
+            print(f"  {what} FAILED: {exc!r}", file=log, flush=True)
+            result["errors"].append({"stack": stack_id, "load": what, "error": repr(exc)})
+            return None
+
+    def add(key: str, what: str, fn: Callable[[], dict[str, Any]]) -> None:
+        got = attempt(what, fn)
+        if got is not None:
+            result[key].append({"stack": stack_id} | got)
+
+    if kind == "full":
+        # Idle memory first, on fresh processes: a heap that earlier loads grew could hide
+        # sessions in memory that is already there.
+        add("idle_websockets", f"{cfg.idle} idle WebSockets",
+            lambda: loads.idle_websockets(s, cfg.idle, cfg.settle_s))  # fmt: skip
+    for load in loads.THROUGHPUT:
+        if kind == "http-only" and load.name != "http_log":
+            continue
+        got = attempt(
+            f"{load.name}: {cfg.rounds}+1 rounds of {cfg.mb} MiB",
+            partial(loads.throughput, s, stack_id, load, size, cfg.rounds),
+        )
+        result["throughput"][load.name]["transfers"] += got or []
+    if kind != "full":
+        return
+    add("follow_latency", "logs -f line latency",
+        lambda: loads.follow_latency(s, cfg.follow_s))  # fmt: skip
+    add("concurrent_streams", f"{cfg.concurrent} concurrent streams",
+        lambda: loads.concurrent_streams(s, cfg.concurrent, cfg.seq_lines))  # fmt: skip
+    add("small_requests", f"{cfg.small} interleaved small requests",
+        lambda: loads.small_requests(s, cfg.small))  # fmt: skip
+    add("startup", f"start-up with {cfg.startup_clusters} clusters",
+        lambda: loads.startup(s, s.folder, cfg.startup_clusters, cfg.startup_runs))  # fmt: skip
 
 
 def _kubectl_version() -> str | None:
@@ -223,16 +237,16 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
             [s["added_p99_ms"] for s in small])), 0.8, True, "ms")  # fmt: skip
         add("small request: CPU per request", _median(spread(
             [s["cpu_us_per_request"] for s in small])), 400, True, "µs")  # fmt: skip
-    idle = [s["kubelantern"] for s in result["idle_websockets"]]
+    idle = [s["kubelantern"] for s in result["idle_websockets"] if "error" not in s["kubelantern"]]
     if idle:
         add("idle WebSocket: RSS per session", _median(spread(
             [s["kib_per_session"] for s in idle])), 30, True, "KiB")  # fmt: skip
         back = all(s["back_near_baseline"] for s in idle)
         rows.append({"target": "idle WebSocket: RSS back near baseline after close",
                      "value": back, "limit": True, "unit": "", "met": back})  # fmt: skip
-    conc = [s["kubelantern"] for s in result["concurrent_streams"]]
+    conc = [s["kubelantern"] for s in result["concurrent_streams"]]  # errors count as missed
     if conc:
-        whole = all(s["complete_in_order"] == s["streams"] for s in conc)
+        whole = all(s.get("complete_in_order") == s["streams"] for s in conc)
         rows.append({"target": f"{conc[0]['streams']} concurrent streams complete in order",
                      "value": whole, "limit": True, "unit": "", "met": whole})  # fmt: skip
     starts = [s["targets"]["kubelantern"]["ms"]["median"] for s in result["startup"]]
@@ -286,6 +300,9 @@ def table(result: dict[str, Any]) -> str:
         for label, t in s.items():
             if label == "stack":
                 continue
+            if "error" in t:
+                lines.append(f"  {label:<38} FAILED: {t['error']}")
+                continue
             lines.append(
                 f"  {label:<38} {t['complete_in_order']}/{t['streams']} whole and in order, "
                 f"{t['wall_s']} s, CPU {t['cpu_s']} s, peak RSS {t['peak_rss_mb']} MB"
@@ -295,6 +312,9 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"idle WebSockets (stack {s['stack']}):")
         for label, t in s.items():
             if label == "stack":
+                continue
+            if "error" in t:
+                lines.append(f"  {label:<38} FAILED: {t['error']}")
                 continue
             lines.append(
                 f"  {label:<38} {t['sessions']} sessions: {t['kib_per_session']} KiB each "
@@ -321,6 +341,8 @@ def table(result: dict[str, Any]) -> str:
         )
         for label, t in s["targets"].items():
             lines.append(f"  {label:<38} {fmt(t['ms'], 0)} ms, CPU {fmt(t['cpu_ms'], 0)} ms")
+    for e in result["errors"]:
+        lines.append(f"FAILED in stack {e['stack']}: {e['load']}: {e['error']}")
     lines += ["", "targets (issue 12):"]
     for row in result["targets"]:
         mark = {True: "met", False: "MISSED", None: "not measured"}[row["met"]]

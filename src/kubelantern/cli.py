@@ -305,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except UsageError as e:
         parser.error(str(e))
+    from kubelantern.eventloop import new_event_loop
     from kubelantern.malloc import tune_malloc
     from kubelantern.web.logs import setup_logging
 
@@ -312,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             tune_malloc()  # before the first TLS and body buffers are allocated
-            return asyncio.run(serve(settings))
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                return runner.run(serve(settings))
         if args.command == "clusters":
             return asyncio.run(list_clusters(settings, args.json))
         if args.command == "doctor":
