@@ -292,7 +292,7 @@ def concurrent_streams(stack: Stack, n: int, lines: int) -> dict[str, Record]:
 # -- idle WebSockets ---------------------------------------------------------------------
 
 
-async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float) -> Record:
+async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float, after_s: float) -> Record:
     assert ep.pid is not None
     ns, pod, container = stack.shell
     query = urlencode(
@@ -322,7 +322,7 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float) -> Record:
     opened = rss(ep.pid)
     alive = sum(1 for w in writers if not w.is_closing())
     await close_all(writers)
-    await asyncio.sleep(settle * 1.5)
+    await asyncio.sleep(after_s)  # kubelantern gives free heap back every 10 s
     after = rss(ep.pid)
     return {
         "sessions": n,
@@ -338,9 +338,9 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float) -> Record:
     }
 
 
-def idle_websockets(stack: Stack, n: int, settle: float) -> dict[str, Record]:
+def idle_websockets(stack: Stack, n: int, settle: float, after_s: float) -> dict[str, Record]:
     """RSS per idle proxied exec session (`cat`, stdin open), then after they all close."""
-    return {ep.label: _guarded(n, partial(_run, _idle(stack, ep, n, settle)))
+    return {ep.label: _guarded(n, partial(_run, _idle(stack, ep, n, settle, after_s)))
             for ep in stack.targets if ep.pid}  # fmt: skip
 
 

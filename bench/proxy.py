@@ -57,6 +57,7 @@ class Config:
     seq_lines: int = 2000
     idle: int = 5000
     settle_s: float = 2.0
+    after_close_s: float = 12.0
     small: int = 1000
     startup_clusters: int = 50
     startup_runs: int = 5
@@ -72,7 +73,8 @@ QUICK = Config(mb=50, rounds=3, full_stacks=1, follow_s=6, concurrent=300, idle=
                small=300, startup_runs=3)  # fmt: skip
 # Smoke: more streams and sessions than a connection pool of 64 (the cap this once had).
 SMOKE = Config(mb=1, rounds=1, full_stacks=1, follow_s=1.5, concurrent=80, seq_lines=20,
-               idle=70, settle_s=0.3, small=5, startup_clusters=3, startup_runs=1)  # fmt: skip
+               idle=70, settle_s=0.3, after_close_s=0.5, small=5, startup_clusters=3,
+               startup_runs=1)  # fmt: skip
 
 
 # -- running -----------------------------------------------------------------------------
@@ -135,8 +137,8 @@ def run_stack(
     if kind == "full":
         # Idle memory first, on fresh processes: a heap that earlier loads grew could hide
         # sessions in memory that is already there.
-        add("idle_websockets", f"{cfg.idle} idle WebSockets",
-            lambda: loads.idle_websockets(s, cfg.idle, cfg.settle_s))  # fmt: skip
+        idle = partial(loads.idle_websockets, s, cfg.idle, cfg.settle_s, cfg.after_close_s)
+        add("idle_websockets", f"{cfg.idle} idle WebSockets", idle)
     for load in loads.THROUGHPUT:
         if kind == "http-only" and load.name != "http_log":
             continue

@@ -189,6 +189,7 @@ def open_url(settings: Settings, port: int) -> str:
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     from aiohttp import web
 
+    from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
 
@@ -230,12 +231,14 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    releaser = asyncio.create_task(release_free_memory_periodically())
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
+        releaser.cancel()
         print("kubelantern: shutting down", file=out, flush=True)
         # Stops accepting, closes open streams (on_shutdown), then the cluster sessions.
         await runner.cleanup()

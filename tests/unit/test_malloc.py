@@ -68,3 +68,52 @@ def test_switched_off_by_the_environment() -> None:
     assert tune_malloc({"KUBELANTERN_MALLOC_TUNING": "0"}) == MallocTuning(
         False, "KUBELANTERN_MALLOC_TUNING=0"
     )
+
+
+RELEASE_PROBE = r"""
+import ctypes, json, sys
+from kubelantern.malloc import free_heap_bytes, release_free_memory, tune_malloc
+assert tune_malloc({}).applied
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = (ctypes.c_size_t,)
+libc.free.argtypes = (ctypes.c_void_p,)
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+# 100 MiB of 256 KiB blocks (the heap, under the 4 MiB mmap threshold); every other one is
+# freed: 50 MiB free mid-heap, between blocks that stay, where no trim threshold reaches.
+blocks = []
+for _ in range(400):
+    p = libc.malloc(256 * 1024)
+    ctypes.memset(p, 1, 256 * 1024)
+    blocks.append(p)
+for p in blocks[::2]:
+    libc.free(p)
+before = rss()
+released = release_free_memory(above=int(sys.argv[1]))
+print(json.dumps({"free": free_heap_bytes(), "released": released, "gained": before - rss()}))
+"""
+
+
+def release_probe(above: int) -> dict[str, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", RELEASE_PROBE, str(above)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, int] = json.loads(out.stdout)
+    return result
+
+
+def test_freed_mid_heap_memory_goes_back_to_the_kernel() -> None:
+    got = release_probe(32 * 1024 * 1024)
+    assert got["released"]
+    assert got["gained"] >= 40 * 1024 * 1024
+
+
+def test_too_little_free_memory_is_kept() -> None:
+    got = release_probe(1024 * 1024 * 1024)  # control: the same heap, a limit above it
+    assert not got["released"]
+    assert got["gained"] < 4 * 1024 * 1024
