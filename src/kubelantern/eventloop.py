@@ -116,7 +116,13 @@ class LeanTLSEventLoop(asyncio.SelectorEventLoop):
 
 
 def new_event_loop(env: Mapping[str, str] = os.environ) -> asyncio.AbstractEventLoop:
-    """The loop for `serve` (asyncio's own when KUBELANTERN_TLS_BUFFERS=asyncio)."""
+    """The loop for `serve` (asyncio's own when KUBELANTERN_TLS_BUFFERS=asyncio; uvloop's,
+    when installed, with KUBELANTERN_LOOP=uvloop: for the benchmark to compare)."""
+    if env.get("KUBELANTERN_LOOP") == "uvloop":
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        return loop
     if env.get(ENV, "lean") == "asyncio":
         return asyncio.new_event_loop()
     return LeanTLSEventLoop(selectors.DefaultSelector())
