@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 4477
 ARGS ?=
 
-.PHONY: install frontend system-deps run test lint typecheck pytest bench clean
+.PHONY: install frontend system-deps run test lint typecheck pytest bench bench-quick clean
 
 # The venv with kubelantern (editable) and the dev tools; re-made when pyproject changes.
 $(BIN)/kubelantern: pyproject.toml
@@ -50,8 +50,13 @@ pytest: install system-deps
 
 test: install system-deps lint typecheck pytest
 
+# The proxy benchmark (artifacts/bench/proxy.json + proxy.txt, ~15 min) and the log viewer's.
 bench: install
 	$(BIN)/python -m bench
+
+# The proxy benchmark with fewer rounds and megabytes (~4 min).
+bench-quick: install
+	$(BIN)/python -m bench.proxy --quick
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/kubelantern/web/static/assets src/kubelantern/web/static/index.html

@@ -1,43 +1,35 @@
-"""The benchmark stack: simulator, kubelantern and `kubectl proxy`, each in its own process.
-
-Separate processes keep the comparison fair (no shared GIL with the benchmark client);
-everything listens on loopback and is torn down on exit. Rounds interleave the targets
-so that load noise on this shared machine hits all of them alike.
-"""
+"""A fresh process stack for the benchmark: the simulator over TLS, kubelantern (and any
+variants, e.g. with glibc's malloc defaults) and `kubectl proxy`, each its own process on
+loopback, torn down on exit. Fresh per stack because a process's early allocations decide
+its later behaviour (issue 12: the bimodal malloc state)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import urllib.request
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from ssl import SSLContext
+
+from bench._clients import Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.conftest import KUBE_TOKEN  # noqa: E402
+from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
+from tests.harness.pki import Pki, make_pki  # noqa: E402
 
-@dataclass(frozen=True)
-class Target:
-    label: str
-    base: str  # the cluster's API base URL as this path reaches it
-    headers: dict[str, str]
-    ssl: SSLContext | bool
-    pid: int | None = None  # the proxy's process, whose CPU time is measured (None: direct)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+FIREHOSE_ANNOTATION = "sim.kubelantern.io/firehose-bytes"
 
 
 def free_port() -> int:
@@ -46,132 +38,151 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + 20
+def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise RuntimeError(f"{what} did not listen on {port}; see {log}")
 
 
-@contextmanager
-def stack(variants: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[list[Target]]:
-    """Targets `direct`, `kubelantern`, one per extra kubelantern variant (label → extra
-    environment), and `kubectl proxy` when kubectl is installed."""
-    from tests.conftest import KUBE_TOKEN
-    from tests.harness.kubeconfig import Context, write_kubeconfig
-    from tests.harness.pki import make_pki
+@dataclass
+class Stack:
+    """The running processes of one stack and the paths to the cluster through them."""
 
-    tmp = Path(tempfile.mkdtemp(prefix="kl-bench-"))
-    pki = make_pki(tmp)
-    python = sys.executable
-    procs: list[subprocess.Popen[bytes]] = []
+    folder: Path
+    pki: Pki
+    kubeconfig: Path
+    sim: Endpoint
+    targets: list[Endpoint]  # direct first
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    shell: tuple[str, str, str] = ("", "", "")  # namespace, pod, container for exec
 
-    def spawn(cmd: list[str], what: str, env: Mapping[str, str] | None = None) -> int:
-        """Start a server on a free port; return the port (its process is procs[-1])."""
-        port = free_port()
-        log = tmp / f"{what.replace(' ', '-')}.log"
-        # Output to a file, never a pipe nobody reads (a full pipe would stall the server).
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [*cmd, f"--port={port}"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
-            )
-        procs.append(proc)
-        _wait_port(port, proc, what, log)
-        return port
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
 
+    def target(self, label: str) -> Endpoint:
+        return next(t for t in self.targets if t.label == label)
+
+    def api(self, method: str, path: str, body: object | None = None) -> object:
+        """A setup call straight to the simulator (JSON in and out)."""
+        data = None if body is None else json.dumps(body).encode()
+        ctype = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        req = urllib.request.Request(
+            self.sim.base + path,
+            data=data,
+            method=method,
+            headers={**self.sim.headers, "Content-Type": ctype},
+        )
+        with urllib.request.urlopen(req, context=self.sim.tls, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def set_firehose(self, size: int) -> None:
+        """The log size the benchmark pod `bench/bulk` streams (its annotation)."""
+        self.api(
+            "PATCH",
+            "/api/v1/namespaces/bench/pods/bulk",
+            {"metadata": {"annotations": {FIREHOSE_ANNOTATION: str(size)}}},
+        )
+
+    def shell_pod(self) -> tuple[str, str, str]:
+        """A running pod whose first container has a shell (for exec): ns, name, container."""
+        items = self.api("GET", "/api/v1/pods")["items"]  # type: ignore[index]
+        for pod in items:
+            first = pod["spec"]["containers"][0]
+            running = pod["status"].get("phase") == "Running"
+            if running and "distroless" not in first["image"] and first["name"] != "firehose":
+                return pod["metadata"]["namespace"], pod["metadata"]["name"], first["name"]
+        raise RuntimeError("the simulator has no running pod with a shell")
+
+
+def spawn(
+    cmd: list[str], what: str, folder: Path, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a server on a free port and wait until it listens: (process, port)."""
+    port = free_port()
+    log = folder / f"{what.replace(' ', '-').replace('/', '-')}.log"
+    # Output to a file, never a pipe nobody reads (a full pipe would stall the server).
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [*cmd, f"--port={port}"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     try:
-        sim_port = spawn(
-            [python, "-m", "kubesim", "--tls-cert", str(tmp / "server.crt"),
-             "--tls-key", str(tmp / "server.key")],
-            "simulator",
+        wait_port(port, proc, what, log)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, port
+
+
+def serve_cmd(kubeconfig: Path) -> list[str]:
+    return [sys.executable, "-m", "kubelantern", "serve", "--kubeconfig", str(kubeconfig),
+            "--no-token", "--log-level", "warning"]  # fmt: skip
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def stack(
+    folder: Path,
+    variants: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    kubectl: bool = True,
+) -> Iterator[Stack]:
+    """direct, kubelantern, one kubelantern per variant (label → extra environment) and
+    `kubectl proxy` (when kubectl is installed and `kubectl`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = make_pki(folder)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        sim_proc, sim_port = spawn(
+            [sys.executable, "-m", "kubesim", "--tls-cert", str(folder / "server.crt"),
+             "--tls-key", str(folder / "server.key")],
+            "simulator", folder,
         )  # fmt: skip
+        procs.append(sim_proc)
         sim_url = f"https://127.0.0.1:{sim_port}"
         kubeconfig = write_kubeconfig(
-            tmp / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
+            folder / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
         )
-        serve = [python, "-m", "kubelantern", "serve", "--kubeconfig", str(kubeconfig),
-                 "--no-token", "--log-level", "warning"]  # fmt: skip
-        targets = [
-            Target("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"},
-                   pki.client_context()),
-            Target("kubelantern", f"http://127.0.0.1:{spawn(serve, 'kubelantern')}/clusters/bench",
-                   {}, True, procs[-1].pid),
-        ]  # fmt: skip
-        for label, env in (variants or {}).items():
-            port = spawn(serve, label, env)
-            targets.append(
-                Target(label, f"http://127.0.0.1:{port}/clusters/bench", {}, True, procs[-1].pid)
-            )
-        kubectl = shutil.which("kubectl")
-        if kubectl:
-            port = spawn(
-                [kubectl, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
+        tls = ssl.create_default_context(cafile=str(pki.ca_file))
+        sim = Endpoint("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"}, tls)
+        targets = [sim]
+        for label, env in {"kubelantern": {}, **(variants or {})}.items():
+            proc, port = spawn(serve_cmd(kubeconfig), label, folder, env)
+            procs.append(proc)
+            base = f"http://127.0.0.1:{port}/clusters/bench"
+            targets.append(Endpoint(label, base, pid=proc.pid))
+        binary = shutil.which("kubectl")
+        if kubectl and binary:
+            proc, port = spawn(
+                [binary, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
                 "kubectl proxy",
+                folder,
             )
-            targets.append(
-                Target("kubectl proxy", f"http://127.0.0.1:{port}", {}, True, procs[-1].pid)
-            )
-        yield targets
+            procs.append(proc)
+            targets.append(Endpoint("kubectl proxy", f"http://127.0.0.1:{port}", pid=proc.pid))
+        made = Stack(folder, pki, kubeconfig, sim, targets, procs)
+        made.shell = made.shell_pod()
+        yield made
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-async def best_of(
-    targets: list[Target], rounds: int, one: Callable[[Target], Awaitable[float]], *, low: bool
-) -> dict[str, float]:
-    """Best value per target over `rounds` interleaved rounds (lowest when `low`)."""
-    pick = min if low else max
-    best: dict[str, float] = {}
-    for _ in range(rounds):
-        for t in targets:
-            value = await one(t)
-            best[t.label] = pick(best.get(t.label, value), value)
-    return best
-
-
-async def cpu_per_gb(
-    targets: list[Target], rounds: int, one: Callable[[Target], Awaitable[int]]
-) -> dict[str, float]:
-    """CPU seconds each proxy process spends per GB moved (`one` returns the bytes moved).
-
-    Less noisy than throughput on a shared 2-core machine: it measures the proxy's own
-    work, not how the scheduler shared the cores with the client and the simulator.
-    """
-    cpu: dict[str, float] = {}
-    moved: dict[str, int] = {}
-    for _ in range(rounds):
-        for t in targets:
-            if t.pid is None:
-                continue
-            before = cpu_seconds(t.pid)
-            moved[t.label] = moved.get(t.label, 0) + await one(t)
-            cpu[t.label] = cpu.get(t.label, 0.0) + cpu_seconds(t.pid) - before
-    return {label: cpu[label] / (moved[label] / 1e9) for label in cpu}
-
-
-def report(title: str, results: dict[str, float], unit: str) -> None:
-    """Print kubelantern's ratios against the baselines measured in the same run."""
-    print(title)
-    ours = results["kubelantern"]
-    for name, value in results.items():
-        print(f"  {name:<24} {value:10.2f} {unit}")
-    for name, value in results.items():
-        if name != "kubelantern":
-            print(f"  kubelantern / {name:<13} = {ours / value:.2f}")
-    if "kubectl proxy" not in results:
-        print("  kubectl not found: no kubectl proxy comparison")
+        stop(procs)

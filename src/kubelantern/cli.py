@@ -209,6 +209,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     from aiohttp import web
 
     from kubelantern.localtls import LocalTLSError
+    from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
 
@@ -258,12 +259,14 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    releaser = asyncio.create_task(release_free_memory_periodically())
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
+        releaser.cancel()
         print("kubelantern: shutting down", file=out, flush=True)
         if instance_file is not None:
             _forget_instance(instance_file)
@@ -440,12 +443,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except UsageError as e:
         parser.error(str(e))
+    from kubelantern.eventloop import new_event_loop
+    from kubelantern.malloc import tune_malloc
     from kubelantern.web.logs import setup_logging
 
     setup_logging(settings.log_level)
     try:
         if args.command == "serve":
-            return asyncio.run(serve(settings))
+            tune_malloc()  # before the first TLS and body buffers are allocated
+            with asyncio.Runner(loop_factory=new_event_loop) as runner:
+                return runner.run(serve(settings))
         if args.command == "clusters":
             return asyncio.run(list_clusters(settings, args.json))
         if args.command == "doctor":

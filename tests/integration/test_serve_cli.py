@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import selectors
 import signal
@@ -147,6 +148,40 @@ def test_serve_refuses_a_busy_port(tmp_path: Path, broken_kubeconfig: Path) -> N
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "malloc tuning: mmap threshold 4194304, trim threshold 67108864"),
+        (
+            {"KUBELANTERN_MALLOC_TUNING": "0"},
+            "malloc tuning: not applied (KUBELANTERN_MALLOC_TUNING=0)",
+        ),
+    ],
+)
+def test_serve_sets_the_malloc_thresholds_at_start(
+    tmp_path: Path, broken_kubeconfig: Path, env: dict[str, str], expected: str
+) -> None:
+    """The started process says what glibc answered to mallopt (its effect on allocations is
+    tested in tests/unit/test_malloc.py)."""
+    args = ["--port", "0", "--kubeconfig", str(broken_kubeconfig), "--log-level", "debug"]
+    proc = subprocess.Popen(
+        [str(BIN), "serve", *args, "--no-token"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**_env(tmp_path), **env},
+    )
+    try:
+        lines = read_until(proc, r"serving at http://")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    tuning = [line for line in lines if "malloc tuning" in line]
+    if platform.libc_ver()[0] != "glibc" and not env:
+        expected = "malloc tuning: not applied (not glibc)"
+    assert len(tuning) == 1 and tuning[0].endswith(expected), lines
 
 
 def test_clusters_command_lists_and_reports_errors(tmp_path: Path, broken_kubeconfig: Path) -> None:

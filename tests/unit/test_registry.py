@@ -266,7 +266,7 @@ async def test_session_settings_and_close() -> None:
     assert isinstance(session.cookie_jar, aiohttp.DummyCookieJar)
     assert session.auto_decompress is False
     assert session.timeout.total is None and session.timeout.sock_connect == 10
-    assert session.connector is not None and session.connector.limit_per_host == 64
+    assert session.connector is not None and session.connector.limit_per_host == 0
     await c.close()
     assert session.closed
     again = await c.session()  # usable after close (e.g. app restart in tests)

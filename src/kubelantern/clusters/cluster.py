@@ -38,7 +38,10 @@ class Transport(TypedDict, total=False):
 
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a TCP+TLS connection; streams themselves never time out
-LIMIT_PER_HOST = 64  # pooled connections per cluster (long watches and logs hold one each)
+# No cap on connections per cluster, like kubectl proxy (Go's MaxConnsPerHost 0): every
+# WebSocket, watch and `logs -f` holds one for its whole life, so a cap of 64 made the 65th
+# stream wait for a slot until its handshake timed out (504).
+LIMIT_PER_HOST = 0
 
 
 class Cluster:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from kubelantern.clusters.paths import ApiPathError, validate_api_path
+from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.observe.metrics import Metrics
@@ -134,16 +135,26 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
     state.ready = True
     prober = app[keys.PROBER]
-    for cluster in registry:
-        prober.start(cluster)  # warm the cache for the first /api/clusters
+    warming = asyncio.ensure_future(_warm_probes(prober, list(registry)))
     try:
         yield
     finally:
         state.ready = False
+        warming.cancel()
+        await asyncio.gather(warming, return_exceptions=True)
         await prober.close()
         await registry.close()
         if demo_handle is not None:
             await demo_handle.close()
+
+
+async def _warm_probes(prober: Prober, clusters: list[Cluster], at_once: int = 4) -> None:
+    """Probe the clusters for the first /api/clusters, a few at a time: fifty TLS handshakes
+    at once would hold up the first proxied request by ~100 ms (an asked-for cluster is
+    probed at once anyway)."""
+    for i in range(0, len(clusters), at_once):
+        batch = [prober.start(c) for c in clusters[i : i + at_once]]
+        await asyncio.gather(*batch, return_exceptions=True)
 
 
 async def _on_shutdown(app: web.Application) -> None:

@@ -1,0 +1,128 @@
+"""The event loop `serve` runs on: asyncio's, with TLS read buffers sized by use.
+
+Why: asyncio's SSLProtocol allocates a 256 KiB read buffer per TLS connection for its whole
+life, so every idle proxied WebSocket (one TLS connection upstream) held ~242 KiB of RSS
+(issue 12). Here the buffer starts at 4 KiB, grows fourfold while reads fill it (bulk
+streams reach 256 KiB within three reads) and is let go after a short read, or after a
+second without reads: an idle connection holds no read buffer at all, and its next read
+gets a fresh small one. The decrypted data path (SSLObject, the app protocol) is asyncio's own.
+
+`KUBELANTERN_TLS_BUFFERS=asyncio` keeps asyncio's fixed buffers (for the benchmark's
+before/after). This leans on two private asyncio names (`_make_ssl_transport`,
+`SSLProtocol._ssl_buffer*`), stable since 3.11; tests/unit/test_eventloop.py would fail if
+they changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import ssl
+from asyncio import sslproto
+from collections.abc import Mapping
+from typing import Any
+
+MIN_BUFFER = 4 * 1024
+MAX_BUFFER = sslproto.SSLProtocol.max_size  # 256 KiB: asyncio's own, the ceiling
+IDLE_AFTER = 1.0  # seconds without reads after which a big buffer is let go
+ENV = "KUBELANTERN_TLS_BUFFERS"
+_EMPTY = memoryview(bytearray())
+
+
+class LeanSSLProtocol(sslproto.SSLProtocol):
+    """SSLProtocol whose encrypted-bytes read buffer grows on full reads and is released
+    after short reads, or after IDLE_AFTER seconds without reads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ssl_buffer = bytearray()
+        self._ssl_buffer_view = _EMPTY
+        self._next_size = MIN_BUFFER
+        self._reads = 0
+        self._idle_check: asyncio.TimerHandle | None = None
+
+    def get_buffer(self, n: int) -> memoryview:
+        if not len(self._ssl_buffer_view):
+            self._ssl_buffer = bytearray(self._next_size)
+            self._ssl_buffer_view = memoryview(self._ssl_buffer)
+        return self._ssl_buffer_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        size = len(self._ssl_buffer_view)
+        self._reads += 1
+        super().buffer_updated(nbytes)  # copies the bytes into the SSL object's BIO
+        if nbytes >= size:
+            # Full: more is waiting. A bigger buffer next time (a fresh one: reusing would
+            # need a copy-free resize bytearray does not have).
+            if size < MAX_BUFFER:
+                self._next_size = min(size * 4, MAX_BUFFER)
+                self._release()
+        elif size <= MIN_BUFFER or nbytes * 16 < size:
+            # Small buffers are cheap to make again; a mostly empty big one is not needed.
+            self._next_size = MIN_BUFFER
+            self._release()
+        elif self._idle_check is None:
+            # A bulk stream that paused: keep the buffer for the next burst, not for ever.
+            self._idle_check = self._loop.call_later(IDLE_AFTER, self._release_if_idle, self._reads)
+
+    def _release_if_idle(self, reads: int) -> None:
+        self._idle_check = None
+        if not len(self._ssl_buffer_view):
+            return
+        if self._reads == reads:
+            self._next_size = MIN_BUFFER
+            self._release()
+        else:
+            self._idle_check = self._loop.call_later(IDLE_AFTER, self._release_if_idle, self._reads)
+
+    def _release(self) -> None:
+        self._ssl_buffer = bytearray()
+        self._ssl_buffer_view = _EMPTY
+
+
+class LeanTLSEventLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop, its TLS transports built on LeanSSLProtocol."""
+
+    def _make_ssl_transport(
+        self,
+        rawsock: Any,
+        protocol: asyncio.BaseProtocol,
+        sslcontext: ssl.SSLContext,
+        waiter: asyncio.Future[Any] | None = None,
+        *,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        server: Any = None,
+        ssl_handshake_timeout: float | None = None,
+        ssl_shutdown_timeout: float | None = None,
+    ) -> asyncio.Transport:
+        ssl_protocol = LeanSSLProtocol(
+            self,
+            protocol,
+            sslcontext,
+            waiter,
+            server_side,
+            server_hostname,
+            ssl_handshake_timeout=ssl_handshake_timeout,
+            ssl_shutdown_timeout=ssl_shutdown_timeout,
+        )
+        asyncio.selector_events._SelectorSocketTransport(  # type: ignore[attr-defined]
+            self, rawsock, ssl_protocol, extra=extra, server=server
+        )
+        transport: asyncio.Transport = ssl_protocol._app_transport
+        return transport
+
+
+def new_event_loop(env: Mapping[str, str] = os.environ) -> asyncio.AbstractEventLoop:
+    """The loop for `serve` (asyncio's own when KUBELANTERN_TLS_BUFFERS=asyncio; uvloop's,
+    when installed, with KUBELANTERN_LOOP=uvloop: for the benchmark to compare)."""
+    if env.get("KUBELANTERN_LOOP") == "uvloop":
+        import uvloop  # type: ignore[import-not-found,unused-ignore]
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        return loop
+    if env.get(ENV, "lean") == "asyncio":
+        return asyncio.new_event_loop()
+    return LeanTLSEventLoop(selectors.DefaultSelector())
