@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubelantern import __version__
+from kubelantern.servetls import forget_instance, serve_tls
 from kubelantern.settings import Settings
 
 DEFAULT_PORT = 4477
@@ -251,7 +252,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     instance_file: Path | None = None
     if settings.tls_port is not None:
         try:
-            instance_file = await _serve_tls(runner, settings, out)
+            instance_file = await serve_tls(runner, settings, out)
         except (OSError, LocalTLSError) as e:
             await runner.cleanup()
             print(f"kubelantern: cannot serve TLS: {e}", file=sys.stderr)
@@ -269,112 +270,9 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         releaser.cancel()
         print("kubelantern: shutting down", file=out, flush=True)
         if instance_file is not None:
-            _forget_instance(instance_file)
+            forget_instance(instance_file)
         # Stops accepting, closes open streams (on_shutdown), then the cluster sessions.
         await runner.cleanup()
-    return 0
-
-
-async def _serve_tls(runner: Any, settings: Settings, out: TextIO) -> Path:
-    """The HTTPS listener kubectl uses, and the record `kubelantern kubeconfig` reads."""
-    from aiohttp import web
-
-    from kubelantern.kubectlconfig import INSTANCE_FILE, Instance, write_private
-    from kubelantern.localtls import config_dir, load_or_create
-
-    folder = config_dir()
-    tls = load_or_create(folder)
-    assert settings.tls_port is not None
-    site = web.TCPSite(
-        runner,
-        settings.host,
-        settings.tls_port,
-        ssl_context=tls.server_context(),
-        reuse_address=True,
-    )
-    try:
-        await site.start()
-    except OSError as e:
-        raise OSError(
-            f"cannot listen on {settings.host}:{settings.tls_port}: {e.strerror or e} (choose "
-            "another --tls-port, or 0 for any free port)"
-        ) from None
-    port = settings.tls_port
-    sockets = getattr(site._server, "sockets", None)
-    if sockets:
-        port = sockets[0].getsockname()[1]
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "*", "::") else settings.host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    url = f"https://{host}:{port}{settings.base_url}"
-    record = folder / INSTANCE_FILE
-    write_private(record, Instance(url, settings.launch_token, os.getpid()).to_json())
-    print(
-        f"kubectl can use {url} (CA {tls.ca_cert}): run `kubelantern kubeconfig -o FILE`",
-        file=out,
-        flush=True,
-    )
-    return record
-
-
-def _forget_instance(record: Path) -> None:
-    from kubelantern.kubectlconfig import Instance
-
-    with contextlib.suppress(OSError, ValueError):
-        if Instance.from_json(record.read_text()).pid == os.getpid():
-            record.unlink()
-
-
-# -- kubeconfig --------------------------------------------------------------------------
-
-
-def write_kubeconfig(output: str | None, out: TextIO = sys.stdout) -> int:
-    """Ask the running `serve --tls-port` which clusters it serves; write the kubeconfig."""
-    import ssl
-    import urllib.error
-    import urllib.request
-
-    from kubelantern.kubectlconfig import INSTANCE_FILE, Instance, dump, kubeconfig_doc
-    from kubelantern.kubectlconfig import write_private as write_file
-    from kubelantern.localtls import LocalTLS, config_dir
-
-    folder = config_dir()
-    record = folder / INSTANCE_FILE
-    try:
-        instance = Instance.from_json(record.read_text())
-    except FileNotFoundError:
-        print(
-            f"kubelantern: no record of a running `kubelantern serve --tls-port PORT` in "
-            f"{folder}: start one first (kubectl needs TLS to send the launch token)",
-            file=sys.stderr,
-        )
-        return 1
-    except (OSError, ValueError) as e:
-        print(f"kubelantern: cannot read {record}: {e}", file=sys.stderr)
-        return 1
-    tls = LocalTLS(folder)
-    context = ssl.create_default_context(cafile=str(tls.ca_cert))
-    request = urllib.request.Request(f"{instance.url}/api/clusters?wait=0")
-    if instance.token:
-        request.add_header("Authorization", f"Bearer {instance.token}")
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
-            clusters = json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        print(
-            f"kubelantern: the kubelantern recorded at {instance.url} (pid {instance.pid}) does "
-            f"not answer ({e}); start `kubelantern serve --tls-port PORT` again",
-            file=sys.stderr,
-        )
-        return 1
-    doc = kubeconfig_doc(instance.url, clusters, tls.ca_pem(), instance.token)
-    text = dump(doc)
-    if output:
-        write_file(Path(output).expanduser(), text)
-        names = ", ".join(str(c["name"]) for c in clusters)
-        print(f"wrote {output}: contexts {names}", file=out)
-    else:
-        out.write(text)
     return 0
 
 
@@ -438,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command == "kubeconfig":
+        from kubelantern.kubeconfigcmd import write_kubeconfig
+
         return write_kubeconfig(args.output)
     try:
         settings = settings_from(args)

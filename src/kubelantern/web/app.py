@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kubelantern.clusters.paths import ApiPathError, validate_api_path
 from kubelantern.clusters.cluster import Cluster
+from kubelantern.clusters.paths import ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.observe.metrics import Metrics
