@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubelantern import __version__
+from kubelantern.identity.modes import Mode, ModeRequest, decide
 from kubelantern.settings import Settings
 
 DEFAULT_PORT = 4477
 TOKEN_ENV = "KUBELANTERN_TOKEN"
+OIDC_SECRET_ENV = "KUBELANTERN_OIDC_CLIENT_SECRET"
+SESSION_SECRET_ENV = "KUBELANTERN_SESSION_SECRET"
 
 
 class UsageError(Exception):
@@ -103,6 +106,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-origin", action="append", metavar="ORIGIN", help="accept this Origin too"
     )
 
+    team = serve.add_argument_group(
+        "team mode", "sign-in for many users (flag names as Headlamp's); secrets also from env/file"
+    )
+    team.add_argument("--public-url", metavar="URL", help="the URL users open (https://…)")
+    team.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer (discovery base)")
+    team.add_argument("--oidc-client-id", metavar="ID", help="OIDC client id")
+    team.add_argument(
+        "--oidc-client-secret",
+        metavar="SECRET",
+        help=f"OIDC client secret (better: ${OIDC_SECRET_ENV} or --oidc-client-secret-file)",
+    )
+    team.add_argument("--oidc-client-secret-file", metavar="PATH", type=Path)
+    team.add_argument(
+        "--oidc-scopes",
+        metavar="SCOPES",
+        help='space- or comma-separated (default: "openid profile email offline_access")',
+    )
+    team.add_argument(
+        "--oidc-use-access-token",
+        action="store_true",
+        help="send the access token upstream instead of the ID token",
+    )
+    team.add_argument("--oidc-ca-file", metavar="PATH", type=Path, help="CA for the provider")
+    team.add_argument(
+        "--session-secret",
+        metavar="SECRET",
+        help=f"seals session cookies, same on every replica (better: ${SESSION_SECRET_ENV} or "
+        "--session-secret-file)",
+    )
+    team.add_argument("--session-secret-file", metavar="PATH", type=Path)
+    team.add_argument(
+        "--session-secret-old",
+        action="append",
+        metavar="SECRET",
+        help=f"a previous secret that still opens cookies (also ${SESSION_SECRET_ENV}_OLD)",
+    )
+    team.add_argument(
+        "--auth-header",
+        metavar="HEADER",
+        help="trust this header's user name (only behind an identity-aware proxy)",
+    )
+
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
     clusters.add_argument("--json", action="store_true", help="JSON output")
@@ -123,12 +168,66 @@ def normalize_base_url(value: str) -> str:
     return "/" + value.strip("/")
 
 
+def _secret(
+    flag: str, value: str | None, file: Path | None, env: dict[str, str], env_name: str
+) -> str | None:
+    """A secret from its flag, its file or the environment (in that order), stripped."""
+    if file is not None:
+        try:
+            text = file.read_text().strip()
+        except OSError as e:
+            raise UsageError(f"{flag}-file {file}: {e.strerror or e}") from None
+        if not text:
+            raise UsageError(f"{flag}-file {file} is empty")
+        return text
+    if value is not None:
+        return value.strip() or None
+    return env.get(env_name, "").strip() or None
+
+
+def _team_settings(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    scopes = tuple((args.oidc_scopes or "").replace(",", " ").split())
+    public_url = (args.public_url or "").strip().rstrip("/") or None
+    old = list(args.session_secret_old or ())
+    if env.get(SESSION_SECRET_ENV + "_OLD", "").strip():
+        old.append(env[SESSION_SECRET_ENV + "_OLD"].strip())
+    out: dict[str, Any] = dict(
+        public_url=public_url,
+        oidc_issuer_url=(args.oidc_issuer_url or "").strip() or None,
+        oidc_client_id=(args.oidc_client_id or "").strip() or None,
+        oidc_client_secret=_secret(
+            "--oidc-client-secret",
+            args.oidc_client_secret,
+            args.oidc_client_secret_file,
+            env,
+            OIDC_SECRET_ENV,
+        ),
+        oidc_use_access_token=bool(args.oidc_use_access_token),
+        oidc_ca_file=args.oidc_ca_file,
+        session_secret=_secret(
+            "--session-secret",
+            args.session_secret,
+            args.session_secret_file,
+            env,
+            SESSION_SECRET_ENV,
+        ),
+        session_secrets_old=tuple(o for o in old if o),
+        auth_header=(args.auth_header or "").strip() or None,
+    )
+    if scopes:
+        out["oidc_scopes"] = scopes
+    return out
+
+
 def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
-    """The Settings one command line asks for (pure; env only supplies KUBELANTERN_TOKEN)."""
+    """The Settings one command line asks for (pure; env supplies KUBELANTERN_TOKEN and the
+    team-mode secrets)."""
     env = dict(os.environ) if env is None else env
     token: str | None = None
+    # Team mode (a sign-in method) turns the launch token off unless one is given.
+    team = args.command == "serve" and bool(args.oidc_issuer_url or args.in_cluster)
     if args.command == "serve":
-        if args.no_token:
+        if args.no_token or (team and args.token is None and not env.get(TOKEN_ENV)):
             token = None
         elif args.token is not None:
             if not args.token.strip():
@@ -156,7 +255,27 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.base_url = normalize_base_url(args.base_url)
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
+        for key, value in _team_settings(args, env).items():
+            setattr(settings, key, value)
     return settings
+
+
+def serve_mode(settings: Settings) -> Mode:
+    """local or team, and the one-line refusal when the flags make no safe server."""
+    return decide(
+        ModeRequest(
+            host=settings.host,
+            launch_token=settings.launch_token is not None,
+            oidc=settings.oidc,
+            oidc_complete=bool(
+                settings.oidc_issuer_url and settings.oidc_client_id and settings.public_url
+            ),
+            in_cluster=settings.in_cluster,
+            session_secret=settings.session_secret is not None,
+            public_url=settings.public_url,
+            auth_header=settings.auth_header,
+        )
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -219,7 +338,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     if broken:
         summary += f"; {len(broken)} not usable (errors logged): {', '.join(broken)}"
     print(summary, file=out)
-    if not is_loopback(settings.host):
+    if not is_loopback(settings.host) and serve_mode(settings).name == "local":
         print(
             f"WARNING: listening on {settings.host}, not loopback: anyone who can reach this "
             "port can use your cluster credentials"
@@ -310,6 +429,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     try:
         if args.command == "serve":
+            mode = serve_mode(settings)
+            if mode.refusal is not None:
+                print(f"kubelantern: {mode.refusal}", file=sys.stderr)
+                return 2
+            for warning in mode.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
             return asyncio.run(serve(settings))
         if args.command == "clusters":
             return asyncio.run(list_clusters(settings, args.json))

@@ -25,3 +25,18 @@ class Settings:
     strategy_ttl: float = 3600.0  # seconds a learned strategy is trusted
     ws_ping_interval: float = 20.0  # seconds between our pings on both legs
     log_level: str = "info"
+    # Team mode (README "Run it for your team"): OIDC sign-in and sealed session cookies.
+    public_url: str | None = None  # https://kubelantern.example.com (no base URL, no slash)
+    oidc_issuer_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access")
+    oidc_use_access_token: bool = False
+    oidc_ca_file: Path | None = None
+    session_secret: str | None = field(default=None, repr=False)
+    session_secrets_old: tuple[str, ...] = field(default=(), repr=False)
+    auth_header: str | None = None  # trusted identity header from an identity-aware proxy
+
+    @property
+    def oidc(self) -> bool:
+        return self.oidc_issuer_url is not None

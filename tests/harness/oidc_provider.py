@@ -300,3 +300,33 @@ def start_provider(ssl_context: Any = None, **config: Any) -> tuple[OidcProvider
     server = ServerThread(provider.app, ssl_context=ssl_context).start()
     provider.base_url = server.url
     return provider, server
+
+
+async def browser_sign_in(
+    http: Any, lantern: str, ssl_context: Any, return_to: str = "/", base: str = ""
+) -> Any:
+    """What a browser does: kubelantern's login → the provider (auto_user) → kubelantern's
+    callback. `http` is an aiohttp ClientSession with a cookie jar; the callback's response."""
+    async with http.get(
+        f"{lantern}{base}/oidc/login", params={"return_to": return_to}, allow_redirects=False
+    ) as resp:
+        assert resp.status == 302, await resp.text()
+        to_provider = resp.headers["Location"]
+    async with http.get(to_provider, allow_redirects=False, ssl=ssl_context) as resp:
+        assert resp.status == 302, await resp.text()
+        back = resp.headers["Location"]
+    resp = await http.get(back, allow_redirects=False)
+    await resp.read()
+    assert resp.status == 302, await resp.text()
+    return resp
+
+
+def sim_trust(provider: OidcProvider) -> Any:
+    """The simulator's OIDC trust in this provider (its JWKS read live: rotation shows)."""
+    from kubesim.config import OidcTrust
+
+    return OidcTrust(
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        jwks=lambda: {"keys": [k.as_dict(private=False) for k in provider.keys]},
+    )

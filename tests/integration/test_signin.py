@@ -16,9 +16,10 @@ from yarl import URL
 
 from kubelantern.identity.client import OidcClient
 from kubelantern.identity.oidc import ClientConfig
+from kubelantern.identity.request import request_user
 from kubelantern.identity.sessions import Sealer
 from kubelantern.web import signin as signin_mod
-from kubelantern.web.signin import SESSION_COOKIE, SignIn, request_user
+from kubelantern.web.signin import SESSION_COOKIE, SignIn
 from tests.harness.oidc_provider import OidcProvider, start_provider
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread, free_port

@@ -10,7 +10,9 @@ Credential precedence (DESIGN §4), first match wins:
      per-request header, the python client;
   2. the per-cluster login cookie `kl-auth-<sha256(name)[:16]>` set by
      `POST /api/clusters/<name>/login`;
-  3. the kubeconfig's credentials (`Cluster.credentials.headers()`).
+  3. in team mode, the signed-in user's token (OIDC) for the clusters that use the user's
+     identity (in-cluster, and kubeconfig entries without credentials);
+  4. the kubeconfig's credentials (`Cluster.credentials.headers()`).
 The bearer subprotocol (`base64url.bearer.authorization.k8s.io.<token>`) sits between 1
 and 2 for WebSocket upgrades; parsing it is `proxy/subprotocols.py`'s job.
 """
@@ -209,6 +211,7 @@ def decode_cookie_token(value: str) -> str | None:
 class CredentialSource(enum.Enum):
     CLIENT = "client"  # the client's Authorization header (or the bearer subprotocol)
     LOGIN = "login"  # the per-cluster login cookie
+    SESSION = "session"  # the signed-in user's token (team mode, OIDC)
     KUBECONFIG = "kubeconfig"
     NONE = "none"
 

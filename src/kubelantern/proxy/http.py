@@ -26,6 +26,7 @@ from multidict import CIMultiDict
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.tls import TLSConfigError, tls_info
+from kubelantern.identity.request import request_user
 from kubelantern.proxy.headers import (
     CredentialSource,
     UserCredential,
@@ -172,6 +173,15 @@ def unusable(cluster: Cluster) -> web.Response | None:
     return status_response(503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}")
 
 
+def uses_user_identity(settings: Settings, cluster: Cluster) -> bool:
+    """Whether a signed-in user's own token goes to `cluster`: in-cluster mode, or a
+    kubeconfig entry that brings no credentials of its own."""
+    if settings.in_cluster:
+        return True
+    spec = cluster.spec
+    return spec.auth.is_empty and not (spec.tls.client_cert_data or spec.tls.client_cert_file)
+
+
 def login_required(
     settings: Settings, cluster: Cluster, user: UserCredential | None
 ) -> web.Response | None:
@@ -216,6 +226,10 @@ async def upstream_auth(
     )
     if offered_token and (user is None or user.source is not CredentialSource.CLIENT):
         user = UserCredential(f"Bearer {offered_token}", CredentialSource.CLIENT)
+    if user is None and uses_user_identity(settings, cluster):
+        signed_in = request_user(request)
+        if signed_in is not None:
+            user = UserCredential(f"Bearer {signed_in.bearer}", CredentialSource.SESSION)
     if (refusal := login_required(settings, cluster, user)) is not None:
         return refusal
     try:

@@ -9,7 +9,8 @@ Routes (all under `settings.base_url`):
   /...                             the SPA (web/static.py)
 
 Middlewares, outermost first: access log (+ request metrics), security (Host, Origin,
-launch token). The cluster registry is loaded at startup (cleanup_ctx); with no
+launch token), and in team mode the session (web/signin.py: OIDC routes, sealed cookie).
+The cluster registry is loaded at startup (cleanup_ctx); with no
 kubeconfig at all (or --demo) the built-in demo simulators start in-process instead.
 """
 
@@ -30,7 +31,7 @@ from kubelantern.proxy import http as http_proxy
 from kubelantern.proxy import websocket
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
-from kubelantern.web import api, keys, portforward_api, static
+from kubelantern.web import api, keys, portforward_api, static, team
 from kubelantern.web.errors import status_response
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.metrics import Metrics
@@ -151,6 +152,7 @@ def make_app(settings: Settings) -> web.Application:
 
         settings = replace(settings, base_url=base)
 
+    settings = team.with_public_url(settings)
     metrics = Metrics()
     app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
     app[keys.SETTINGS] = settings
@@ -163,6 +165,8 @@ def make_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(_on_shutdown)
     app.on_response_prepare.append(add_security_headers)
 
+    if settings.oidc:
+        team.install_oidc(app, settings)  # routes, session middleware (after security)
     api.add_routes(app, base)
     portforward_api.setup_portforward_routes(app, base)  # local mode only
     api.add_fallback(app, base)

@@ -31,6 +31,7 @@ from kubelantern.identity.flow import (
     safe_return_to,
 )
 from kubelantern.identity.oidc import OidcError
+from kubelantern.identity.request import USER
 from kubelantern.identity.sessions import (
     Sealer,
     SealError,
@@ -157,14 +158,6 @@ def _page(status: int, title: str, message: str, again: str | None) -> web.Respo
 
 
 SIGNIN: Final = web.AppKey("signin", SignIn)
-# Request keys: the UserSession of a signed-in request; a renewed one to seal on the response.
-USER: Final = web.RequestKey("kubelantern.user", UserSession)
-
-
-def request_user(request: web.Request) -> UserSession | None:
-    """The signed-in user of this request (set by the middleware), if any."""
-    user = request.get(USER)
-    return user if isinstance(user, UserSession) else None
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -235,6 +228,7 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
+# A renewed session, sealed onto the response by the on_response_prepare hook.
 _PENDING_COOKIES: Final = web.RequestKey("kubelantern.signin.renewed", UserSession)
 
 
