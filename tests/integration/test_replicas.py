@@ -1,0 +1,168 @@
+"""Replicas proven: two `kubelantern serve` processes with one session secret behind a
+round-robin TCP balancer on loopback. A user signed in through one is served by the other
+(HTTP and WebSocket exec); SIGTERM to one closes its streams with 1001 while the other keeps
+serving. The sign-in itself crosses replicas: the login and the callback land on different
+processes (the pending sign-in travels in a sealed cookie)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import SimCluster
+from tests.harness.balancer import Balancer
+from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.oidc_provider import OidcProvider, browser_sign_in, sim_trust, start_provider
+from tests.harness.pki import Pki
+from tests.harness.proxy import EXEC_OFFER, exec_path, find_pod
+from tests.harness.servers import free_port
+
+BIN = Path(sys.executable).with_name("kubelantern")
+SECRET = "replica-secret-0123456789-abcdefghijklm"
+
+
+@dataclass
+class Pair:
+    idp: OidcProvider
+    sim: SimCluster
+    balancer: Balancer
+    procs: list[subprocess.Popen[bytes]]
+    ports: list[int]
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], limit: float = 30) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "exited"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"replica on {port} not ready within {limit}s")
+
+
+@pytest.fixture
+def pair(pki: Pki, sim_factory: Callable[..., SimCluster], tmp_path: Path) -> Iterator[Pair]:
+    idp, idp_server = start_provider(pki.server_context(), auto_user="alice")
+    sim = sim_factory("kubernetes", oidc=sim_trust(idp))
+    config = write_kubeconfig(
+        tmp_path / "config", [Context("team", sim.base_url, ca_pem=pki.ca_pem)]
+    )
+    ports = [free_port(), free_port()]
+    balancer = Balancer([("127.0.0.1", p) for p in ports]).start()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "KUBELANTERN_TOKEN")},
+        "HOME": str(tmp_path),
+        "KUBELANTERN_SESSION_SECRET": SECRET,
+        "KUBELANTERN_OIDC_CLIENT_SECRET": str(idp.client_secret),
+    }
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN), "serve", "--port", str(port), "--kubeconfig", str(config),
+                "--public-url", balancer.url,
+                "--oidc-issuer-url", idp.issuer,
+                "--oidc-client-id", idp.client_id,
+                "--oidc-ca-file", str(pki.ca_file),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for port in ports
+    ]  # fmt: skip
+    try:
+        for port, proc in zip(ports, procs, strict=True):
+            wait_ready(port, proc)
+        yield Pair(idp, sim, balancer, procs, ports)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+        balancer.stop()
+        idp_server.stop()
+
+
+async def read_until(ws: aiohttp.ClientWebSocketResponse, text: bytes, limit: float = 10) -> bytes:
+    out = b""
+    async with asyncio.timeout(limit):
+        while text not in out:
+            msg = await ws.receive()
+            assert msg.type is aiohttp.WSMsgType.BINARY, msg
+            if msg.data[:1] == b"\x01":
+                out += msg.data[1:]
+    return out
+
+
+async def test_two_replicas_share_sessions_and_stop_cleanly(pair: Pair, pki: Pki) -> None:
+    url = pair.balancer.url
+    # A new TCP connection per request, so the balancer alternates between the replicas.
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True), connector=connector
+    ) as http:
+        picks_before = len(pair.balancer.picks)
+        await browser_sign_in(http, url, pki.client_context(), "/c/team")
+        login_pick, callback_pick = pair.balancer.picks[picks_before], pair.balancer.picks[-1]
+        assert login_pick != callback_pick  # the sign-in crossed replicas
+
+        served_by = set()
+        for _ in range(4):
+            before = len(pair.balancer.picks)
+            async with http.get(f"{url}/clusters/team/api/v1/namespaces") as resp:
+                assert resp.status == 200, await resp.text()
+            served_by.add(pair.balancer.picks[before])
+        assert served_by == {0, 1}
+        assert {r.user for r in pair.sim.state.requests if r.path.endswith("/namespaces")} == {
+            "oidc:alice@example.com"
+        }
+
+        # One interactive shell on each replica.
+        ns, pod, container = await find_pod(http, f"{url}/clusters/team")
+        path = exec_path(ns, pod, container, ["sh"], stdin=True, tty=True)
+        shells = []
+        for _ in range(2):
+            before = len(pair.balancer.picks)
+            ws = await http.ws_connect(
+                f"{url}/clusters/team{path}", protocols=EXEC_OFFER, headers={"Origin": url}
+            )
+            shells.append((pair.balancer.picks[before], ws))
+            await ws.send_bytes(b"\x00echo ready\n")
+            assert b"ready" in await read_until(ws, b"ready")
+        assert {pick for pick, _ in shells} == {0, 1}
+        by_replica = dict(shells)
+
+        # SIGTERM replica 0: its shell gets 1001 "going away"; replica 1's shell lives on.
+        pair.procs[0].send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            while True:
+                msg = await by_replica[0].receive()
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 1001, msg
+        assert pair.procs[0].wait(timeout=15) == 0
+        await by_replica[1].send_bytes(b"\x00echo still-here\n")
+        assert b"still-here" in await read_until(by_replica[1], b"still-here")
+        await by_replica[1].close()
+
+        # New requests all reach the surviving replica, the session still good.
+        for _ in range(3):
+            async with http.get(f"{url}/clusters/team/api/v1/namespaces") as resp:
+                assert resp.status == 200
+        async with http.get(f"{url}/api/me") as resp:
+            assert (await resp.json())["name"] == "Alice Example"
