@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import os
 import ssl
+import time
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from multidict import CIMultiDict
 from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.tls import TLSConfigError, tls_info
+from kubelantern.identity.logins import open_login
 from kubelantern.identity.request import request_user
 from kubelantern.proxy.headers import (
     CredentialSource,
@@ -221,8 +223,13 @@ async def upstream_auth(
     name = cluster.name
     if (refusal := unusable(cluster)) is not None:
         return refusal
+    sealer = request.app[keys.SEALER]
     user = user_credential(
-        request.headers, request.cookies, name, launch_token=settings.launch_token
+        request.headers,
+        request.cookies,
+        name,
+        launch_token=settings.launch_token,
+        open_login=lambda raw: open_login(sealer, name, raw, time.time()),
     )
     if offered_token and (user is None or user.source is not CredentialSource.CLIENT):
         user = UserCredential(f"Bearer {offered_token}", CredentialSource.CLIENT)

@@ -12,6 +12,7 @@ Routes (all under `settings.base_url`):
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -22,10 +23,10 @@ from kubelantern import USER_AGENT, __version__
 from kubelantern.clusters import strategies
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
+from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
+from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.headers import (
-    decode_cookie_token,
-    encode_cookie_token,
     login_cookie_name,
 )
 from kubelantern.web import keys
@@ -119,8 +120,8 @@ def cluster_json(
 
 
 def _logged_in(request: web.Request, name: str) -> bool:
-    raw = request.cookies.get(login_cookie_name(name))
-    return bool(raw and decode_cookie_token(raw))
+    raw = join_cookie(request.cookies, login_cookie_name(name))
+    return open_login(request.app[keys.SEALER], name, raw, time.time()) is not None
 
 
 async def clusters(request: web.Request) -> web.Response:
@@ -205,14 +206,21 @@ async def login(request: web.Request) -> web.Response:
             + (f": {message}" if message else ""),
         )
     response = web.json_response({"name": cluster.name, "loggedIn": True})
-    response.set_cookie(
-        login_cookie_name(cluster.name),
-        encode_cookie_token(token),
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path=_cookie_path(request),
-    )
+    sealed = seal_login(request.app[keys.SEALER], cluster.name, token, time.time())
+    try:
+        pairs = split_cookie(login_cookie_name(cluster.name), sealed)
+    except ValueError:
+        return status_response(400, "that token is too long to keep in cookies")
+    for name, value in pairs:
+        response.set_cookie(
+            name,
+            value,
+            max_age=int(LOGIN_TTL),
+            httponly=True,
+            samesite="Strict",
+            secure=_secure(request),
+            path=_cookie_path(request),
+        )
     request.app[keys.PROBER].forget(cluster.name)
     log.info("logged in to cluster %r (token verified, status %d)", cluster.name, status)
     return response
@@ -223,14 +231,22 @@ async def logout(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     response = web.json_response({"name": found.name, "loggedIn": False})
-    response.del_cookie(
-        login_cookie_name(found.name),
-        path=_cookie_path(request),
-        secure=request.secure,
-        httponly=True,
-        samesite="Strict",
-    )
+    for name in chunk_names(login_cookie_name(found.name)):
+        if name in request.cookies:
+            response.del_cookie(
+                name,
+                path=_cookie_path(request),
+                secure=_secure(request),
+                httponly=True,
+                samesite="Strict",
+            )
     return response
+
+
+def _secure(request: web.Request) -> bool:
+    """Secure cookies over TLS, also when TLS ends at the ingress (--public-url https)."""
+    public = request.app[keys.SETTINGS].public_url or ""
+    return request.secure or public.startswith("https://")
 
 
 async def api_not_found(request: web.Request) -> web.Response:

@@ -160,6 +160,7 @@ def make_app(settings: Settings) -> web.Application:
     app[keys.STREAMS] = ActiveStreams(metrics)
     app[keys.PROBER] = Prober()
     app[keys.STATE] = keys.ServerState()
+    app[keys.SEALER] = team.sealer_for(settings)
     app[keys.REGISTRY] = Registry({}, [])
     app.cleanup_ctx.append(_clusters_ctx)
     app.on_shutdown.append(_on_shutdown)

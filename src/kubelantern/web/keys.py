@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from kubelantern.identity.sessions import Sealer
 from kubelantern.settings import Settings
 from kubelantern.web.metrics import Metrics
 from kubelantern.web.streams import ActiveStreams
@@ -37,3 +38,6 @@ class ServerState:
 
 
 STATE = web.AppKey("state", ServerState)
+# Seals cookies: per-cluster logins, and in team mode the session (from --session-secret;
+# without one, a random key per process: logins then end with the process).
+SEALER = web.AppKey("sealer", Sealer)

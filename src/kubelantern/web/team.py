@@ -3,6 +3,7 @@ Host/Origin taken from `--public-url`."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -12,7 +13,14 @@ from kubelantern.identity.client import OidcClient
 from kubelantern.identity.oidc import ClientConfig
 from kubelantern.identity.sessions import Sealer
 from kubelantern.settings import Settings
-from kubelantern.web import signin
+from kubelantern.web import keys, signin
+
+
+def sealer_for(settings: Settings) -> Sealer:
+    """--session-secret's sealer; without one, a random key that lives as long as the process."""
+    if settings.session_secret is None:
+        return Sealer(secrets.token_urlsafe(32))
+    return Sealer(settings.session_secret, settings.session_secrets_old)
 
 
 def with_public_url(settings: Settings) -> Settings:
@@ -48,7 +56,7 @@ def install_oidc(app: web.Application, settings: Settings) -> None:
     signin.install(
         app,
         signin.SignIn(
-            sealer=Sealer(settings.session_secret, settings.session_secrets_old),
+            sealer=app[keys.SEALER],
             oidc=OidcClient(config, ca_file=settings.oidc_ca_file),
             public_url=public,
             base=settings.base_url,
