@@ -151,7 +151,11 @@ class OidcProvider:
         app.router.add_post(f"{REALM}/protocol/openid-connect/token", self._token)
         app.router.add_get(f"{REALM}/protocol/openid-connect/certs", self._jwks)
         app.router.add_get(f"{REALM}/protocol/openid-connect/logout", self._logout)
+        app.router.add_get("/favicon.ico", self._no_icon)  # browsers ask; a 404 is a console error
         return app
+
+    async def _no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
 
     async def _discovery(self, request: web.Request) -> web.Response:
         oc = f"{self.issuer}/protocol/openid-connect"

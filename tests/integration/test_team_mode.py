@@ -116,7 +116,14 @@ async def test_the_signed_in_users_token_reaches_user_identity_clusters(
 async def test_config_and_logout(team: Team, pki: Pki) -> None:
     url = team.lantern.url
     async with aiohttp.ClientSession(cookie_jar=jar()) as http:
+        async with http.get(f"{url}/api/config") as resp:  # open: the SPA reads it first
+            config = await resp.json()
+        assert config["signIn"] == "oidc" and config["localMode"] is False
+        assert config["features"]["portForward"] is False  # no listeners on a shared server
         await browser_sign_in(http, url, pki.client_context())
+        async with http.get(f"{url}/api/clusters?wait=0") as resp:
+            auth = {c["name"]: c["auth"] for c in await resp.json()}
+        assert auth == {"team": "user", "ops": "kubeconfig"}
         async with http.post(f"{url}/oidc/logout", headers={"Origin": url}) as resp:
             body = await resp.json()
         assert body["redirect"].startswith(team.idp.issuer)

@@ -24,11 +24,13 @@ from kubelantern.clusters import strategies
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
 from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
+from kubelantern.identity.request import request_user
 from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
 from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.headers import (
     login_cookie_name,
 )
+from kubelantern.proxy.http import uses_user_identity
 from kubelantern.web import keys
 from kubelantern.web.errors import status_response
 
@@ -66,22 +68,27 @@ async def config(request: web.Request) -> web.Response:
         {
             "baseUrl": settings.base_url,
             "version": __version__,
-            "localMode": not settings.in_cluster,
+            "localMode": not (settings.in_cluster or settings.oidc),
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
+            "signIn": "oidc" if settings.oidc else None,
             "features": {
                 "login": True,
                 "websocket": True,
                 "metrics": True,
-                "portForward": not settings.in_cluster,  # opens ports on this machine
+                # Opens ports on the server's machine: local mode only.
+                "portForward": not (settings.in_cluster or settings.oidc),
             },
         },
         headers={"Cache-Control": "no-store"},
     )
 
 
-def auth_kind(cluster: Cluster, in_cluster: bool, logged_in: bool) -> str:
-    """ "kubeconfig" (we hold credentials), "login" (the user's token is used), or "none"."""
+def auth_kind(cluster: Cluster, in_cluster: bool, logged_in: bool, signed_in: bool = False) -> str:
+    """ "user" (team mode: the signed-in user's identity), "kubeconfig" (we hold
+    credentials), "login" (the user's pasted token is used), or "none"."""
+    if signed_in:
+        return "user"
     if logged_in or in_cluster:
         return "login"
     spec = cluster.spec
@@ -96,6 +103,7 @@ def cluster_json(
     *,
     settings: Any,
     logged_in: bool,
+    signed_in: bool = False,
 ) -> dict[str, Any]:
     strategy, strategy_source = strategies.current(cluster, settings)
     state = probe.state if probe is not None else "unknown"
@@ -114,7 +122,7 @@ def cluster_json(
         "state": state,
         "error": error,
         "version": probe.version if probe is not None else None,
-        "auth": auth_kind(cluster, settings.in_cluster, logged_in),
+        "auth": auth_kind(cluster, settings.in_cluster, logged_in, signed_in),
         "loggedIn": logged_in,
     }
 
@@ -130,9 +138,16 @@ async def clusters(request: web.Request) -> web.Response:
     prober = request.app[keys.PROBER]
     wait = 0.0 if request.query.get("wait") == "0" else 3.0
     results = await prober.results(list(registry), wait=wait)
+    user = request_user(request)
     body = [
         cluster_json(
-            c, results.get(c.name), settings=settings, logged_in=_logged_in(request, c.name)
+            c,
+            results.get(c.name),
+            settings=settings,
+            logged_in=_logged_in(request, c.name),
+            signed_in=user is not None
+            and not _logged_in(request, c.name)
+            and uses_user_identity(settings, c),
         )
         for c in registry
     ]

@@ -50,7 +50,16 @@ SESSION_PURPOSE: Final = "session"
 FLOW_PURPOSE: Final = "flow"
 # Paths that work without a session: health, the sign-in steps, the SPA's own files.
 OPEN_PATHS: Final = frozenset(
-    {"/healthz", "/readyz", "/oidc/login", "/oidc-callback", "/oidc/logout", "/api/me"}
+    {
+        "/healthz",
+        "/readyz",
+        "/oidc/login",
+        "/oidc-callback",
+        "/oidc/logout",
+        "/api/me",
+        "/api/config",
+        "/favicon.svg",
+    }
 )
 OPEN_PREFIXES: Final = ("/assets/",)
 
