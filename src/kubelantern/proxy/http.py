@@ -176,21 +176,21 @@ def unusable(cluster: Cluster) -> web.Response | None:
 
 
 def uses_user_identity(settings: Settings, cluster: Cluster) -> bool:
-    """Whether a signed-in user's own token goes to `cluster`: in-cluster mode, or a
+    """Whether a signed-in user's own token goes to `cluster`: the in-cluster one, or a
     kubeconfig entry that brings no credentials of its own."""
-    if settings.in_cluster:
-        return True
     spec = cluster.spec
+    if spec.user_identity:
+        return True
     return spec.auth.is_empty and not (spec.tls.client_cert_data or spec.tls.client_cert_file)
 
 
 def login_required(
     settings: Settings, cluster: Cluster, user: UserCredential | None
 ) -> web.Response | None:
-    """A 401 when kubelantern runs in-cluster and the user brought no token of their own:
-    there it acts only as the user, never lends its service account to whoever reaches it.
-    Shared by the HTTP proxy and the WebSocket bridge."""
-    if user is not None or not settings.in_cluster:
+    """A 401 for the in-cluster cluster when the user brought no token of their own (nor
+    signed in): there kubelantern acts only as the user, never lends its service account to
+    whoever reaches it. Shared by the HTTP proxy and the WebSocket bridge."""
+    if user is not None or not cluster.spec.user_identity:
         return None
     return status_response(
         401,

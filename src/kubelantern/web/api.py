@@ -122,7 +122,7 @@ def cluster_json(
         "state": state,
         "error": error,
         "version": probe.version if probe is not None else None,
-        "auth": auth_kind(cluster, settings.in_cluster, logged_in, signed_in),
+        "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
     }
 
