@@ -188,6 +188,7 @@ function SignedInUser() {
   }, []);
   if (!me) return null;
   if (!me.signedIn) {
+    if (config.signIn !== 'oidc') return null;
     return (
       <a class="btn small" href={signInUrl()} id="sign-in">
         Sign in
@@ -200,7 +201,7 @@ function SignedInUser() {
         <Icon name="user" />
         {me.name}
       </span>
-      <button
+      {config.signIn === 'oidc' && <button
         class="btn small"
         id="sign-out"
         onClick={async () => {
@@ -209,7 +210,7 @@ function SignedInUser() {
         }}
       >
         Sign out
-      </button>
+      </button>}
     </>
   );
 }

@@ -225,7 +225,9 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
     env = dict(os.environ) if env is None else env
     token: str | None = None
     # Team mode (a sign-in method) turns the launch token off unless one is given.
-    team = args.command == "serve" and bool(args.oidc_issuer_url or args.in_cluster)
+    team = args.command == "serve" and bool(
+        args.oidc_issuer_url or args.in_cluster or args.auth_header
+    )
     if args.command == "serve":
         if args.no_token or (team and args.token is None and not env.get(TOKEN_ENV)):
             token = None

@@ -134,3 +134,37 @@ async def test_config_and_logout(team: Team, pki: Pki) -> None:
             f"{url}/oidc/logout", headers={"Origin": "https://evil.example.com"}
         ) as resp:
             assert resp.status == 403
+
+
+async def test_trusted_header_identity_impersonates(
+    sim_factory: Callable[..., SimCluster], pki: Pki, tmp_path: Path
+) -> None:
+    """--auth-header: the proxy's user goes upstream as Impersonate-User; a client's own
+    Impersonate-* headers and the trusted header itself never do."""
+    from tests.conftest import start_kubelantern
+
+    sim = sim_factory("kubernetes")
+    config = write_kubeconfig(
+        tmp_path / "config", [Context("ops", sim.base_url, ca_pem=pki.ca_pem, token=KUBE_TOKEN)]
+    )
+    lantern = start_kubelantern(
+        Settings(kubeconfigs=(config,), launch_token=None, auth_header="X-Forwarded-User")
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{lantern.url}/clusters/ops/api/v1/namespaces") as resp:
+                assert resp.status == 401
+                assert "X-Forwarded-User missing" in (await resp.json())["message"]
+            before = len(sim.state.requests)
+            headers = {"X-Forwarded-User": "bob@example.com", "Impersonate-User": "admin"}
+            async with http.get(
+                f"{lantern.url}/clusters/ops/api/v1/namespaces", headers=headers
+            ) as resp:
+                assert resp.status == 200
+            (seen,) = [r for r in sim.state.requests[before:] if r.path.endswith("/namespaces")]
+            assert seen.header_values("Impersonate-User") == ["bob@example.com"]
+            assert seen.header("X-Forwarded-User") is None
+            async with http.get(f"{lantern.url}/api/me", headers=headers) as resp:
+                assert (await resp.json())["name"] == "bob@example.com"
+    finally:
+        lantern.stop()

@@ -28,7 +28,7 @@ from kubelantern import USER_AGENT
 from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.tls import TLSConfigError, tls_info
 from kubelantern.identity.logins import open_login
-from kubelantern.identity.request import request_user
+from kubelantern.identity.request import TRUSTED_USER, request_user
 from kubelantern.proxy.headers import (
     CredentialSource,
     UserCredential,
@@ -237,7 +237,8 @@ async def upstream_auth(
         signed_in = request_user(request)
         if signed_in is not None:
             user = UserCredential(f"Bearer {signed_in.bearer}", CredentialSource.SESSION)
-    if (refusal := login_required(settings, cluster, user)) is not None:
+    vouched = request.get(TRUSTED_USER) is not None  # --auth-header: Impersonate-User is set
+    if not vouched and (refusal := login_required(settings, cluster, user)) is not None:
         return refusal
     try:
         kubeconfig = None if user is not None else await cluster.auth_headers()

@@ -68,16 +68,16 @@ async def config(request: web.Request) -> web.Response:
         {
             "baseUrl": settings.base_url,
             "version": __version__,
-            "localMode": not (settings.in_cluster or settings.oidc),
+            "localMode": not (settings.in_cluster or settings.oidc or settings.auth_header),
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
-            "signIn": "oidc" if settings.oidc else None,
+            "signIn": "oidc" if settings.oidc else "header" if settings.auth_header else None,
             "features": {
                 "login": True,
                 "websocket": True,
                 "metrics": True,
                 # Opens ports on the server's machine: local mode only.
-                "portForward": not (settings.in_cluster or settings.oidc),
+                "portForward": not (settings.in_cluster or settings.oidc or settings.auth_header),
             },
         },
         headers={"Cache-Control": "no-store"},

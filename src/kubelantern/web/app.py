@@ -31,7 +31,7 @@ from kubelantern.proxy import http as http_proxy
 from kubelantern.proxy import websocket
 from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
 from kubelantern.settings import Settings
-from kubelantern.web import api, keys, portforward_api, static, team
+from kubelantern.web import api, keys, portforward_api, static, team, trusted
 from kubelantern.web.errors import status_response
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.metrics import Metrics
@@ -168,6 +168,8 @@ def make_app(settings: Settings) -> web.Application:
 
     if settings.oidc:
         team.install_oidc(app, settings)  # routes, session middleware (after security)
+    elif settings.auth_header:
+        trusted.install(app, settings)  # identity from an identity-aware proxy's header
     api.add_routes(app, base)
     portforward_api.setup_portforward_routes(app, base)  # local mode only
     api.add_fallback(app, base)

@@ -24,7 +24,7 @@ PORTFORWARDS: web.AppKey[PortForwards] = web.AppKey("portforwards", PortForwards
 def setup_portforward_routes(app: web.Application, base: str = "") -> None:
     """Add the routes and the manager to `app` (call before the app starts; idempotent)."""
     settings = app[keys.SETTINGS]
-    if PORTFORWARDS in app or settings.in_cluster or settings.oidc:
+    if PORTFORWARDS in app or settings.in_cluster or settings.oidc or settings.auth_header:
         return  # in-cluster or team mode, a listener would open on the server: not offered
     app[PORTFORWARDS] = PortForwards(app[keys.SETTINGS], app[keys.METRICS])
     app.router.add_get(f"{base}/api/portforwards", list_forwards)
