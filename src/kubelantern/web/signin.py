@@ -90,15 +90,15 @@ class SignIn:
         pairs = split_cookie(SESSION_COOKIE, sealed)
         max_age = max(0, int(expires_at - self.clock()))
         for name, value in pairs:
-            self._set(response, name, value, max_age)
+            self.set_cookie(response, name, value, max_age)
         for stale in chunk_names(SESSION_COOKIE)[len(pairs) :]:
-            self._delete(response, stale)
+            self.delete_cookie(response, stale)
 
     def clear_session(self, response: web.StreamResponse) -> None:
         for name in chunk_names(SESSION_COOKIE):
-            self._delete(response, name)
+            self.delete_cookie(response, name)
 
-    def _set(self, response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
+    def set_cookie(self, response: web.StreamResponse, name: str, value: str, max_age: int) -> None:
         response.set_cookie(
             name,
             value,
@@ -109,7 +109,7 @@ class SignIn:
             secure=self.secure,
         )
 
-    def _delete(self, response: web.StreamResponse, name: str) -> None:
+    def delete_cookie(self, response: web.StreamResponse, name: str) -> None:
         response.del_cookie(name, path=self.cookie_path)
 
     def session_of(self, request: web.Request) -> tuple[UserSession | None, str]:
@@ -181,7 +181,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     sealed = signin.sealer.seal(
         FLOW_PURPOSE, pending_to_dict(pending), expires_at=signin.clock() + FLOW_TTL
     )
-    signin._set(response, FLOW_COOKIE, sealed, int(FLOW_TTL))
+    signin.set_cookie(response, FLOW_COOKIE, sealed, int(FLOW_TTL))
     return response
 
 
@@ -196,8 +196,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
         except SealError:
             pending = None
     try:
-        code = check_callback(dict(request.query), pending)
-        assert pending is not None
+        code = check_callback(dict(request.query), pending)  # refuses a missing `pending`
+        if pending is None:
+            raise CallbackError("no sign-in is in progress in this browser; start again")
         session = await signin.oidc.exchange(code, pending, signin.clock())
     except CallbackError as e:
         response = _page(e.status, "Sign-in failed", str(e), again)
@@ -210,7 +211,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
             status=302, headers={"Location": pending.return_to, "Cache-Control": "no-store"}
         )
         signin.set_session(response, session)
-    signin._delete(response, FLOW_COOKIE)  # one use, whatever happened
+    signin.delete_cookie(response, FLOW_COOKIE)  # one use, whatever happened
     return response
 
 
