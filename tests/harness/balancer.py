@@ -20,6 +20,7 @@ class Balancer:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # connections being piped
 
     @property
     def url(self) -> str:
@@ -47,6 +48,10 @@ class Balancer:
         return None
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         found = await self._connect()
         if found is None:
             client_w.close()
@@ -73,6 +78,9 @@ class Balancer:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(close(), self.loop).result(5)

@@ -7,12 +7,8 @@ processes (the pending sign-in travels in a sealed cookie)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +22,7 @@ from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.oidc_provider import OidcProvider, browser_sign_in, sim_trust, start_provider
 from tests.harness.pki import Pki
 from tests.harness.proxy import EXEC_OFFER, exec_path, find_pod
-from tests.harness.servers import free_port
-
-BIN = Path(sys.executable).with_name("kubelantern")
-SECRET = "replica-secret-0123456789-abcdefghijklm"
+from tests.harness.replicas import replicas
 
 
 @dataclass
@@ -41,20 +34,6 @@ class Pair:
     ports: list[int]
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "exited"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"replica on {port} not ready within {limit}s")
-
-
 @pytest.fixture
 def pair(pki: Pki, sim_factory: Callable[..., SimCluster], tmp_path: Path) -> Iterator[Pair]:
     idp, idp_server = start_provider(pki.server_context(), auto_user="alice")
@@ -62,39 +41,10 @@ def pair(pki: Pki, sim_factory: Callable[..., SimCluster], tmp_path: Path) -> It
     config = write_kubeconfig(
         tmp_path / "config", [Context("team", sim.base_url, ca_pem=pki.ca_pem)]
     )
-    ports = [free_port(), free_port()]
-    balancer = Balancer([("127.0.0.1", p) for p in ports]).start()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "KUBELANTERN_TOKEN")},
-        "HOME": str(tmp_path),
-        "KUBELANTERN_SESSION_SECRET": SECRET,
-        "KUBELANTERN_OIDC_CLIENT_SECRET": str(idp.client_secret),
-    }
-    procs = [
-        subprocess.Popen(
-            [
-                str(BIN), "serve", "--port", str(port), "--kubeconfig", str(config),
-                "--public-url", balancer.url,
-                "--oidc-issuer-url", idp.issuer,
-                "--oidc-client-id", idp.client_id,
-                "--oidc-ca-file", str(pki.ca_file),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        for port in ports
-    ]  # fmt: skip
     try:
-        for port, proc in zip(ports, procs, strict=True):
-            wait_ready(port, proc)
-        yield Pair(idp, sim, balancer, procs, ports)
+        with replicas(idp, pki, config, tmp_path) as started:
+            yield Pair(idp, sim, started.balancer, started.procs, started.ports)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-        balancer.stop()
         idp_server.stop()
 
 
