@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from kubelantern import __version__
 from kubelantern.identity.modes import Mode, ModeRequest, decide
+from kubelantern.identity.sessions import Sealer, SessionSecretError
 from kubelantern.settings import Settings
 
 DEFAULT_PORT = 4477
@@ -437,6 +438,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             for warning in mode.warnings:
                 print(f"WARNING: {warning}", file=sys.stderr)
+            if settings.session_secret is not None:
+                try:  # a too-short secret: say so now rather than fail inside the server
+                    Sealer(settings.session_secret, settings.session_secrets_old)
+                except SessionSecretError as e:
+                    print(f"kubelantern: {e}", file=sys.stderr)
+                    return 2
             return asyncio.run(serve(settings))
         if args.command == "clusters":
             return asyncio.run(list_clusters(settings, args.json))
