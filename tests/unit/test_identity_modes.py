@@ -69,6 +69,16 @@ def test_warnings_for_trusted_header_and_plain_http() -> None:
     assert decide(replace(TEAM, public_url="http://127.0.0.1:4477")).warnings == ()
 
 
+def test_in_cluster_token_login_without_a_shared_secret_warns() -> None:
+    mode = decide(replace(LOCAL, host="0.0.0.0", launch_token=False, in_cluster=True))
+    assert mode.name == "team" and mode.refusal is None
+    assert any("log in again" in w for w in mode.warnings)
+    shared = replace(
+        LOCAL, host="0.0.0.0", launch_token=False, in_cluster=True, session_secret=True
+    )
+    assert decide(shared).warnings == ()
+
+
 def test_loopback_names() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com"))

@@ -81,6 +81,11 @@ def decide(req: ModeRequest) -> Mode:
                 "front (an Ingress) and give the https URL"
             )
     team = req.oidc or (sign_in and not req.launch_token)
+    if team and req.in_cluster and not req.session_secret:
+        warnings.append(
+            "no --session-secret: per-cluster logins are sealed with a key of this process "
+            "only; after a restart, or on another replica, users log in again"
+        )
     if not is_loopback(req.host) and not req.launch_token and not sign_in:
         return Mode(
             "local",
