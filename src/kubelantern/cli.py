@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubelantern import __version__
-from kubelantern.identity.modes import Mode, ModeRequest, decide
 from kubelantern.identity.sessions import Sealer, SessionSecretError
 from kubelantern.settings import Settings
+from kubelantern.teamflags import (
+    add_team_flags,
+    serve_mode,
+    team_settings,
+)
 
 DEFAULT_PORT = 4477
 TOKEN_ENV = "KUBELANTERN_TOKEN"
-OIDC_SECRET_ENV = "KUBELANTERN_OIDC_CLIENT_SECRET"
-SESSION_SECRET_ENV = "KUBELANTERN_SESSION_SECRET"
 
 
 class UsageError(Exception):
@@ -107,47 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-origin", action="append", metavar="ORIGIN", help="accept this Origin too"
     )
 
-    team = serve.add_argument_group(
-        "team mode", "sign-in for many users (flag names as Headlamp's); secrets also from env/file"
-    )
-    team.add_argument("--public-url", metavar="URL", help="the URL users open (https://…)")
-    team.add_argument("--oidc-issuer-url", metavar="URL", help="OIDC issuer (discovery base)")
-    team.add_argument("--oidc-client-id", metavar="ID", help="OIDC client id")
-    team.add_argument(
-        "--oidc-client-secret",
-        metavar="SECRET",
-        help=f"OIDC client secret (better: ${OIDC_SECRET_ENV} or --oidc-client-secret-file)",
-    )
-    team.add_argument("--oidc-client-secret-file", metavar="PATH", type=Path)
-    team.add_argument(
-        "--oidc-scopes",
-        metavar="SCOPES",
-        help='space- or comma-separated (default: "openid profile email offline_access")',
-    )
-    team.add_argument(
-        "--oidc-use-access-token",
-        action="store_true",
-        help="send the access token upstream instead of the ID token",
-    )
-    team.add_argument("--oidc-ca-file", metavar="PATH", type=Path, help="CA for the provider")
-    team.add_argument(
-        "--session-secret",
-        metavar="SECRET",
-        help=f"seals session cookies, same on every replica (better: ${SESSION_SECRET_ENV} or "
-        "--session-secret-file)",
-    )
-    team.add_argument("--session-secret-file", metavar="PATH", type=Path)
-    team.add_argument(
-        "--session-secret-old",
-        action="append",
-        metavar="SECRET",
-        help=f"a previous secret that still opens cookies (also ${SESSION_SECRET_ENV}_OLD)",
-    )
-    team.add_argument(
-        "--auth-header",
-        metavar="HEADER",
-        help="trust this header's user name (only behind an identity-aware proxy)",
-    )
+    add_team_flags(serve)
 
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
@@ -167,57 +129,6 @@ def normalize_base_url(value: str) -> str:
     if any(c in value for c in "?#\\ ") or "//" in value:
         raise UsageError(f"--base-url must be a plain path such as /kubelantern, got {value!r}")
     return "/" + value.strip("/")
-
-
-def _secret(
-    flag: str, value: str | None, file: Path | None, env: dict[str, str], env_name: str
-) -> str | None:
-    """A secret from its flag, its file or the environment (in that order), stripped."""
-    if file is not None:
-        try:
-            text = file.read_text().strip()
-        except OSError as e:
-            raise UsageError(f"{flag}-file {file}: {e.strerror or e}") from None
-        if not text:
-            raise UsageError(f"{flag}-file {file} is empty")
-        return text
-    if value is not None:
-        return value.strip() or None
-    return env.get(env_name, "").strip() or None
-
-
-def _team_settings(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
-    scopes = tuple((args.oidc_scopes or "").replace(",", " ").split())
-    public_url = (args.public_url or "").strip().rstrip("/") or None
-    old = list(args.session_secret_old or ())
-    if env.get(SESSION_SECRET_ENV + "_OLD", "").strip():
-        old.append(env[SESSION_SECRET_ENV + "_OLD"].strip())
-    out: dict[str, Any] = dict(
-        public_url=public_url,
-        oidc_issuer_url=(args.oidc_issuer_url or "").strip() or None,
-        oidc_client_id=(args.oidc_client_id or "").strip() or None,
-        oidc_client_secret=_secret(
-            "--oidc-client-secret",
-            args.oidc_client_secret,
-            args.oidc_client_secret_file,
-            env,
-            OIDC_SECRET_ENV,
-        ),
-        oidc_use_access_token=bool(args.oidc_use_access_token),
-        oidc_ca_file=args.oidc_ca_file,
-        session_secret=_secret(
-            "--session-secret",
-            args.session_secret,
-            args.session_secret_file,
-            env,
-            SESSION_SECRET_ENV,
-        ),
-        session_secrets_old=tuple(o for o in old if o),
-        auth_header=(args.auth_header or "").strip() or None,
-    )
-    if scopes:
-        out["oidc_scopes"] = scopes
-    return out
 
 
 def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
@@ -258,27 +169,13 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.base_url = normalize_base_url(args.base_url)
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
-        for key, value in _team_settings(args, env).items():
+        try:
+            team_fields = team_settings(args, env)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        for key, value in team_fields.items():
             setattr(settings, key, value)
     return settings
-
-
-def serve_mode(settings: Settings) -> Mode:
-    """local or team, and the one-line refusal when the flags make no safe server."""
-    return decide(
-        ModeRequest(
-            host=settings.host,
-            launch_token=settings.launch_token is not None,
-            oidc=settings.oidc,
-            oidc_complete=bool(
-                settings.oidc_issuer_url and settings.oidc_client_id and settings.public_url
-            ),
-            in_cluster=settings.in_cluster,
-            session_secret=settings.session_secret is not None,
-            public_url=settings.public_url,
-            auth_header=settings.auth_header,
-        )
-    )
 
 
 def is_loopback(host: str) -> bool:

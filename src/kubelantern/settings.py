@@ -1,7 +1,13 @@
-"""What `kubelantern serve` was asked to do: one plain struct, built by the CLI or by tests."""
+"""What `kubelantern serve` was asked to do: one plain struct, built by the CLI or by tests.
+
+Every switch lives here (flags, and the one environment switch, KUBELANTERN_WS_FASTPATH,
+read when a Settings is made), so no module reads the environment at import.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +30,9 @@ class Settings:
     auto_strategy: bool = True
     strategy_ttl: float = 3600.0  # seconds a learned strategy is trusted
     ws_ping_interval: float = 20.0  # seconds between our pings on both legs
+    # WebSocket frames pass through as bytes (proxy/ws/tunnel.py); KUBELANTERN_WS_FASTPATH=0
+    # relays messages instead (proxy/ws/relay.py), e.g. to compare the two in bench/.
+    ws_fast_path: bool = field(default_factory=lambda: _env_fast_path(os.environ))
     log_level: str = "info"
     # Team mode (README "Run it for your team"): OIDC sign-in and sealed session cookies.
     public_url: str | None = None  # https://kubelantern.example.com (no base URL, no slash)
@@ -40,3 +49,7 @@ class Settings:
     @property
     def oidc(self) -> bool:
         return self.oidc_issuer_url is not None
+
+
+def _env_fast_path(env: Mapping[str, str]) -> bool:
+    return env.get("KUBELANTERN_WS_FASTPATH", "1") != "0"

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from kubelantern.proxy.bodies import BodyTooLarge, read_bounded
+from kubelantern.clusters.bodies import BodyTooLarge, read_bounded
 from tests.harness.servers import ServerThread
 
 BODY = b"x" * 3_000_000  # many TCP reads: a single read() would return only a part

@@ -40,9 +40,13 @@ from tests.harness.servers import ServerThread
 @pytest.fixture(autouse=True, params=["bytes", "messages"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every relay test runs on both paths: the fast byte tunnel and the message relay."""
-    from kubelantern.proxy import websocket
-
-    monkeypatch.setattr(websocket, "FAST_PATH", request.param == "bytes")
+    fast = request.param == "bytes"
+    # Settings made in the test read the switch (Settings.ws_fast_path) from the environment;
+    # the shared server's settings are switched in place.
+    monkeypatch.setenv("KUBELANTERN_WS_FASTPATH", "1" if fast else "0")
+    if "lantern" in request.fixturenames:
+        shared: ServerThread = request.getfixturevalue("lantern")
+        monkeypatch.setattr(shared.app[keys.SETTINGS], "ws_fast_path", fast)
     return str(request.param)
 
 

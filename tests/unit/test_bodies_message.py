@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubelantern.proxy.bodies import error_message
+from kubelantern.clusters.bodies import error_message
 
 
 def test_status_message_wins() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kubelantern.clusters.profiles import (
     KUBERNETES,
     OPENSHIFT,
@@ -11,7 +9,6 @@ from kubelantern.clusters.profiles import (
     RANCHER,
     STRATEGIES,
     detect_profile,
-    resolve_profile,
 )
 
 
@@ -43,9 +40,3 @@ def test_every_profile_strategy_is_a_known_strategy() -> None:
             assert STRATEGIES[strategy.name] is strategy
     # Rancher never reads the bearer subprotocol: no strategy relying on it alone.
     assert all(s.token.value != "subprotocol" for s in RANCHER.strategies)
-
-
-def test_resolve_profile_names_the_choices() -> None:
-    assert resolve_profile("rancher") is RANCHER
-    with pytest.raises(ValueError, match="choose one of"):
-        resolve_profile("nomad")

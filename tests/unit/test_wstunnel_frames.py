@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from kubelantern.proxy.wstunnel import (
+from kubelantern.proxy.ws.tunnel import (
     OP_CLOSE,
     OP_PING,
     FrameTracker,

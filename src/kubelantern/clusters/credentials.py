@@ -26,6 +26,7 @@ from typing import Any
 from multidict import CIMultiDict
 
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec
+from kubelantern.status import KubelanternError
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ EXPIRY_MARGIN = 30.0  # refresh a plugin credential this many seconds before it 
 STDERR_LIMIT = 600  # characters of a failing plugin's stderr kept in the error
 
 
-class CredentialError(Exception):
+class CredentialError(KubelanternError):
     """Credentials for `cluster` could not be obtained; `message` says why and what to do."""
+
+    status = 502
 
     def __init__(self, cluster: str, message: str) -> None:
         super().__init__(f'cluster "{cluster}": {message}')

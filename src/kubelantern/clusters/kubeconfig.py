@@ -25,6 +25,7 @@ from yarl import URL
 
 from kubelantern.clusters.profiles import PROFILES, STRATEGIES
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec, TLSSpec
+from kubelantern.status import KubelanternError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on big files
 EXTENSION_NAME = "kubelantern"
@@ -51,7 +52,7 @@ def _shown(file: Path | None, home: Path | None) -> str:
     return str(file)
 
 
-class KubeconfigError(Exception):
+class KubeconfigError(KubelanternError):
     """One problem in one kubeconfig file. `str()` is a single line naming file and key.
 
     `context` is the context this problem keeps from loading (None when it hides none).

@@ -11,21 +11,20 @@ caller wait longer than it asks: `/api/clusters` waits up to ~3 s, then answers
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
+from kubelantern.clusters.bodies import error_message
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.failures import ClusterUnreachable
+from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.profiles import detect_profile
-from kubelantern.proxy.bodies import error_message, read_bounded
 
 if TYPE_CHECKING:
-    from kubelantern.clusters.registry import Cluster
+    from kubelantern.clusters.cluster import Cluster
+
 
 log = logging.getLogger("kubelantern.probe")
 
@@ -49,14 +48,6 @@ class ProbeResult:
     profile_reason: str | None = None
     api_groups: tuple[str, ...] = ()
     status: int | None = None  # the HTTP status that decided the state, if any
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "error": self.error,
-            "version": self.version,
-            "profileReason": self.profile_reason,
-        }
 
 
 def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:
@@ -91,8 +82,6 @@ def api_groups_of(apis_json: Any) -> tuple[str, ...]:
 
 async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> ProbeResult:
     """One probe of `cluster` with its kubeconfig credentials; never raises."""
-    from kubelantern.proxy.http import describe_client_error
-
     if cluster.load_error is not None:
         return ProbeResult(ERROR, cluster.load_error)
     try:
@@ -104,30 +93,27 @@ async def probe_cluster(cluster: Cluster, limit: float = PROBE_TIMEOUT) -> Probe
         )
     except CredentialError as e:
         return ProbeResult(UNAUTHORIZED, str(e))
-    except (aiohttp.ClientError, OSError) as e:
-        failure = describe_client_error(cluster.name, e)
+    except ClusterUnreachable as e:
+        failure = e.failure
         return ProbeResult(UNREACHABLE if failure.reason != "tls" else ERROR, failure.message)
 
 
 async def _probe(cluster: Cluster) -> ProbeResult:
     auth = await cluster.auth_headers()
-    async with await cluster.get("/version", auth=auth) as resp:
-        body = await read_bounded(resp.content, 256 * 1024, truncate=True)
-        version_headers = dict(resp.headers)
-        state, error = classify(resp.status, body, cluster.name)
-        status = resp.status
+    answer = await get_json(cluster, "/version", auth=auth, limit=256 * 1024)
+    version_headers = dict(answer.headers)
+    state, error = classify(answer.status, answer.body, cluster.name)
+    status = answer.status
     version = None
     if state == OK and status == 200:
-        with contextlib.suppress(ValueError, UnicodeDecodeError, AttributeError):
-            version = json.loads(body).get("gitVersion")
+        found = answer.json()
+        version = found.get("gitVersion") if isinstance(found, dict) else None
     groups: tuple[str, ...] = ()
     if state == OK:
-        async with await cluster.get("/apis", auth=auth) as resp:
-            if resp.status == 200:
-                with contextlib.suppress(ValueError, UnicodeDecodeError):  # BodyTooLarge too
-                    body = await read_bounded(resp.content, 4 * 1024 * 1024)
-                    groups = api_groups_of(json.loads(body))
-            version_headers.update(resp.headers)
+        apis = await get_json(cluster, "/apis", auth=auth, limit=4 * 1024 * 1024)
+        if apis.status == 200:
+            groups = api_groups_of(apis.json())  # a cut (too large) body is not JSON
+        version_headers.update(apis.headers)
     profile, reason = detect_profile(str(cluster.server_url), version_headers, groups)
     cluster.set_detected_profile(profile)
     return ProbeResult(

@@ -117,11 +117,3 @@ def detect_profile(
     if groups:
         return OPENSHIFT, f"discovery lists {groups[0]}"
     return KUBERNETES, "no distribution-specific signs (plain kube-apiserver)"
-
-
-def resolve_profile(name: str) -> Profile:
-    try:
-        return PROFILES[name]
-    except KeyError:
-        known = ", ".join(PROFILES)
-        raise ValueError(f"unknown profile {name!r}; choose one of: {known}") from None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
+from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.profiles import KUBERNETES, PROFILES, STRATEGIES, Profile, Strategy
+from kubelantern.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def order_for(
     return Order((start, *rest), source, True)
 
 
-def profile_of(cluster: Any) -> Profile:
+def profile_of(cluster: Cluster) -> Profile:
     """The cluster's profile (the registry applies flag/extension overrides and detection)."""
     profile = getattr(cluster, "profile", None)
     if isinstance(profile, Profile):
@@ -73,7 +74,7 @@ def profile_of(cluster: Any) -> Profile:
     return PROFILES.get(str(profile or ""), KUBERNETES)
 
 
-def override_of(cluster: Any) -> str | None:
+def override_of(cluster: Cluster) -> str | None:
     """The pinned starting strategy's name, None for auto. `Cluster()` already resolved the
     flag over the kubeconfig extension (`--strategy c=auto` un-pins an extension's pin)."""
     pinned = getattr(cluster, "strategy_override", None)
@@ -83,12 +84,12 @@ def override_of(cluster: Any) -> str | None:
 # --- per-cluster memory: kept on the cluster object (`learned_strategy`, `learned_at`) ---
 
 
-def remember(cluster: Any, strategy: Strategy, now: float | None = None) -> None:
+def remember(cluster: Cluster, strategy: Strategy, now: float | None = None) -> None:
     cluster.learned_strategy = strategy
     cluster.learned_at = time.monotonic() if now is None else now
 
 
-def recall(cluster: Any, ttl: float, now: float | None = None) -> Strategy | None:
+def recall(cluster: Cluster, ttl: float, now: float | None = None) -> Strategy | None:
     """The learned strategy while fresh (younger than `ttl` seconds), else None."""
     learned = getattr(cluster, "learned_strategy", None)
     at = getattr(cluster, "learned_at", None)
@@ -99,14 +100,14 @@ def recall(cluster: Any, ttl: float, now: float | None = None) -> Strategy | Non
     return learned
 
 
-def order_of(cluster: Any, settings: Any, now: float | None = None) -> Order:
+def order_of(cluster: Cluster, settings: Settings, now: float | None = None) -> Order:
     """The strategy order for the next WebSocket to `cluster` under `settings`."""
     auto = bool(settings.auto_strategy)
     learned = recall(cluster, settings.strategy_ttl, now) if auto else None
     return order_for(profile_of(cluster), learned=learned, override=override_of(cluster), auto=auto)
 
 
-def current(cluster: Any, settings: Any, now: float | None = None) -> tuple[str, str]:
+def current(cluster: Cluster, settings: Settings, now: float | None = None) -> tuple[str, str]:
     """(strategy name, source) the next WebSocket to `cluster` starts with.
 
     source is `learned`, `override` or `profile:<name>` — for `/api/clusters` and the UI.

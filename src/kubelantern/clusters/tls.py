@@ -18,9 +18,10 @@ from pathlib import Path
 from yarl import URL
 
 from kubelantern.clusters.spec import ClusterSpec
+from kubelantern.status import KubelanternError
 
 
-class TLSConfigError(ValueError):
+class TLSConfigError(KubelanternError, ValueError):
     """The kubeconfig's TLS material cannot be used; the message names the key."""
 
 

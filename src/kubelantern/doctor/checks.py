@@ -17,7 +17,9 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.bodies import error_message
+from kubelantern.clusters.cluster import Cluster
+from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.profiles import STRATEGIES, Strategy
 from kubelantern.doctor.report import (
@@ -27,11 +29,11 @@ from kubelantern.doctor.report import (
     render_json,
     render_table,
 )
-from kubelantern.proxy.bodies import error_message, read_bounded
 from kubelantern.proxy.handshake import build_handshake
 from kubelantern.proxy.subprotocols import Offer
-from kubelantern.proxy.websocket import UpstreamRefused, open_upstream
+from kubelantern.proxy.ws.dial import UpstreamRefused, open_upstream
 from kubelantern.settings import Settings
+from kubelantern.status import KubelanternError
 
 EXEC_MARKER = "kubelantern-doctor"
 STREAM_TIMEOUT = 10.0  # seconds for one exec or logs session
@@ -65,7 +67,7 @@ async def run_doctor(
     return 0 if all(r.ok for r in reports) else 1
 
 
-async def check_cluster(cluster: Any) -> ClusterReport:
+async def check_cluster(cluster: Cluster) -> ClusterReport:
     """Everything doctor knows about one cluster. Never raises."""
     from kubelantern.clusters.probe import OK, UNAUTHORIZED, probe_cluster
 
@@ -93,7 +95,7 @@ async def check_cluster(cluster: Any) -> ClusterReport:
     try:
         auth = dict(await cluster.auth_headers())
         pod = await _find_pod(cluster, auth)
-    except (CredentialError, aiohttp.ClientError, OSError, TimeoutError) as e:
+    except KubelanternError as e:  # CredentialError, ClusterUnreachable
         report.pod_note = f"listing pods failed: {e}"
         return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
     if isinstance(pod, str):
@@ -110,13 +112,21 @@ async def check_cluster(cluster: Any) -> ClusterReport:
     return judge(report, uses_exec_plugin=cluster.credentials.uses_exec)
 
 
-async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] | str:
+async def _find_pod(cluster: Cluster, auth: dict[str, str]) -> tuple[str, str, str] | str:
     """(namespace, pod, container) of a Running pod, or why there is none."""
-    async with asyncio.timeout(STREAM_TIMEOUT):
-        async with await cluster.get("/api/v1/pods", "limit=500", auth=auth) as resp:
-            if resp.status != 200:
-                return f"listing pods answered {resp.status}"
-            data = json.loads(await read_bounded(resp.content, 32 * 1024 * 1024))
+    answer = await get_json(
+        cluster,
+        "/api/v1/pods",
+        "limit=500",
+        auth=auth,
+        limit=32 * 1024 * 1024,
+        answer_within=STREAM_TIMEOUT,
+    )
+    if answer.status != 200:
+        return f"listing pods answered {answer.status}"
+    data = answer.json()
+    if not isinstance(data, dict):
+        return "listing pods answered something that is not a JSON object"
     candidates: list[tuple[int, str, str, str]] = []
     for item in data.get("items") or []:
         status = item.get("status") or {}
@@ -146,7 +156,7 @@ async def _find_pod(cluster: Any, auth: dict[str, str]) -> tuple[str, str, str] 
 
 
 async def _check_strategy(
-    cluster: Any,
+    cluster: Cluster,
     strategy: Strategy,
     auth: dict[str, str],
     namespace: str,
@@ -180,7 +190,7 @@ async def _check_strategy(
 
 
 async def _session(
-    cluster: Any,
+    cluster: Cluster,
     strategy: Strategy,
     auth: dict[str, str],
     path: str,

@@ -1,1 +1,1 @@
-"""The proxy: HTTP streaming (http.py) and the WebSocket bridge (websocket.py)."""
+"""The proxy: HTTP streaming (http.py), the WebSocket bridge (ws/), port-forward (portforward/)."""

@@ -2,7 +2,7 @@
 
 Nothing here does IO. Given what the client sent and what the cluster's kubeconfig
 offers, these functions say which headers go upstream, whose credential wins, and which
-upstream response headers come back. `proxy/http.py` and `proxy/websocket.py` both call
+upstream response headers come back. `proxy/http.py` and `proxy/ws/` both call
 them so a token is handled the same way on every path.
 
 Credential precedence (DESIGN §4), first match wins:

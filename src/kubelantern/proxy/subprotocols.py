@@ -18,17 +18,18 @@ import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kubelantern.status import KubelanternError
+
 BEARER_PREFIX = "base64url.bearer.authorization.k8s.io."
 # Enough for any real token (EKS presigned URLs are ~1.5 KiB); a bound keeps garbage cheap.
 MAX_TOKEN_CHARS = 16 * 1024
 
 
-class SubprotocolError(ValueError):
+class SubprotocolError(KubelanternError, ValueError):
     """The client's offer is unusable; `status` is the HTTP status to answer with."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
         self.message = message
 
 

@@ -16,26 +16,27 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import aiohttp
 from aiohttp import web
 
-from kubelantern import USER_AGENT, __version__
+from kubelantern import __version__
 from kubelantern.clusters import strategies
+from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
 from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
 from kubelantern.identity.request import request_user
 from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
-from kubelantern.proxy.bodies import error_message, read_bounded
+from kubelantern.proxy.auth import user_request_kwargs
 from kubelantern.proxy.headers import (
     login_cookie_name,
 )
-from kubelantern.proxy.http import uses_user_identity
+from kubelantern.proxy.plan import uses_user_identity
+from kubelantern.settings import Settings
+from kubelantern.status import KubelanternError, error_response, status_response
 from kubelantern.web import keys
-from kubelantern.web.errors import status_response
 
 if TYPE_CHECKING:
-    from kubelantern.clusters.registry import Cluster
+    from kubelantern.clusters.cluster import Cluster
 
 log = logging.getLogger("kubelantern.api")
 
@@ -101,7 +102,7 @@ def cluster_json(
     cluster: Cluster,
     probe: ProbeResult | None,
     *,
-    settings: Any,
+    settings: Settings,
     logged_in: bool,
     signed_in: bool = False,
 ) -> dict[str, Any]:
@@ -188,33 +189,25 @@ async def login(request: web.Request) -> web.Response:
             503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"
         )
 
-    from kubelantern.proxy.http import describe_client_error, user_request_kwargs
-
     # Verify the token: any authenticated request works; /api is discovery, allowed to all
     # authenticated users. A bad token is a 401 whatever the RBAC.
     try:
-        session = await cluster.session()
-        async with session.get(
-            cluster.upstream_url("/api"),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
-            allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=LOGIN_TIMEOUT),
+        answer = await get_json(
+            cluster,
+            "/api",
+            auth={"Authorization": f"Bearer {token}"},
             # Without the kubeconfig's client cert, which would vouch for any token.
-            **await user_request_kwargs(cluster),
-        ) as resp:
-            status = resp.status
-            body = await read_bounded(resp.content, 64 * 1024, truncate=True)
-    except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(cluster.name, e, answer_timeout=LOGIN_TIMEOUT)
-        return status_response(failure.status, failure.message)
+            tls=await user_request_kwargs(cluster),
+            limit=64 * 1024,
+            answer_within=LOGIN_TIMEOUT,
+        )
+    except KubelanternError as e:  # ClusterUnreachable, TLSConfigError
+        return error_response(e)
+    status = answer.status
     if status == 401:
         return status_response(401, f"cluster {cluster.name!r} rejected this token (401)")
     if status >= 500 or status in (404, 407):
-        message = error_message(body, 300)
+        message = answer.message()
         return status_response(
             502,
             f"cannot check the token: cluster {cluster.name!r} answered {status}"

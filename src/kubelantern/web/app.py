@@ -2,7 +2,7 @@
 
 Routes (all under `settings.base_url`):
   /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
-                                   proxy.websocket.bridge, SPDY → 400 (WebSocket only)
+                                   proxy.ws.bridge.bridge, SPDY → 400 (WebSocket only)
   /api/...                         web/api.py (config, clusters, login/logout),
                                    web/portforward_api.py (/api/portforwards, local mode)
   /healthz /readyz /metrics        web/api.py
@@ -25,18 +25,21 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from kubelantern.clusters.paths import ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
-from kubelantern.clusters.registry import ApiPathError, Registry, load_registry, validate_api_path
-from kubelantern.proxy import http as http_proxy
-from kubelantern.proxy import websocket
-from kubelantern.proxy.headers import is_spdy_upgrade, is_websocket_upgrade
+from kubelantern.clusters.registry import Registry, load_registry
+from kubelantern.identity.request import TRUSTED_USER, request_user
+from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.streams import ActiveStreams
+from kubelantern.proxy.deps import ProxyDeps
+from kubelantern.proxy.http import forward
+from kubelantern.proxy.plan import Refusal, RequestView, plan
+from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.settings import Settings
+from kubelantern.status import status_response
 from kubelantern.web import api, keys, portforward_api, static, team, trusted
-from kubelantern.web.errors import status_response
 from kubelantern.web.logs import access_middleware, note_cluster
-from kubelantern.web.metrics import Metrics
 from kubelantern.web.security import add_security_headers, security_middleware
-from kubelantern.web.streams import ActiveStreams
 
 if TYPE_CHECKING:
     from kubesim.demo import Demo
@@ -90,15 +93,25 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
     except ApiPathError as e:
         return status_response(400, f"cluster {cluster.name!r}: {e}")
 
-    if is_spdy_upgrade(request.headers):
-        return status_response(
-            400,
-            "kubelantern bridges WebSocket only, not SPDY: use kubectl 1.30 or newer (or set "
-            "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)",
-        )
-    if is_websocket_upgrade(request.headers):
-        return await websocket.bridge(request, cluster, api_path)
-    return await http_proxy.forward(request, cluster, api_path)
+    deps = request.app[keys.PROXY]
+    view = RequestView(
+        method=request.method,
+        api_path=api_path,
+        raw_query=request.rel_url.raw_query_string,
+        headers=request.headers,
+        cookies=request.cookies,
+        content_length=request.content_length,
+        valid_upgrade=web.WebSocketResponse().can_prepare(request).ok,
+        open_login=team.login_opener(request.app[keys.SEALER], cluster.name),
+        session_bearer=user.bearer if (user := request_user(request)) is not None else None,
+        trusted_user=request.get(TRUSTED_USER),
+    )
+    decided = plan(view, cluster, deps.settings)
+    if isinstance(decided, Refusal):
+        return status_response(decided.status, decided.message)
+    if decided.websocket:
+        return await bridge(request, deps, cluster, decided)
+    return await forward(request, deps, cluster, decided)
 
 
 async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -154,14 +167,16 @@ def make_app(settings: Settings) -> web.Application:
 
     settings = team.with_public_url(settings)
     metrics = Metrics()
+    deps = ProxyDeps(settings, Registry({}, []), metrics, ActiveStreams(metrics))
     app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics
-    app[keys.STREAMS] = ActiveStreams(metrics)
+    app[keys.STREAMS] = deps.streams
     app[keys.PROBER] = Prober()
     app[keys.STATE] = keys.ServerState()
     app[keys.SEALER] = team.sealer_for(settings)
-    app[keys.REGISTRY] = Registry({}, [])
+    app[keys.REGISTRY] = deps.registry
+    app[keys.PROXY] = deps
     app.cleanup_ctx.append(_clusters_ctx)
     app.on_shutdown.append(_on_shutdown)
     app.on_response_prepare.append(add_security_headers)

@@ -2,31 +2,30 @@
 
 settings = request.app[keys.SETTINGS]
 registry = request.app[keys.REGISTRY]      # filled in at startup (STATE.ready)
-request.app[keys.METRICS].upstream_error(cluster.name, "handshake")
-async with request.app[keys.STREAMS].track(cluster.name, "websocket", close): ...
+request.app[keys.METRICS].render()
+request.app[keys.PROXY]                    # the same collaborators, handed to the proxy
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from kubelantern.clusters.probe import Prober
+from kubelantern.clusters.registry import Registry
 from kubelantern.identity.sessions import Sealer
+from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.streams import ActiveStreams
+from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.settings import Settings
-from kubelantern.web.metrics import Metrics
-from kubelantern.web.streams import ActiveStreams
-
-if TYPE_CHECKING:
-    from kubelantern.clusters.probe import Prober
-    from kubelantern.clusters.registry import Registry
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 STREAMS = web.AppKey("streams", ActiveStreams)
-REGISTRY: web.AppKey[Registry] = web.AppKey("registry")
-PROBER: web.AppKey[Prober] = web.AppKey("prober")
+REGISTRY = web.AppKey("registry", Registry)
+PROBER = web.AppKey("prober", Prober)
+PROXY = web.AppKey("proxy", ProxyDeps)  # what the proxy is handed (the same objects as above)
 
 
 @dataclass

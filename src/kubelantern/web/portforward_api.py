@@ -14,9 +14,9 @@ from typing import Any
 
 from aiohttp import web
 
-from kubelantern.proxy.portforward import PortForwardError, PortForwards, parse_port
+from kubelantern.proxy.portforward import PortForwards, parse_port
+from kubelantern.status import KubelanternError, error_response, status_response
 from kubelantern.web import keys
-from kubelantern.web.errors import status_response
 
 PORTFORWARDS: web.AppKey[PortForwards] = web.AppKey("portforwards", PortForwards)
 
@@ -75,8 +75,8 @@ async def create_forward(request: web.Request) -> web.Response:
             service=service,
             local_port=local_port,
         )
-    except PortForwardError as e:
-        return status_response(e.status, e.message)
+    except KubelanternError as e:  # PortForwardError, CredentialError, ClusterUnreachable
+        return error_response(e)
     return web.json_response(forward.as_json(), status=201)
 
 

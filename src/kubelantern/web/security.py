@@ -24,7 +24,7 @@ from kubelantern.proxy.headers import (
     launch_cookie_name,
 )
 from kubelantern.settings import Settings
-from kubelantern.web.errors import status_response
+from kubelantern.status import status_response
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS: Final = frozenset({"", "0.0.0.0", "::", "*"})

@@ -40,7 +40,7 @@ from kubelantern.identity.sessions import (
     split_cookie,
 )
 from kubelantern.identity.user import REFRESH_BEFORE, UserSession
-from kubelantern.web.errors import status_response
+from kubelantern.status import status_response
 
 log = logging.getLogger("kubelantern.signin")
 

@@ -4,12 +4,15 @@ Host/Origin taken from `--public-url`."""
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from kubelantern.identity.client import OidcClient
+from kubelantern.identity.logins import open_login
 from kubelantern.identity.oidc import ClientConfig
 from kubelantern.identity.sessions import Sealer
 from kubelantern.settings import Settings
@@ -21,6 +24,11 @@ def sealer_for(settings: Settings) -> Sealer:
     if settings.session_secret is None:
         return Sealer(secrets.token_urlsafe(32))
     return Sealer(settings.session_secret, settings.session_secrets_old)
+
+
+def login_opener(sealer: Sealer, cluster: str) -> Callable[[str | None], str | None]:
+    """Opens `cluster`'s sealed login cookie (identity/logins.py) for the proxy's plan."""
+    return lambda raw: open_login(sealer, cluster, raw, time.time())
 
 
 def with_public_url(settings: Settings) -> Settings:

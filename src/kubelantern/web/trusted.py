@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from kubelantern.identity.request import TRUSTED_USER
 from kubelantern.settings import Settings
-from kubelantern.web.errors import status_response
+from kubelantern.status import status_response
 
 OPEN_PATHS: Final = frozenset({"/healthz", "/readyz", "/api/config", "/favicon.svg"})
 MAX_NAME: Final = 256

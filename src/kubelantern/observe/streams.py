@@ -19,7 +19,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from kubelantern.web.metrics import Metrics
+from kubelantern.observe.metrics import Metrics
 
 log = logging.getLogger("kubelantern.streams")
 

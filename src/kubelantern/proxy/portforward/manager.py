@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import struct
 import time
@@ -23,30 +22,24 @@ from urllib.parse import quote
 
 import aiohttp
 
+from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.registry import CONNECT_TIMEOUT as SESSION_CONNECT_TIMEOUT
+from kubelantern.observe.metrics import Metrics
 from kubelantern.proxy import headers as hdr
-from kubelantern.proxy.bodies import error_message, read_bounded
-from kubelantern.proxy.http import describe_client_error
+from kubelantern.proxy.portforward.target import (
+    PortForwardError,
+    get_object,
+    require_running,
+    resolve_service,
+)
 from kubelantern.proxy.subprotocols import Offer
-from kubelantern.proxy.websocket import UpstreamFailure, connect_upstream
+from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream
 from kubelantern.settings import Settings
-from kubelantern.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 PORTFORWARD_PROTOCOL = "v4.channel.k8s.io"
 READ_CHUNK = 64 * 1024
-LOOKUP_TIMEOUT = 15.0
-
-
-class PortForwardError(Exception):
-    """A forward could not be started; `status` is the HTTP status for the API."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(eq=False)
@@ -88,50 +81,6 @@ class Forward:
         }
 
 
-# --- pure helpers -----------------------------------------------------------------------
-
-
-def parse_port(value: Any, what: str = "port") -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise PortForwardError(400, f"{what} must be a number 1-65535")
-    try:
-        port = int(value)
-    except ValueError:
-        raise PortForwardError(400, f"{what} must be a number 1-65535, not {value!r}") from None
-    if not 1 <= port <= 65535:
-        raise PortForwardError(400, f"{what} must be 1-65535, not {port}")
-    return port
-
-
-def service_target(service: dict[str, Any], port: int) -> int | str:
-    """The targetPort (number or container port name) behind service port `port`."""
-    for entry in (service.get("spec") or {}).get("ports") or []:
-        if entry.get("port") == port or (entry.get("name") and str(entry.get("name")) == str(port)):
-            target = entry.get("targetPort", entry.get("port"))
-            return target if isinstance(target, int | str) else port
-    name = (service.get("metadata") or {}).get("name", "?")
-    raise PortForwardError(404, f"service {name} has no port {port}")
-
-
-def resolve_container_port(pod: dict[str, Any], target: int | str) -> int:
-    """A named targetPort resolved against the pod's containers; numbers pass through."""
-    if isinstance(target, int) or str(target).isdigit():
-        return int(target)
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        for p in container.get("ports") or []:
-            if p.get("name") == target and isinstance(p.get("containerPort"), int):
-                return int(p["containerPort"])
-    name = (pod.get("metadata") or {}).get("name", "?")
-    raise PortForwardError(404, f"pod {name} has no container port named {target!r}")
-
-
-def label_selector(selector: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-
-
-# --- the manager ------------------------------------------------------------------------
-
-
 class PortForwards:
     """All forwards of one kubelantern app."""
 
@@ -149,7 +98,7 @@ class PortForwards:
 
     async def start(
         self,
-        cluster: Any,
+        cluster: Cluster,
         namespace: str,
         port: int,
         *,
@@ -165,13 +114,13 @@ class PortForwards:
         service_port: int | None = None
         if service:
             service_port = port
-            pod, remote = await self._resolve_service(cluster, namespace, service, port)
+            pod, remote = await resolve_service(cluster, namespace, service, port)
         else:
             assert pod is not None
-            found = await self._get_json(
+            found = await get_object(
                 cluster, f"/api/v1/namespaces/{quote(namespace)}/pods/{quote(pod)}"
             )
-            _require_running(found)
+            require_running(found)
         assert pod is not None
         forward = Forward(
             id=f"pf-{next(self._ids)}",
@@ -232,64 +181,9 @@ class PortForwards:
     async def close_all(self) -> None:
         await asyncio.gather(*(self.stop(fid) for fid in list(self._forwards)))
 
-    # -- lookups -------------------------------------------------------------------------
-
-    async def _get_json(self, cluster: Any, path: str, query: str = "") -> dict[str, Any]:
-        try:
-            auth = await cluster.auth_headers()
-        except CredentialError as e:
-            raise PortForwardError(502, str(e)) from None
-        try:
-            async with asyncio.timeout(LOOKUP_TIMEOUT):
-                async with await cluster.get(path, query, auth=auth) as resp:
-                    body = await read_bounded(resp.content, 16 * 1024 * 1024, truncate=True)
-                    status = resp.status
-        except (aiohttp.ClientError, OSError, TimeoutError) as e:
-            failure = describe_client_error(
-                cluster.name,
-                e,
-                connect_timeout=SESSION_CONNECT_TIMEOUT,
-                answer_timeout=LOOKUP_TIMEOUT,
-            )
-            raise PortForwardError(failure.status, failure.message) from None
-        if status != 200:
-            message = error_message(body, 300)
-            raise PortForwardError(
-                status if status in (401, 403, 404) else 502,
-                f"cluster {cluster.name!r}: {path} answered {status}"
-                + (f": {message}" if message else ""),
-            )
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = {}
-        return data if isinstance(data, dict) else {}
-
-    async def _resolve_service(
-        self, cluster: Any, namespace: str, service: str, port: int
-    ) -> tuple[str, int]:
-        ns = quote(namespace)
-        svc = await self._get_json(cluster, f"/api/v1/namespaces/{ns}/services/{quote(service)}")
-        selector = (svc.get("spec") or {}).get("selector") or {}
-        if not selector:
-            raise PortForwardError(400, f"service {service} has no selector: no pod to forward to")
-        target = service_target(svc, port)
-        pods = await self._get_json(
-            cluster,
-            f"/api/v1/namespaces/{ns}/pods",
-            "labelSelector=" + quote(label_selector(selector)),
-        )
-        for pod in pods.get("items") or []:
-            if (pod.get("status") or {}).get("phase") == "Running":
-                name = str((pod.get("metadata") or {}).get("name"))
-                return name, resolve_container_port(pod, target)
-        raise PortForwardError(404, f"service {service} has no running pod")
-
-    # -- one TCP connection ------------------------------------------------------------
-
     async def _serve_connection(
         self,
-        cluster: Any,
+        cluster: Cluster,
         forward: Forward,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -389,12 +283,3 @@ async def _pump(
         for task in (down, up):
             task.cancel()
         await asyncio.gather(down, up, return_exceptions=True)
-
-
-def _require_running(pod: dict[str, Any]) -> None:
-    phase = (pod.get("status") or {}).get("phase")
-    if phase != "Running":
-        name = (pod.get("metadata") or {}).get("name", "?")
-        raise PortForwardError(
-            400, f"unable to forward port because pod {name} is not running (phase {phase})"
-        )

@@ -25,7 +25,16 @@ import contextlib
 import logging
 import os
 import struct
+import time
 from typing import Any
+
+import aiohttp
+from aiohttp import WSCloseCode, web
+
+from kubelantern.clusters.profiles import Strategy
+from kubelantern.observe.streams import ActiveStreams
+from kubelantern.proxy.ws.dial import MAX_MESSAGE_BYTES, RawUpstream
+from kubelantern.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -304,3 +313,82 @@ class RawTunnel:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await asyncio.shield(self._done)
+
+
+# The fast path (frames as bytes, this module; `Settings.ws_fast_path`) leans on
+# aiohttp internals (`_post_start`, `set_parser`, `_drain_helper`): if a future aiohttp
+# lacks them, the message relay takes over.
+TUNNEL_SUPPORTED = (
+    hasattr(web.WebSocketResponse, "_post_start")
+    and hasattr(aiohttp.client_proto.ResponseHandler, "set_parser")
+    and hasattr(aiohttp.base_protocol.BaseProtocol, "_drain_helper")
+)
+
+
+class _TunnelResponse(web.WebSocketResponse):
+    """The client's 101, after which its socket feeds the tunnel instead of a parser."""
+
+    tunnel: RawTunnel | None = None
+
+    def _post_start(self, request: Any, protocol: str | None, writer: Any) -> None:
+        assert self.tunnel is not None
+        self._ws_protocol = protocol
+        self._writer = writer
+        request.protocol.set_parser(self.tunnel.up)
+        request.protocol.keep_alive(False)
+
+    async def write_eof(self, data: bytes = b"") -> None:  # the tunnel owns the socket
+        return None
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        if self.tunnel is not None:
+            await self.tunnel.shutdown()
+        return True
+
+
+async def tunnel(
+    request: web.Request,
+    raw: RawUpstream,
+    name: str,
+    settings: Settings,
+    streams: ActiveStreams,
+    strategy: Strategy,
+    started: float,
+) -> web.StreamResponse:
+    """The fast path: upgrade the client, then pass frames through as bytes."""
+    response = _TunnelResponse(
+        protocols=(raw.chosen,) if raw.chosen else (), autoping=False, compress=False
+    )
+    tunnel = RawTunnel(
+        request.protocol,
+        raw.protocol,
+        name=name,
+        ping_interval=settings.ws_ping_interval or None,
+        max_payload=MAX_MESSAGE_BYTES,
+    )
+    response.tunnel = tunnel
+    try:
+        await response.prepare(request)
+    except (ConnectionError, web.HTTPException) as e:
+        log.info("cluster=%s client went away during the upgrade: %s", name, e)
+        raw.response.close()
+        raise
+    raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
+    log.debug(
+        "cluster=%s strategy=%s protocol=%s bridged (bytes) in %.0f ms",
+        name,
+        strategy.name,
+        raw.chosen or "-",
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        async with streams.track(name, "websocket", tunnel.shutdown):
+            await tunnel.run()
+    finally:
+        if not tunnel.finished:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(tunnel.shutdown())
+        raw.response.close()
+    return response

@@ -1,0 +1,93 @@
+"""Why a cluster could not be asked: aiohttp/OS errors → a status and a clear message.
+
+Every path that talks to a cluster (the HTTP proxy, the WebSocket bridge, login, the
+probe, port-forward lookups) words its failures here, so they read alike.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+
+import aiohttp
+
+from kubelantern.status import KubelanternError
+
+
+@dataclass(frozen=True)
+class ClientFailure:
+    """Why the cluster could not be asked: the status and message for the client."""
+
+    status: int
+    reason: str  # the metrics label: unreachable, timeout, tls, ...
+    message: str
+
+
+class ClusterUnreachable(KubelanternError):
+    """The cluster could not be asked (connect, TLS, timeout); `failure` says how."""
+
+    def __init__(self, failure: ClientFailure) -> None:
+        super().__init__(failure.message, status=failure.status)
+        self.failure = failure
+
+
+def describe_client_error(
+    cluster: str,
+    exc: BaseException,
+    *,
+    connect_timeout: float,
+    answer_timeout: float,
+) -> ClientFailure:
+    """Map an aiohttp/OS error from connecting to `cluster` to a status and a clear message.
+
+    The timeouts are the waits the caller's timeout errors stand for.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cert_error = exc.certificate_error
+        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
+        hint = "check certificate-authority in kubeconfig"
+        if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
+            hint += ", or set tls-server-name"
+        return ClientFailure(
+            502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
+        return ClientFailure(
+            502, "tls", f"TLS handshake with cluster {cluster!r} failed: {cause(exc)}"
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ClientFailure(
+            504,
+            "timeout",
+            f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
+            "(TCP/TLS connect): is the server address right and reachable?",
+        )
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return ClientFailure(
+            504,
+            "timeout",
+            f"cluster {cluster!r} did not answer within {answer_timeout:g}s",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ClientFailure(
+            502,
+            "unreachable",
+            f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
+            f"({cause(exc)}); check the network, VPN or proxy-url",
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return ClientFailure(502, "unreachable", f"cluster {cluster!r} unreachable: {cause(exc)}")
+    return ClientFailure(502, "error", f"proxying to cluster {cluster!r} failed: {cause(exc)}")
+
+
+def cause(exc: BaseException) -> str:
+    """The short reason of a connection error (`connection refused`), for messages."""
+    os_error = getattr(exc, "os_error", exc)
+    if isinstance(os_error, OSError):
+        if os_error.errno:
+            return os.strerror(os_error.errno).lower()
+        if os_error.strerror:
+            return os_error.strerror
+    text = str(exc).strip()
+    return text or type(exc).__name__

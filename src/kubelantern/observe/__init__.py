@@ -1,0 +1,1 @@
+"""Counters, gauges and the open-stream list: what every layer reports to."""

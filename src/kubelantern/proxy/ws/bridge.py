@@ -1,0 +1,120 @@
+"""The WebSocket bridge: upstream handshake first (per strategy), then the client's, then
+frames both ways until one side closes.
+
+Order matters: the client is only upgraded once the upstream said 101, so an upstream
+refusal reaches the client as an ordinary HTTP response with the upstream's status and
+body (Rancher's 401 JSON stays readable), and the subprotocol we echo is exactly the one
+the upstream chose.
+
+Two relays:
+- the fast path (default, `proxy/ws/tunnel.py`): with no extension negotiated, frames pass
+  through as bytes; a frame-header tracker lets us inject our keepalive pings and Close
+  1001/1009 at frame boundaries; client pings/pongs and the close handshake go end to end;
+- message relay (`proxy/ws/relay.py`; `KUBELANTERN_WS_FASTPATH=0`, and the port-forward
+  manager): one task per direction, each awaiting the send before reading the next
+  message; aiohttp answers pings on both legs (autoping) and sends our own (heartbeat).
+Either way a slow reader throttles the other side through TCP instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from kubelantern.clusters.cluster import Cluster
+from kubelantern.proxy.auth import upstream_auth
+from kubelantern.proxy.deps import ProxyDeps
+from kubelantern.proxy.plan import UpstreamPlan
+from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream, connect_upstream_raw
+from kubelantern.proxy.ws.dial import (
+    MAX_MESSAGE_BYTES,
+)
+from kubelantern.proxy.ws.relay import Active, relay
+from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
+from kubelantern.status import KubelanternError, error_response
+
+log = logging.getLogger(__name__)
+
+
+async def bridge(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, plan: UpstreamPlan
+) -> web.StreamResponse:
+    """Bridge the client's WebSocket upgrade to `cluster` as `plan` says."""
+    settings = deps.settings
+    metrics = deps.metrics
+    name = cluster.name
+    assert plan.offer is not None
+    offer = plan.offer
+
+    try:
+        found = await upstream_auth(cluster, plan.user, metrics)
+    except KubelanternError as e:
+        return error_response(e)
+    auth, source = found.headers, found.source
+
+    url = plan.url
+    started = time.monotonic()
+    connect_kwargs: dict[str, Any] = {
+        "metrics": metrics,
+        "client": plan.client,
+        "passthrough": plan.headers,
+        "tls": found.tls,
+    }
+    streams = deps.streams
+    if settings.ws_fast_path and TUNNEL_SUPPORTED:
+        try:
+            raw, strategy = await connect_upstream_raw(
+                cluster, settings, url, offer, auth, source, **connect_kwargs
+            )
+        except UpstreamFailure as failure:
+            return failure.response()
+        if not raw.extensions:
+            return await tunnel(request, raw, name, settings, streams, strategy, started)
+        # An extension we never offered: frames cannot pass as bytes. Reconnect in
+        # message mode (rare enough not to optimise).
+        log.warning("cluster=%s upstream negotiated %r unasked", name, raw.extensions)
+        raw.response.close()
+    try:
+        upstream, strategy = await connect_upstream(
+            cluster, settings, url, offer, auth, source, **connect_kwargs
+        )
+    except UpstreamFailure as failure:
+        return failure.response()
+
+    # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
+    chosen = upstream.protocol
+    client_ws = web.WebSocketResponse(
+        protocols=(chosen,) if chosen else (),
+        autoping=True,
+        heartbeat=settings.ws_ping_interval or None,
+        max_msg_size=MAX_MESSAGE_BYTES,
+        compress=False,
+    )
+    try:
+        await client_ws.prepare(request)
+    except (ConnectionError, web.HTTPException) as e:
+        log.info("cluster=%s client went away during the upgrade: %s", name, e)
+        await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
+        raise
+    active = Active(client_ws, upstream)
+    log.debug(
+        "cluster=%s strategy=%s protocol=%s bridged (messages) in %.0f ms",
+        name,
+        strategy.name,
+        chosen or "-",
+        (time.monotonic() - started) * 1000,
+    )
+    try:
+        async with streams.track(name, "websocket", active.going_away):
+            await relay(client_ws, upstream, name)
+    finally:
+        if not upstream.closed or not client_ws.closed:
+            # Cancelled (server cleanup): still say goodbye on both legs.
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(active.going_away())
+    return client_ws
