@@ -16,7 +16,7 @@ import { PortForwards, forwardsAdvertised } from './views/PortForwards';
 import { Overview } from './views/Overview';
 import { DockSlot, closeTopPane } from './streams-bridge';
 import { Icon } from './icons';
-import { config } from './api/client';
+import { config, signInUrl, type Me } from './api/client';
 
 export function App() {
   const r = useValue(route);
@@ -174,8 +174,44 @@ function TopBar({ cluster, info, usable, searchRef }: { cluster: string | null; 
       <button class="iconbtn" title="Keyboard shortcuts (?)" onClick={() => helpOpen.set(true)}>
         <Icon name="help" />
       </button>
-      {info && info.auth !== 'kubeconfig' && info.loggedIn && <LogoutButton cluster={info.name} />}
+      {info && (info.auth === 'login' || info.auth === 'none') && info.loggedIn && <LogoutButton cluster={info.name} />}
+      {config.signIn && <SignedInUser />}
     </header>
+  );
+}
+
+/** Team mode: who is signed in, and signing out (also at the identity provider). */
+function SignedInUser() {
+  const [me, setMe] = useState<Me | null>(null);
+  useEffect(() => {
+    apiJson<Me>('/api/me').then(setMe, () => setMe(null));
+  }, []);
+  if (!me) return null;
+  if (!me.signedIn) {
+    if (config.signIn !== 'oidc') return null;
+    return (
+      <a class="btn small" href={signInUrl()} id="sign-in">
+        Sign in
+      </a>
+    );
+  }
+  return (
+    <>
+      <span class="user-chip" id="signed-in-user" title={me.email ?? me.name ?? ''}>
+        <Icon name="user" />
+        {me.name}
+      </span>
+      {config.signIn === 'oidc' && <button
+        class="btn small"
+        id="sign-out"
+        onClick={async () => {
+          const out = await apiJson<{ redirect: string }>('/oidc/logout', { method: 'POST' }).catch(() => null);
+          location.assign(out?.redirect ?? `${config.baseUrl}/`);
+        }}
+      >
+        Sign out
+      </button>}
+    </>
   );
 }
 

@@ -17,6 +17,7 @@ const P: Record<string, string> = {
   eye: 'M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
   forward: 'M5 12h14 M13 6l6 6-6 6',
   refresh: 'M20 12a8 8 0 1 1-2.3-5.7 M20 4v5h-5',
+  user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8z M4 21a8 8 0 0 1 16 0',
 };
 
 export function Icon({ name, size = 16 }: { name: string; size?: number }) {

@@ -116,7 +116,7 @@ export interface ClusterInfo {
   state: 'ok' | 'unreachable' | 'unauthorized' | 'error' | 'unknown';
   error?: string | null;
   version?: string | null;
-  auth?: 'kubeconfig' | 'login' | 'none';
+  auth?: 'kubeconfig' | 'login' | 'none' | 'user';
   loggedIn?: boolean;
 }
 

@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubelantern import __version__
+from kubelantern.identity.sessions import Sealer, SessionSecretError
 from kubelantern.servetls import forget_instance, serve_tls
 from kubelantern.settings import Settings
+from kubelantern.teamflags import (
+    add_team_flags,
+    serve_mode,
+    team_settings,
+)
 
 DEFAULT_PORT = 4477
 TOKEN_ENV = "KUBELANTERN_TOKEN"
@@ -111,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-origin", action="append", metavar="ORIGIN", help="accept this Origin too"
     )
 
+    add_team_flags(serve)
+
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
     clusters.add_argument("--json", action="store_true", help="JSON output")
@@ -140,11 +148,16 @@ def normalize_base_url(value: str) -> str:
 
 
 def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
-    """The Settings one command line asks for (pure; env only supplies KUBELANTERN_TOKEN)."""
+    """The Settings one command line asks for (pure; env supplies KUBELANTERN_TOKEN and the
+    team-mode secrets)."""
     env = dict(os.environ) if env is None else env
     token: str | None = None
+    # Team mode (a sign-in method) turns the launch token off unless one is given.
+    team = args.command == "serve" and bool(
+        args.oidc_issuer_url or args.in_cluster or args.auth_header
+    )
     if args.command == "serve":
-        if args.no_token:
+        if args.no_token or (team and args.token is None and not env.get(TOKEN_ENV)):
             token = None
         elif args.token is not None:
             if not args.token.strip():
@@ -176,6 +189,12 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.base_url = normalize_base_url(args.base_url)
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
+        try:
+            team_fields = team_settings(args, env)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        for key, value in team_fields.items():
+            setattr(settings, key, value)
     return settings
 
 
@@ -241,7 +260,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     if broken:
         summary += f"; {len(broken)} not usable (errors logged): {', '.join(broken)}"
     print(summary, file=out)
-    if not is_loopback(settings.host):
+    if not is_loopback(settings.host) and serve_mode(settings).name == "local":
         print(
             f"WARNING: listening on {settings.host}, not loopback: anyone who can reach this "
             "port can use your cluster credentials"
@@ -350,6 +369,18 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level)
     try:
         if args.command == "serve":
+            mode = serve_mode(settings)
+            if mode.refusal is not None:
+                print(f"kubelantern: {mode.refusal}", file=sys.stderr)
+                return 2
+            for warning in mode.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
+            if settings.session_secret is not None:
+                try:  # a too-short secret: say so now rather than fail inside the server
+                    Sealer(settings.session_secret, settings.session_secrets_old)
+                except SessionSecretError as e:
+                    print(f"kubelantern: {e}", file=sys.stderr)
+                    return 2
             tune_malloc()  # before the first TLS and body buffers are allocated
             with asyncio.Runner(loop_factory=new_event_loop) as runner:
                 return runner.run(serve(settings))

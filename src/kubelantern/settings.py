@@ -35,6 +35,21 @@ class Settings:
     # relays messages instead (proxy/ws/relay.py), e.g. to compare the two in bench/.
     ws_fast_path: bool = field(default_factory=lambda: _env_fast_path(os.environ))
     log_level: str = "info"
+    # Team mode (README "Run it for your team"): OIDC sign-in and sealed session cookies.
+    public_url: str | None = None  # https://kubelantern.example.com (no base URL, no slash)
+    oidc_issuer_url: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_scopes: tuple[str, ...] = ("openid", "profile", "email", "offline_access")
+    oidc_use_access_token: bool = False
+    oidc_ca_file: Path | None = None
+    session_secret: str | None = field(default=None, repr=False)
+    session_secrets_old: tuple[str, ...] = field(default=(), repr=False)
+    auth_header: str | None = None  # trusted identity header from an identity-aware proxy
+
+    @property
+    def oidc(self) -> bool:
+        return self.oidc_issuer_url is not None
 
 
 def _env_fast_path(env: Mapping[str, str]) -> bool:

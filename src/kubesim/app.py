@@ -13,7 +13,7 @@ from .auth import authenticate, browser_origin_denied
 from .config import SimConfig
 from .profiles import SimProfile
 from .routes import route
-from .state import STATE_KEY, SimState, make_state
+from .state import STATE_KEY, RecordedRequest, SimState, make_state
 from .status import StatusError, status_response
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ def _headers(request: web.BaseRequest) -> list[tuple[str, str]]:
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
-    state.record(request)
+    rec = state.record(request)
     profile = state.profile
     headers = _headers(request)
     try:
-        response = await _front_door(request, state, profile, headers)
+        response = await _front_door(request, state, profile, headers, rec)
     except StatusError as err:
         response = err.response()
     except web.HTTPException:
@@ -68,7 +68,11 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
 
 
 async def _front_door(
-    request: web.Request, state: SimState, profile: SimProfile, headers: list[tuple[str, str]]
+    request: web.Request,
+    state: SimState,
+    profile: SimProfile,
+    headers: list[tuple[str, str]],
+    rec: RecordedRequest,
 ) -> web.StreamResponse:
     if profile.browser_origin_check and browser_origin_denied(headers):
         return _fixed(403, RANCHER_ORIGIN_DENIED, "application/json")
@@ -84,6 +88,7 @@ async def _front_door(
             return _fixed(404, RANCHER_NO_CLUSTER, "text/plain")
         path = path[len(prefix) :] or "/"
     result = authenticate(profile, state.config, headers)
+    rec.user, rec.via = result.user, result.via
     # Public paths admit requests without credentials; bad credentials are refused everywhere.
     anonymous_ok = path in profile.public_paths and result.error == "no credentials"
     if not result.ok and not anonymous_ok:

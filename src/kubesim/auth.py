@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .config import SimConfig
+from .oidc import verify_oidc_token
 from .profiles import SimProfile
 
 BEARER_PROTOCOL_PREFIX = "base64url.bearer.authorization.k8s.io."
@@ -132,7 +133,13 @@ def authenticate(profile: SimProfile, config: SimConfig, headers: Headers) -> Au
             user = config.tokens.get(value)
             if user is not None:
                 return AuthResult(user, "bearer")
-            errors.append("invalid bearer token")
+            if config.oidc is not None:
+                oidc_user, why = verify_oidc_token(value, config.oidc)
+                if oidc_user is not None:
+                    return AuthResult(oidc_user, "oidc")
+                errors.append(why)
+            else:
+                errors.append("invalid bearer token")
         elif scheme.lower() == "basic" and profile.basic_header:
             decoded = _decode_basic(value, url_safe=profile.basic_is_token_pair)
             if decoded is None:
@@ -162,9 +169,13 @@ def authenticate(profile: SimProfile, config: SimConfig, headers: Headers) -> Au
             return AuthResult(None, error=error)
         if token is not None:
             user = config.tokens.get(token)
+            via = "subprotocol"
+            if user is None and config.oidc is not None:
+                user, _ = verify_oidc_token(token, config.oidc)
+                via = "oidc-subprotocol"
             if user is None:
                 return AuthResult(None, error="invalid subprotocol bearer token")
-            return AuthResult(user, "subprotocol", protocols=tuple(rest))
+            return AuthResult(user, via, protocols=tuple(rest))
 
     if errors:
         return AuthResult(None, error="; ".join(errors))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _default_tokens() -> dict[str, str]:
@@ -13,6 +15,18 @@ def _default_basic() -> dict[str, str]:
     return {"admin": "sim-password"}
 
 
+@dataclass(frozen=True)
+class OidcTrust:
+    """kube-apiserver's OIDC authenticator (--oidc-issuer-url, --oidc-client-id,
+    --oidc-username-claim, --oidc-username-prefix): ID tokens from this issuer are users."""
+
+    issuer: str
+    client_id: str
+    jwks: Callable[[], Mapping[str, Any]]  # the issuer's current key set, as its jwks_uri serves
+    username_claim: str = "email"
+    username_prefix: str = "oidc:"
+
+
 @dataclass
 class SimConfig:
     profile: str = "kubernetes"  # kubernetes | rancher | legacy | openshift
@@ -20,6 +34,7 @@ class SimConfig:
     tokens: dict[str, str] = field(default_factory=_default_tokens)  # bearer token -> user
     basic: dict[str, str] = field(default_factory=_default_basic)  # user -> password
     allow_anonymous: bool = False
+    oidc: OidcTrust | None = None  # accept ID tokens from an OIDC issuer as bearer tokens
     seed: int = 1
     version: str | None = None  # None: the profile's default gitVersion
     log_lines_per_second: float = 2.0  # new lines per container in follow streams

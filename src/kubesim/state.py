@@ -21,12 +21,15 @@ from .store import Store
 STATE_KEY: web.AppKey[SimState] = web.AppKey("kubelantern_sim_state")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RecordedRequest:
     method: str
     path: str  # as received, prefix included, percent-decoding not applied
     query_string: str
     headers: tuple[tuple[str, str], ...]  # as received, in order
+    # Who the front door took the request for, and how (bearer, oidc, basic, ...).
+    user: str | None = None
+    via: str = ""
 
     def header(self, name: str) -> str | None:
         lname = name.lower()

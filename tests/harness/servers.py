@@ -7,6 +7,7 @@ Chromium and aiohttp clients alike.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -18,6 +19,14 @@ from aiohttp import web
 T = TypeVar("T")
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (for servers that must know their URL before they start)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class ServerThread:
     def __init__(
         self,
@@ -25,11 +34,12 @@ class ServerThread:
         *,
         ssl_context: ssl.SSLContext | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,  # 0: any free port
     ) -> None:
         self._factory = app_factory
         self._ssl = ssl_context
         self.host = host
-        self.port = 0
+        self.port = port
         self.app: web.Application | None = None
         self.loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -50,7 +60,7 @@ class ServerThread:
         self.app = await made if isinstance(made, Awaitable) else made
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0, ssl_context=self._ssl)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self._ssl)
         await site.start()
         server = site._server
         assert server is not None

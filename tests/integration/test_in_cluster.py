@@ -51,3 +51,26 @@ async def test_no_user_token_is_a_401_for_http_and_websocket(
         assert got.stdout == b"as the user\n"
         got = await exec_session(http, url, headers=user)
         assert got.stdout == b"as the user\n"
+
+
+async def test_in_cluster_with_extra_kubeconfig_clusters(
+    sims: dict[str, SimCluster],
+    lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """deploy/kubernetes/overlays/extra-clusters: the home cluster acts as the user only; the
+    kubeconfig Secret's clusters keep their own credentials."""
+    home_kc = write_kubeconfig(tmp_path / "home", [sims["kubernetes"].context])
+    home = load_kubeconfigs([home_kc], home=tmp_path).specs[0]
+    monkeypatch.setattr(registry_module, "load_in_cluster", lambda: home)
+    extra = write_kubeconfig(tmp_path / "extra", [sims["legacy"].context])
+    server = lantern_factory(Settings(in_cluster=True, kubeconfigs=(extra,), launch_token=None))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/api/clusters?wait=0") as resp:
+            auth = {c["name"]: c["auth"] for c in await resp.json()}
+        assert auth == {home.name: "login", sims["legacy"].context.name: "kubeconfig"}
+        async with http.get(f"{cluster_base(server, home.name)}/api/v1/namespaces") as resp:
+            assert resp.status == 401  # never the service account's credentials
+        async with http.get(f"{cluster_base(server, 'legacy')}/api/v1/namespaces") as resp:
+            assert resp.status == 200

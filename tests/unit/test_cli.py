@@ -10,8 +10,10 @@ from kubelantern.cli import (
     UsageError,
     build_parser,
     is_loopback,
+    main,
     normalize_base_url,
     open_url,
+    serve_mode,
     settings_from,
 )
 from kubelantern.settings import Settings
@@ -113,3 +115,58 @@ def test_demo_when_no_kubeconfig(tmp_path: Path) -> None:
     (empty_home / ".kube").mkdir()
     (empty_home / ".kube" / "config").write_text("apiVersion: v1\n")
     assert kubeconfig_available(Settings(), env={}, home=empty_home)
+
+
+TEAM = (
+    "serve", "--host", "0.0.0.0",
+    "--public-url", "https://kl.example.com/",
+    "--oidc-issuer-url", "https://sso.example.com/realms/team",
+    "--oidc-client-id", "kubelantern",
+)  # fmt: skip
+
+
+def test_team_flags_and_secrets_from_env_or_file(tmp_path: Path) -> None:
+    env = {
+        "KUBELANTERN_SESSION_SECRET": "s" * 40,
+        "KUBELANTERN_SESSION_SECRET_OLD": "o" * 40,
+        "KUBELANTERN_OIDC_CLIENT_SECRET": "from-env",
+    }
+    s = parse(*TEAM, "--oidc-scopes", "openid,profile groups", env=env)
+    assert s.launch_token is None  # team mode: sign-in instead of the launch token
+    assert s.public_url == "https://kl.example.com"
+    assert s.oidc_scopes == ("openid", "profile", "groups")
+    assert (s.session_secret, s.session_secrets_old) == ("s" * 40, ("o" * 40,))
+    assert s.oidc_client_secret == "from-env"
+    assert "from-env" not in repr(s) and "s" * 40 not in repr(s)  # secrets stay out of logs
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-file\n")
+    s = parse(*TEAM, "--oidc-client-secret-file", str(secret_file), env=env)
+    assert s.oidc_client_secret == "from-file"
+    with pytest.raises(UsageError, match=r"secret-file .*missing"):
+        parse(*TEAM, "--session-secret-file", str(tmp_path / "missing"), env={})
+
+
+def test_modes_refuse_in_one_line() -> None:
+    open_bind = parse("serve", "--host", "0.0.0.0", "--no-token")
+    mode = serve_mode(open_bind)
+    assert mode.refusal is not None and "refusing to serve on 0.0.0.0" in mode.refusal
+    assert serve_mode(parse(*TEAM, env={})).refusal is not None  # no session secret
+    team = serve_mode(parse(*TEAM, env={"KUBELANTERN_SESSION_SECRET": "s" * 40}))
+    assert (team.name, team.refusal) == ("team", None)
+    assert serve_mode(parse("serve")).name == "local"
+    header = serve_mode(parse("serve", "--host", "0.0.0.0", "--auth-header", "X-Forwarded-User"))
+    assert header.refusal is None and header.warnings
+
+
+def test_main_exits_2_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--no-token"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("kubelantern: refusing to serve on 0.0.0.0")
+
+
+def test_main_refuses_a_short_session_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBELANTERN_SESSION_SECRET", "too-short")
+    assert main([*TEAM]) == 2
+    assert "at least 32" in capsys.readouterr().err

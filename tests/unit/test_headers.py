@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from kubelantern.identity.logins import open_login, seal_login
+from kubelantern.identity.sessions import Sealer, split_cookie
 from kubelantern.proxy.headers import (
     CredentialSource,
     bearer_of,
     choose_credentials,
-    decode_cookie_token,
-    encode_cookie_token,
     is_launch_token_bearer,
     is_spdy_upgrade,
     is_websocket_upgrade,
@@ -21,6 +23,18 @@ from kubelantern.proxy.headers import (
     upstream_user_agent,
     user_credential,
 )
+
+SEALER = Sealer("unit-test-secret-0123456789-abcdefghijk")
+NOW = 1_800_000_000.0
+
+
+def login_cookies(cluster: str, token: str) -> dict[str, str]:
+    """The cookies `POST /api/clusters/<cluster>/login` sets: the token sealed for it."""
+    return dict(split_cookie(login_cookie_name(cluster), seal_login(SEALER, cluster, token, NOW)))
+
+
+def opener(cluster: str, now: float = NOW) -> Callable[[str | None], str | None]:
+    return lambda raw: open_login(SEALER, cluster, raw, now)
 
 
 def proxy(*pairs: tuple[str, str]) -> CIMultiDictProxy[str]:
@@ -122,8 +136,10 @@ def test_upgrade_detection() -> None:
 
 
 def test_client_authorization_wins_over_login_cookie() -> None:
-    cookies = {login_cookie_name("prod"): encode_cookie_token("cookie-token")}
-    cred = user_credential({"Authorization": "Bearer header-token"}, cookies, "prod")
+    cookies = login_cookies("prod", "cookie-token")
+    cred = user_credential(
+        {"Authorization": "Bearer header-token"}, cookies, "prod", open_login=opener("prod")
+    )
     assert cred is not None
     assert cred.source is CredentialSource.CLIENT
     assert cred.bearer_token == "header-token"
@@ -137,18 +153,29 @@ def test_basic_authorization_is_a_user_credential() -> None:
 
 
 def test_login_cookie_used_for_its_own_cluster_only() -> None:
-    cookies = {login_cookie_name("rancher/down:c-m-abc12"): encode_cookie_token("tok:en/=")}
-    cred = user_credential({}, cookies, "rancher/down:c-m-abc12")
+    name = "rancher/down:c-m-abc12"
+    cookies = login_cookies(name, "tok:en/=")
+    cred = user_credential({}, cookies, name, open_login=opener(name))
     assert cred is not None
     assert cred.source is CredentialSource.LOGIN
     assert cred.authorization == "Bearer tok:en/="
-    assert user_credential({}, cookies, "other") is None
+    assert user_credential({}, cookies, "other", open_login=opener("other")) is None
+    # Copied under the other cluster's cookie name, the seal (bound to the name) refuses it.
+    moved = {login_cookie_name("other"): cookies[login_cookie_name(name)]}
+    assert user_credential({}, moved, "other", open_login=opener("other")) is None
+    # Expired logins open no more.
+    late = opener(name, now=NOW + 13 * 3600)
+    assert user_credential({}, cookies, name, open_login=late) is None
 
 
 def test_launch_token_bearer_is_not_a_cluster_credential() -> None:
-    cookies = {login_cookie_name("prod"): encode_cookie_token("cookie-token")}
+    cookies = login_cookies("prod", "cookie-token")
     cred = user_credential(
-        {"Authorization": "Bearer LAUNCH"}, cookies, "prod", launch_token="LAUNCH"
+        {"Authorization": "Bearer LAUNCH"},
+        cookies,
+        "prod",
+        launch_token="LAUNCH",
+        open_login=opener("prod"),
     )
     assert cred is not None and cred.source is CredentialSource.LOGIN
     assert (
@@ -159,7 +186,11 @@ def test_launch_token_bearer_is_not_a_cluster_credential() -> None:
 def test_unknown_auth_schemes_and_garbage_cookies_are_ignored() -> None:
     assert user_credential({"Authorization": "Negotiate abc"}, {}, "p") is None
     assert user_credential({"Authorization": "Bearer "}, {}, "p") is None
-    assert user_credential({}, {login_cookie_name("p"): "%%%"}, "p") is None
+    assert user_credential({}, {login_cookie_name("p"): "%%%"}, "p", open_login=opener("p")) is None
+    assert (
+        user_credential({}, {login_cookie_name("p"): "1~v1.AAAA"}, "p", open_login=opener("p"))
+        is None
+    )
 
 
 def test_choose_credentials_user_replaces_kubeconfig_entirely() -> None:
@@ -183,11 +214,10 @@ def test_cookie_names_and_values() -> None:
     assert name == login_cookie_name("rancher/down:c-m-abc12") != login_cookie_name("x")
     assert launch_cookie_name("a") != launch_cookie_name("b")
     for token in ("plain", "token-x7k2p:l0ngsecret", "sha256~abc_DEF-12", "a=b+c/d"):
-        encoded = encode_cookie_token(token)
-        assert all(c.isalnum() or c in "-_" for c in encoded)
-        assert decode_cookie_token(encoded) == token
-    assert decode_cookie_token("") is None
-    assert decode_cookie_token(encode_cookie_token("bad\nline")) is None
+        ((_, value),) = login_cookies("c", token).items()
+        assert all(c.isalnum() or c in "-_.~" for c in value)
+        assert token not in value
+        assert opener("c")(value[2:]) == token
 
 
 def test_bearer_parsing_and_launch_token_match() -> None:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec
-from kubelantern.proxy.headers import CredentialSource, encode_cookie_token, login_cookie_name
-from kubelantern.proxy.plan import BODY_BUFFER_LIMIT, Refusal, RequestView, UpstreamPlan, plan
+from kubelantern.identity.sessions import split_cookie
+from kubelantern.proxy.headers import CredentialSource, login_cookie_name
+from kubelantern.proxy.plan import (
+    BODY_BUFFER_LIMIT,
+    Refusal,
+    RequestView,
+    UpstreamPlan,
+    plan,
+    uses_user_identity,
+)
 from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
 
@@ -46,13 +56,22 @@ def test_http_goes_to_the_prefixed_url_with_the_kubeconfig_credential() -> None:
     assert p.headers["User-Agent"] == "kubectl/1"
 
 
+def opener(raw: str | None) -> str | None:
+    """Stands in for the sealer (identity/logins.py): "sealed:<token>" opens to <token>."""
+    return raw.removeprefix("sealed:") if raw and raw.startswith("sealed:") else None
+
+
 def test_the_clients_authorization_wins_over_the_login_cookie() -> None:
-    cookie = {login_cookie_name("dev"): encode_cookie_token("from-cookie")}
-    p = decided(view({"Authorization": "Bearer mine"}, cookies=cookie))
+    cookie = dict(split_cookie(login_cookie_name("dev"), "sealed:from-cookie"))
+    p = decided(view({"Authorization": "Bearer mine"}, cookies=cookie, open_login=opener))
     assert p.user is not None and p.user.source is CredentialSource.CLIENT
     assert p.user.authorization == "Bearer mine"
-    p = decided(view(cookies=cookie))
+    p = decided(view(cookies=cookie, open_login=opener))
     assert p.user is not None and p.user.source is CredentialSource.LOGIN
+    assert p.user.authorization == "Bearer from-cookie"
+    # A cookie that does not open (forged, expired, other cluster's) is no credential.
+    assert decided(view(cookies={login_cookie_name("dev"): "1~x"}, open_login=opener)).user is None
+    assert decided(view(cookies=cookie)).user is None  # no opener: no login cookies at all
 
 
 def test_large_or_unsized_bodies_are_not_buffered() -> None:
@@ -83,9 +102,37 @@ def test_refusals() -> None:
     assert isinstance(down, Refusal) and down.status == 503 and "no such file" in down.message
 
 
+def in_cluster() -> Cluster:
+    spec = dataclasses.replace(cluster().spec, user_identity=True)
+    return Cluster(spec)
+
+
 def test_in_cluster_needs_the_users_own_token() -> None:
-    refused = plan(view(), cluster(), Settings(in_cluster=True))
+    refused = plan(view(), in_cluster(), Settings(in_cluster=True))
     assert isinstance(refused, Refusal) and refused.status == 401
     assert "log in" in refused.message
-    p = decided(view({"Authorization": "Bearer mine"}), s=Settings(in_cluster=True))
+    p = decided(view({"Authorization": "Bearer mine"}), in_cluster(), Settings(in_cluster=True))
     assert p.user is not None
+    # The extra clusters beside it (--in-cluster with --kubeconfig) use their own credentials.
+    assert decided(view(), cluster(), Settings(in_cluster=True)).user is None
+
+
+def test_the_signed_in_users_token_goes_only_to_user_identity_clusters() -> None:
+    s = Settings(in_cluster=True)
+    p = decided(view(session_bearer="oidc-tok"), in_cluster(), s)
+    assert p.user is not None and p.user.source is CredentialSource.SESSION
+    assert p.user.authorization == "Bearer oidc-tok"
+    # A kubeconfig entry with credentials keeps them: the session token is not sent there.
+    assert decided(view(session_bearer="oidc-tok"), cluster(), s).user is None
+    bare = Cluster(ClusterSpec(name="bare", server="https://k.example:6443"))
+    assert uses_user_identity(s, bare) and not uses_user_identity(s, cluster())
+    p = decided(view(session_bearer="oidc-tok"), bare, s)
+    assert p.user is not None and p.user.source is CredentialSource.SESSION
+    # The client's own token and a login cookie still come first.
+    p = decided(view({"Authorization": "Bearer mine"}, session_bearer="oidc-tok"), in_cluster(), s)
+    assert p.user is not None and p.user.authorization == "Bearer mine"
+
+
+def test_a_user_vouched_for_by_the_identity_aware_proxy_is_not_refused_in_cluster() -> None:
+    p = decided(view(trusted_user="alice"), in_cluster(), Settings(in_cluster=True))
+    assert p.user is None  # kubelantern's credential, with Impersonate-User: alice

@@ -7,9 +7,30 @@ export interface LanternConfig {
   version: string;
   localMode: boolean;
   features: Record<string, unknown>;
+  /** Team mode's sign-in ("oidc"), or null (local mode). */
+  signIn: string | null;
 }
 
-export let config: LanternConfig = { baseUrl: '', version: '', localMode: true, features: {} };
+export let config: LanternConfig = { baseUrl: '', version: '', localMode: true, features: {}, signIn: null };
+
+/** Who is signed in (team mode), from /api/me. */
+export interface Me {
+  signedIn: boolean;
+  name?: string;
+  email?: string | null;
+  login?: string;
+}
+
+/** The sign-in page, coming back to where the user is now. */
+export function signInUrl(): string {
+  const back = location.pathname + location.search;
+  return `${config.baseUrl}/oidc/login?return_to=${encodeURIComponent(back)}`;
+}
+
+/** kubelantern's own 401 for a missing or expired team-mode session. */
+export function isSignInError(err: ApiError): boolean {
+  return err.status === 401 && err.source === 'lantern' && config.signIn !== null && /sign in at/i.test(err.message);
+}
 
 /** Reads /api/config once at start; the base URL prefixes every later request. */
 export async function loadConfig(): Promise<LanternConfig> {
@@ -24,6 +45,7 @@ export async function loadConfig(): Promise<LanternConfig> {
     version: data.version ?? '',
     localMode: data.localMode ?? true,
     features: data.features ?? {},
+    signIn: data.signIn ?? null,
   };
   return config;
 }
@@ -171,6 +193,8 @@ export async function apiFetch(path: string, opts: FetchOptions = {}): Promise<R
   if (!res.ok) {
     const err = await ApiError.from(res, cluster);
     if (isLaunchTokenError(err)) unauthorizedListeners.forEach((f) => f());
+    // The session ended (expired, signed out elsewhere): sign in again, then come back.
+    if (isSignInError(err)) location.assign(signInUrl());
     throw err;
   }
   return res;

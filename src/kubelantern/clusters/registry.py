@@ -4,6 +4,7 @@ from kubeconfig files or the in-cluster service account."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator, Sequence
 
 from kubelantern.clusters.cluster import CONNECT_TIMEOUT, Cluster
@@ -94,13 +95,26 @@ class Registry:
 
 
 async def load_registry(settings: Settings) -> Registry:
-    """Clusters from the in-cluster service account or the kubeconfig files in `settings`."""
+    """Clusters from the in-cluster service account and/or the kubeconfig files in
+    `settings` (in-cluster with --kubeconfig: both, the in-cluster one first)."""
     if settings.in_cluster:
         try:
             spec = await asyncio.to_thread(load_in_cluster)
         except KubeconfigError as e:
-            return Registry.from_specs([], [str(e)], settings)
-        return await asyncio.to_thread(Registry.from_specs, [spec], [], settings)
+            home: list[ClusterSpec] = []
+            home_errors = [str(e)]
+        else:
+            home, home_errors = [dataclasses.replace(spec, user_identity=True)], []
+        if not settings.kubeconfigs:
+            return await asyncio.to_thread(Registry.from_specs, home, home_errors, settings)
+        extra = await asyncio.to_thread(
+            load_kubeconfigs, list(settings.kubeconfigs), contexts=settings.contexts
+        )
+        taken = {s.name for s in home}
+        specs = home + [s for s in extra.specs if s.name not in taken]
+        return await asyncio.to_thread(
+            Registry.from_specs, specs, home_errors + list(extra.errors), settings
+        )
     result = await asyncio.to_thread(
         load_kubeconfigs, list(settings.kubeconfigs) or None, contexts=settings.contexts
     )

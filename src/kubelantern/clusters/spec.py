@@ -73,3 +73,6 @@ class ClusterSpec:
     # The cluster extension `client.authentication.k8s.io/exec` (JSON text, for hashability):
     # handed to exec plugins as spec.cluster.config when provideClusterInfo is set.
     exec_cluster_config_json: str | None = None
+    # The cluster kubelantern runs in (--in-cluster): its credentials are kubelantern's own
+    # service account, never lent to users; every user acts with their own identity there.
+    user_identity: bool = False

@@ -8,25 +8,27 @@ them so a token is handled the same way on every path.
 Credential precedence (DESIGN §4), first match wins:
   1. the client's own `Authorization` (Bearer or Basic) — kubectl `--token`, the SPA's
      per-request header, the python client;
-  2. the per-cluster login cookie `kl-auth-<sha256(name)[:16]>` set by
+  2. the per-cluster login cookie `kl-auth-<sha256(name)[:16]>` (sealed) set by
      `POST /api/clusters/<name>/login`;
-  3. the kubeconfig's credentials (`Cluster.credentials.headers()`).
+  3. in team mode, the signed-in user's token (OIDC) for the clusters that use the user's
+     identity (in-cluster, and kubeconfig entries without credentials);
+  4. the kubeconfig's credentials (`Cluster.credentials.headers()`).
 The bearer subprotocol (`base64url.bearer.authorization.k8s.io.<token>`) sits between 1
 and 2 for WebSocket upgrades; parsing it is `proxy/subprotocols.py`'s job.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from kubelantern.identity.sessions import join_cookie
 
 # RFC 9110 §7.6.1 hop-by-hop fields, plus the legacy ones proxies strip in practice.
 HOP_BY_HOP: frozenset[str] = frozenset(
@@ -189,26 +191,10 @@ def launch_cookie_name(launch_token: str) -> str:
     return LAUNCH_COOKIE_PREFIX + hashlib.sha256(launch_token.encode()).hexdigest()[:12]
 
 
-def encode_cookie_token(token: str) -> str:
-    """Cookie-safe form of a token (tokens may hold `= / +` or spaces)."""
-    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
-
-
-def decode_cookie_token(value: str) -> str | None:
-    """Inverse of `encode_cookie_token`; None for garbage."""
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        token = raw.decode()
-    except (binascii.Error, ValueError):
-        return None
-    if not token or any(c in token for c in "\r\n\0"):
-        return None
-    return token
-
-
 class CredentialSource(enum.Enum):
     CLIENT = "client"  # the client's Authorization header (or the bearer subprotocol)
     LOGIN = "login"  # the per-cluster login cookie
+    SESSION = "session"  # the signed-in user's token (team mode, OIDC)
     KUBECONFIG = "kubeconfig"
     NONE = "none"
 
@@ -255,12 +241,14 @@ def user_credential(
     cluster: str,
     *,
     launch_token: str | None = None,
+    open_login: Callable[[str | None], str | None] | None = None,
 ) -> UserCredential | None:
     """The user's own credential for `cluster`, by precedence; None means "use kubeconfig".
 
     An `Authorization` header is taken when it is Bearer or Basic and is not the launch
     token (the security middleware strips that one, this is belt and braces). Otherwise the
-    login cookie for this cluster, when it decodes.
+    login cookie for this cluster, when `open_login` opens it (it is sealed; see
+    identity/logins.py).
     """
     authorization = headers.get("Authorization")
     if (
@@ -269,9 +257,8 @@ def user_credential(
         and not is_launch_token_bearer(authorization, launch_token)
     ):
         return UserCredential(authorization.strip(), CredentialSource.CLIENT)
-    raw = cookies.get(login_cookie_name(cluster))
-    if raw:
-        token = decode_cookie_token(raw)
+    if open_login is not None:
+        token = open_login(join_cookie(cookies, login_cookie_name(cluster)))
         if token:
             return UserCredential(f"Bearer {token}", CredentialSource.LOGIN)
     return None

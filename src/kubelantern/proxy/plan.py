@@ -8,7 +8,7 @@ Unit-tested with plain data in and the decision out (tests/unit/test_plan.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -43,6 +43,12 @@ class RequestView:
     cookies: Mapping[str, str]
     content_length: int | None = None
     valid_upgrade: bool = True  # aiohttp accepts the WebSocket handshake (when it is one)
+    # Team mode, filled in by the web layer (identity/): opens this cluster's sealed login
+    # cookie (None: no login cookies), the signed-in user's token, and the name an
+    # identity-aware proxy vouched for (--auth-header; Impersonate-User is already set).
+    open_login: Callable[[str | None], str | None] | None = None
+    session_bearer: str | None = None
+    trusted_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,10 +74,19 @@ SPDY_REFUSAL = (
 )
 
 
+def uses_user_identity(settings: Settings, cluster: Cluster) -> bool:
+    """Whether a signed-in user's own token goes to `cluster`: the in-cluster one, or a
+    kubeconfig entry that brings no credentials of its own."""
+    spec = cluster.spec
+    if spec.user_identity:
+        return True
+    return spec.auth.is_empty and not (spec.tls.client_cert_data or spec.tls.client_cert_file)
+
+
 def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPlan | Refusal:
     """The decision for one request to `cluster` (DESIGN §4: whose credential, first match
-    wins: the client's Authorization → the bearer subprotocol → the login cookie → the
-    kubeconfig)."""
+    wins: the client's Authorization → the bearer subprotocol → the login cookie → in team
+    mode the signed-in user's token (user-identity clusters only) → the kubeconfig)."""
     name = cluster.name
     if is_spdy_upgrade(view.headers):
         return Refusal(400, SPDY_REFUSAL)
@@ -91,15 +106,25 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             return Refusal(400, "not a valid WebSocket upgrade request")
     if cluster.load_error is not None:
         return Refusal(503, f"cluster {name!r} cannot be used: {cluster.load_error}")
-    user = user_credential(view.headers, view.cookies, name, launch_token=settings.launch_token)
+    user = user_credential(
+        view.headers,
+        view.cookies,
+        name,
+        launch_token=settings.launch_token,
+        open_login=view.open_login,
+    )
     if (
         offer is not None
         and offer.token
         and (user is None or user.source is not CredentialSource.CLIENT)
     ):
         user = UserCredential(f"Bearer {offer.token}", CredentialSource.CLIENT)
-    if user is None and settings.in_cluster:
-        # In-cluster kubelantern acts only as the user: it never lends its service account.
+    if user is None and view.session_bearer and uses_user_identity(settings, cluster):
+        user = UserCredential(f"Bearer {view.session_bearer}", CredentialSource.SESSION)
+    if user is None and cluster.spec.user_identity and view.trusted_user is None:
+        # The in-cluster cluster: kubelantern acts only as the user (or as the one an
+        # identity-aware proxy vouched for, by impersonation); it never lends its service
+        # account to whoever reaches it.
         return Refusal(
             401,
             f"log in to cluster {name!r} first: kubelantern runs in-cluster and acts only "

@@ -12,6 +12,7 @@ Routes (all under `settings.base_url`):
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -22,12 +23,14 @@ from kubelantern.clusters import strategies
 from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.probe import ProbeResult
+from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
+from kubelantern.identity.request import request_user
+from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
 from kubelantern.proxy.auth import user_request_kwargs
 from kubelantern.proxy.headers import (
-    decode_cookie_token,
-    encode_cookie_token,
     login_cookie_name,
 )
+from kubelantern.proxy.plan import uses_user_identity
 from kubelantern.settings import Settings
 from kubelantern.status import KubelanternError, error_response, status_response
 from kubelantern.web import keys
@@ -66,22 +69,27 @@ async def config(request: web.Request) -> web.Response:
         {
             "baseUrl": settings.base_url,
             "version": __version__,
-            "localMode": not settings.in_cluster,
+            "localMode": not (settings.in_cluster or settings.oidc or settings.auth_header),
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
+            "signIn": "oidc" if settings.oidc else "header" if settings.auth_header else None,
             "features": {
                 "login": True,
                 "websocket": True,
                 "metrics": True,
-                "portForward": not settings.in_cluster,  # opens ports on this machine
+                # Opens ports on the server's machine: local mode only.
+                "portForward": not (settings.in_cluster or settings.oidc or settings.auth_header),
             },
         },
         headers={"Cache-Control": "no-store"},
     )
 
 
-def auth_kind(cluster: Cluster, in_cluster: bool, logged_in: bool) -> str:
-    """ "kubeconfig" (we hold credentials), "login" (the user's token is used), or "none"."""
+def auth_kind(cluster: Cluster, in_cluster: bool, logged_in: bool, signed_in: bool = False) -> str:
+    """ "user" (team mode: the signed-in user's identity), "kubeconfig" (we hold
+    credentials), "login" (the user's pasted token is used), or "none"."""
+    if signed_in:
+        return "user"
     if logged_in or in_cluster:
         return "login"
     spec = cluster.spec
@@ -96,6 +104,7 @@ def cluster_json(
     *,
     settings: Settings,
     logged_in: bool,
+    signed_in: bool = False,
 ) -> dict[str, Any]:
     strategy, strategy_source = strategies.current(cluster, settings)
     state = probe.state if probe is not None else "unknown"
@@ -114,14 +123,14 @@ def cluster_json(
         "state": state,
         "error": error,
         "version": probe.version if probe is not None else None,
-        "auth": auth_kind(cluster, settings.in_cluster, logged_in),
+        "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
     }
 
 
 def _logged_in(request: web.Request, name: str) -> bool:
-    raw = request.cookies.get(login_cookie_name(name))
-    return bool(raw and decode_cookie_token(raw))
+    raw = join_cookie(request.cookies, login_cookie_name(name))
+    return open_login(request.app[keys.SEALER], name, raw, time.time()) is not None
 
 
 async def clusters(request: web.Request) -> web.Response:
@@ -130,9 +139,16 @@ async def clusters(request: web.Request) -> web.Response:
     prober = request.app[keys.PROBER]
     wait = 0.0 if request.query.get("wait") == "0" else 3.0
     results = await prober.results(list(registry), wait=wait)
+    user = request_user(request)
     body = [
         cluster_json(
-            c, results.get(c.name), settings=settings, logged_in=_logged_in(request, c.name)
+            c,
+            results.get(c.name),
+            settings=settings,
+            logged_in=_logged_in(request, c.name),
+            signed_in=user is not None
+            and not _logged_in(request, c.name)
+            and uses_user_identity(settings, c),
         )
         for c in registry
     ]
@@ -198,14 +214,21 @@ async def login(request: web.Request) -> web.Response:
             + (f": {message}" if message else ""),
         )
     response = web.json_response({"name": cluster.name, "loggedIn": True})
-    response.set_cookie(
-        login_cookie_name(cluster.name),
-        encode_cookie_token(token),
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path=_cookie_path(request),
-    )
+    sealed = seal_login(request.app[keys.SEALER], cluster.name, token, time.time())
+    try:
+        pairs = split_cookie(login_cookie_name(cluster.name), sealed)
+    except ValueError:
+        return status_response(400, "that token is too long to keep in cookies")
+    for name, value in pairs:
+        response.set_cookie(
+            name,
+            value,
+            max_age=int(LOGIN_TTL),
+            httponly=True,
+            samesite="Strict",
+            secure=_secure(request),
+            path=_cookie_path(request),
+        )
     request.app[keys.PROBER].forget(cluster.name)
     log.info("logged in to cluster %r (token verified, status %d)", cluster.name, status)
     return response
@@ -216,14 +239,22 @@ async def logout(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     response = web.json_response({"name": found.name, "loggedIn": False})
-    response.del_cookie(
-        login_cookie_name(found.name),
-        path=_cookie_path(request),
-        secure=request.secure,
-        httponly=True,
-        samesite="Strict",
-    )
+    for name in chunk_names(login_cookie_name(found.name)):
+        if name in request.cookies:
+            response.del_cookie(
+                name,
+                path=_cookie_path(request),
+                secure=_secure(request),
+                httponly=True,
+                samesite="Strict",
+            )
     return response
+
+
+def _secure(request: web.Request) -> bool:
+    """Secure cookies over TLS, also when TLS ends at the ingress (--public-url https)."""
+    public = request.app[keys.SETTINGS].public_url or ""
+    return request.secure or public.startswith("https://")
 
 
 async def api_not_found(request: web.Request) -> web.Response:

@@ -9,7 +9,8 @@ Routes (all under `settings.base_url`):
   /...                             the SPA (web/static.py)
 
 Middlewares, outermost first: access log (+ request metrics), security (Host, Origin,
-launch token). The cluster registry is loaded at startup (cleanup_ctx); with no
+launch token), and in team mode the session (web/signin.py: OIDC routes, sealed cookie).
+The cluster registry is loaded at startup (cleanup_ctx); with no
 kubeconfig at all (or --demo) the built-in demo simulators start in-process instead.
 """
 
@@ -28,6 +29,7 @@ from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.paths import ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
+from kubelantern.identity.request import TRUSTED_USER, request_user
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
@@ -36,7 +38,7 @@ from kubelantern.proxy.plan import Refusal, RequestView, plan
 from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
-from kubelantern.web import api, keys, portforward_api, static
+from kubelantern.web import api, keys, portforward_api, static, team, trusted
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.security import add_security_headers, security_middleware
 
@@ -101,6 +103,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         cookies=request.cookies,
         content_length=request.content_length,
         valid_upgrade=web.WebSocketResponse().can_prepare(request).ok,
+        open_login=team.login_opener(request.app[keys.SEALER], cluster.name),
+        session_bearer=user.bearer if (user := request_user(request)) is not None else None,
+        trusted_user=request.get(TRUSTED_USER),
     )
     decided = plan(view, cluster, deps.settings)
     if isinstance(decided, Refusal):
@@ -171,6 +176,7 @@ def make_app(settings: Settings) -> web.Application:
 
         settings = replace(settings, base_url=base)
 
+    settings = team.with_public_url(settings)
     metrics = Metrics()
     deps = ProxyDeps(settings, Registry({}, []), metrics, ActiveStreams(metrics))
     app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
@@ -179,12 +185,17 @@ def make_app(settings: Settings) -> web.Application:
     app[keys.STREAMS] = deps.streams
     app[keys.PROBER] = Prober()
     app[keys.STATE] = keys.ServerState()
+    app[keys.SEALER] = team.sealer_for(settings)
     app[keys.REGISTRY] = deps.registry
     app[keys.PROXY] = deps
     app.cleanup_ctx.append(_clusters_ctx)
     app.on_shutdown.append(_on_shutdown)
     app.on_response_prepare.append(add_security_headers)
 
+    if settings.oidc:
+        team.install_oidc(app, settings)  # routes, session middleware (after security)
+    elif settings.auth_header:
+        trusted.install(app, settings)  # identity from an identity-aware proxy's header
     api.add_routes(app, base)
     portforward_api.setup_portforward_routes(app, base)  # local mode only
     api.add_fallback(app, base)

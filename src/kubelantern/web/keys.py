@@ -14,6 +14,7 @@ from aiohttp import web
 
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry
+from kubelantern.identity.sessions import Sealer
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
@@ -36,3 +37,6 @@ class ServerState:
 
 
 STATE = web.AppKey("state", ServerState)
+# Seals cookies: per-cluster logins, and in team mode the session (from --session-secret;
+# without one, a random key per process: logins then end with the process).
+SEALER = web.AppKey("sealer", Sealer)

@@ -23,8 +23,9 @@ PORTFORWARDS: web.AppKey[PortForwards] = web.AppKey("portforwards", PortForwards
 
 def setup_portforward_routes(app: web.Application, base: str = "") -> None:
     """Add the routes and the manager to `app` (call before the app starts; idempotent)."""
-    if PORTFORWARDS in app or app[keys.SETTINGS].in_cluster:
-        return  # in-cluster, a local listener would open on the server's pod: not offered
+    settings = app[keys.SETTINGS]
+    if PORTFORWARDS in app or settings.in_cluster or settings.oidc or settings.auth_header:
+        return  # in-cluster or team mode, a listener would open on the server: not offered
     app[PORTFORWARDS] = PortForwards(app[keys.SETTINGS], app[keys.METRICS])
     app.router.add_get(f"{base}/api/portforwards", list_forwards)
     app.router.add_post(f"{base}/api/portforwards", create_forward)
