@@ -171,12 +171,20 @@ async def test_rancher_dashboard_style_shell(sims: dict[str, SimCluster], pki: P
         async with session.ws_connect(url, protocols=["base64.channel.k8s.io"], ssl=ssl) as ws:
             assert ws.protocol == "base64.channel.k8s.io"
             await ws.send_str("4" + base64.b64encode(b'{"Width":70,"Height":20}').decode())
+
+            async def read_until(marker: bytes) -> bytes:
+                seen = b""
+                async with asyncio.timeout(10):
+                    while marker not in seen:
+                        msg = await ws.receive()
+                        assert msg.type == aiohttp.WSMsgType.TEXT
+                        if msg.data[:1] == "1":
+                            seen += base64.b64decode(msg.data[1:])
+                return seen
+
+            # Wait for the prompt before typing: a tty echoes early keystrokes
+            # ahead of the prompt, so the order is only defined after it.
+            prompt = await read_until(b"# ")
+            assert prompt.startswith(b"root@")
             await ws.send_str("0" + base64.b64encode(b"stty size\r").decode())
-            seen = b""
-            async with asyncio.timeout(10):
-                while b"20 70" not in seen:
-                    msg = await ws.receive()
-                    assert msg.type == aiohttp.WSMsgType.TEXT
-                    if msg.data[:1] == "1":
-                        seen += base64.b64decode(msg.data[1:])
-            assert seen.startswith(b"root@")
+            assert b"20 70" in await read_until(b"20 70")
