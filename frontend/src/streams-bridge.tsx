@@ -4,6 +4,7 @@ import type { KubeObject } from './api/client';
 import { Dock, closeTopPane, openLogs as streamsOpenLogs, openTerminal as streamsOpenTerminal, podRefOf, shellContainers } from './streams';
 
 export { closeTopPane };
+export { selectorString } from './streams/podfollow';
 
 /** Logs of one pod (optionally one container preselected; `previous`: the crashed instance). */
 export function openPodLogs(cluster: string, pod: KubeObject, container?: string, previous = false): void {
@@ -18,9 +19,12 @@ export function openPodLogs(cluster: string, pod: KubeObject, container?: string
   });
 }
 
-/** Logs of every pod of a workload, merged (stern-like). */
-export function openWorkloadLogs(cluster: string, namespace: string, title: string, pods: KubeObject[]): void {
-  streamsOpenLogs({ cluster, namespace, pods: pods.map(podRefOf), title });
+/**
+ * Logs of every pod of a workload, merged (stern-like), following its label selector: pods
+ * that appear later join, pods that go away end with a line saying so.
+ */
+export function openWorkloadLogs(cluster: string, namespace: string, title: string, selector: string, pods: KubeObject[]): void {
+  streamsOpenLogs({ cluster, namespace, pods: pods.map(podRefOf), title, selector, follow: true });
 }
 
 /** A shell in the pod (first main container unless one is given). */

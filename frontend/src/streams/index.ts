@@ -39,6 +39,7 @@ export { podRefOf, shellContainers } from './podrefs';
 import { addLogs, addTerminal, dockState, setMinimized } from './dockstore';
 import type { PodRef } from './logcontroller';
 import { needsLookup, resolvePods } from './podrefs';
+import { followPods } from './podfollow';
 import type { TerminalOptions } from './terminal';
 import { errorText } from '../api/client';
 
@@ -52,13 +53,20 @@ export interface OpenLogsOptions {
   selector?: string;
   title?: string;
   previous?: boolean;
+  /** With `selector`: keep following it (pods that appear join, pods that go away end). */
+  follow?: boolean;
 }
 
 export function openLogs(o: OpenLogsOptions): number {
   const title = o.title ?? o.pod ?? o.selector ?? 'logs';
-  const known = needsLookup(o.pods) ? [] : (o.pods as PodRef[]);
-  const { id, ctl } = addLogs({ cluster: o.cluster, namespace: o.namespace, pods: known, title, pod: o.pod, container: o.container }, { previous: !!o.previous });
-  if (!known.length) {
+  const follow = o.follow && o.selector ? o.selector : undefined;
+  // Following: the selector's watch says which pods have logs (not a list taken earlier).
+  const known = follow || needsLookup(o.pods) ? [] : (o.pods as PodRef[]);
+  const { id, ctl } = addLogs({ cluster: o.cluster, namespace: o.namespace, pods: known, title, pod: o.pod, container: o.container, selector: follow }, { previous: !!o.previous });
+  if (follow) {
+    ctl.setResolveError(`waiting for pods of ${follow} to start…`);
+    ctl.onDispose = followPods(o.cluster, o.namespace, follow, (pods) => ctl.updatePods(pods));
+  } else if (!known.length) {
     ctl.setResolveError('looking up pods…');
     resolvePods(o.cluster, o.namespace, o).then(
       (pods) => ctl.setPods(pods),

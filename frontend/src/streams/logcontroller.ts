@@ -22,6 +22,8 @@ export interface LogsOptions {
   title: string;
   pod?: string;
   container?: string;
+  /** Set when the pane follows a workload's label selector: pods join and leave. */
+  selector?: string;
 }
 
 export const ALL = '*';
@@ -80,7 +82,8 @@ export class LogController {
     this.opts.pods = pods;
     this.resolving = '';
     const want = this.opts.pod;
-    this.pod = want && pods.some((p) => p.name === want) ? want : pods.length === 1 ? pods[0].name : ALL;
+    // A pane following a selector stays on all pods: one pod now may be several soon.
+    this.pod = want && pods.some((p) => p.name === want) ? want : pods.length === 1 && !this.opts.selector ? pods[0].name : ALL;
     const first = (pods.find((p) => p.name === this.pod) ?? pods[0])?.containers ?? [];
     const mains = first.filter((c) => c.kind === 'main');
     const wantC = this.opts.container;
@@ -88,6 +91,50 @@ export class LogController {
     else if (wantC && this.pod === ALL) this.container = wantC;
     else this.container = mains.length === 1 || pods.length > 1 ? (mains[0]?.name ?? ALL) : ALL;
     this.restart();
+  }
+
+  /**
+   * Selector mode: the set of pods changed. Pods that appeared join with their whole log (they
+   * are new); a pod that went away ends with a line saying so and is not asked for again.
+   */
+  updatePods(pods: PodRef[]): void {
+    if (!this.opts.pods.length || this.resolving) {
+      if (pods.length) this.setPods(pods);
+      return;
+    }
+    const now = new Set(pods.map((p) => p.name));
+    const known = new Set(this.opts.pods.map((p) => p.name));
+    const gone = this.opts.pods.filter((p) => !now.has(p.name));
+    const added = pods.filter((p) => !known.has(p.name));
+    if (!gone.length && !added.length) return;
+    this.opts.pods = [...this.opts.pods.filter((p) => now.has(p.name)), ...added];
+    const ended: LogLine[] = [];
+    for (const p of gone) {
+      for (const s of this.streams.filter((x) => x.pod === p.name)) {
+        s.stop();
+        ended.push({ ts: Date.now(), text: `── pod ${p.name} went away ──`, msgStart: 0, src: s.src });
+      }
+      this.streams = this.streams.filter((x) => x.pod !== p.name);
+    }
+    if (ended.length) this.sink(ended);
+    if (this.pod === ALL) {
+      const { cluster, namespace } = this.opts;
+      const fromStart: StreamQuery = { ...this.query, tailLines: null, sinceSeconds: null };
+      for (const p of added) {
+        for (const src of this.sourcesOf(p, true)) {
+          if (this.sources.length >= MAX_SOURCES) {
+            this.skippedSources++;
+            continue;
+          }
+          const i = this.sources.push(src) - 1;
+          const s = new LogStream(cluster, namespace, src.pod, src.container, i, fromStart, (lines) => this.sink(lines), () => this.stateChanged());
+          this.streams.push(s);
+          s.start();
+        }
+      }
+      this.buffer.merge = this.sources.length > 1;
+    }
+    this.notify(true);
   }
 
   /** The lookup failed: say so in the status bar. */
@@ -129,18 +176,16 @@ export class LogController {
   }
 
   private computeSources(): Source[] {
-    const out: Source[] = [];
     const pods = this.opts.pods.filter((p) => this.pod === ALL || p.name === this.pod);
-    const multiPod = pods.length > 1;
-    for (const p of pods) {
-      const cs = p.containers.filter((c) => this.container === ALL || c.name === this.container);
-      const multiC = this.container === ALL && p.containers.length > 1;
-      for (const c of cs) {
-        const label = multiPod && multiC ? `${p.name}/${c.name}` : multiPod ? p.name : c.name;
-        out.push({ pod: p.name, container: c.name, label });
-      }
-    }
-    return out;
+    // A pane that follows a selector names pods even while it has one: more may join.
+    const multiPod = pods.length > 1 || (!!this.opts.selector && this.pod === ALL);
+    return pods.flatMap((p) => this.sourcesOf(p, multiPod));
+  }
+
+  private sourcesOf(p: PodRef, multiPod: boolean): Source[] {
+    const cs = p.containers.filter((c) => this.container === ALL || c.name === this.container);
+    const multiC = this.container === ALL && p.containers.length > 1;
+    return cs.map((c) => ({ pod: p.name, container: c.name, label: multiPod && multiC ? `${p.name}/${c.name}` : multiPod ? p.name : c.name }));
   }
 
   select(pod: string, container: string): void {
@@ -193,7 +238,12 @@ export class LogController {
     for (const s of this.streams) if (s.state.phase === 'ended' || s.state.phase === 'error') s.reconnect();
   }
 
+  /** Called on dispose (the selector watch's stop). */
+  onDispose: (() => void) | null = null;
+
   dispose(): void {
+    this.onDispose?.();
+    this.onDispose = null;
     this.disposed = true;
     for (const s of this.streams) s.stop();
     if (this.frame) cancelAnimationFrame(this.frame);

@@ -11,7 +11,7 @@ import { useList } from '../state/lists';
 import { listUrl } from '../state/router';
 import { now, useValue } from '../state/value';
 import { Icon } from '../icons';
-import { openPodLogs, openShell, openWorkloadLogs } from '../streams-bridge';
+import { openPodLogs, openShell, openWorkloadLogs, selectorString } from '../streams-bridge';
 import { lazyComponent } from '../lazy';
 import { DeleteDialog, RestartDialog, ScaleDialog } from './detail/dialogs';
 import { Breadcrumb, Chips, ObjLink, Section } from './detail/parts';
@@ -108,7 +108,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
             </button>
           )}
           {kind.hasPods && selector && perm.logs === true && (
-            <button class="btn" data-testid="action-workload-logs" disabled={!workloadPods.length} onClick={() => openWorkloadLogs(cluster, ns, `${kind.kind.toLowerCase()}/${obj.metadata.name}`, workloadPods)}>
+            <button class="btn" data-testid="action-workload-logs" disabled={!workloadPods.length || !selectorString(obj.spec?.selector)} onClick={() => openWorkloadLogs(cluster, ns, `${kind.kind.toLowerCase()}/${obj.metadata.name}`, selectorString(obj.spec?.selector)!, workloadPods)}>
               <Icon name="logs" /> Logs of all pods
             </button>
           )}
