@@ -13,6 +13,12 @@ import {
 import { LogPane } from './LogPane';
 import { TerminalPane } from './TerminalPane';
 import './streams.css';
+import { clusterColour } from '../clustercolour';
+
+/** Which cluster a pane talks to. */
+export function paneCluster(p: Pane): string {
+  return p.ctl.opts.cluster;
+}
 
 const BAR = 34; // tab bar height in px
 
@@ -74,9 +80,10 @@ export function Dock() {
       class={`kl-tab ${p.id === st.active ? 'kl-tab-active' : ''}`}
       onClick={() => activate(p.id)}
       onAuxClick={(e) => e.button === 1 && closePane(p.id)}
-      title={p.title}
+      title={`${paneCluster(p)} · ${p.title}`}
     >
       <span class="kl-tab-kind">{p.kind === 'logs' ? '≡' : '>_'}</span>
+      <span class="kl-chip" data-testid="tab-cluster" style={{ background: clusterColour(paneCluster(p)) }}>{paneCluster(p)}</span>
       <span class="kl-tab-title">{p.title}</span>
       <button
         type="button"

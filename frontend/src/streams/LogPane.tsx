@@ -3,6 +3,7 @@ import { ALL, type LogController } from './logcontroller';
 import { setMinimized } from './dockstore';
 import { useRerender } from './hooks';
 import type { LogStream } from './logstream';
+import { clusterColour } from '../clustercolour';
 
 const TAILS: [string, number | null][] = [
   ['last 100 lines', 100],
@@ -186,6 +187,7 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
         )}
       </div>
       <div class="kl-status" data-testid="log-status">
+        <span class="kl-chip" data-testid="pane-cluster" style={{ background: clusterColour(ctl.opts.cluster) }} title={`cluster ${ctl.opts.cluster}, namespace ${ctl.opts.namespace}`}>{ctl.opts.cluster}</span>
         {ctl.resolving && <span class="kl-warn">{ctl.resolving}</span>}
         <span>{b.length.toLocaleString('en-US')} lines</span>
         {b.dropped > 0 && <span class="kl-dropped">{b.dropped.toLocaleString('en-US')} older lines dropped</span>}

@@ -1,7 +1,18 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { TerminalSlot } from './dockstore';
 import { useRerender } from './hooks';
-import type { TerminalController } from './terminal';
+import type { TerminalController, TerminalOptions } from './terminal';
+import { clusterColour } from '../clustercolour';
+
+/** The terminal's banner: which cluster, namespace and pod the keystrokes go to. */
+function Where({ o }: { o: TerminalOptions }) {
+  return (
+    <span class="kl-where" title={`cluster ${o.cluster}, namespace ${o.namespace}, pod ${o.pod}`}>
+      <span class="kl-chip" data-testid="pane-cluster" style={{ background: clusterColour(o.cluster) }}>{o.cluster}</span>
+      <span class="kl-where-pod">{o.namespace}/{o.pod}</span>
+    </span>
+  );
+}
 
 export function TerminalPane({ slot, visible }: { slot: TerminalSlot; visible: boolean }) {
   useRerender(slot);
@@ -9,6 +20,7 @@ export function TerminalPane({ slot, visible }: { slot: TerminalSlot; visible: b
   return (
     <div class="kl-termpane" data-testid="terminal-pane">
       <div class="kl-toolbar" role="toolbar" aria-label="Terminal controls">
+        <Where o={slot.opts} />
         <span class={`kl-phase kl-phase-${slot.error ? 'error' : 'connecting'}`} data-testid="terminal-status">
           {slot.error || 'loading the terminal…'}
         </span>
@@ -30,6 +42,7 @@ function Terminal({ ctl, visible }: { ctl: TerminalController; visible: boolean 
   return (
     <div class="kl-termpane" data-testid="terminal-pane">
       <div class="kl-toolbar" role="toolbar" aria-label="Terminal controls">
+        <Where o={ctl.opts} />
         {containers.length > 1 && (
           <select aria-label="Container" value={ctl.container} onChange={(e) => ctl.restart((e.target as HTMLSelectElement).value, ctl.mode)}>
             {containers.map((c) => (

@@ -434,7 +434,8 @@ export class LogController {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    a.download = `${this.opts.title.replace(/[^\w.-]+/g, '_')}_${stamp}.log`;
+    // The cluster first: the same pod name on two clusters gives two distinguishable files.
+    a.download = `${`${this.opts.cluster}_${this.opts.title}`.replace(/[^\w.-]+/g, '_')}_${stamp}.log`;
     document.body.appendChild(a);
     a.click();
     a.remove();
