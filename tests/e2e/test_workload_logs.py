@@ -139,3 +139,32 @@ def test_workload_logs_follow_scaling_and_deleted_pods(
     assert first not in status, status
     assert not [b for b in bad if f"/pods/{first}" in b], bad
     assert problems.errors == [], problems.errors
+
+
+def test_related_replicasets_of_a_deployment_are_live(
+    page: Any, ui: Ui, problems: Problems, deployment: str
+) -> None:
+    """Issue 11 defect 7: during a rollout the ReplicaSets under a Deployment update as they
+    happen (a watch, like the pods below them), not on a 10 s poll."""
+    app = deployment
+    wait_pods(ui, app, 1)
+    watches: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            watches.append(r.url) if "/replicasets?" in r.url and "watch=1" in r.url else None
+        ),
+    )
+    page.goto(f"{ui.url}/c/{quote(KIND, safe='')}/deployments/{NS}/{app}")
+    related = page.locator("table.related")
+    expect(related.locator(".kind-tag", has_text="ReplicaSet")).to_have_count(1)
+    call(
+        ui,
+        "PATCH",
+        f"/apis/apps/v1/namespaces/{NS}/deployments/{app}",
+        {"spec": {"template": {"metadata": {"annotations": {"rollout": "2"}}}}},
+        "application/merge-patch+json",
+    )
+    expect(related.locator(".kind-tag", has_text="ReplicaSet")).to_have_count(2)
+    assert watches, "the ReplicaSets under a Deployment are watched"
+    assert problems.errors == [], problems.errors

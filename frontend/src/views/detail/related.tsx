@@ -13,7 +13,8 @@ export function Related({ cluster, kind, obj }: { cluster: string; kind: KindDef
   const podsWanted = kind.hasPods || kind.id === 'services';
   const pods = useList(podsWanted ? cluster : null, builtinKind('pods'), ns, kind.hasPods === true);
   const services = useList(isPod ? cluster : null, builtinKind('services'), ns, false);
-  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, builtinKind('replicasets'), ns, false);
+  // Under a Deployment the ReplicaSets change during every rollout: watched, like its pods.
+  const rsets = useList(isPod || kind.id === 'deployments' ? cluster : null, builtinKind('replicasets'), ns, kind.id === 'deployments');
   const nodePods = useList(kind.id === 'nodes' ? cluster : null, builtinKind('pods'), null, false);
   const jobs = useList(kind.id === 'cronjobs' ? cluster : null, builtinKind('jobs'), ns, false);
   const rows: { kind: string; kindId: string; name: string; ns: string | null; note?: ComponentChildren }[] = [];
