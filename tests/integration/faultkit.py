@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import statistics
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,7 @@ def rig(
     steady: bool = False,
     extra: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
+    stalled: bool = False,  # the proxy holds connections from the start (a hung cluster)
     **sim_config: Any,
 ) -> Iterator[Rig]:
     sim = sim_factory("kubernetes", **sim_config)
@@ -61,6 +64,8 @@ def rig(
                 )
             )
         config = write_kubeconfig(tmp / "config", contexts)
+        if stalled:
+            proxy.stall()
         with serve(config, tmp, extra, env=env) as served:
             yield Rig(served, proxy, sim, other)
 
@@ -77,6 +82,18 @@ async def eventually_async(check: Callable[[], Any], limit: float = 20, what: st
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not within {limit}s: {what}")
         await asyncio.sleep(0.1)
+
+
+async def latency_p50(http: aiohttp.ClientSession, url: str, n: int = 40) -> float:
+    """Median seconds of `n` sequential GETs of `url` (each must answer 200)."""
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        async with http.get(url) as resp:
+            await resp.read()
+            assert resp.status == 200, resp.status
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 async def metric(http: aiohttp.ClientSession, served: Served, name: str) -> float:

@@ -5,8 +5,13 @@ and cuts, stalls or resets the connections, or stops listening (an upstream rest
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
+import socket
 import ssl
+import struct
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,13 @@ import pytest
 from tests.conftest import SimCluster
 from tests.harness.proxy import EXEC_OFFER, exec_path, find_pod
 from tests.integration.faultkit import (
+    FAULTY,
     LOG_PROTOCOLS,
+    STEADY,
     LogFollower,
     Watcher,
     eventually_async,
+    latency_p50,
     metric,
     rig,
     stamp_of,
@@ -247,3 +255,156 @@ async def test_sigterm_closes_every_stream_with_1001_and_exits_within_the_drain_
 
 async def _streams_at_least(http: aiohttp.ClientSession, r: Any, n: int) -> bool:
     return await metric(http, r.served, "kubelantern_active_streams") >= n
+
+
+async def _raw_stream(url: str, path: str, *, upgrade: bool) -> asyncio.StreamWriter:
+    """A client on a bare socket that opens a stream (HTTP follow or WebSocket) and waits
+    for the answer's head; the caller then makes it vanish."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    if upgrade:
+        key = base64.b64encode(os.urandom(16)).decode()
+        head += (
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: {EXEC_OFFER[0]}\r\n"
+        )
+    writer.write((head + "\r\n").encode())
+    async with asyncio.timeout(20):
+        status = await reader.readline()
+        assert status.split()[1] in (b"101", b"200"), status
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+    return writer
+
+
+def _vanish(writer: asyncio.StreamWriter) -> None:
+    """Gone without a goodbye: RST, no Close frame, no FIN."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def test_a_vanished_client_frees_its_upstream_and_descriptors(
+    tmp_path: Path, sim_factory: Callable[..., SimCluster], http: aiohttp.ClientSession
+) -> None:
+    with rig(tmp_path, sim_factory) as r:
+        ns, pod, container = await find_pod(http, r.base())
+        prefix = f"/clusters/{FAULTY}/api/v1/namespaces/{ns}/pods/{pod}"
+        follow = f"{prefix}/log?" + urlencode({"container": container, "follow": "true"})
+        shell = prefix + exec_path(ns, pod, container, ["sh"], stdin=True).split(pod, 1)[1]
+        await asyncio.sleep(0.5)  # the start-up probe's connections settle
+        fds_before, upstream_before = r.served.fds(), r.proxy.live
+        count = 30
+        clients = [
+            await _raw_stream(r.served.url, follow if i % 2 else shell, upgrade=not i % 2)
+            for i in range(count)
+        ]
+        await eventually_async(
+            lambda: r.proxy.live >= count,  # idle pooled connections get reused
+            what=f"{count} upstream streams (live {r.proxy.live}, before {upstream_before})",
+        )
+        # each: a client and an upstream socket (idle pooled ones get reused)
+        assert r.served.fds() >= fds_before + 2 * count - upstream_before
+        for w in clients:
+            _vanish(w)
+        # Within seconds every upstream stream is closed, and nothing is left behind.
+        await eventually_async(
+            lambda: r.proxy.live <= upstream_before, limit=15, what="upstream streams closed"
+        )
+        await eventually_async(
+            lambda: _streams_at_most(http, r, 0), limit=15, what="no stream left in /metrics"
+        )
+        # Our own /metrics requests may leave one keep-alive connection open.
+        await eventually_async(
+            lambda: r.served.fds() <= fds_before + 2, limit=15, what="descriptors back"
+        )
+
+
+async def _streams_at_most(http: aiohttp.ClientSession, r: Any, n: int) -> bool:
+    return await metric(http, r.served, "kubelantern_active_streams") <= n
+
+
+async def _clusters_state(http: aiohttp.ClientSession, r: Any) -> dict[str, Any]:
+    async with http.get(f"{r.served.url}/api/clusters") as resp:
+        return {c["name"]: c for c in await resp.json()}
+
+
+async def test_a_cluster_that_accepts_tcp_and_never_answers_is_bounded_and_isolated(
+    tmp_path: Path, sim_factory: Callable[..., SimCluster], http: aiohttp.ClientSession
+) -> None:
+    # The fault proxy accepts every connection and never forwards a byte: TLS never
+    # completes. kubelantern's own probe and every proxied request must give up in bounded
+    # time, and the other cluster must not notice.
+    with rig(tmp_path, sim_factory, steady=True, stalled=True) as r:
+        steady_url = r.base(STEADY) + "/api/v1/namespaces/default/configmaps"
+        before = await latency_p50(http, steady_url)
+
+        async def hung() -> tuple[int, str, float]:
+            start = time.monotonic()
+            async with http.get(r.base() + "/api/v1/namespaces") as resp:
+                return resp.status, await resp.text(), time.monotonic() - start
+
+        started = time.monotonic()
+        waiting = [asyncio.ensure_future(hung()) for _ in range(50)]
+        await asyncio.sleep(0.5)
+        during = await latency_p50(http, steady_url)
+        states = {}
+
+        async def unreachable() -> bool:
+            states.update(await _clusters_state(http, r))
+            return states[FAULTY]["state"] == "unreachable"
+
+        await eventually_async(unreachable, limit=20, what="faulty marked unreachable")
+        assert states[STEADY]["state"] == "ok", states[STEADY]
+        assert "did not answer" in (states[FAULTY]["error"] or ""), states[FAULTY]
+        async with asyncio.timeout(60):
+            answers = await asyncio.gather(*waiting)
+        took = time.monotonic() - started
+        print(
+            f"\nunresponsive upstream: steady p50 {before * 1000:.1f} ms before, "
+            f"{during * 1000:.1f} ms with 50 requests hung on the other cluster; "
+            f"the hung ones answered in {took:.1f} s"
+        )
+        for status, text, _ in answers:
+            assert status == 504, (status, text)
+            assert FAULTY in text and "TCP/TLS connect" in text, text
+        # Generous (a loaded 2-core box): a blocked event loop would show seconds.
+        assert during < before * 5 + 0.1, (before, during)
+        assert r.proxy.accepted >= 50  # they really did reach the hung cluster
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(300)
+async def test_a_cluster_that_stops_answering_after_the_handshake_is_bounded(
+    tmp_path: Path, sim_factory: Callable[..., SimCluster], http: aiohttp.ClientSession
+) -> None:
+    # Connections already open (TLS done) stop carrying bytes: the first-byte bound holds.
+    with rig(tmp_path, sim_factory, steady=True) as r:
+        steady_url = r.base(STEADY) + "/api/v1/namespaces/default/configmaps"
+        url = r.base() + "/api/v1/namespaces"
+        # Open several pooled connections to the cluster, then freeze them.
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(http.get(url) for _ in range(8)))
+        before = await latency_p50(http, steady_url)
+        await asyncio.to_thread(r.proxy.stall)
+
+        async def hung() -> tuple[int, str]:
+            async with http.get(url) as resp:
+                return resp.status, await resp.text()
+
+        started = time.monotonic()
+        waiting = [asyncio.ensure_future(hung()) for _ in range(20)]
+        await asyncio.sleep(0.5)
+        during = await latency_p50(http, steady_url)
+        async with asyncio.timeout(120):
+            answers = await asyncio.gather(*waiting)
+        took = time.monotonic() - started
+        print(
+            f"\nupstream silent after TLS: steady p50 {before * 1000:.1f} ms before, "
+            f"{during * 1000:.1f} ms during; 20 hung requests answered in {took:.1f} s"
+        )
+        for status, text in answers:
+            assert status == 504, (status, text)
+            assert FAULTY in text, text
+        assert during < before * 5 + 0.1, (before, during)
