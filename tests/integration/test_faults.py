@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import SimCluster
+from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.proxy import EXEC_OFFER, exec_path, find_pod
 from tests.integration.faultkit import (
     FAULTY,
@@ -408,3 +409,46 @@ async def test_a_cluster_that_stops_answering_after_the_handshake_is_bounded(
             assert status == 504, (status, text)
             assert FAULTY in text, text
         assert during < before * 5 + 0.1, (before, during)
+
+
+async def test_kubeconfig_changed_on_disk_reloads_and_leaves_live_streams_alone(
+    tmp_path: Path, sim_factory: Callable[..., SimCluster], http: aiohttp.ClientSession
+) -> None:
+    with rig(tmp_path, sim_factory, steady=True) as r:
+        assert r.steady is not None
+        ws = await _open_exec(http, r.base(), ["sh"])
+        await _shell_ready(ws)
+        ns, pod, container = await find_pod(http, r.base())
+        follower = LogFollower(
+            http, r.ws_base() + f"/api/v1/namespaces/{ns}/pods/{pod}/log", container
+        )
+        following = asyncio.ensure_future(follower.run_once(lambda: False))
+        await eventually_async(lambda: len(follower.lines) >= 3, what="log lines")
+        assert set(await _clusters_state(http, r)) == {FAULTY, STEADY}
+
+        # Same first context, the second one renamed: written as editors do (new file, rename).
+        faulty = Context(
+            FAULTY, r.proxy.url, ca_pem=r.sim.context.ca_pem, token=r.sim.context.token
+        )
+        renamed = Context("renamed", r.steady.base_url, ca_pem=r.steady.context.ca_pem,
+                          token=r.steady.context.token)  # fmt: skip
+        write_kubeconfig(tmp_path / "config.new", [faulty, renamed])
+        os.replace(tmp_path / "config.new", tmp_path / "config")
+
+        async def reloaded() -> bool:
+            return set(await _clusters_state(http, r)) == {FAULTY, "renamed"}
+
+        await eventually_async(reloaded, limit=30, what="the new kubeconfig served")
+        async with http.get(r.base("renamed") + "/api/v1/namespaces") as resp:
+            assert resp.status == 200
+        async with http.get(r.base(STEADY) + "/api/v1/namespaces") as resp:
+            assert resp.status == 404
+        # The streams opened before the reload still run: the shell answers, lines flow.
+        await _shell_ready(ws)
+        seen = len(follower.lines)
+        await eventually_async(lambda: len(follower.lines) > seen + 2, what="log still live")
+        assert not following.done() and not follower.drops, follower.drops
+        assert "kubeconfig changed" in r.served.output()
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        await ws.close()
