@@ -227,11 +227,11 @@ async def test_unknown_cluster_and_bad_paths(
         assert resp.status == 400
         assert "kind-dev" in (await resp.json())["message"]
 
-    spdy = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
+    h2c = {"Connection": "Upgrade", "Upgrade": "h2c"}
     url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/x/exec"
-    async with http.post(url, headers=spdy) as resp:
+    async with http.post(url, headers=h2c) as resp:
         assert resp.status == 400
-        assert "WebSocket only" in (await resp.json())["message"]
+        assert "unsupported Upgrade 'h2c'" in (await resp.json())["message"]
 
 
 async def test_unreachable_cluster_is_a_502_naming_it(
