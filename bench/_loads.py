@@ -432,8 +432,8 @@ def small_requests(stack: Stack, n: int) -> dict[str, Any]:
 def startup(stack: Stack, folder: Path, clusters: int, runs: int) -> dict[str, Any]:
     """Process start to the first proxied answer (`GET /version` of the last cluster) with a
     kubeconfig of `clusters` contexts; kubectl proxy (one context) for reference."""
-    from tests.conftest import KUBE_TOKEN
     from tests.harness.kubeconfig import Context, write_kubeconfig
+    from tests.harness.stack import KUBE_TOKEN
 
     names = [f"c{i:02d}" for i in range(clusters)]
     kubeconfig = write_kubeconfig(

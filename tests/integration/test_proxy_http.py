@@ -14,11 +14,17 @@ import pytest
 from yarl import URL
 
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, RANCHER_CLUSTER_ID, RANCHER_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.proxy import cluster_base, eventually
 from tests.harness.servers import ServerThread
+from tests.harness.stack import (
+    CONTEXT_NAMES,
+    KUBE_TOKEN,
+    RANCHER_CLUSTER_ID,
+    RANCHER_TOKEN,
+    SimCluster,
+)
 
 PROFILES = ("kubernetes", "rancher", "legacy", "openshift")
 
