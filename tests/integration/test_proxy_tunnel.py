@@ -233,18 +233,23 @@ async def test_half_close_keeps_the_other_direction(
         sent = heads[0].decode().lower()
         assert "upgrade: spdy/3.1" in sent and "authorization: bearer tok" in sent
         assert "x-stream-protocol-version: v4.channel.k8s.io" in sent
+        assert "content-type" not in sent and "accept-encoding" not in sent  # no body
 
 
 @pytest.mark.parametrize(
     ("answer", "status", "words"),
     [
-        (b"", 502, "cluster 'fake'"),  # hangs up mid-handshake
+        (b"", 502, "cluster 'fake' unreachable"),  # hangs up mid-handshake
         (
             b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
             502,
-            "h2c",
+            "cluster 'fake' answered wrongly: upstream switched to 'h2c'",
         ),
-        (SWITCH.replace(b"v4.channel", b"v9.channel"), 502, "did not offer"),
+        (
+            SWITCH.replace(b"v4.channel", b"v9.channel"),
+            502,
+            "answered wrongly: upstream chose stream protocol 'v9.channel.k8s.io'",
+        ),
         (
             b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n"
             b"Content-Length: 17\r\n"

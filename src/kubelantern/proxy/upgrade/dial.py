@@ -62,6 +62,7 @@ async def open_upstream_tunnel(
             headers=headers,
             read_until_eof=False,
             allow_redirects=False,
+            skip_auto_headers=("Content-Type", "Accept-Encoding"),  # no body either way
             **(tls or cluster.request_kwargs()),
         )
     connection = resp.connection
