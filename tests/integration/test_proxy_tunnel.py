@@ -199,13 +199,15 @@ SWITCH = (
 
 
 async def raw_upgrade(
-    server: ServerThread, *, send: bytes = b""
+    server: ServerThread, *, send: bytes = b"", extra: bytes = b""
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     writer.write(
         b"POST /clusters/fake/api/v1/namespaces/a/pods/b/exec HTTP/1.1\r\n"
         b"Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-        b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n" + send
+        + extra
+        + b"X-Stream-Protocol-Version: v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n"
+        + send
     )
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
     return reader, writer, head
@@ -412,3 +414,24 @@ async def test_bytes_before_the_101_are_refused_and_go_nowhere(
             assert b"before the upgrade was answered" in body
             writer.close()
     assert after_head in ([], [b""]), after_head  # the upstream got none of those bytes
+
+
+async def test_the_clients_own_credential_goes_instead_of_the_kubeconfigs(
+    lantern_factory: Callable[..., ServerThread], tmp_path: Path
+) -> None:
+    async def switch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(SWITCH)
+        await writer.drain()
+        await reader.read()
+
+    async with fake_upstream(switch) as (port, heads):
+        server = plain_lantern(lantern_factory, tmp_path, port)
+        async with baseline(server, port):
+            _, writer, head = await raw_upgrade(
+                server, extra=b"Authorization: Bearer mine\r\nCookie: kl-launch-x=1\r\n"
+            )
+            assert head.startswith(b"HTTP/1.1 101"), head
+            writer.close()
+        sent = heads[0].decode().lower()
+        assert "authorization: bearer mine" in sent and "bearer tok" not in sent
+        assert "cookie" not in sent
