@@ -1,6 +1,6 @@
 // Keyboard shortcuts. Global moves live here; views register handlers for the keys that act on
 // what they show (j/k rows, l logs, x exec) and for Esc (innermost first).
-import { Value } from './state';
+import { Value } from './state/value';
 
 export const SHORTCUTS: [string, string][] = [
   ['/', 'Search by name'],

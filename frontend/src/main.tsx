@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { loadConfig, errorText } from './api/client';
-import { initRouter, initTheme, route, parseRoute, setRouteBase } from './state';
+import { initRouter, parseRoute, route, setRouteBase } from './state/router';
+import { initTheme } from './state/theme';
 import { App } from './App';
 import './styles.css';
 

@@ -1,7 +1,9 @@
 // The cluster chooser: every cluster from the kubeconfig(s), with the profile and WebSocket
 // strategy the backend uses for it; unreachable ones stay listed with the reason and advice.
 import { useEffect } from 'preact/hooks';
-import { clusters, clustersError, listUrl, namespaceFor, needsLogin, refreshClusters, useValue, type ClusterInfo } from '../state';
+import { type ClusterInfo, clusters, clustersError, namespaceFor, needsLogin, refreshClusters } from '../state/clusters';
+import { listUrl } from '../state/router';
+import { useValue } from '../state/value';
 import { statusTone } from '../format';
 import { Icon } from '../icons';
 

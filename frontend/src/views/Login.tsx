@@ -1,7 +1,9 @@
 // Token login for clusters whose kubeconfig carries no usable credentials (in-cluster mode).
 import { useState } from 'preact/hooks';
 import { apiJson, errorText } from '../api/client';
-import { clearAccessCache, dropClusterCaches, refreshClusters, type ClusterInfo } from '../state';
+import { clearAccessCache } from '../state/access';
+import { type ClusterInfo, refreshClusters } from '../state/clusters';
+import { dropClusterCaches } from '../state/lists';
 import { ClusterBadge } from './Home';
 
 export function LoginForm({ cluster }: { cluster: ClusterInfo }) {

@@ -2,7 +2,10 @@
 import type { ComponentChildren } from 'preact';
 import { age, nodeReady, podRestarts, podStatus, statusTone } from '../format';
 import { builtinKind, findBuiltinByKind, Status } from '../kinds';
-import { clusters, detailUrl, listUrl, namespaceFilter, namespaceFor, now, useList, useValue } from '../state';
+import { clusters, namespaceFilter, namespaceFor } from '../state/clusters';
+import { useList } from '../state/lists';
+import { detailUrl, listUrl } from '../state/router';
+import { now, useValue } from '../state/value';
 
 
 function Tile({ title, href, value, sub, tone }: { title: string; href: string; value: ComponentChildren; sub?: ComponentChildren; tone?: string }) {

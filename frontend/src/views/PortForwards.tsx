@@ -1,7 +1,9 @@
 // Port forwards (local mode): start from a pod's container port or a service port, list, stop.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, apiJson, config, errorText } from '../api/client';
-import { detailUrl, toast, Value, useValue } from '../state';
+import { detailUrl } from '../state/router';
+import { toast } from '../state/toasts';
+import { useValue, Value } from '../state/value';
 import { Icon } from '../icons';
 
 /** One forward as the server reports it (proxy/portforward.py `Forward.as_json`). */

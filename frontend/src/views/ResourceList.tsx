@@ -3,7 +3,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { onKey } from '../keys';
 import type { KubeObject } from '../api/client';
-import { crdKinds, detailUrl, kindById, kindSettled, namespaceFilter, namespaceFor, navigate, now, useList, useValue } from '../state';
+import { namespaceFilter, namespaceFor } from '../state/clusters';
+import { crdKinds, kindById, kindSettled } from '../state/discovery';
+import { useList } from '../state/lists';
+import { detailUrl, navigate } from '../state/router';
+import { now, useValue } from '../state/value';
 import { Icon } from '../icons';
 import { openPodLogs, openShell } from '../streams-bridge';
 import { podStatus } from '../format';

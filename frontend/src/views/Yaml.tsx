@@ -10,7 +10,7 @@ import { MergeView } from '@codemirror/merge';
 import YAML from 'yaml';
 import { ApiError, clusterJson, errorText, type KubeObject } from '../api/client';
 import { apiVersionOf, objectPath, type KindDef } from '../kinds';
-import { toast } from '../state';
+import { toast } from '../state/toasts';
 
 const cmTheme = EditorView.theme({
   '&': { backgroundColor: 'var(--bg-code)', color: 'var(--fg)', fontSize: '12.5px' },

@@ -2,7 +2,8 @@
 
 Routes (all under `settings.base_url`):
   /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
-                                   proxy.ws.bridge.bridge, SPDY → 400 (WebSocket only)
+                                   proxy.ws.bridge.bridge, SPDY/3.1 →
+                                   proxy.upgrade.entry.tunnel_upgrade
   /api/...                         web/api.py (config, clusters, login/logout),
                                    web/portforward_api.py (/api/portforwards, local mode)
   /healthz /readyz /metrics        web/api.py
@@ -35,6 +36,7 @@ from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.http import forward
 from kubelantern.proxy.plan import Refusal, RequestView, plan
+from kubelantern.proxy.upgrade.entry import tunnel_upgrade
 from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
@@ -113,6 +115,8 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         return status_response(decided.status, decided.message)
     if decided.websocket:
         return await bridge(request, deps, cluster, decided)
+    if decided.tunnel:
+        return await tunnel_upgrade(request, deps, cluster, decided)
     return await forward(request, deps, cluster, decided)
 
 

@@ -1,0 +1,50 @@
+// The clusters kubelantern serves (/api/clusters) and the per-cluster namespace filter.
+import { apiJson, errorText } from '../api/client';
+import { Value } from './value';
+
+export interface ClusterInfo {
+  name: string;
+  server: string;
+  namespace?: string | null;
+  profile: string;
+  profileSource?: string;
+  strategy?: string;
+  strategySource?: string;
+  state: 'ok' | 'unreachable' | 'unauthorized' | 'error' | 'unknown';
+  error?: string | null;
+  version?: string | null;
+  auth?: 'kubeconfig' | 'login' | 'none' | 'user';
+  loggedIn?: boolean;
+}
+
+export const clusters = new Value<ClusterInfo[] | null>(null);
+export const clustersError = new Value<string>('');
+
+export async function refreshClusters(): Promise<void> {
+  try {
+    clusters.set(await apiJson<ClusterInfo[]>('/api/clusters'));
+    clustersError.set('');
+  } catch (e) {
+    clustersError.set(errorText(e));
+  }
+}
+
+export function needsLogin(c: ClusterInfo | undefined): boolean {
+  return !!c && (c.auth === 'none' || c.auth === 'login') && !c.loggedIn;
+}
+
+
+const NS_KEY = 'kubelantern.namespace.';
+export const namespaceFilter = new Value<{ cluster: string; ns: string | null }>({ cluster: '', ns: null });
+
+export function namespaceFor(cluster: string): string | null {
+  if (namespaceFilter.value.cluster === cluster) return namespaceFilter.value.ns;
+  const saved = localStorage.getItem(NS_KEY + cluster);
+  return saved ? saved : null;
+}
+
+export function setNamespace(cluster: string, ns: string | null): void {
+  if (ns) localStorage.setItem(NS_KEY + cluster, ns);
+  else localStorage.removeItem(NS_KEY + cluster);
+  namespaceFilter.set({ cluster, ns });
+}
