@@ -81,7 +81,7 @@ class FaultProxy:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.stop()
+            self._call(self._shutdown())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 
@@ -117,6 +117,14 @@ class FaultProxy:
         if server is not None:
             server.close()
             # wait_closed() also waits for handlers; ours are cut right after.
+
+    async def _shutdown(self) -> None:
+        await self._stop_listening()
+        await self._close_all(rst=False)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _set_flow(self, on: bool) -> None:
         assert self._flowing is not None
