@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 4477
 ARGS ?=
 
-.PHONY: install frontend system-deps run test lint typecheck pytest bench bench-quick clean
+.PHONY: install frontend system-deps run test soak lint typecheck pytest bench bench-quick clean
 
 # The venv with kubelantern (editable) and the dev tools; re-made when pyproject changes.
 $(BIN)/kubelantern: pyproject.toml
@@ -49,6 +49,11 @@ pytest: install system-deps
 	$(BIN)/pytest -q -ra
 
 test: install system-deps lint typecheck pytest
+
+# The long fault-injection and load runs (pytest -m soak: thousands of streams and idle
+# WebSockets through one process, full upstream timeouts); figures are printed (-s).
+soak: install system-deps
+	$(BIN)/pytest -q -ra -s -m soak tests
 
 # The proxy benchmark (artifacts/bench/proxy.json + proxy.txt, ~15 min) and the log viewer's.
 bench: install

@@ -4,9 +4,9 @@ Throughput loads (`THROUGHPUT`) run in rounds: one discarded warm-up round, then
 order rotates so that the machine's noise hits every path alike; each transfer records the
 proxy's CPU (all threads), minor page faults, wall time and the other processes' CPU.
 
-SPDY exec and port-forward (once the proxy bridges SPDY): add a `Throughput` entry to
-`THROUGHPUT` whose `run` speaks SPDY/3.1 through the same `Endpoint`; the rounds, ratios,
-JSON and table pick it up as they are.
+SPDY/3.1 (kubectl ≤ 1.29, and any kubectl against an older server) goes through
+kubelantern's upgrade tunnel: `spdy_exec` (exec stdout) and `spdy_forward` (a port-forward
+echo, SIZE each way) speak it with `_spdy.py`'s light client.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import _clients as c
+from bench import _spdy
 from bench._procs import cpu_between, measure, rss, sample
 from bench._stack import Stack, free_port, serve_cmd, stop
 from bench._stats import percentile, spread
@@ -82,10 +83,20 @@ def _ws_exec(stack: Stack, ep: c.Endpoint, size: int) -> int:
     return got
 
 
+def _spdy_exec(stack: Stack, ep: c.Endpoint, size: int) -> int:
+    return _spdy.exec_stdout(ep, stack.shell, size)
+
+
+def _spdy_forward(stack: Stack, ep: c.Endpoint, size: int) -> int:
+    return _spdy.forward_echo(ep, _spdy.echo_target(stack.api), size)
+
+
 THROUGHPUT = [
     Throughput("http_log", "HTTP log body (chunked, firehose)", _http_log, Stack.set_firehose),
     Throughput("ws_exec", "WebSocket exec stdout, 32 KiB frames (v5)", _ws_exec),
     Throughput("ws_logs", "logs over WebSocket, 2 KiB messages", _ws_logs, Stack.set_firehose),
+    Throughput("spdy_exec", "SPDY/3.1 exec stdout, 32 KiB writes (v4)", _spdy_exec),
+    Throughput("spdy_forward", "SPDY/3.1 port-forward echo (SIZE each way)", _spdy_forward),
 ]
 
 
@@ -421,8 +432,8 @@ def small_requests(stack: Stack, n: int) -> dict[str, Any]:
 def startup(stack: Stack, folder: Path, clusters: int, runs: int) -> dict[str, Any]:
     """Process start to the first proxied answer (`GET /version` of the last cluster) with a
     kubeconfig of `clusters` contexts; kubectl proxy (one context) for reference."""
-    from tests.conftest import KUBE_TOKEN
     from tests.harness.kubeconfig import Context, write_kubeconfig
+    from tests.harness.stack import KUBE_TOKEN
 
     names = [f"c{i:02d}" for i in range(clusters)]
     kubeconfig = write_kubeconfig(

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.conftest import KUBE_TOKEN  # noqa: E402
 from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
 from tests.harness.pki import Pki, make_pki  # noqa: E402
+from tests.harness.stack import KUBE_TOKEN  # noqa: E402
 
 FIREHOSE_ANNOTATION = "sim.kubelantern.io/firehose-bytes"
 

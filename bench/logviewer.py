@@ -157,9 +157,9 @@ def run_end_to_end() -> dict[str, Any]:
     """The seeded firehose pod (bench/bulk) through kubelantern's WebSocket proxy into the
     real UI's log pane, against a bare WebSocket consumer of the same URL in the same page."""
     from playwright.sync_api import sync_playwright
-    from tests.conftest import start_kubelantern, start_sim
     from tests.harness.kubeconfig import write_kubeconfig
     from tests.harness.pki import make_pki
+    from tests.harness.stack import start_kubelantern, start_sim
 
     from kubelantern.settings import Settings
 

@@ -12,6 +12,7 @@ flagged noisy (ratios are given over all rounds and over the quiet ones).
     python -m bench.proxy              # make bench: 200 MB, 8 rounds, 3 stacks (~15 min)
     python -m bench.proxy --quick      # make bench-quick: 50 MB, 3 rounds, 2 stacks
     python -m bench.proxy --smoke      # tiny sizes: checks the machinery, not the speed
+    python -m bench.proxy --quick --only spdy_exec,spdy_forward --mb 200   # SPDY rows only
     python -m bench.proxy --variant 'uvloop:KUBELANTERN_LOOP=uvloop'   # an extra target
 
 Writes artifacts/bench/proxy.json and proxy.txt (the table).
@@ -62,6 +63,7 @@ class Config:
     startup_clusters: int = 50
     startup_runs: int = 5
     variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    only: tuple[str, ...] = ()  # throughput loads to run (and nothing else); () = all
     full_variants: dict[str, dict[str, str]] = field(default_factory=lambda: dict(ASYNCIO_TLS))
     http_only_variants: dict[str, dict[str, str]] = field(
         default_factory=lambda: dict(MALLOC_DEFAULTS)
@@ -99,7 +101,8 @@ def run(cfg: Config, folder: Path, log: Any = sys.stdout) -> dict[str, Any]:
         "startup": [],
         "errors": [],
     }
-    plans = [("http-only", cfg.http_only_variants)] if cfg.http_only_stack else []
+    http_only = cfg.http_only_stack and (not cfg.only or "http_log" in cfg.only)
+    plans = [("http-only", cfg.http_only_variants)] if http_only else []
     plans += [("full", cfg.full_variants)] * cfg.full_stacks
     for stack_id, (kind, extra) in enumerate(plans):
         variants = {**cfg.variants, **extra}
@@ -134,20 +137,22 @@ def run_stack(
         if got is not None:
             result[key].append({"stack": stack_id} | got)
 
-    if kind == "full":
+    if kind == "full" and not cfg.only:
         # Idle memory first, on fresh processes: a heap that earlier loads grew could hide
         # sessions in memory that is already there.
         idle = partial(loads.idle_websockets, s, cfg.idle, cfg.settle_s, cfg.after_close_s)
         add("idle_websockets", f"{cfg.idle} idle WebSockets", idle)
     for load in loads.THROUGHPUT:
-        if kind == "http-only" and load.name != "http_log":
+        if (kind == "http-only" and load.name != "http_log") or (
+            cfg.only and load.name not in cfg.only
+        ):
             continue
         got = attempt(
             f"{load.name}: {cfg.rounds}+1 rounds of {cfg.mb} MiB",
             partial(loads.throughput, s, stack_id, load, size, cfg.rounds),
         )
         result["throughput"][load.name]["transfers"] += got or []
-    if kind != "full":
+    if kind != "full" or cfg.only:
         return
     add("follow_latency", "logs -f line latency",
         lambda: loads.follow_latency(s, cfg.follow_s))  # fmt: skip
@@ -361,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--smoke", action="store_true", help="tiny sizes: the machinery only")
     p.add_argument("--variant", action="append", default=[], metavar="LABEL:VAR=VALUE[,...]",
                    help="one more kubelantern target with extra environment")  # fmt: skip
+    p.add_argument(
+        "--only",
+        default="",
+        metavar="LOAD[,LOAD]",
+        help="only these throughput loads (e.g. spdy_exec,spdy_forward)",
+    )
+    p.add_argument("--mb", type=int, default=0, help="MiB per transfer (overrides the mode)")
     p.add_argument("--out", type=Path, default=OUT, help=f"folder for proxy.json ({OUT})")
     args = p.parse_args(argv)
     cfg = SMOKE if args.smoke else QUICK if args.quick else FULL
@@ -368,7 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.variant:
         label, _, env = spec.partition(":")
         variants[label] = dict(kv.split("=", 1) for kv in env.split(",") if kv)
-    cfg = replace(cfg, variants=variants)
+    cfg = replace(cfg, variants=variants, only=tuple(x for x in args.only.split(",") if x))
+    if args.mb:
+        cfg = replace(cfg, mb=args.mb)
     folder = Path(tempfile.mkdtemp(prefix="kl-bench-"))
     try:
         result = run(cfg, folder)

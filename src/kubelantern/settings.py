@@ -35,6 +35,9 @@ class Settings:
     # relays messages instead (proxy/ws/relay.py), e.g. to compare the two in bench/.
     ws_fast_path: bool = field(default_factory=lambda: _env_fast_path(os.environ))
     log_level: str = "info"
+    # Seconds between checks that the kubeconfig files changed (then the clusters reload,
+    # open streams untouched: web/reload.py); 0: never.
+    kubeconfig_poll: float = 2.0
     # Team mode (README "Run it for your team"): OIDC sign-in and sealed session cookies.
     public_url: str | None = None  # https://kubelantern.example.com (no base URL, no slash)
     oidc_issuer_url: str | None = None

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
-from tests.conftest import SimCluster, start_kubelantern
 from tests.harness.servers import ServerThread
+from tests.harness.stack import SimCluster, start_kubelantern
 
 # Two cores shared with other work: give UI assertions room before calling them failures.
 expect.set_options(timeout=10_000)

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from kubelantern.settings import Settings
-from tests.conftest import start_kubelantern, start_sim
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import make_pki
+from tests.harness.stack import start_kubelantern, start_sim
 
 
 def main() -> None:

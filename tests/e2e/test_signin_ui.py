@@ -15,13 +15,13 @@ import pytest
 from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
-from tests.conftest import SimCluster, start_sim
 from tests.e2e.conftest import Problems, shot
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.oidc_provider import OidcProvider, sim_trust, start_provider
 from tests.harness.pki import Pki
 from tests.harness.replicas import replicas
 from tests.harness.servers import ServerThread, free_port
+from tests.harness.stack import SimCluster, start_sim
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, SimCluster
 from tests.e2e.conftest import Problems, Ui, new_page, shot
 from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.stack import CONTEXT_NAMES, KUBE_TOKEN, SimCluster
 
 pytestmark = pytest.mark.browser
 

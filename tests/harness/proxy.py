@@ -16,8 +16,8 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 
-from tests.conftest import CONTEXT_NAMES
 from tests.harness.servers import ServerThread
+from tests.harness.stack import CONTEXT_NAMES
 
 V5 = "v5.channel.k8s.io"
 V4 = "v4.channel.k8s.io"

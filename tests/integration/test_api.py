@@ -12,10 +12,10 @@ import pytest
 
 from kubelantern.proxy.headers import login_cookie_name
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread
+from tests.harness.stack import CONTEXT_NAMES, KUBE_TOKEN, SimCluster
 
 FIELDS = {
     "name",

@@ -18,8 +18,8 @@ from kubelantern.clusters.probe import (
 )
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.settings import Settings
-from tests.conftest import SimCluster
 from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.stack import SimCluster
 
 
 def test_classify() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from kubelantern.clusters import profiles
 from kubelantern.clusters.registry import Cluster, load_registry
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES, RANCHER_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
+from tests.harness.stack import CONTEXT_NAMES, RANCHER_TOKEN, SimCluster
 
 
 async def get(cluster: Cluster, api_path: str, query: str = "") -> int:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import SimCluster
 from tests.harness.kubeconfig import write_kubeconfig
+from tests.harness.stack import SimCluster
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 OVERLAYS = ["base", "overlays/in-cluster", "overlays/extra-clusters", "overlays/openshift"]

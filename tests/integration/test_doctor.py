@@ -10,7 +10,7 @@ import pytest
 
 from kubelantern.doctor import run_doctor
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES
+from tests.harness.stack import CONTEXT_NAMES
 
 
 @pytest.mark.parametrize("profile", ["kubernetes", "rancher", "legacy"])

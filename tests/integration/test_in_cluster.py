@@ -16,10 +16,10 @@ from kubelantern.clusters import registry as registry_module
 from kubelantern.clusters.kubeconfig import load_kubeconfigs
 from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
-from tests.conftest import KUBE_TOKEN, SimCluster
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.proxy import EXEC_OFFER, cluster_base, exec_path, exec_session, find_pod
 from tests.harness.servers import ServerThread
+from tests.harness.stack import KUBE_TOKEN, SimCluster
 
 
 async def test_no_user_token_is_a_401_for_http_and_websocket(

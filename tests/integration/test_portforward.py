@@ -12,9 +12,9 @@ import pytest
 
 from kubelantern.settings import Settings
 from kubelantern.web.portforward_api import setup_portforward_routes
-from tests.conftest import CONTEXT_NAMES
 from tests.harness.proxy import cluster_base
 from tests.harness.servers import ServerThread
+from tests.harness.stack import CONTEXT_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ async def test_pod_side_errors_are_surfaced(
 
 
 async def test_forwards_stop_on_shutdown(kubeconfig: Path, http: aiohttp.ClientSession) -> None:
-    from tests.conftest import start_kubelantern
+    from tests.harness.stack import start_kubelantern
 
     own = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=None))
     try:

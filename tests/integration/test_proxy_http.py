@@ -14,11 +14,17 @@ import pytest
 from yarl import URL
 
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES, KUBE_TOKEN, RANCHER_CLUSTER_ID, RANCHER_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.proxy import cluster_base, eventually
 from tests.harness.servers import ServerThread
+from tests.harness.stack import (
+    CONTEXT_NAMES,
+    KUBE_TOKEN,
+    RANCHER_CLUSTER_ID,
+    RANCHER_TOKEN,
+    SimCluster,
+)
 
 PROFILES = ("kubernetes", "rancher", "legacy", "openshift")
 
@@ -227,11 +233,11 @@ async def test_unknown_cluster_and_bad_paths(
         assert resp.status == 400
         assert "kind-dev" in (await resp.json())["message"]
 
-    spdy = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
+    h2c = {"Connection": "Upgrade", "Upgrade": "h2c"}
     url = f"{cluster_base(lantern, 'kubernetes')}/api/v1/namespaces/default/pods/x/exec"
-    async with http.post(url, headers=spdy) as resp:
+    async with http.post(url, headers=h2c) as resp:
         assert resp.status == 400
-        assert "WebSocket only" in (await resp.json())["message"]
+        assert "unsupported Upgrade 'h2c'" in (await resp.json())["message"]
 
 
 async def test_unreachable_cluster_is_a_502_naming_it(

@@ -16,13 +16,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import SimCluster
 from tests.harness.balancer import Balancer
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.oidc_provider import OidcProvider, browser_sign_in, sim_trust, start_provider
 from tests.harness.pki import Pki
 from tests.harness.proxy import EXEC_OFFER, exec_path, find_pod
 from tests.harness.replicas import replicas
+from tests.harness.stack import SimCluster
 
 
 @dataclass

@@ -12,8 +12,8 @@ import pytest
 
 from kubelantern.proxy.headers import launch_cookie_name
 from kubelantern.settings import Settings
-from tests.conftest import KUBE_TOKEN, SimCluster
 from tests.harness.servers import ServerThread
+from tests.harness.stack import KUBE_TOKEN, SimCluster
 
 TOKEN = "launch-" + "x" * 40
 

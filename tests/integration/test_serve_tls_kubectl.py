@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SimCluster
 from tests.harness.kubectl_matrix import Target, find_pods, kubectl_binary
+from tests.harness.stack import SimCluster
 from tests.integration.test_serve_cli import read_until
 
 BIN = Path(sys.executable).with_name("kubelantern")

@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 
 from kubelantern.settings import Settings
-from tests.conftest import KUBE_TOKEN, SimCluster
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.oidc_provider import OidcProvider, browser_sign_in, sim_trust, start_provider
 from tests.harness.pki import Pki
 from tests.harness.proxy import exec_path, exec_session, find_pod
 from tests.harness.servers import ServerThread, free_port
+from tests.harness.stack import KUBE_TOKEN, SimCluster
 
 SECRET = "team-mode-secret-0123456789-abcdefghijk"
 
@@ -141,7 +141,7 @@ async def test_trusted_header_identity_impersonates(
 ) -> None:
     """--auth-header: the proxy's user goes upstream as Impersonate-User; a client's own
     Impersonate-* headers and the trusted header itself never do."""
-    from tests.conftest import start_kubelantern
+    from tests.harness.stack import start_kubelantern
 
     sim = sim_factory("kubernetes")
     config = write_kubeconfig(

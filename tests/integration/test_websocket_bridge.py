@@ -11,7 +11,6 @@ import aiohttp
 import pytest
 
 from kubelantern.proxy.subprotocols import BEARER_PREFIX, encode_bearer
-from tests.conftest import RANCHER_TOKEN, SimCluster
 from tests.harness.proxy import (
     EXEC_OFFER,
     V4,
@@ -23,6 +22,7 @@ from tests.harness.proxy import (
     upgrade_headers,
 )
 from tests.harness.servers import ServerThread
+from tests.harness.stack import RANCHER_TOKEN, SimCluster
 
 PROFILES = ("kubernetes", "rancher", "legacy")
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131"

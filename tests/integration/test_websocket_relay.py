@@ -21,7 +21,6 @@ from kubelantern.clusters import strategies
 from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
 from kubelantern.web import keys
-from tests.conftest import CONTEXT_NAMES
 from tests.harness.certs import cert_upstream, cert_user
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
@@ -35,6 +34,7 @@ from tests.harness.proxy import (
     upgrade_headers,
 )
 from tests.harness.servers import ServerThread
+from tests.harness.stack import CONTEXT_NAMES
 
 
 @pytest.fixture(autouse=True, params=["bytes", "messages"])
@@ -301,7 +301,7 @@ async def test_oversized_frames_close_with_1009(
 async def test_shutdown_closes_bridged_sockets_with_1001(
     pki: Pki, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
-    from tests.conftest import start_kubelantern
+    from tests.harness.stack import start_kubelantern
 
     rec = Recorder()
     upstream = ServerThread(lambda: _upstream_app(rec), ssl_context=pki.server_context()).start()

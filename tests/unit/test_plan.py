@@ -90,9 +90,70 @@ def test_websocket_offer_loses_its_bearer_entry_which_becomes_the_users_credenti
     assert "Sec-WebSocket-Protocol" not in p.headers
 
 
+SPDY = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
+
+
+def spdy_view(extra: list[tuple[str, str]], **changes: object) -> RequestView:
+    headers = CIMultiDict(SPDY)
+    for k, v in extra:
+        headers.add(k, v)
+    base: dict[str, object] = {
+        "method": "POST",
+        "api_path": "/api/v1/namespaces/ns/pods/p/exec",
+        "raw_query": "command=sh",
+        "headers": CIMultiDictProxy(headers),
+        "cookies": {},
+    }
+    base.update(changes)
+    return RequestView(**base)  # type: ignore[arg-type]
+
+
+def test_spdy_is_a_tunnel_with_the_same_credential_rules_as_the_websocket() -> None:
+    extra = [
+        ("X-Stream-Protocol-Version", "v4.channel.k8s.io"),
+        ("X-Stream-Protocol-Version", "v3.channel.k8s.io"),
+        ("User-Agent", "kubectl/v1.27.0"),
+        ("Cookie", "kl-launch-x=secret"),
+        ("X-Kubelantern-Token", "launch"),
+        ("Impersonate-User", "jane"),
+    ]
+    p = decided(spdy_view(extra))
+    assert p.tunnel and not p.websocket and not p.buffer_body
+    assert p.upgrade is not None and p.upgrade.protocol == "SPDY/3.1"
+    assert p.upgrade.stream_protocols == ("v4.channel.k8s.io", "v3.channel.k8s.io")
+    assert str(p.url) == "https://k.example:6443/prefix/api/v1/namespaces/ns/pods/p/exec?command=sh"
+    assert p.user is None  # the kubeconfig's credential, chosen at dial time
+    assert p.headers.getall("X-Stream-Protocol-Version") == [
+        "v4.channel.k8s.io",
+        "v3.channel.k8s.io",
+    ]
+    for gone in ("Connection", "Upgrade", "Cookie", "X-Kubelantern-Token", "Authorization"):
+        assert gone not in p.headers
+    assert p.headers["Impersonate-User"] == "jane"
+    assert p.client.user_agent == "kubectl/v1.27.0"  # for the profile's CLIENT policy
+    own = decided(spdy_view([("Authorization", "Bearer mine")]))
+    assert own.user is not None and own.user.source is CredentialSource.CLIENT
+    assert own.user.authorization == "Bearer mine" and "Authorization" not in own.headers
+
+
+def test_spdy_in_cluster_needs_the_users_token_too() -> None:
+    refused = plan(spdy_view([]), in_cluster(), Settings(in_cluster=True))
+    assert isinstance(refused, Refusal) and refused.status == 401
+
+
+def test_upgrade_refusals() -> None:
+    for value in ("h2c", "tcp", "SPDY/3", "SPDY/3.1, h2c", "foo/1"):
+        out = plan(view({"Connection": "Upgrade", "Upgrade": value}), cluster(), Settings())
+        assert isinstance(out, Refusal) and out.status == 400, value
+        assert "unsupported Upgrade" in out.message and "'dev'" in out.message
+    body = plan(spdy_view([], content_length=10), cluster(), Settings())
+    assert isinstance(body, Refusal) and body.status == 400 and "body" in body.message
+    # Without `Connection: upgrade` an Upgrade header means nothing: plain HTTP.
+    plain = decided(view({"Upgrade": "h2c"}))
+    assert not plain.tunnel and not plain.websocket
+
+
 def test_refusals() -> None:
-    spdy = plan(view({"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}), cluster(), Settings())
-    assert isinstance(spdy, Refusal) and spdy.status == 400 and "SPDY" in spdy.message
     bad = plan(view({**WS, "Sec-WebSocket-Protocol": "a,,b"}), cluster(), Settings())
     assert isinstance(bad, Refusal) and bad.status == 400 and "'dev'" in bad.message
     invalid = plan(view(WS, valid_upgrade=False), cluster(), Settings())

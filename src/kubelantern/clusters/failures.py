@@ -76,6 +76,11 @@ def describe_client_error(
             f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
             f"({cause(exc)}); check the network, VPN or proxy-url",
         )
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # It answered, but not as HTTP allows (an upgrade that switched to something else).
+        return ClientFailure(
+            502, "protocol", f"cluster {cluster!r} answered wrongly: {exc.message}"
+        )
     if isinstance(exc, aiohttp.ClientError | OSError):
         return ClientFailure(502, "unreachable", f"cluster {cluster!r} unreachable: {cause(exc)}")
     return ClientFailure(502, "error", f"proxying to cluster {cluster!r} failed: {cause(exc)}")

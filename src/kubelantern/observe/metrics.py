@@ -10,7 +10,9 @@ bridge call:
 - `upstream_error(cluster, reason)`  when the upstream could not be reached or refused
   the handshake; reason is a short token: "unreachable", "timeout", "tls", "credentials",
   "handshake", "reset", ...;
-- `strategy_fallback(cluster)`  when the bridge had to try the next WebSocket strategy.
+- `strategy_fallback(cluster)`  when the bridge had to try the next WebSocket strategy;
+- `tunnel_bytes(cluster, up, down)`  when an upgrade tunnel (SPDY) ends: bytes spliced
+  client → cluster and back (kind "tunnel" in the active streams gauge while it is open).
 
 Not thread-safe by design: everything runs on the server's event loop.
 """
@@ -38,6 +40,7 @@ class Metrics:
         self.active: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
+        self.tunnelled: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(_BUCKETS))
         self._hist_sum: defaultdict[str, float] = defaultdict(float)
         self._hist_count: defaultdict[str, int] = defaultdict(int)
@@ -67,6 +70,10 @@ class Metrics:
     def strategy_fallback(self, cluster: str) -> None:
         self.fallbacks[cluster] += 1
 
+    def tunnel_bytes(self, cluster: str, up: int, down: int) -> None:
+        self.tunnelled[(cluster, "up")] += up
+        self.tunnelled[(cluster, "down")] += down
+
     # -- exposition --------------------------------------------------------------------
 
     def render(self) -> str:
@@ -84,7 +91,11 @@ class Metrics:
         for (cluster, code), n in sorted(self.requests.items()):
             labels = _labels((("cluster", cluster), ("code", code)))
             lines.append(f"kubelantern_http_requests_total{labels} {n}")
-        family("kubelantern_active_streams", "gauge", "Open streams (watch, logs -f, WebSocket).")
+        family(
+            "kubelantern_active_streams",
+            "gauge",
+            "Open streams (watch, logs -f, WebSocket, tunnel).",
+        )
         for (cluster, kind), n in sorted(self.active.items()):
             lines.append(
                 f"kubelantern_active_streams{_labels((('cluster', cluster), ('kind', kind)))} {n}"
@@ -105,6 +116,14 @@ class Metrics:
         for cluster, n in sorted(self.fallbacks.items()):
             labels = _labels((("cluster", cluster),))
             lines.append(f"kubelantern_websocket_strategy_fallbacks_total{labels} {n}")
+        family(
+            "kubelantern_tunnel_bytes_total",
+            "counter",
+            "Bytes spliced by ended upgrade tunnels (SPDY), up: to the cluster, down: back.",
+        )
+        for (cluster, direction), n in sorted(self.tunnelled.items()):
+            labels = _labels((("cluster", cluster), ("direction", direction)))
+            lines.append(f"kubelantern_tunnel_bytes_total{labels} {n}")
         family(
             "kubelantern_request_duration_seconds",
             "histogram",

@@ -1,12 +1,14 @@
 """Long-lived streams in flight, so shutdown can close them cleanly.
 
-The HTTP proxy and the WebSocket bridge wrap each stream in `track(...)`:
+The HTTP proxy, the WebSocket bridge and the upgrade tunnel wrap each stream in
+`track(...)` (kind "http", "websocket" or "tunnel"):
 
     async with request.app[keys.STREAMS].track(cluster.name, "websocket", close):
         ...  # pump until done
 
 `close` is an async callable that ends the stream politely (the bridge sends close code
-1001 "going away" on both legs; the HTTP proxy ends the chunked body). On SIGINT/SIGTERM
+1001 "going away" on both legs; the HTTP proxy ends the chunked body; the tunnel closes
+both sockets after flushing them). On SIGINT/SIGTERM
 the app's on_shutdown calls `close_all()`. `track` also keeps the
 `kubelantern_active_streams` gauge right, whatever way the stream ends.
 """

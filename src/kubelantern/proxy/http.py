@@ -125,6 +125,16 @@ async def forward(
         log.warning("%s %s → cluster %r: %s", request.method, url.raw_path, name, failure.message)
         return status_response(failure.status, failure.message)
 
+    if upstream.status < 200:
+        # 101 to a request that asked for no upgrade (aiohttp answers 100 itself): what
+        # follows is another protocol's bytes, which must not reach the client as a body.
+        upstream.close()
+        metrics.upstream_error(name, "protocol")
+        return status_response(
+            502,
+            f"cluster {name!r} answered {upstream.status} {upstream.reason or ''} to a request "
+            "that asked for no upgrade; the upstream (or a proxy in front of it) is broken",
+        )
     return await _stream_back(request, deps, cluster, upstream)
 
 

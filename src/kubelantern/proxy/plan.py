@@ -1,7 +1,9 @@
 """What to do with one proxied request, decided without IO: `plan(view, cluster, settings)`
-→ an `UpstreamPlan` (URL, headers, whose credential, the WebSocket offer) or a `Refusal`
+→ an `UpstreamPlan` (URL, headers, whose credential, the WebSocket offer or the upgrade
+to tunnel) or a `Refusal`
 (status and message for the client). Every refusal of a proxied request that does not
-need the cluster's answer is decided here; `http.py` and `ws/` only execute the plan.
+need the cluster's answer is decided here; `http.py`, `ws/` and `upgrade/` only execute
+the plan.
 
 Unit-tested with plain data in and the decision out (tests/unit/test_plan.py).
 """
@@ -20,13 +22,18 @@ from kubelantern.proxy.handshake import ClientIdentity
 from kubelantern.proxy.headers import (
     CredentialSource,
     UserCredential,
-    is_spdy_upgrade,
     is_websocket_upgrade,
     upstream_request_headers,
     upstream_user_agent,
     user_credential,
 )
 from kubelantern.proxy.subprotocols import Offer, SubprotocolError, parse_offer
+from kubelantern.proxy.upgrade.rules import (
+    UnsupportedUpgrade,
+    UpgradeRequest,
+    tunnel_request_headers,
+    upgrade_request,
+)
 from kubelantern.settings import Settings
 
 BODY_BUFFER_LIMIT = 1 << 20  # bodies up to 1 MiB are kept for a retry after a 401
@@ -64,14 +71,14 @@ class UpstreamPlan:
     user: UserCredential | None  # the user's own credential; None: the kubeconfig's
     websocket: bool
     offer: Offer | None = None  # WebSocket: the client's subprotocols, bearer entry out
-    client: ClientIdentity = field(default_factory=ClientIdentity)  # WebSocket: CLIENT policies
+    # WebSocket and tunnel: what CLIENT Origin/User-Agent policies pass on
+    client: ClientIdentity = field(default_factory=ClientIdentity)
     buffer_body: bool = True  # HTTP: keep the body for one retry after a 401
+    upgrade: UpgradeRequest | None = None  # an upgrade to tunnel as bytes (SPDY/3.1)
 
-
-SPDY_REFUSAL = (
-    "kubelantern bridges WebSocket only, not SPDY: use kubectl 1.30 or newer (or set "
-    "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true / KUBECTL_PORT_FORWARD_WEBSOCKETS=true)"
-)
+    @property
+    def tunnel(self) -> bool:
+        return self.upgrade is not None
 
 
 def uses_user_identity(settings: Settings, cluster: Cluster) -> bool:
@@ -88,9 +95,17 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
     wins: the client's Authorization → the bearer subprotocol → the login cookie → in team
     mode the signed-in user's token (user-identity clusters only) → the kubeconfig)."""
     name = cluster.name
-    if is_spdy_upgrade(view.headers):
-        return Refusal(400, SPDY_REFUSAL)
     websocket = is_websocket_upgrade(view.headers)
+    upgrade: UpgradeRequest | None = None
+    if not websocket:
+        try:
+            upgrade = upgrade_request(view.headers)
+        except UnsupportedUpgrade as e:
+            return Refusal(400, f"cluster {name!r}: {e.message}")
+        if upgrade is not None and view.content_length:
+            # Bytes after the request would be spliced as the protocol's own: no client
+            # sends a body with an upgrade, so one is refused rather than forwarded.
+            return Refusal(400, f"cluster {name!r}: an upgrade request must not have a body")
     offer: Offer | None = None
     if websocket:
         values = (
@@ -131,6 +146,17 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             "with your own token (POST /api/clusters/<name>/login or send Authorization: Bearer)",
         )
     url = cluster.upstream_url(view.api_path, view.raw_query)
+    client = ClientIdentity(view.headers.get("User-Agent"), view.headers.get("Origin"))
+    if upgrade is not None:
+        return UpstreamPlan(
+            url,
+            tunnel_request_headers(view.headers),
+            user,
+            websocket=False,
+            client=client,
+            buffer_body=False,
+            upgrade=upgrade,
+        )
     if websocket:
         return UpstreamPlan(
             url,
@@ -138,7 +164,7 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             user,
             websocket=True,
             offer=offer,
-            client=ClientIdentity(view.headers.get("User-Agent"), view.headers.get("Origin")),
+            client=client,
         )
     headers = upstream_request_headers(view.headers)
     headers["User-Agent"] = upstream_user_agent(view.headers.get("User-Agent"), USER_AGENT)

@@ -2,7 +2,8 @@
 
 Routes (all under `settings.base_url`):
   /clusters/{cluster}/{API path}   the proxy: HTTP → proxy.http.forward, WebSocket →
-                                   proxy.ws.bridge.bridge, SPDY → 400 (WebSocket only)
+                                   proxy.ws.bridge.bridge, SPDY/3.1 →
+                                   proxy.upgrade.entry.tunnel_upgrade
   /api/...                         web/api.py (config, clusters, login/logout),
                                    web/portforward_api.py (/api/portforwards, local mode)
   /healthz /readyz /metrics        web/api.py
@@ -35,11 +36,13 @@ from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.http import forward
 from kubelantern.proxy.plan import Refusal, RequestView, plan
+from kubelantern.proxy.upgrade.entry import tunnel_upgrade
 from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
 from kubelantern.web import api, keys, portforward_api, static, team, trusted
 from kubelantern.web.logs import access_middleware, note_cluster
+from kubelantern.web.reload import KubeconfigReloader
 from kubelantern.web.security import add_security_headers, security_middleware
 
 if TYPE_CHECKING:
@@ -112,6 +115,8 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         return status_response(decided.status, decided.message)
     if decided.websocket:
         return await bridge(request, deps, cluster, decided)
+    if decided.tunnel:
+        return await tunnel_upgrade(request, deps, cluster, decided)
     return await forward(request, deps, cluster, decided)
 
 
@@ -120,6 +125,7 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     state = app[keys.STATE]
     registry = app[keys.REGISTRY]
     demo_handle: Demo | None = None
+    reloader: KubeconfigReloader | None = None
     # kubeconfig_available stats files (maybe on a slow mount): off the event loop.
     if settings.demo or not await asyncio.to_thread(kubeconfig_available, settings):
         why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
@@ -131,6 +137,9 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
         state.demo = True
         log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(loaded.clusters))
     else:
+        if settings.kubeconfig_poll > 0 and (settings.kubeconfigs or not settings.in_cluster):
+            reloader = KubeconfigReloader(settings, registry, app[keys.PROBER])
+            await reloader.snapshot()  # before loading: a change made meanwhile is seen
         loaded = await load_registry(settings)
     registry.clusters.update(loaded.clusters)
     registry.errors.extend(loaded.errors)
@@ -141,10 +150,14 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     state.ready = True
     prober = app[keys.PROBER]
     warming = asyncio.ensure_future(_warm_probes(prober, list(registry)))
+    if reloader is not None:
+        reloader.start()
     try:
         yield
     finally:
         state.ready = False
+        if reloader is not None:
+            await reloader.close()
         warming.cancel()
         await asyncio.gather(warming, return_exceptions=True)
         await prober.close()

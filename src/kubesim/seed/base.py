@@ -8,7 +8,8 @@ import base64
 import datetime as dt
 from typing import Any
 
-from ..controller import Controllers, owned_by
+from ..controller import Controllers
+from ..ownership import owned_by
 from ..store import Store
 
 JSON = dict[str, Any]

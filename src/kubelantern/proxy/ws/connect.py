@@ -6,7 +6,7 @@ client gets (the upstream's own refusal where it said one)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -111,6 +111,26 @@ async def connect_upstream_raw(
     return upstream, strategy
 
 
+Opener = Callable[[UpstreamHandshake], Awaitable[Any]]
+
+
+async def connect_upstream_with(
+    cluster: Cluster,
+    settings: Settings,
+    url: URL,
+    auth: CIMultiDict[str],
+    source: hdr.CredentialSource,
+    opener: Opener,
+    **kwargs: Any,
+) -> tuple[Any, Strategy]:
+    """The same walk for another kind of upgrade (the SPDY tunnel): `opener` sends one
+    attempt's handshake (credential, Origin, User-Agent) and returns the open upstream or
+    raises UpstreamRefused. No subprotocols: the credential travels in the header."""
+    return await _connect_upstream(
+        cluster, settings, url, Offer(()), auth, source, opener=opener, what="upgrade", **kwargs
+    )
+
+
 async def _connect_upstream(
     cluster: Cluster,
     settings: Settings,
@@ -124,10 +144,13 @@ async def _connect_upstream(
     passthrough: Mapping[str, str] | None = None,
     tls: Transport | None = None,
     raw: bool = False,
-) -> tuple[aiohttp.ClientWebSocketResponse | RawUpstream, Strategy]:
-    """Open the upstream WebSocket, walking the cluster's strategies as auto mode allows.
+    opener: Opener | None = None,
+    what: str = "WebSocket",
+) -> tuple[Any, Strategy]:
+    """Open the upstream WebSocket (or `opener`'s upgrade), walking the cluster's
+    strategies as auto mode allows.
 
-    Returns (websocket, the strategy that worked) and remembers it; raises UpstreamFailure.
+    Returns (upstream, the strategy that worked) and remembers it; raises UpstreamFailure.
     """
     name = cluster.name
     order = strategies.order_of(cluster, settings)
@@ -138,8 +161,10 @@ async def _connect_upstream(
             strategy, upstream_url=str(url), offer=offer, auth_headers=auth, client=client
         )
         try:
-            upstream: aiohttp.ClientWebSocketResponse | RawUpstream
-            if raw:
+            upstream: Any
+            if opener is not None:
+                upstream = await opener(handshake)
+            elif raw:
                 upstream = await open_upstream_raw(
                     cluster, url, handshake, passthrough=passthrough, tls=tls
                 )
@@ -189,7 +214,7 @@ async def _connect_upstream(
             )
             raise UpstreamFailure(
                 refused.status,
-                f"cluster {name!r}: upstream refused the WebSocket ({refused.status}"
+                f"cluster {name!r}: upstream refused the {what} ({refused.status}"
                 f"{': ' + explanation if explanation else ''})",
                 refused=refused,
                 attempts=attempts,

@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import KUBE_TOKEN, RANCHER_TOKEN, SimCluster
 from tests.harness.pki import Pki
+from tests.harness.stack import KUBE_TOKEN, RANCHER_TOKEN, SimCluster
 
 JSONT = dict[str, Any]
 TABLE_ACCEPT = (

@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import SimCluster
 from tests.harness.pki import Pki
+from tests.harness.stack import SimCluster
 
 V5, V4 = "v5.channel.k8s.io", "v4.channel.k8s.io"
 

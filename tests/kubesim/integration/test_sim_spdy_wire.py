@@ -15,9 +15,9 @@ import pytest
 from kubesim.streaming.spdy import remotecommand
 from kubesim.streaming.spdy.connection import SpdyConnection, SpdyStream
 from kubesim.streaming.spdy.session import StreamClosedError
-from tests.conftest import KUBE_TOKEN, SimCluster
 from tests.harness.pki import Pki
 from tests.harness.spdyclient import Upgrade, spdy_upgrade
+from tests.harness.stack import KUBE_TOKEN, SimCluster
 
 V4 = "v4.channel.k8s.io"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SimCluster, start_sim
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.kubectl_matrix import Target, describe, kubectl_binary, run_cell
 from tests.harness.pki import Pki
+from tests.harness.stack import SimCluster, start_sim
 
 pytestmark = pytest.mark.kubectl
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kubesim.config import SimConfig
+from kubesim.printers.columns import human_duration
+from kubesim.printers.workloads import pod_status_reason
 from kubesim.state import make_state
-from kubesim.tables import (
-    build_table,
-    human_duration,
-    pod_status_reason,
-    printer_for,
-    wants_table,
-)
+from kubesim.tables import build_table, printer_for, wants_table
 
 KUBECTL_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"

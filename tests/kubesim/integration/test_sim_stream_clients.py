@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SimCluster
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import Pki
+from tests.harness.stack import SimCluster
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client as k8s  # noqa: E402
@@ -252,7 +252,7 @@ def test_kubectl_on_legacy_falls_back_to_spdy(
 ) -> None:
     """An old server: kubectl ends up on SPDY (the dispatcher may pick a pre-1.30 kubectl that
     starts there; 1.30+ falls back to it after the v5 403), which the simulator speaks. The
-    per-version matrix is tests/integration/test_kubectl_matrix_sim.py."""
+    per-version matrix is tests/kubesim/integration/test_sim_kubectl_matrix.py."""
     sim = sims["legacy"]
     pod = make_pod(api_for(sim, pki))
     done = kubectl_run(kubectl, one_kubeconfig(sim, tmp_path), "exec", pod, "--", "echo", "hi")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from kubesim.streaming.commands import parse_size
+from kubesim.streaming.commands.common import parse_size
 from kubesim.streaming.containers import ContainerInfo
 from kubesim.streaming.fakefs import make_filesystem
 from kubesim.streaming.pipes import (
@@ -254,7 +254,7 @@ async def test_filesystem_is_bounded() -> None:
 
 
 def test_tar_argument_forms() -> None:
-    from kubesim.streaming.commands import _tar_args
+    from kubesim.streaming.commands.archive import _tar_args
 
     assert _tar_args(["cf", "-", "/etc/hostname"]) == ("c", False, "-", "/", ["/etc/hostname"])
     assert _tar_args(["--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", "/tmp"]) == (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SimCluster
 from tests.harness.kubeconfig import write_kubeconfig
+from tests.harness.stack import SimCluster
 
 pytestmark = pytest.mark.kubectl
 

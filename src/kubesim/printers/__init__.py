@@ -1,0 +1,11 @@
+"""The Table printers of the built-in kinds, by resource key: a printer is its columns and
+a function from one object to its cells (`columns.py`), one module per family of kinds.
+Custom resources get theirs from the CRD (`tables.printer_for`)."""
+
+from __future__ import annotations
+
+from .columns import Printer
+from .resources import PRINTERS as _RESOURCES
+from .workloads import PRINTERS as _WORKLOADS
+
+PRINTERS: dict[str, Printer] = {**_WORKLOADS, **_RESOURCES}
