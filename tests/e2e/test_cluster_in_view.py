@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import CONTEXT_NAMES
 from tests.e2e.conftest import Problems, Ui
+from tests.harness.stack import CONTEXT_NAMES
 
 pytestmark = pytest.mark.browser
 

@@ -187,7 +187,6 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
         )}
       </div>
       <div class="kl-status" data-testid="log-status">
-        <span class="kl-chip" data-testid="pane-cluster" style={{ background: clusterColour(ctl.opts.cluster) }} title={`cluster ${ctl.opts.cluster}, namespace ${ctl.opts.namespace}`}>{ctl.opts.cluster}</span>
         {ctl.resolving && <span class="kl-warn">{ctl.resolving}</span>}
         <span>{b.length.toLocaleString('en-US')} lines</span>
         {b.dropped > 0 && <span class="kl-dropped">{b.dropped.toLocaleString('en-US')} older lines dropped</span>}
@@ -205,6 +204,7 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
             Reconnect
           </button>
         )}
+        <span class="kl-chip kl-chip-end" data-testid="pane-cluster" style={{ background: clusterColour(ctl.opts.cluster) }} title={`cluster ${ctl.opts.cluster}, namespace ${ctl.opts.namespace}`}>{ctl.opts.cluster}</span>
       </div>
     </div>
   );
