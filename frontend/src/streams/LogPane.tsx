@@ -50,6 +50,8 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
   const b = ctl.buffer;
   const matches = ctl.matches;
   const problems = ctl.streams.filter((s) => s.state.phase !== 'streaming');
+  // "Following" is lit only while a stream can still bring lines (not after all ended).
+  const live = ctl.streams.some((s) => s.state.phase !== 'ended' && s.state.phase !== 'error');
   const canReconnect = ctl.streams.some((s) => s.state.phase === 'ended' || s.state.phase === 'error');
 
   const onSearchKey = (ev: KeyboardEvent) => {
@@ -134,8 +136,8 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
           <input type="checkbox" checked={ctl.wrap} onChange={(e) => ctl.setDisplay({ wrap: (e.target as HTMLInputElement).checked })} />
           Wrap
         </label>
-        <button type="button" aria-pressed={ctl.following} title="Keep the newest line in view" onClick={() => (ctl.following ? ctl.pause() : ctl.jumpToLatest())}>
-          {ctl.following ? 'Following' : 'Follow'}
+        <button type="button" aria-pressed={ctl.following && live} title={live ? 'Keep the newest line in view' : 'Every stream has ended: no new lines will come'} onClick={() => (ctl.following ? ctl.pause() : ctl.jumpToLatest())}>
+          {!live ? 'Follow (ended)' : ctl.following ? 'Following' : 'Follow'}
         </button>
         <span class="kl-search">
           <input
