@@ -35,3 +35,28 @@ def test_follow_button_is_not_lit_after_every_stream_ended(
     expect(follow).to_have_attribute("aria-pressed", "false")
     expect(follow).not_to_have_text("Following")
     assert problems.errors == [], problems.errors
+
+
+def test_a_finished_init_container_is_not_a_stream_failure(
+    page: Any, ui: Ui, problems: Problems
+) -> None:
+    """A healthy pod with an init container: "All containers" ends the init container's stream
+    (it has finished) but the pane is still following, with no "stream ended" alarm."""
+    page.goto(f"{ui.url}/c/{quote(KIND, safe='')}/pods")
+    page.locator('.grid-body [role="row"][data-name^="catalog-"] a.cell-name').first.click()
+    page.get_by_test_id("action-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    picker = pane.get_by_label("Container")
+    expect(picker.locator("option", has_text="migrate-db (init)")).to_have_count(1)
+    picker.select_option("*")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.kl-logpane .kl-row .kl-src')]"
+        ".some(e => e.textContent === 'migrate-db')",
+        timeout=15_000,
+    )
+    status = pane.get_by_test_id("log-status")
+    expect(status).to_contain_text("following")
+    page.wait_for_timeout(1500)  # the init container's stream has had time to end
+    expect(status).not_to_contain_text("stream ended")
+    expect(pane.get_by_role("button", name="Following")).to_be_visible()
+    assert problems.errors == [], problems.errors

@@ -49,9 +49,12 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
   const containers = ctl.containerChoices();
   const b = ctl.buffer;
   const matches = ctl.matches;
-  const problems = ctl.streams.filter((s) => s.state.phase !== 'streaming');
+  // An init container's stream ends because the container finished: that is no alarm.
+  const initDone = (s: LogStream) => s.state.phase === 'ended' && !ctl.query.previous && pods.some((p) => p.name === s.pod && p.containers.some((c) => c.name === s.container && c.kind === 'init'));
+  const problems = ctl.streams.filter((s) => s.state.phase !== 'streaming' && !initDone(s));
   // "Following" is lit only while a stream can still bring lines (not after all ended).
   const live = ctl.streams.some((s) => s.state.phase !== 'ended' && s.state.phase !== 'error');
+  const anyFollowing = ctl.streams.some((s) => s.state.phase === 'streaming');
   const canReconnect = ctl.streams.some((s) => s.state.phase === 'ended' || s.state.phase === 'error');
 
   const onSearchKey = (ev: KeyboardEvent) => {
@@ -193,7 +196,7 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
         <span>{b.length.toLocaleString('en-US')} lines</span>
         {b.dropped > 0 && <span class="kl-dropped">{b.dropped.toLocaleString('en-US')} older lines dropped</span>}
         {ctl.skippedSources > 0 && <span class="kl-warn">{ctl.skippedSources} more sources not shown (limit {ctl.sources.length})</span>}
-        {problems.length === 0 && ctl.streams.length > 0 && <span>{ctl.query.previous ? 'previous instance' : 'following'}</span>}
+        {problems.length === 0 && anyFollowing && <span>{ctl.query.previous ? 'previous instance' : 'following'}</span>}
         {problems.slice(0, 3).map((s) => (
           <span class={`kl-phase kl-phase-${s.state.phase}`} title={s.state.advice ?? ''}>
             {sourceStatus(s, ctl.labelOf(s.src), ctl.multiSource)}
