@@ -306,3 +306,21 @@ export function findBuiltinByKind(kind: string | undefined): KindDef | undefined
 }
 
 export { selectorText };
+
+/**
+ * kubectl's short and singular names of the built-in kinds (and the sidebar's "pvcs"), so a
+ * typed URL such as /c/x/deploy or /c/x/pvc opens the list. Plural ids are the canonical form.
+ */
+const ALIASES: Record<string, string> = {
+  po: 'pods', pod: 'pods', deploy: 'deployments', deployment: 'deployments', sts: 'statefulsets', statefulset: 'statefulsets',
+  ds: 'daemonsets', daemonset: 'daemonsets', rs: 'replicasets', replicaset: 'replicasets', job: 'jobs', cj: 'cronjobs', cronjob: 'cronjobs',
+  svc: 'services', service: 'services', ing: 'ingresses', ingress: 'ingresses', cm: 'configmaps', configmap: 'configmaps', secret: 'secrets',
+  pvc: 'persistentvolumeclaims', pvcs: 'persistentvolumeclaims', persistentvolumeclaim: 'persistentvolumeclaims',
+  no: 'nodes', node: 'nodes', ns: 'namespaces', namespace: 'namespaces', ev: 'events', event: 'events',
+};
+
+/** The canonical kind id for a URL segment (aliases of built-in kinds; anything else as is). */
+export function canonicalKindId(segment: string): string {
+  return ALIASES[segment.toLowerCase()] ?? segment;
+}
+

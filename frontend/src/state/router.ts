@@ -1,4 +1,5 @@
 // The router: /c/<cluster>/<kind>/<namespace>/<name> over the history API.
+import { canonicalKindId } from '../kinds';
 import { Value } from './value';
 
 export type Route =
@@ -8,7 +9,7 @@ export type Route =
   | { page: 'detail'; cluster: string; kind: string; namespace: string | null; name: string }
   | { page: 'notfound'; path: string };
 
-/** `_` stands for "no namespace" in detail URLs of cluster-scoped objects. */
+/** `_` stood for "no namespace" in detail URLs of cluster-scoped objects (still accepted). */
 export const NO_NS = '_';
 
 let base = '';
@@ -31,8 +32,11 @@ export function parseRoute(pathname: string): Route {
   if (parts[0] === 'c' && parts.length >= 2) {
     const cluster = parts[1];
     if (parts.length === 2) return { page: 'list', cluster, kind: 'overview' };
-    if (parts.length === 3) return { page: 'list', cluster, kind: parts[2] };
-    if (parts.length === 5) return { page: 'detail', cluster, kind: parts[2], namespace: parts[3] === NO_NS ? null : parts[3], name: parts[4] };
+    const kind = parts.length >= 3 ? canonicalKindId(parts[2]) : '';
+    if (parts.length === 3) return { page: 'list', cluster, kind };
+    // Cluster-scoped objects: /c/<cluster>/<kind>/<name> (the old `_` placeholder still works).
+    if (parts.length === 4) return { page: 'detail', cluster, kind, namespace: null, name: parts[3] };
+    if (parts.length === 5) return { page: 'detail', cluster, kind, namespace: parts[3] === NO_NS ? null : parts[3], name: parts[4] };
   }
   return { page: 'notfound', path: pathname };
 }
@@ -42,7 +46,8 @@ export function listUrl(cluster: string, kind: string): string {
   return `${base}/c/${enc(cluster)}/${enc(kind)}`;
 }
 export function detailUrl(cluster: string, kind: string, namespace: string | null | undefined, name: string): string {
-  return `${base}/c/${enc(cluster)}/${enc(kind)}/${enc(namespace || NO_NS)}/${enc(name)}`;
+  if (!namespace) return `${base}/c/${enc(cluster)}/${enc(kind)}/${enc(name)}`;
+  return `${base}/c/${enc(cluster)}/${enc(kind)}/${enc(namespace)}/${enc(name)}`;
 }
 export function homeUrl(): string {
   return `${base}/`;
