@@ -52,7 +52,7 @@ export function PodContainers({ cluster, pod, perm }: { cluster: string; pod: Ku
                     <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {forwardsAdvertised() && perm.forward === true && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
                   ))}</dd></>
                 )}
-                {(c.env ?? []).length > 0 && <><dt>Env</dt><dd class="mono small">{(c.env as any[]).map((e) => e.name).join(', ')}</dd></>}
+                {((c.env ?? []).length > 0 || (c.envFrom ?? []).length > 0) && <><dt>Env</dt><dd><EnvList c={c} /></dd></>}
                 {c.command && <><dt>Command</dt><dd class="mono small">{[...(c.command ?? []), ...(c.args ?? [])].join(' ')}</dd></>}
               </dl>
             </div>
@@ -138,5 +138,30 @@ export function DataSection({ kind, obj }: { kind: KindDef; obj: KubeObject }) {
         })}
       </div>
     </Section>
+  );
+}
+
+/** Where an env variable's value comes from, as the user would look it up. */
+function envSource(e: any): string {
+  if (e.value !== undefined) return `=${e.value}`;
+  const f = e.valueFrom ?? {};
+  if (f.configMapKeyRef) return ` ← ConfigMap ${f.configMapKeyRef.name}, key ${f.configMapKeyRef.key}`;
+  if (f.secretKeyRef) return ` ← Secret ${f.secretKeyRef.name}, key ${f.secretKeyRef.key}`;
+  if (f.fieldRef) return ` ← field ${f.fieldRef.fieldPath}`;
+  if (f.resourceFieldRef) return ` ← resource ${f.resourceFieldRef.resource}${f.resourceFieldRef.containerName ? ` of ${f.resourceFieldRef.containerName}` : ''}`;
+  return '=';
+}
+
+/** A container's env: values shown, references named (Secret values are not fetched). */
+function EnvList({ c }: { c: any }) {
+  return (
+    <div class="env-list mono small" data-testid="env">
+      {((c.env ?? []) as any[]).map((e) => <div class="env-line">{e.name}{envSource(e)}</div>)}
+      {((c.envFrom ?? []) as any[]).map((e) => (
+        <div class="env-line muted">
+          {e.prefix ? `${e.prefix}* ← ` : ''}all keys of {e.configMapRef ? `ConfigMap ${e.configMapRef.name}` : `Secret ${e.secretRef?.name ?? '?'}`}
+        </div>
+      ))}
+    </div>
   );
 }
