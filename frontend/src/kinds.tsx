@@ -77,7 +77,8 @@ function readyCol(get: (o: KubeObject) => [number, number]): Column {
 }
 
 function statusCol(get: (o: KubeObject) => string, title = 'Status'): Column {
-  return { id: 'status', title, width: 'minmax(110px, 1fr)', value: get, render: (o) => <Status text={get(o)} /> };
+  // 164px: the longest common reason ("CrashLoopBackOff", "ContainerCreating") whole, with its dot.
+  return { id: 'status', title, width: 'minmax(164px, 1fr)', value: get, render: (o) => <Status text={get(o)} /> };
 }
 
 function textCol(id: string, title: string, get: (o: KubeObject) => string | number | undefined, width = 'minmax(80px, 1fr)'): Column {

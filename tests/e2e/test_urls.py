@@ -51,3 +51,16 @@ def test_cluster_scoped_object_without_placeholder(page: Any, ui: Ui, problems: 
     page.goto(f"{ui.url}/c/{KIND}/node/worker-1")
     expect(page.locator("h1.obj-title")).to_have_text("worker-1")
     assert problems.errors == [], problems.errors
+
+
+def test_status_column_shows_crashloopbackoff_whole(page: Any, ui: Ui, problems: Problems) -> None:
+    """Issue 11 defect 8: the pod list's Status column does not cut "CrashLoopBackOff"."""
+    page.goto(f"{ui.url}/c/{KIND}/pods")
+    cell = page.locator(".grid-body .status", has_text="CrashLoopBackOff").first
+    expect(cell).to_be_visible()
+    cut = cell.evaluate(
+        "e => { for (let x = e; x && !x.matches('[role=row]'); x = x.parentElement)"
+        " if (x.scrollWidth > x.clientWidth + 1) return true; return false }"
+    )
+    assert not cut, "CrashLoopBackOff is cut in the Status column"
+    assert problems.errors == [], problems.errors
