@@ -60,3 +60,23 @@ def test_a_finished_init_container_is_not_a_stream_failure(
     expect(status).not_to_contain_text("stream ended")
     expect(pane.get_by_role("button", name="Following")).to_be_visible()
     assert problems.errors == [], problems.errors
+
+
+@pytest.mark.parametrize("width", [1100, 1180, 1240, 1320])
+def test_log_toolbar_does_not_wrap_when_a_match_count_appears(
+    page: Any, ui: Ui, problems: Problems, width: int
+) -> None:
+    """Issue 11 defect 8: typing a search must not push the toolbar onto a second line."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{ui.url}/c/{quote(KIND, safe='')}/pods")
+    page.locator('.grid-body [role="row"][data-name^="cart-"] a.cell-name').first.click()
+    page.get_by_test_id("action-logs").click()
+    pane = page.get_by_test_id("log-pane").last
+    expect(pane.locator(".kl-row").first).to_be_visible()
+    toolbar = pane.get_by_role("toolbar")
+    before = toolbar.bounding_box()["height"]
+    pane.get_by_label("Search logs").fill("GET")
+    expect(pane.get_by_test_id("match-count")).to_be_visible()
+    after = toolbar.bounding_box()["height"]
+    assert after == before, f"toolbar grew from {before}px to {after}px"
+    assert problems.errors == [], problems.errors

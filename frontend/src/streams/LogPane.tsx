@@ -162,10 +162,13 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
             <input type="checkbox" checked={ctl.filter} onChange={(e) => ctl.setSearch({ filter: (e.target as HTMLInputElement).checked })} />
             Filter
           </label>
-          {matches && (
+          {/* The count's room is kept while there is no search, so its arrival does not wrap the toolbar. */}
+          {matches ? (
             <span class="kl-count" data-testid="match-count">
               {matches.length ? `${ctl.currentIndex() || '–'}/${matches.length}` : 'no match'}
             </span>
+          ) : (
+            <span class="kl-count" aria-hidden="true" />
           )}
           <button type="button" aria-label="Previous match" disabled={!matches?.length} onClick={() => ctl.step(-1)}>
             ↑
