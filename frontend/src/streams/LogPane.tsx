@@ -55,7 +55,7 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
   // "Following" is lit only while a stream can still bring lines (not after all ended).
   const live = ctl.streams.some((s) => s.state.phase !== 'ended' && s.state.phase !== 'error');
   const anyFollowing = ctl.streams.some((s) => s.state.phase === 'streaming');
-  const canReconnect = ctl.streams.some((s) => s.state.phase === 'ended' || s.state.phase === 'error');
+  const canReconnect = ctl.streams.some((s) => (s.state.phase === 'ended' && !initDone(s)) || s.state.phase === 'error');
 
   const onSearchKey = (ev: KeyboardEvent) => {
     if (ev.key === 'Enter') {
