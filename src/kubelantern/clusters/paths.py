@@ -3,6 +3,7 @@ may be proxied, and the upstream URL it maps to. Unit-tested without sockets."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from urllib.parse import unquote
 
@@ -37,6 +38,22 @@ def validate_api_path(path: str) -> str:
         if "/" in decoded and (".." in decoded.split("/") or "." in decoded.split("/")):
             raise ApiPathError("API path may not contain encoded '..' segments")
     return path
+
+
+# DNS-1123 subdomain: what every namespace, pod and service name is a subset of. Checked
+# before a name is put into an API path, so `..`, `/`, `?`, `#`, `%` and control bytes
+# can never climb out of the cluster's path prefix (issue 10, defect 7).
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
+
+def check_object_name(what: str, value: str) -> str:
+    """`value` if it is a valid Kubernetes object name; raises ApiPathError otherwise."""
+    if not _OBJECT_NAME.fullmatch(value) or ".." in value:
+        raise ApiPathError(
+            f"{what} {value[:80]!r} is not a valid Kubernetes name (lower-case letters, "
+            "digits, '-' and '.', at most 253 characters)"
+        )
+    return value
 
 
 def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | None:
