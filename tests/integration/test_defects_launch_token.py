@@ -12,9 +12,10 @@ import pytest
 
 from kubelantern.proxy.subprotocols import encode_bearer
 from kubelantern.settings import Settings
-from tests.conftest import KUBE_TOKEN, RANCHER_TOKEN, SimCluster
+from tests.conftest import SimCluster
 from tests.harness.proxy import V5, cluster_base, exec_path, exec_session, find_pod
 from tests.harness.servers import ServerThread
+from tests.harness.stack import KUBE_TOKEN, RANCHER_TOKEN
 
 LAUNCH = "launch-" + "q" * 40
 

@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 
 from kubelantern.settings import Settings
-from tests.conftest import CONTEXT_NAMES, SimCluster
+from tests.conftest import SimCluster
 from tests.harness.servers import ServerThread
+from tests.harness.stack import CONTEXT_NAMES
 
 TRICKS = [
     {"namespace": "../../../v3", "pod": "x"},
