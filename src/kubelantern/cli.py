@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     from kubelantern.malloc import tune_malloc
     from kubelantern.web.logs import setup_logging
 
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets=settings.secrets)
     try:
         if args.command == "serve":
             mode = serve_mode(settings)

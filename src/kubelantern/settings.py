@@ -54,6 +54,12 @@ class Settings:
     def oidc(self) -> bool:
         return self.oidc_issuer_url is not None
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret among the settings: redacted from logs wherever it appears."""
+        found = (self.launch_token, self.session_secret, self.oidc_client_secret)
+        return tuple(s for s in (*found, *self.session_secrets_old) if s)
+
 
 def _env_fast_path(env: Mapping[str, str]) -> bool:
     return env.get("KUBELANTERN_WS_FASTPATH", "1") != "0"

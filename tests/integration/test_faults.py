@@ -176,15 +176,8 @@ async def _shell_ready(ws: aiohttp.ClientWebSocketResponse) -> None:
                 out += msg.data[1:]
 
 
-FAST_PATH_HIDES_FAILURE = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 defect 9: the WebSocket fast path drops the client's TCP connection "
-    "without a Close frame when the upstream dies (the relay sends 1011)",
-)
-
-
 @pytest.mark.parametrize("fault", ["cut", "reset", "restart"])
-@pytest.mark.parametrize("path", [pytest.param("fast", marks=FAST_PATH_HIDES_FAILURE), "relay"])
+@pytest.mark.parametrize("path", ["fast", "relay"])
 async def test_exec_cut_mid_session_closes_the_client_cleanly(
     tmp_path: Path,
     sim_factory: Callable[..., SimCluster],

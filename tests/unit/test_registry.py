@@ -73,7 +73,8 @@ def test_longest_name_wins_over_shorter_prefix() -> None:
     names = ["prod", "prod/eu", "prod/eu/a"]
     assert split_cluster_path("prod/eu/a/api", names) == ("prod/eu/a", "/api")
     assert split_cluster_path("prod%2Feu/api", names) == ("prod/eu", "/api")
-    assert split_cluster_path("prod/eu/b/api", names) == ("prod/eu", "/b/api")
+    # no split leaves an API path: the encoded form (first segment) is taken
+    assert split_cluster_path("prod/eu/b/api", names) == ("prod", "/eu/b/api")
 
 
 # -- validate_api_path ---------------------------------------------------------------------

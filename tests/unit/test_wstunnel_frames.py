@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from kubelantern.proxy.ws.tunnel import (
+from kubelantern.proxy.ws.frames import (
     OP_CLOSE,
     OP_PING,
     FrameTracker,

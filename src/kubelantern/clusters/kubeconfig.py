@@ -25,6 +25,7 @@ from yarl import URL
 
 from kubelantern.clusters.profiles import PROFILES, STRATEGIES
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec, TLSSpec
+from kubelantern.clusters.yamlsafe import MAX_FILE_BYTES, TooLarge, expanded_size
 from kubelantern.status import KubelanternError
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on big files
@@ -207,6 +208,9 @@ def load_kubeconfigs(
 
 def _read(file: Path, explicit: bool, err: Any) -> dict[str, Any] | None:
     try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            err(file, "", f"is larger than {MAX_FILE_BYTES >> 20} MiB: not read")
+            return None
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         if explicit:
@@ -225,6 +229,11 @@ def _read(file: Path, explicit: bool, err: Any) -> dict[str, Any] | None:
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         at = f" at line {mark.line + 1}" if mark is not None else ""
         err(file, "", f"invalid YAML{at}: {problem}")
+        return None
+    try:
+        expanded_size(doc)  # before anything walks or serialises it (alias bombs)
+    except TooLarge as e:
+        err(file, "", f"refused: {e} (YAML aliases repeating nodes)")
         return None
     if doc is None:
         return {}

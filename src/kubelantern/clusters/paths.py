@@ -3,6 +3,7 @@ may be proxied, and the upstream URL it maps to. Unit-tested without sockets."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from urllib.parse import unquote
 
@@ -39,28 +40,90 @@ def validate_api_path(path: str) -> str:
     return path
 
 
-def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | None:
-    """Find which cluster `tail` (the path after `/clusters/`) addresses.
+# DNS-1123 subdomain: what every namespace, pod and service name is a subset of. Checked
+# before a name is put into an API path, so `..`, `/`, `?`, `#`, `%` and control bytes
+# can never climb out of the cluster's path prefix (issue 10, defect 7).
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 
-    The cluster name may arrive percent-encoded (`rancher%2Fdown%3Ac-m-abc12/api`) or
-    decoded by the client (`rancher/down:c-m-abc12/api`, as kubectl does with its --server
-    path). The longest known name that matches a whole-segment prefix wins. Returns
-    (name, rest) where rest is the raw remainder starting with `/` (or "/" when empty).
+
+def check_object_name(what: str, value: str) -> str:
+    """`value` if it is a valid Kubernetes object name; raises ApiPathError otherwise."""
+    if not _OBJECT_NAME.fullmatch(value) or ".." in value:
+        raise ApiPathError(
+            f"{what} {value[:80]!r} is not a valid Kubernetes name (lower-case letters, "
+            "digits, '-' and '.', at most 253 characters)"
+        )
+    return value
+
+
+class AmbiguousClusterPath(KubelanternError):
+    """A decoded path names more than one cluster: 409, naming the candidates."""
+
+    status = 409
+
+    def __init__(self, tail: str, candidates: list[str]) -> None:
+        self.candidates = candidates
+        shown = ", ".join(repr(c) for c in candidates)
+        super().__init__(
+            f"/clusters/{tail[:200]} could name the clusters {shown}; send the cluster name "
+            "percent-encoded as one path segment (/clusters/<name with / as %2F>/...)",
+            status=409,
+        )
+
+
+# The first segment of every path a Kubernetes API server serves (the cluster's own path
+# prefix is in its server URL). Used to tell which split of a decoded path is meant.
+API_ROOTS = frozenset(
+    {"api", "apis", "version", "openapi", "healthz", "livez", "readyz", "metrics", "logs"}
+    | {".well-known", "openid"}
+)
+
+
+def _plausible(rest: str) -> bool:
+    first = rest.lstrip("/").split("/", 1)[0]
+    return first == "" or first in API_ROOTS
+
+
+def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | None:
+    """Find which cluster `tail` (the raw path after `/clusters/`) addresses.
+
+    The rule (issue 10, defect 8), first that applies:
+    1. the encoded form: the first path segment, percent-decoded, is a cluster name and
+       what follows is an API path (`/api`, `/apis`, `/version`, ..., or nothing);
+    2. the decoded form (kubectl decodes its --server path: `rancher/down:c-m-abc12/api`):
+       every whole-segment prefix whose decoded (or literal) text is a name and whose rest
+       is an API path; one such name: that one; several: `AmbiguousClusterPath` (409);
+    3. no split leaves an API path: the encoded form as in 1 (the API path is then the
+       cluster's to refuse), else a single decoded candidate, else 409 for several.
+
+    Returns (name, rest) where rest is the raw remainder starting with `/` (or "/" when
+    empty), the query (if the caller left it on) kept; None when no name matches.
     """
     known = names if isinstance(names, (set, frozenset, dict)) else set(names)
     path, sep, query = tail.partition("?")  # a query, if the caller left it on, stays on
-    best: tuple[str, str] | None = None
+    encoded: tuple[str, str] | None = None
+    decoded: dict[str, str] = {}  # name → rest
     cut = -1
     while True:
         cut = path.find("/", cut + 1)
         end = len(path) if cut == -1 else cut
-        prefix = path[:end]
-        for candidate in (prefix, unquote(prefix)):
-            if candidate in known and (best is None or len(candidate) > len(best[0])):
-                best = (candidate, (path[end:] or "/") + sep + query)
+        prefix, rest = path[:end], (path[end:] or "/") + sep + query
+        if encoded is None and "/" not in prefix and unquote(prefix) in known:
+            encoded = (unquote(prefix), rest)
+        for candidate in (unquote(prefix), prefix):
+            if candidate in known and candidate not in decoded:
+                decoded[candidate] = rest
         if cut == -1:
             break
-    return best
+    if encoded is not None and _plausible(encoded[1]):
+        return encoded
+    plausible = {n: r for n, r in decoded.items() if _plausible(r)}
+    for group in (plausible, {} if encoded is not None else decoded):
+        if len(group) == 1:
+            return next(iter(group.items()))
+        if len(group) > 1:
+            raise AmbiguousClusterPath(tail, sorted(group))
+    return encoded
 
 
 def join_upstream(server: URL, api_path: str, query_string: str = "") -> URL:

@@ -227,12 +227,16 @@ def bearer_of(authorization: str | None) -> str | None:
     return rest.strip() or None
 
 
-def is_launch_token_bearer(authorization: str | None, launch_token: str | None) -> bool:
-    """True when `Authorization: Bearer <t>` carries exactly our launch token."""
-    token = bearer_of(authorization)
-    if token is None or not launch_token:
+def is_launch_token(token: str | None, launch_token: str | None) -> bool:
+    """True when `token` is exactly our launch token (constant-time compare)."""
+    if not token or not launch_token:
         return False
     return secrets.compare_digest(token.encode(), launch_token.encode())
+
+
+def is_launch_token_bearer(authorization: str | None, launch_token: str | None) -> bool:
+    """True when `Authorization: Bearer <t>` carries exactly our launch token."""
+    return is_launch_token(bearer_of(authorization), launch_token)
 
 
 def user_credential(

@@ -184,11 +184,10 @@ async def _stream_back(
         metrics.upstream_error(name, "reset")
         log.warning("stream from cluster %r broke: %s", name, cause(e))
         upstream.close()
-        if has_length and request.transport is not None:
-            request.transport.close()  # a short body must not look complete
-        else:
-            with contextlib.suppress(ConnectionError):
-                await response.write_eof()
+        # Never end the body cleanly: a short body, or a log follow or watch cut by an
+        # upstream crash, must look broken to the client (kubectl and the UI then resume).
+        if request.transport is not None:
+            request.transport.abort()
     finally:
         upstream.release()
     return response

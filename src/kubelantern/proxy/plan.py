@@ -11,7 +11,7 @@ Unit-tested with plain data in and the decision out (tests/unit/test_plan.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -22,6 +22,7 @@ from kubelantern.proxy.handshake import ClientIdentity
 from kubelantern.proxy.headers import (
     CredentialSource,
     UserCredential,
+    is_launch_token,
     is_websocket_upgrade,
     upstream_request_headers,
     upstream_user_agent,
@@ -128,6 +129,10 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
         launch_token=settings.launch_token,
         open_login=view.open_login,
     )
+    if offer is not None and is_launch_token(offer.token, settings.launch_token):
+        # The launch token proves the client may use kubelantern; it is never a cluster
+        # credential (issue 10, defect 2): drop it, the next credential in line is used.
+        offer = replace(offer, token=None)
     if (
         offer is not None
         and offer.token

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.clusters.paths import ApiPathError, validate_api_path
+from kubelantern.clusters.paths import AmbiguousClusterPath, ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.identity.request import TRUSTED_USER, request_user
@@ -81,7 +81,10 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         return status_response(503, "kubelantern is still loading its clusters; retry shortly")
     registry = request.app[keys.REGISTRY]
     tail = cluster_tail(request, settings.base_url)
-    found = registry.resolve(tail)
+    try:
+        found = registry.resolve(tail)
+    except AmbiguousClusterPath as e:
+        return status_response(e.status, str(e))
     if found is None:
         first = tail.split("/", 1)[0]
         known = ", ".join(repr(c.name) for c in registry) or "none"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from kubelantern.observe import logfilter
 from kubelantern.proxy.headers import redact_path
 from kubelantern.web import keys
 
@@ -39,8 +41,10 @@ def note_cluster(request: web.Request, name: str) -> None:
         info.cluster = name
 
 
-def setup_logging(level: str = "info") -> None:
-    """Plain `time level logger message` lines on stderr."""
+def setup_logging(level: str = "info", secrets: Iterable[str | None] = ()) -> None:
+    """Plain `time level logger message` lines on stderr, every record (aiohttp's and
+    asyncio's too) rate-limited and redacted (`observe/logfilter.py`); `secrets` are
+    redacted wherever they appear, in any base64 spelling."""
     numeric = getattr(logging, level.upper(), None)
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r} (debug, info, warning, error)")
@@ -48,6 +52,7 @@ def setup_logging(level: str = "info") -> None:
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
     )
+    logfilter.install(handler, [s for s in secrets if s])
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)

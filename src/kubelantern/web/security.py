@@ -8,10 +8,11 @@ hijacking) → launch token. `/healthz` and `/readyz` skip only the launch token
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -171,6 +172,29 @@ def without_token_query(path: str, query_string: str) -> str:
     return path + ("?" + urlencode(kept) if kept else "")
 
 
+# What may stay as is in a Location path; anything else (`\\`, spaces, non-ASCII) is
+# percent-encoded so that no browser reads it as a separator or another host.
+_UNSAFE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
+
+
+def token_redirect_target(raw_path: str, raw_query: str, base_url: str) -> str | None:
+    """Where opening `<path>?token=` redirects to: the same path on our own origin, with
+    `token` taken out of the query (issue 10, defect 11).
+
+    The path is the raw (still percent-encoded) one, so `%2F%2Fhost` stays a path segment;
+    leading slashes are collapsed (`//host` would be another host) and backslashes
+    encoded (browsers read `\\` as `/`). None when the decoded path holds control
+    characters (CR/LF would split the header): answer 400.
+    """
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in unquote(raw_path)):
+        return None
+    path = _UNSAFE_IN_PATH.sub(lambda m: quote(m.group(0), safe=""), raw_path)
+    path = "/" + path.lstrip("/")
+    if base_url and not (path == base_url or path.startswith(base_url + "/")):
+        path = base_url + "/"
+    return without_token_query(path, raw_query)
+
+
 def is_browser_navigation(method: str, rel_path: str, accept: str | None) -> bool:
     """A page load (wants HTML) rather than an API call: gets an HTML 401, not JSON."""
     if method.upper() not in ("GET", "HEAD"):
@@ -254,7 +278,11 @@ def security_middleware(settings: Settings) -> Middleware:
             # the token does not linger in history or Referer headers.
             if not token_matches(request.query.get("token"), token):
                 return _unauthorized(request, rel, "The token in this URL is not valid")
-            location = without_token_query(request.path, request.query_string)
+            location = token_redirect_target(
+                request.rel_url.raw_path, request.rel_url.raw_query_string, base
+            )
+            if location is None:
+                return status_response(400, "the path may not contain control characters")
             response = web.Response(status=302, headers={"Location": location})
             response.set_cookie(
                 launch_cookie_name(token),

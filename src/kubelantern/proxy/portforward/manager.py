@@ -24,6 +24,7 @@ import aiohttp
 
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.credentials import CredentialError
+from kubelantern.clusters.paths import check_object_name
 from kubelantern.observe.metrics import Metrics
 from kubelantern.proxy import headers as hdr
 from kubelantern.proxy.portforward.target import (
@@ -110,15 +111,21 @@ class PortForwards:
             raise PortForwardError(400, "give exactly one of pod or service")
         if not namespace:
             raise PortForwardError(400, "namespace is required")
+        check_object_name("namespace", namespace)
+        for what, name in (("pod", pod), ("service", service)):
+            if name:
+                check_object_name(what, name)
         remote = port
         service_port: int | None = None
         if service:
             service_port = port
             pod, remote = await resolve_service(cluster, namespace, service, port)
+            check_object_name("pod", pod)  # the cluster's answer goes into a path too
         else:
             assert pod is not None
             found = await get_object(
-                cluster, f"/api/v1/namespaces/{quote(namespace)}/pods/{quote(pod)}"
+                cluster,
+                f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}",
             )
             require_running(found)
         assert pod is not None
@@ -198,8 +205,8 @@ class PortForwards:
                 forward.last_error = str(e)
                 return
             path = (
-                f"/api/v1/namespaces/{quote(forward.namespace)}/pods/"
-                f"{quote(forward.pod)}/portforward"
+                f"/api/v1/namespaces/{quote(forward.namespace, safe='')}/pods/"
+                f"{quote(forward.pod, safe='')}/portforward"
             )
             url = cluster.upstream_url(path, f"ports={forward.remote_port}")
             try:

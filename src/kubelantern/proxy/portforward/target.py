@@ -89,8 +89,8 @@ async def get_object(cluster: Cluster, path: str, query: str = "") -> dict[str, 
 async def resolve_service(
     cluster: Cluster, namespace: str, service: str, port: int
 ) -> tuple[str, int]:
-    ns = quote(namespace)
-    svc = await get_object(cluster, f"/api/v1/namespaces/{ns}/services/{quote(service)}")
+    ns = quote(namespace, safe="")
+    svc = await get_object(cluster, f"/api/v1/namespaces/{ns}/services/{quote(service, safe='')}")
     selector = (svc.get("spec") or {}).get("selector") or {}
     if not selector:
         raise PortForwardError(400, f"service {service} has no selector: no pod to forward to")

@@ -33,18 +33,19 @@ class Active:
         await _close_both(self, WSCloseCode.GOING_AWAY, "kubelantern is shutting down")
 
 
-def _sendable(code: int | None, reason: str) -> tuple[int, bytes]:
+def _sendable(code: int | None, reason: str, who: str = "peer") -> tuple[int, bytes]:
     """A close code/reason we may send for what we received (1005/1006 are report-only)."""
     if code is None or code == 1005:
         return WSCloseCode.OK, reason.encode()[:123]
     if code in _UNSENDABLE:
-        return WSCloseCode.INTERNAL_ERROR, b"peer connection lost"
+        return WSCloseCode.INTERNAL_ERROR, f"{who} connection lost".encode()
     return code, reason.encode()[:123]
 
 
 async def _pump(
     src: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     dst: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+    who: str = "peer",
 ) -> tuple[int, bytes]:
     """Copy messages src → dst until src closes; returns the close to pass on."""
     while True:
@@ -61,22 +62,25 @@ async def _pump(
             # dst is gone; its own pump reports how.
             return WSCloseCode.GOING_AWAY, b"peer went away"
         if kind is WSMsgType.CLOSE:
-            return _sendable(msg.data, msg.extra or "")
+            return _sendable(msg.data, msg.extra or "", who)
         if kind is WSMsgType.ERROR:
             code = getattr(msg.data, "code", None)
             if code == WSCloseCode.MESSAGE_TOO_BIG:
                 return WSCloseCode.MESSAGE_TOO_BIG, b"message too big"
-            return WSCloseCode.INTERNAL_ERROR, b"peer connection error"
+            if isinstance(msg.data, TimeoutError | aiohttp.ServerTimeoutError):
+                # aiohttp's heartbeat: our ping went unanswered (a hung peer)
+                return WSCloseCode.INTERNAL_ERROR, f"{who} did not answer pings".encode()
+            return WSCloseCode.INTERNAL_ERROR, f"{who} connection error".encode()
         if kind in (WSMsgType.CLOSING, WSMsgType.CLOSED):
-            return _sendable(src.close_code, "")
+            return _sendable(src.close_code, "", who)
         # PING/PONG are answered by aiohttp (autoping) and never surface here.
 
 
 async def relay(
     client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse, name: str
 ) -> None:
-    down = asyncio.create_task(_pump(upstream, client), name=f"ws-down:{name}")
-    up = asyncio.create_task(_pump(client, upstream), name=f"ws-up:{name}")
+    down = asyncio.create_task(_pump(upstream, client, "upstream"), name=f"ws-down:{name}")
+    up = asyncio.create_task(_pump(client, upstream, "client"), name=f"ws-up:{name}")
     try:
         done, _ = await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
         first = down if down in done else up

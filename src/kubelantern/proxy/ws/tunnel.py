@@ -23,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import struct
 import time
 from typing import Any
 
@@ -34,95 +32,16 @@ from aiohttp import WSCloseCode, web
 from kubelantern.clusters.profiles import Strategy
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.ws.dial import MAX_MESSAGE_BYTES, RawUpstream
+from kubelantern.proxy.ws.frames import (
+    OP_CLOSE,
+    OP_PING,
+    FrameTracker,
+    close_payload,
+    control_frame,
+)
 from kubelantern.settings import Settings
 
 log = logging.getLogger(__name__)
-
-OP_CLOSE = 0x8
-OP_PING = 0x9
-
-
-class FrameTracker:
-    """Follows frame boundaries in one direction's byte stream (pure, no IO)."""
-
-    def __init__(self, max_payload: int) -> None:
-        self.max_payload = max_payload
-        self._header = bytearray()  # a header split across reads
-        self._left = 0  # payload bytes of the current frame still to come
-        self.oversized = False
-        self.close_seen = False
-
-    @property
-    def at_boundary(self) -> bool:
-        return self._left == 0 and not self._header
-
-    def feed(self, data: bytes) -> list[int]:
-        """Consume `data`; return the offsets in it where a frame ends."""
-        bounds: list[int] = []
-        i, n = 0, len(data)
-        while i < n:
-            if self._left:
-                take = min(self._left, n - i)
-                i += take
-                self._left -= take
-                if not self._left:
-                    bounds.append(i)
-                continue
-            # Collect a complete header: 2 bytes, then the extended length and mask key.
-            need = 2
-            while True:
-                if len(self._header) < need:
-                    take = min(need - len(self._header), n - i)
-                    self._header += data[i : i + take]
-                    i += take
-                    if len(self._header) < need:
-                        return bounds  # the rest of the header comes with the next read
-                full = _header_length(self._header)
-                if full == need:
-                    break
-                need = full
-            opcode = self._header[0] & 0x0F
-            length = _payload_length(self._header)
-            self._header.clear()
-            if opcode == OP_CLOSE:
-                self.close_seen = True
-            if length > self.max_payload:
-                self.oversized = True
-                return bounds
-            self._left = length
-            if not length:
-                bounds.append(i)
-        return bounds
-
-
-def _header_length(header: bytes | bytearray) -> int:
-    length7 = header[1] & 0x7F
-    ext = 2 if length7 == 126 else 8 if length7 == 127 else 0
-    return 2 + ext + (4 if header[1] & 0x80 else 0)
-
-
-def _payload_length(header: bytes | bytearray) -> int:
-    length7 = header[1] & 0x7F
-    if length7 == 126:
-        return int(struct.unpack_from("!H", header, 2)[0])
-    if length7 == 127:
-        return int(struct.unpack_from("!Q", header, 2)[0])
-    return length7
-
-
-def control_frame(opcode: int, payload: bytes, *, masked: bool) -> bytes:
-    """A control frame (payload ≤ 125 bytes); masked when we speak as a client."""
-    payload = payload[:125]
-    if not masked:
-        return bytes((0x80 | opcode, len(payload))) + payload
-    key = os.urandom(4)
-    body = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-    return bytes((0x80 | opcode, 0x80 | len(payload))) + key + body
-
-
-def close_payload(code: int, reason: str) -> bytes:
-    return struct.pack("!H", code) + reason.encode()[:123]
-
 
 # --- IO -------------------------------------------------------------------------------
 
@@ -143,12 +62,14 @@ class _Leg:
         self.tracker = FrameTracker(max_payload)
         self.pending: list[bytes] = []  # injected frames waiting for a boundary
         self.eof = False
+        self.last_seen = time.monotonic()  # bytes from src (any frame: our pong, data)
         self._draining = False
 
     # aiohttp parser interface ------------------------------------------------------
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
         if self.tunnel.finished or self.tracker.oversized:
             return False, b""
+        self.last_seen = time.monotonic()
         bounds = self.tracker.feed(data)
         transport = self.dst.transport
         if transport is None:
@@ -242,15 +163,32 @@ class RawTunnel:
                 task.cancel()
 
     async def _keepalive(self, interval: float) -> None:
+        # Our pings go to both ends; a peer that sends nothing at all (not even the pong)
+        # for two intervals (5 s at least) is hung: both legs get Close 1011 with a reason.
+        deadline = max(2 * interval, 5.0)
         while not self.finished:
             await asyncio.sleep(interval)
+            now = time.monotonic()
+            for leg, who in ((self.down, "upstream"), (self.up, "client")):
+                if now - leg.last_seen > deadline:
+                    log.warning("cluster=%s %s did not answer pings: closing", self.name, who)
+                    self.say_goodbye(1011, f"{who} did not answer pings for {deadline:.0f} s")
+                    return
             self.down.inject(control_frame(OP_PING, b"kubelantern", masked=False))
             self.up.inject(control_frame(OP_PING, b"kubelantern", masked=True))
 
     def leg_closed(self, leg: _Leg) -> None:
-        """One socket reached EOF: flush and close the other one too."""
+        """One socket reached EOF: flush and close the other one too. A peer gone without
+        its Close frame is said on the other leg (1011 from upstream, 1001 from client)."""
         other = leg.dst.transport
         if other is not None and not other.is_closing():
+            if not leg.tracker.close_seen and self.close_code is None and leg.tracker.at_boundary:
+                lost = (
+                    (1011, "upstream connection lost")
+                    if leg is self.down
+                    else (1001, "client went away")
+                )
+                other.write(control_frame(OP_CLOSE, close_payload(*lost), masked=leg.dst_masked))
             other.close()  # writes what is buffered first
         if (self.up.eof and self.down.eof) or (
             self.client.transport is None and self.upstream.transport is None
