@@ -91,6 +91,9 @@ async def test_stop_refuses_and_start_listens_on_the_same_port(echo: int) -> Non
     with FaultProxy("127.0.0.1", echo) as proxy:
         port = proxy.port
         reader, writer = await _open(proxy)
+        # A round trip first: the proxy knows the connection only once its accept
+        # handler has run, which a loaded machine may delay past the client's connect.
+        assert await _roundtrip(reader, writer) == b"ping\n"
         await asyncio.to_thread(proxy.stop)
         async with asyncio.timeout(5):
             assert await reader.read() == b""
