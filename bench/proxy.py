@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -266,6 +266,17 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
 # -- the table ---------------------------------------------------------------------------
 
 
+def _targets(section: dict[str, Any], lines: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A section's measured targets (every key but `stack`); a failed one gets its FAILED line."""
+    for label, t in section.items():
+        if label == "stack":
+            continue
+        if "error" in t:
+            lines.append(f"  {label:<38} FAILED: {t['error']}")
+            continue
+        yield label, t
+
+
 def table(result: dict[str, Any]) -> str:
     cfg = result["meta"]["config"]
     lines = [
@@ -304,12 +315,7 @@ def table(result: dict[str, Any]) -> str:
             )
     for s in result["concurrent_streams"]:
         lines.append(f"concurrent exec streams (stack {s['stack']}):")
-        for label, t in s.items():
-            if label == "stack":
-                continue
-            if "error" in t:
-                lines.append(f"  {label:<38} FAILED: {t['error']}")
-                continue
+        for label, t in _targets(s, lines):
             lines.append(
                 f"  {label:<38} {t['complete_in_order']}/{t['streams']} whole and in order, "
                 f"{t['wall_s']} s, CPU {t['cpu_s']} s, peak RSS {t['peak_rss_mb']} MB"
@@ -317,12 +323,7 @@ def table(result: dict[str, Any]) -> str:
             )
     for s in result["idle_websockets"]:
         lines.append(f"idle WebSockets (stack {s['stack']}):")
-        for label, t in s.items():
-            if label == "stack":
-                continue
-            if "error" in t:
-                lines.append(f"  {label:<38} FAILED: {t['error']}")
-                continue
+        for label, t in _targets(s, lines):
             lines.append(
                 f"  {label:<38} {t['sessions']} sessions: {t['kib_per_session']} KiB each "
                 f"(RSS {t['baseline_mb']} -> {t['open_mb']} MB); after close "

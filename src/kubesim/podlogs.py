@@ -25,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import random
-import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .loglines import Instance, line_style, render_line
 from .params import format_rfc3339_nano, parse_bool, parse_rfc3339
 from .pods import container_spec, container_status, select_container
 from .state import SimState
@@ -105,177 +104,6 @@ def parse_log_options(query: Mapping[str, str], pod_name: str = "") -> LogOption
     if causes:
         raise invalid("PodLogOptions", pod_name, "", causes)
     return opts
-
-
-# -- line content ----------------------------------------------------------------------------
-
-_PATHS = (
-    "/",
-    "/api/products",
-    "/api/cart",
-    "/api/checkout",
-    "/healthz",
-    "/static/app.js",
-    "/api/users/me",
-    "/api/orders",
-    "/metrics",
-    "/api/search?q=lamp",
-)
-_AGENTS = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
-    "kube-probe/1.32",
-    "curl/8.5.0",
-    "Prometheus/2.54.1",
-    "python-requests/2.32.3",
-)
-_COMPONENTS = ("http", "db", "cache", "worker", "auth", "scheduler", "grpc")
-_INFO = (
-    "request completed",
-    "cache hit ratio updated",
-    "connected to database",
-    "processed batch",
-    "token refreshed",
-    "heartbeat sent",
-    "config reloaded",
-    "order placed",
-    "payment authorized",
-    "sent confirmation email",
-)
-_WARN = (
-    "slow query detected",
-    "retrying request to upstream",
-    "connection pool nearly full",
-    "deprecated API version used by client",
-    "cache miss storm",
-)
-_ERROR = (
-    "upstream timed out",
-    "failed to acquire lock",
-    "invalid payment token",
-    "connection reset by peer",
-)
-_ANSI = {"DEBUG": "\x1b[36m", "INFO": "\x1b[32m", "WARN": "\x1b[33m", "ERROR": "\x1b[31m"}
-
-
-def _style(image: str, container: str) -> str:
-    text = f"{image} {container}".lower()
-    if any(w in text for w in ("nginx", "ingress", "envoy", "haproxy", "traefik")):
-        return "access"
-    if any(w in text for w in ("postgres", "redis", "mysql", "mongo", "etcd")):
-        return "db"
-    return "app"
-
-
-def _level(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.08:
-        return "DEBUG"
-    if r < 0.80:
-        return "INFO"
-    if r < 0.94:
-        return "WARN"
-    return "ERROR"
-
-
-def render_line(style: str, rng: random.Random, t: dt.datetime) -> str:
-    if style == "access":
-        ip = f"10.42.{rng.randint(0, 3)}.{rng.randint(2, 250)}"
-        status = rng.choice((200, 200, 200, 200, 201, 204, 301, 304, 404, 500, 502))
-        return (
-            f"{ip} - - [{t.strftime('%d/%b/%Y:%H:%M:%S +0000')}] "
-            f'"{rng.choice(("GET", "GET", "GET", "POST", "PUT"))} {rng.choice(_PATHS)} HTTP/1.1" '
-            f'{status} {rng.randint(120, 48000)} "-" "{rng.choice(_AGENTS)}"'
-        )
-    level = _level(rng)
-    if style == "db":
-        if level == "INFO":
-            msg = rng.choice(
-                (
-                    f"checkpoint complete: wrote {rng.randint(10, 900)} buffers",
-                    'automatic vacuum of table "shop.orders"',
-                    "connection authorized: user=app database=shop",
-                    "DB saved on disk",
-                )
-            )
-        else:
-            msg = rng.choice(_WARN + _ERROR)
-        stamp = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        return f"{stamp} UTC [{rng.randint(30, 999)}] {level}:  {msg}"
-    comp = rng.choice(_COMPONENTS)
-    msg = rng.choice({"DEBUG": _INFO, "INFO": _INFO, "WARN": _WARN, "ERROR": _ERROR}[level])
-    shape = rng.random()
-    ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
-    if shape < 0.35:
-        record: JSON = {"level": level.lower(), "ts": ts, "logger": comp, "msg": msg}
-        if comp == "http":
-            record.update(
-                method=rng.choice(("GET", "POST")),
-                path=rng.choice(_PATHS),
-                status=rng.choice((200, 200, 201, 404, 500)),
-                duration_ms=round(rng.uniform(0.4, 900.0), 1),
-            )
-        else:
-            record["trace_id"] = f"{rng.getrandbits(64):016x}"
-        return json.dumps(record, separators=(",", ":"))
-    if shape < 0.65:
-        return f"{ts} {_ANSI[level]}{level:<5}\x1b[0m \x1b[1m[{comp}]\x1b[0m {msg}"
-    return f"{ts} {level:<5} [{comp}] {msg} request_id={rng.getrandbits(32):08x}"
-
-
-_CRASH = (
-    "panic: runtime error: invalid memory address or nil pointer dereference",
-    "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x6b1c2e]",
-    "",
-    "goroutine 1 [running]:",
-    "main.(*Worker).process(0x0, {0xc0001a2000, 0x42})",
-    "\t/src/worker/worker.go:118 +0x2e",
-    "main.main()",
-    "\t/src/main.go:57 +0x1d5",
-)
-
-
-# -- the timeline of one container instance --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Instance:
-    """One run of a container: its lines are spread over [start, anchor) then continue live."""
-
-    key: str  # seeds the content
-    style: str
-    start: dt.datetime
-    anchor: dt.datetime  # history ends here (simulator start, or the instance's finish)
-    history: int  # number of lines before the anchor
-    rate: float  # lines per second after the anchor; 0 for a finished instance
-    crash: bool  # ends with a crash trace (terminated with an error)
-
-    def line(self, k: int) -> tuple[dt.datetime, str]:
-        rng = random.Random(f"{self.key}/{k}")
-        if k < self.history:
-            span = max((self.anchor - self.start).total_seconds(), 0.001)
-            slot = span / max(self.history, 1)
-            t = self.start + dt.timedelta(seconds=slot * k + rng.uniform(0, slot * 0.9))
-            if self.crash and k >= self.history - len(_CRASH):
-                return t, _CRASH[k - (self.history - len(_CRASH))]
-        else:
-            t = self.time_of(k)
-        return t, render_line(self.style, rng, t)
-
-    def time_of(self, k: int) -> dt.datetime:
-        if k < self.history:
-            return self.line(k)[0]
-        if self.rate <= 0:
-            return self.anchor + dt.timedelta(days=36500)  # a quiet container: never
-        # Live lines: one per 1/rate seconds, with a deterministic jitter inside the slot.
-        slot = 1.0 / self.rate
-        jitter = (zlib.crc32(f"{self.key}/{k}".encode()) % 1000) / 1000 * slot * 0.6
-        return self.anchor + dt.timedelta(seconds=(k - self.history) * slot + jitter)
-
-    def count_until(self, now: dt.datetime) -> int:
-        """How many lines exist at `now`."""
-        if self.rate <= 0 or now < self.anchor:
-            return self.history
-        return self.history + int((now - self.anchor).total_seconds() * self.rate)
 
 
 def _ts(value: Any, fallback: dt.datetime) -> dt.datetime:
@@ -435,7 +263,7 @@ def prepare_pod_log(state: SimState, pod: JSON, options: LogOptions) -> PodLog:
 
     spec = container_spec(pod, container)
     status = container_status(pod, container)
-    style = _style(str(spec.get("image", "")), container)
+    style = line_style(str(spec.get("image", "")), container)
     restarts = int(status.get("restartCount") or 0)
     state_now = status.get("state") or {}
     last = (status.get("lastState") or {}).get("terminated")

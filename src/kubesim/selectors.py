@@ -89,17 +89,6 @@ def label_matcher(selector: str | None) -> Callable[[JSON], bool]:
     return _labels_match(parse_label_selector(selector))
 
 
-def selector_from_match_labels(selector: JSON | None) -> Callable[[JSON], bool]:
-    """A LabelSelector object (matchLabels/matchExpressions) as a matcher."""
-    selector = selector or {}
-    reqs = [Requirement(k, "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()]
-    ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}
-    for expr in selector.get("matchExpressions") or []:
-        op = ops.get(expr.get("operator", ""), "exists")
-        reqs.append(Requirement(expr.get("key", ""), op, tuple(expr.get("values") or ())))
-    return _labels_match(reqs)
-
-
 def _labels_match(reqs: list[Requirement]) -> Callable[[JSON], bool]:
     """Does an object's metadata.labels meet every requirement."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -31,6 +31,13 @@ def idp(pki: Pki) -> Iterator[OidcProvider]:
     )
     yield provider
     server.stop()
+
+
+@pytest.fixture
+async def client(idp: OidcProvider, pki: Pki) -> AsyncIterator[OidcClient]:
+    oidc = make_client(idp, pki)
+    yield oidc
+    await oidc.close()
 
 
 def make_client(idp: OidcProvider, pki: Pki, **changes: object) -> OidcClient:
@@ -60,14 +67,10 @@ async def sign_in(client: OidcClient, pki: Pki) -> tuple[Pending, dict[str, str]
     return pending, await authorize(url, pki)
 
 
-async def test_code_flow_signs_in(idp: OidcProvider, pki: Pki) -> None:
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        code = check_callback(query, pending)
-        session = await client.exchange(code, pending)
-    finally:
-        await client.close()
+async def test_code_flow_signs_in(idp: OidcProvider, pki: Pki, client: OidcClient) -> None:
+    pending, query = await sign_in(client, pki)
+    code = check_callback(query, pending)
+    session = await client.exchange(code, pending)
     assert session.sub == "user-alice" and session.name == "Alice Example"
     assert session.bearer.count(".") == 2 and session.refresh_token
     assert session.expires_at > time.time() + 200
@@ -79,40 +82,32 @@ async def test_code_flow_signs_in(idp: OidcProvider, pki: Pki) -> None:
 
 
 async def test_refresh_gives_a_new_bearer_and_rotated_refresh_token(
-    idp: OidcProvider, pki: Pki
+    idp: OidcProvider, pki: Pki, client: OidcClient
 ) -> None:
     idp.id_token_ttl = 5  # short-lived: the session wants a refresh at once
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        first = await client.exchange(check_callback(query, pending), pending)
-        assert first.needs_refresh(time.time())
-        await asyncio.sleep(1.1)  # iat/exp are whole seconds: make the new token differ
-        second = await client.refresh(first)
-        assert second.sub == first.sub and second.bearer != first.bearer
-        assert second.refresh_token != first.refresh_token
-        assert second.signed_in_at == first.signed_in_at
-        assert idp.token_requests[-1]["grant_type"] == "refresh_token"
-        # The used refresh token is gone at the provider: a replay is refused, clearly.
-        with pytest.raises(OidcError, match="refresh token unknown, used or revoked"):
-            await client.refresh(first)
-        with pytest.raises(OidcError, match="no refresh token"):
-            await client.refresh(UserSession(**{**first.to_dict(), "refresh_token": None}))
-    finally:
-        await client.close()
+    pending, query = await sign_in(client, pki)
+    first = await client.exchange(check_callback(query, pending), pending)
+    assert first.needs_refresh(time.time())
+    await asyncio.sleep(1.1)  # iat/exp are whole seconds: make the new token differ
+    second = await client.refresh(first)
+    assert second.sub == first.sub and second.bearer != first.bearer
+    assert second.refresh_token != first.refresh_token
+    assert second.signed_in_at == first.signed_in_at
+    assert idp.token_requests[-1]["grant_type"] == "refresh_token"
+    # The used refresh token is gone at the provider: a replay is refused, clearly.
+    with pytest.raises(OidcError, match="refresh token unknown, used or revoked"):
+        await client.refresh(first)
+    with pytest.raises(OidcError, match="no refresh token"):
+        await client.refresh(UserSession(**{**first.to_dict(), "refresh_token": None}))
 
 
-async def test_key_rotation_is_followed(idp: OidcProvider, pki: Pki) -> None:
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        assert await client.exchange(check_callback(query, pending), pending)
-        idp.rotate(drop_old=True)  # new key id, the old key withdrawn
-        pending, query = await sign_in(client, pki)
-        session = await client.exchange(check_callback(query, pending), pending)
-        assert session.sub == "user-alice"
-    finally:
-        await client.close()
+async def test_key_rotation_is_followed(idp: OidcProvider, pki: Pki, client: OidcClient) -> None:
+    pending, query = await sign_in(client, pki)
+    assert await client.exchange(check_callback(query, pending), pending)
+    idp.rotate(drop_old=True)  # new key id, the old key withdrawn
+    pending, query = await sign_in(client, pki)
+    session = await client.exchange(check_callback(query, pending), pending)
+    assert session.sub == "user-alice"
 
 
 @pytest.mark.parametrize(
@@ -127,82 +122,72 @@ async def test_key_rotation_is_followed(idp: OidcProvider, pki: Pki) -> None:
     ids=["wrong-aud", "wrong-iss", "expired", "bad-signature", "wrong-nonce"],
 )
 async def test_bad_id_tokens_are_refused(
-    idp: OidcProvider, pki: Pki, misbehave: dict[str, object], message: str
+    idp: OidcProvider, pki: Pki, client: OidcClient, misbehave: dict[str, object], message: str
 ) -> None:
     for key, value in misbehave.items():
         setattr(idp, key, value)
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        with pytest.raises(IdTokenError, match=message):
-            await client.exchange(check_callback(query, pending), pending)
-    finally:
-        await client.close()
+    pending, query = await sign_in(client, pki)
+    with pytest.raises(IdTokenError, match=message):
+        await client.exchange(check_callback(query, pending), pending)
 
 
-async def test_replayed_callback_and_code_are_refused(idp: OidcProvider, pki: Pki) -> None:
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        code = check_callback(query, pending)
-        assert await client.exchange(code, pending)
-        # The flow cookie is cleared after the callback: a replay finds nothing pending.
-        with pytest.raises(CallbackError, match="no sign-in is in progress"):
-            check_callback(query, None)
-        # Even with the old pending state, the provider refuses the used code.
-        with pytest.raises(OidcError, match="authorization code already used"):
-            await client.exchange(code, pending)
-        # A callback from another sign-in (state mismatch) is refused before any exchange.
-        other, _ = await client.start("/")
-        with pytest.raises(CallbackError, match="state does not match"):
-            check_callback(query, other)
-    finally:
-        await client.close()
+async def test_replayed_callback_and_code_are_refused(
+    idp: OidcProvider, pki: Pki, client: OidcClient
+) -> None:
+    pending, query = await sign_in(client, pki)
+    code = check_callback(query, pending)
+    assert await client.exchange(code, pending)
+    # The flow cookie is cleared after the callback: a replay finds nothing pending.
+    with pytest.raises(CallbackError, match="no sign-in is in progress"):
+        check_callback(query, None)
+    # Even with the old pending state, the provider refuses the used code.
+    with pytest.raises(OidcError, match="authorization code already used"):
+        await client.exchange(code, pending)
+    # A callback from another sign-in (state mismatch) is refused before any exchange.
+    other, _ = await client.start("/")
+    with pytest.raises(CallbackError, match="state does not match"):
+        check_callback(query, other)
 
 
-async def test_pkce_verifier_missing_or_wrong_is_refused(idp: OidcProvider, pki: Pki) -> None:
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        wrong = Pending(pending.state, pending.nonce, "w" * 43, pending.return_to)
-        with pytest.raises(OidcError, match="PKCE verification failed"):
-            await client.exchange(query["code"], wrong)
-        # Without any verifier (what a client without PKCE sends), straight at the endpoint.
-        pending, query = await sign_in(client, pki)
-        meta = await client.metadata()
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                meta.token_endpoint,
-                data={
-                    "grant_type": "authorization_code",
-                    "code": query["code"],
-                    "redirect_uri": REDIRECT,
-                },
-                headers={"Authorization": basic_authorization(idp.client_id, "s3cr3t-client")},
-                ssl=pki.client_context(),
-            ) as resp,
-        ):
-            body = await resp.json()
-        assert resp.status == 400 and body["error_description"] == "PKCE code_verifier missing"
-    finally:
-        await client.close()
+async def test_pkce_verifier_missing_or_wrong_is_refused(
+    idp: OidcProvider, pki: Pki, client: OidcClient
+) -> None:
+    pending, query = await sign_in(client, pki)
+    wrong = Pending(pending.state, pending.nonce, "w" * 43, pending.return_to)
+    with pytest.raises(OidcError, match="PKCE verification failed"):
+        await client.exchange(query["code"], wrong)
+    # Without any verifier (what a client without PKCE sends), straight at the endpoint.
+    pending, query = await sign_in(client, pki)
+    meta = await client.metadata()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            meta.token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": query["code"],
+                "redirect_uri": REDIRECT,
+            },
+            headers={"Authorization": basic_authorization(idp.client_id, "s3cr3t-client")},
+            ssl=pki.client_context(),
+        ) as resp,
+    ):
+        body = await resp.json()
+    assert resp.status == 400 and body["error_description"] == "PKCE code_verifier missing"
 
 
-async def test_redirect_uri_must_be_repeated_exactly(idp: OidcProvider, pki: Pki) -> None:
-    client = make_client(idp, pki)
-    try:
-        pending, query = await sign_in(client, pki)
-        client.config = ClientConfig(
-            client.config.issuer,
-            client.config.client_id,
-            client.config.client_secret,
-            REDIRECT + "/other",
-        )
-        with pytest.raises(OidcError, match="redirect_uri does not match"):
-            await client.exchange(query["code"], pending)
-    finally:
-        await client.close()
+async def test_redirect_uri_must_be_repeated_exactly(
+    idp: OidcProvider, pki: Pki, client: OidcClient
+) -> None:
+    pending, query = await sign_in(client, pki)
+    client.config = ClientConfig(
+        client.config.issuer,
+        client.config.client_id,
+        client.config.client_secret,
+        REDIRECT + "/other",
+    )
+    with pytest.raises(OidcError, match="redirect_uri does not match"):
+        await client.exchange(query["code"], pending)
 
 
 async def test_discovery_and_tls_failures_say_what_to_do(idp: OidcProvider, pki: Pki) -> None:

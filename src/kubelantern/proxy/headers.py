@@ -170,10 +170,6 @@ def is_websocket_upgrade(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> 
     return "websocket" in _upgrade_values(headers)
 
 
-def is_spdy_upgrade(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
-    return any(v.startswith("spdy/") for v in _upgrade_values(headers))
-
-
 # -- credentials ---------------------------------------------------------------------------
 
 LOGIN_COOKIE_PREFIX = "kl-auth-"
@@ -205,10 +201,6 @@ class UserCredential:
 
     authorization: str
     source: CredentialSource
-
-    @property
-    def bearer_token(self) -> str | None:
-        return bearer_of(self.authorization)
 
     def __repr__(self) -> str:  # never print the secret
         return f"UserCredential(source={self.source.value})"

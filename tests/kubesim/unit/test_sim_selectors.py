@@ -8,7 +8,6 @@ from kubesim.selectors import (
     field_matcher,
     label_matcher,
     parse_label_selector,
-    selector_from_match_labels,
 )
 from kubesim.status import StatusError
 
@@ -53,14 +52,3 @@ def test_field_selectors() -> None:
         field_matcher("metadata.name")
     with pytest.raises(StatusError, match=r"field label not supported: spec\.x"):
         field_matcher("spec.x=1", frozenset({"metadata.name"}))
-
-
-def test_label_selector_objects() -> None:
-    match = selector_from_match_labels(
-        {
-            "matchLabels": {"app": "web"},
-            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a"]}],
-        }
-    )
-    assert match(obj({"app": "web", "tier": "a"}))
-    assert not match(obj({"app": "web", "tier": "b"}))

@@ -8,6 +8,15 @@ import zlib
 import pytest
 
 from kubesim.streaming.spdy import frames as f
+from kubesim.streaming.spdy.events import (
+    DataReceived,
+    GoAwayReceived,
+    PingAnswered,
+    StreamOpened,
+    StreamReplied,
+    StreamReset,
+    WindowOpened,
+)
 from kubesim.streaming.spdy.handshake import Refusal, negotiate, split_protocols
 from kubesim.streaming.spdy.headers import (
     DICTIONARY,
@@ -20,17 +29,10 @@ from kubesim.streaming.spdy.headers import (
     header_value,
 )
 from kubesim.streaming.spdy.session import (
-    DataReceived,
-    GoAwayReceived,
-    PingAnswered,
     Role,
     Session,
     SessionError,
     StreamClosedError,
-    StreamOpened,
-    StreamReplied,
-    StreamReset,
-    WindowOpened,
 )
 
 # --- header blocks -------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from kubesim.streaming.pipes import (
 )
 from kubesim.streaming.process import Process, shell_program
 from kubesim.streaming.protocol import TerminalSize
-from kubesim.streaming.shell import Context, Shell, parse
+from kubesim.streaming.shell import Context, Shell
+from kubesim.streaming.shellparse import parse
 
 
 @dataclass

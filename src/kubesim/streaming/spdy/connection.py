@@ -15,19 +15,21 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from .frames import GoAwayStatus, RstStatus
-from .headers import Headers, header_value
-from .session import (
+from .events import (
     DataReceived,
     Event,
     GoAwayReceived,
+    StreamOpened,
+    StreamReplied,
+    StreamReset,
+)
+from .frames import GoAwayStatus, RstStatus
+from .headers import Headers, header_value
+from .session import (
     Role,
     Session,
     SessionError,
     StreamClosedError,
-    StreamOpened,
-    StreamReplied,
-    StreamReset,
 )
 
 log = logging.getLogger("kubesim.streaming.spdy")

@@ -13,6 +13,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .events import (
+    DataReceived,
+    Event,
+    GoAwayReceived,
+    PingAnswered,
+    StreamOpened,
+    StreamReplied,
+    StreamReset,
+    WindowOpened,
+)
 from .frames import (
     Data,
     Frame,
@@ -42,65 +52,6 @@ MAX_WINDOW = 0x7FFFFFFF
 class Role(enum.Enum):
     CLIENT = "client"  # opens odd stream ids, sends odd ping ids
     SERVER = "server"
-
-
-# --- events --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StreamOpened:
-    stream_id: int
-    headers: Headers
-    fin: bool  # the peer will send nothing on it
-
-
-@dataclass(frozen=True)
-class StreamReplied:
-    stream_id: int
-    headers: Headers
-    fin: bool
-
-
-@dataclass(frozen=True)
-class DataReceived:
-    stream_id: int
-    data: bytes
-    fin: bool
-
-
-@dataclass(frozen=True)
-class StreamReset:
-    stream_id: int
-    status: int
-
-
-@dataclass(frozen=True)
-class PingAnswered:
-    ping_id: int
-
-
-@dataclass(frozen=True)
-class GoAwayReceived:
-    last_good_stream_id: int
-    status: int
-
-
-@dataclass(frozen=True)
-class WindowOpened:
-    """The peer allowed more bytes (stream 0: the session)."""
-
-    stream_id: int
-
-
-Event = (
-    StreamOpened
-    | StreamReplied
-    | DataReceived
-    | StreamReset
-    | PingAnswered
-    | GoAwayReceived
-    | WindowOpened
-)
 
 
 class SessionError(Exception):
