@@ -34,6 +34,14 @@ def upstream_app(seen: list[dict[str, str]]) -> web.Application:
                     "Audit-Id": "abc-123",
                 },
             )
+        if request.path.endswith("/cut"):  # promises 5000 bytes, sends 100, hangs up
+            cut = web.StreamResponse(headers={"Content-Type": "application/json"})
+            cut.content_length = 5000
+            await cut.prepare(request)
+            await cut.write(b"x" * 100)
+            assert request.transport is not None
+            request.transport.close()
+            return cut
         if request.path.endswith("/echo"):
             return web.Response(body=await request.read(), content_type="application/json")
         return web.Response(body=BODY, content_type="application/json")
@@ -153,3 +161,30 @@ async def test_user_token_is_not_shadowed_by_a_kubeconfig_client_cert(
         assert seen[-1] == {"cn": None, "auth": "Bearer users-own"}
     finally:
         upstream.stop()
+
+
+async def test_short_answer_cut_by_the_cluster_is_a_502_naming_it(
+    proxied: ServerThread, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{proxied.url}/clusters/up/api/cut") as r:
+        assert r.status == 502
+        body = await r.json()
+    assert body["kind"] == "Status"
+    assert "'up'" in body["message"] and "broke off" in body["message"]
+
+
+async def test_answer_with_a_length_over_the_short_bound_streams_exactly(
+    proxied: ServerThread, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kubelantern.proxy.http as proxy_http
+
+    monkeypatch.setattr(proxy_http, "SHORT_BODY", len(BODY) - 1)  # BODY takes the stream path
+    async with http.get(f"{proxied.url}/clusters/up/api/plain") as r:
+        assert r.status == 200
+        assert int(r.headers["Content-Length"]) == len(BODY)
+        assert "Transfer-Encoding" not in r.headers
+        assert await r.read() == BODY
+    async with http.get(f"{proxied.url}/clusters/up/api/cut") as r:
+        assert r.status == 200  # headers went before the cut: the body must not look whole
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await r.read()

@@ -37,21 +37,7 @@ log = logging.getLogger("kubelantern.proxy")
 DISCONNECT_POLL = 0.5  # seconds between checks that the client is still there
 CONNECT_TIMEOUT = 30.0  # TCP + TLS (+ a free pooled connection); streams never time out
 HEADERS_TIMEOUT = 60.0  # from sending the request to the upstream's status line
-
-
-async def _client_gone(request: web.Request) -> None:
-    """Returns once the client's connection is closed (aiohttp does not cancel handlers)."""
-    while True:
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            return
-        await asyncio.sleep(DISCONNECT_POLL)
-
-
-async def _pump(upstream: aiohttp.ClientResponse, response: web.StreamResponse) -> None:
-    # iter_any yields whatever bytes have arrived: one watch event, one log line, as sent.
-    async for chunk in upstream.content.iter_any():
-        await response.write(chunk)
+SHORT_BODY = 1024 * 1024  # answers with a Content-Length up to this are read whole
 
 
 async def forward(
@@ -141,15 +127,71 @@ async def forward(
 async def _stream_back(
     request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
 ) -> web.StreamResponse:
+    length = upstream.content_length
+    if length is not None and length <= SHORT_BODY and request.method != "HEAD":
+        return await _answer_whole(request, deps, cluster, upstream)
+    return await _stream(request, deps, cluster, upstream)
+
+
+async def _answer_whole(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
+) -> web.StreamResponse:
+    """A short answer with a length (GET a pod, a list page, an error Status): read whole,
+    answered as one plain response; no stream tracking, no disconnect watch (~0.1 ms less)."""
+    name = cluster.name
+    try:
+        async with asyncio.timeout(HEADERS_TIMEOUT):
+            body = await upstream.read()
+    except (aiohttp.ClientError, OSError, TimeoutError) as e:
+        upstream.close()
+        deps.metrics.upstream_error(name, "reset")
+        why = "stalled" if isinstance(e, TimeoutError) else f"broke off ({cause(e)})"
+        log.warning("answer from cluster %r to %s %s %s", name, request.method, request.path, why)
+        return status_response(
+            502, f"the answer of cluster {name!r} {why} before its end; try again", "BadGateway"
+        )
+    finally:
+        upstream.release()
+    return web.Response(
+        status=upstream.status,
+        reason=upstream.reason,
+        headers=response_headers(upstream.headers),
+        body=body,
+    )
+
+
+async def _stream(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
+) -> web.StreamResponse:
+    """Everything else (watch, logs -f, big or chunked bodies): chunk by chunk as it comes.
+
+    One loop in the handler's own task; a timer notices a client that went away while the
+    stream is idle, and shutdown's `close` ends it: both close the upstream response, which
+    ends the loop at once."""
     metrics = deps.metrics
     name = cluster.name
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(upstream.headers))
-    has_length = "Content-Length" in upstream.headers
-    stop = asyncio.Event()
+    has_length = upstream.content_length is not None
+    ended: list[str] = []  # why the loop was ended from outside: "gone" or "shutdown"
+    loop = asyncio.get_running_loop()
+    watch: asyncio.TimerHandle | None = None
+
+    def end(why: str) -> None:
+        if not ended:
+            ended.append(why)
+            upstream.close()  # the read in the loop raises ClientConnectionError now
+
+    def check_client() -> None:
+        nonlocal watch
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            end("gone")
+        else:
+            watch = loop.call_later(DISCONNECT_POLL, check_client)
 
     async def close() -> None:  # shutdown: end the body cleanly (watchers re-list later)
-        stop.set()
+        end("shutdown")
 
     try:
         await response.prepare(request)
@@ -158,22 +200,18 @@ async def _stream_back(
         async with contextlib.AsyncExitStack() as stack:
             if not has_length:  # a stream (watch, logs -f) or a chunked answer
                 await stack.enter_async_context(deps.streams.track(name, "http", close))
-            pump = asyncio.ensure_future(_pump(upstream, response))
-            gone = asyncio.ensure_future(_client_gone(request))
-            stopped = asyncio.ensure_future(stop.wait())
+            watch = loop.call_later(DISCONNECT_POLL, check_client)
             try:
-                await asyncio.wait({pump, gone, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (pump, gone, stopped):
-                    task.cancel()
-                await asyncio.gather(pump, gone, stopped, return_exceptions=True)
-            if pump.done() and not pump.cancelled() and pump.exception() is not None:
-                raise pump.exception()  # type: ignore[misc]
-            if not pump.done() or pump.cancelled():
-                if gone.done() and not gone.cancelled():
-                    log.debug("client left a %s stream of cluster %r", request.path, name)
-                    upstream.close()
-                    return response
+                # iter_any yields whatever bytes have arrived: one watch event, one log
+                # line, as sent.
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+            except aiohttp.ClientConnectionError:
+                if not ended:
+                    raise
+            if ended == ["gone"]:
+                log.debug("client left a %s stream of cluster %r", request.path, name)
+                return response
         await response.write_eof()
     except (ConnectionError, aiohttp.ClientConnectionResetError):
         upstream.close()  # the client went away mid-write
@@ -189,5 +227,7 @@ async def _stream_back(
         if request.transport is not None:
             request.transport.abort()
     finally:
+        if watch is not None:
+            watch.cancel()
         upstream.release()
     return response
