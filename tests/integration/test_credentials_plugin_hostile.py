@@ -47,11 +47,11 @@ async def test_a_hung_plugin_whose_child_holds_its_pipes_is_killed_in_time(tmp_p
     pid_file = tmp_path / "child.pid"
     ex = plugin(tmp_path, FAKE_PLUGIN_MODE="orphan", FAKE_PLUGIN_CHILD_PID_FILE=str(pid_file))
     started = time.monotonic()
-    with pytest.raises(CredentialError, match=r"did not finish within 2 s") as e:
+    with pytest.raises(CredentialError, match=r"did not finish within 6 s") as e:
         async with asyncio.timeout(60):  # the bug: ~forever (the child keeps the pipes open)
-            await creds(ex, timeout=2).token()
+            await creds(ex, timeout=6).token()
     took = time.monotonic() - started
-    assert took < 2 + 8, f"error after {took:.1f} s"
+    assert took < 6 + 10, f"error after {took:.1f} s"
     assert "killed" in str(e.value)
     child = int(pid_file.read_text())
     async with asyncio.timeout(10):
@@ -148,7 +148,7 @@ async def test_hostile_plugins_through_a_server(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     env = {"FAKE_PLUGIN_FLOOD_MIB": "200", "FAKE_PLUGIN_CHILD_PID_FILE": str(pid_file)}
     path = kubeconfig(tmp_path, env)
-    args = ["--kubeconfig", str(path), "--no-token", "--exec-plugin-timeout", "3"]
+    args = ["--kubeconfig", str(path), "--no-token", "--exec-plugin-timeout", "6"]
     served = ServeProcess(args).start()
     try:
         before = rss_kib(served.pid)
@@ -160,14 +160,14 @@ async def test_hostile_plugins_through_a_server(tmp_path: Path) -> None:
                     body = await r.text()
                     bodies.append(body)
                     assert r.status >= 500, (name, r.status, body[:300])
-                assert time.monotonic() - started < 3 + 10, name
+                assert time.monotonic() - started < 6 + 10, name
             async with http.get(f"{served.url}/api/clusters") as r:
                 bodies.append(await r.text())
         after = rss_kib(served.pid)
     finally:
         served.stop()
     flood, secret, junk, hung, listing = bodies
-    assert "did not finish within 3 s" in hung, hung[:500]
+    assert "did not finish within 6 s" in hung, hung[:500]
     assert not alive(int(pid_file.read_text()))
     assert '"hung"' in listing  # the listing was fetched (secrets: checked below)
     assert "printed more than 1024 KiB" in flood, flood[:500]
