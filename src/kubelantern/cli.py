@@ -68,6 +68,7 @@ def _add_kubeconfig_flags(p: argparse.ArgumentParser) -> None:
         metavar="CLUSTER=NAME|auto",
         help="pin the WebSocket strategy of a cluster",
     )
+    p.add_argument("--exec-plugin-timeout", type=float, default=60.0, metavar="SECONDS")
     p.add_argument(
         "--log-level",
         default="info",
@@ -175,7 +176,10 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         strategy_overrides=_pairs(args.strategy, "--strategy"),  # "auto" = profile order
         launch_token=token,
         log_level=args.log_level,
+        exec_plugin_timeout=args.exec_plugin_timeout,
     )
+    if not settings.exec_plugin_timeout > 0:
+        raise UsageError("--exec-plugin-timeout must be > 0 seconds")
     if args.command == "serve":
         if not 0 <= args.port < 65536:
             raise UsageError(f"--port must be 0..65535, got {args.port}")

@@ -35,6 +35,7 @@ class Settings:
     # relays messages instead (proxy/ws/relay.py), e.g. to compare the two in bench/.
     ws_fast_path: bool = field(default_factory=lambda: _env_fast_path(os.environ))
     log_level: str = "info"
+    exec_plugin_timeout: float = 60.0  # seconds a credential plugin may run (then: killed)
     # Seconds between checks that the kubeconfig files changed (then the clusters reload,
     # open streams untouched: web/reload.py); 0: never.
     kubeconfig_poll: float = 2.0

@@ -63,13 +63,12 @@ async def test_launch_token_in_the_subprotocol_never_goes_upstream(
 ) -> None:
     """A browser (launch cookie) or client (launch header) that also offers the launch token
     as the bearer subprotocol: the kubeconfig's credential is used, the launch token stays."""
-    from kubelantern.proxy.headers import launch_cookie_name
-
-    proof = (
-        {"X-Kubelantern-Token": LAUNCH}
-        if auth == "header"
-        else {"Cookie": f"{launch_cookie_name(LAUNCH)}={LAUNCH}"}
-    )
+    if auth == "header":
+        proof = {"X-Kubelantern-Token": LAUNCH}
+    else:  # the cookie a browser gets by opening the printed URL
+        async with http.get(f"{guarded.url}/?token={LAUNCH}", allow_redirects=False) as r:
+            assert r.status == 302
+            proof = {"Cookie": r.headers["Set-Cookie"].split(";", 1)[0]}
     base = cluster_base(guarded, profile)
     ns, pod, container = await find_pod(http, base, headers=proof)
     url = base + exec_path(ns, pod, container, ["echo", "launch-stays-home"])

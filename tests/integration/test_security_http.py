@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from kubelantern.proxy.headers import launch_cookie_name
 from kubelantern.settings import Settings
+from tests.harness.serveproc import ServeProcess
 from tests.harness.servers import ServerThread
 from tests.harness.stack import KUBE_TOKEN, SimCluster
 
@@ -55,7 +57,8 @@ async def test_token_url_sets_a_strict_cookie_and_redirects(
         assert r.status == 302
         assert r.headers["Location"] == "/?view=pods"
         cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith(f"{launch_cookie_name(TOKEN)}={TOKEN};")
+    assert cookie.startswith(f"{launch_cookie_name(TOKEN)}=")
+    assert TOKEN not in cookie  # the cookie carries an HMAC of it, not the token (defect 3)
     lowered = cookie.lower()
     assert "httponly" in lowered and "samesite=strict" in lowered and "path=/" in lowered
     assert "secure" not in lowered  # plain http on loopback
@@ -198,3 +201,56 @@ async def test_access_log_never_holds_secrets(
     proxied = [line for line in lines if "cluster=kind-dev" in line]
     assert proxied and "status=200" in proxied[-1] and "duration_ms=" in proxied[-1]
     assert all(TOKEN not in line and "user-secret" not in line for line in lines)
+
+
+async def launch_cookie(server_url: str, http: aiohttp.ClientSession) -> str:
+    """The `name=value` of the launch cookie a server sets for `?token=`."""
+    async with http.get(f"{server_url}/?token={TOKEN}", allow_redirects=False) as r:
+        assert r.status == 302
+        return r.headers["Set-Cookie"].split(";", 1)[0]
+
+
+async def test_a_launch_cookie_is_worthless_elsewhere(
+    lantern_factory: Callable[..., ServerThread], kubeconfig: Path
+) -> None:
+    """Defect 3: every service on 127.0.0.1 receives the launch cookie (cookies ignore ports).
+    It must not be the launch token, nor work on another start with the same token."""
+    first = lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=TOKEN))
+    second = lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=TOKEN))
+    async with aiohttp.ClientSession() as http:
+        cookie = await launch_cookie(first.url, http)
+        assert TOKEN not in cookie
+        async with http.get(f"{first.url}/api/clusters", headers={"Cookie": cookie}) as r:
+            assert r.status == 200  # good where it was made
+        async with http.get(f"{second.url}/api/clusters", headers={"Cookie": cookie}) as r:
+            assert r.status == 401  # another start: worthless
+        raw = f"{launch_cookie_name(TOKEN)}={TOKEN}"  # what the cookie used to carry
+        async with http.get(f"{first.url}/api/clusters", headers={"Cookie": raw}) as r:
+            assert r.status == 401
+
+
+async def test_over_https_the_launch_cookie_is_a_host_cookie() -> None:
+    """`__Host-` prefix over https: Secure, Path=/, no Domain (browsers enforce them)."""
+    served = ServeProcess(["--demo", "--token", TOKEN, "--tls-port", "0"]).start()
+    try:
+        async with asyncio.timeout(60):
+            while not any("kubectl can use https://" in x for x in served.stdout_lines):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        line = next(x for x in served.stdout_lines if "kubectl can use https://" in x)
+        found = re.search(r"https://[^/\s]+", line)
+        assert found, line
+        url = found.group(0)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/?token={TOKEN}", allow_redirects=False, ssl=False) as r:
+                assert r.status == 302
+                header = r.headers["Set-Cookie"]
+            assert header.startswith(f"__Host-{launch_cookie_name(TOKEN)}=")
+            assert TOKEN not in header
+            attrs = [a.strip().lower() for a in header.split(";")[1:]]
+            assert "secure" in attrs and "path=/" in attrs and "httponly" in attrs
+            assert not any(a.startswith("domain") for a in attrs)
+            cookie = header.split(";", 1)[0]
+            async with http.get(f"{url}/api/clusters", headers={"Cookie": cookie}, ssl=False) as r:
+                assert r.status == 200
+    finally:
+        served.stop()

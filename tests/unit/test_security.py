@@ -9,6 +9,8 @@ from kubelantern.web.security import (
     CSP,
     host_allowed,
     is_browser_navigation,
+    launch_cookie_for,
+    launch_cookie_value,
     launch_token_presented,
     needs_origin_check,
     origin_allowed,
@@ -94,15 +96,36 @@ def test_origin_decisions() -> None:
 
 def test_launch_token_ways() -> None:
     token = "LT-secret"
-    cookie = {launch_cookie_name(token): token}
-    assert launch_token_presented({"X-Kubelantern-Token": token}, {}, token) == "header"
-    assert launch_token_presented({}, cookie, token) == "cookie"
-    assert launch_token_presented({"Authorization": f"Bearer {token}"}, {}, token) == "bearer"
-    assert launch_token_presented({}, {}, token) is None
-    assert launch_token_presented({"Authorization": "Bearer other"}, {}, token) is None
-    assert launch_token_presented({}, {launch_cookie_name(token): "wrong"}, token) is None
+    key = b"k" * 32
+    value = launch_cookie_value(key, token)
+    cookie = {launch_cookie_name(token): value}
+    assert launch_token_presented({"X-Kubelantern-Token": token}, {}, token, key) == "header"
+    assert launch_token_presented({}, cookie, token, key) == "cookie"
+    secure = {launch_cookie_for(token, secure=True): value}
+    assert launch_token_presented({}, secure, token, key) == "cookie"
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert launch_token_presented(bearer, {}, token, key) == "bearer"
+    assert launch_token_presented({}, {}, token, key) is None
+    assert launch_token_presented({"Authorization": "Bearer other"}, {}, token, key) is None
+    assert launch_token_presented({}, {launch_cookie_name(token): "wrong"}, token, key) is None
     # A wrong header is a failure even with a valid cookie.
-    assert launch_token_presented({"X-Kubelantern-Token": "wrong"}, cookie, token) is None
+    assert launch_token_presented({"X-Kubelantern-Token": "wrong"}, cookie, token, key) is None
+
+
+def test_launch_cookie_is_bound_to_the_key_made_at_start() -> None:
+    """Defect 3: the cookie is not the token, and one from another start is worthless."""
+    token = "LT-secret-0123456789"
+    key, other = b"a" * 32, b"b" * 32
+    value = launch_cookie_value(key, token)
+    assert token not in value and value != launch_cookie_value(other, token)
+    assert launch_cookie_value(key, token) == value  # stable within one start
+    # The token itself as the cookie (what the cookie used to carry) no longer works.
+    raw = {launch_cookie_name(token): token}
+    assert launch_token_presented({}, raw, token, key) is None
+    stale = {launch_cookie_name(token): launch_cookie_value(other, token)}
+    assert launch_token_presented({}, stale, token, key) is None
+    assert launch_cookie_for(token, secure=True) == "__Host-" + launch_cookie_name(token)
+    assert launch_cookie_for(token, secure=False) == launch_cookie_name(token)
 
 
 def test_token_removed_from_redirect() -> None:

@@ -17,7 +17,7 @@ from yarl import URL
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters import profiles
-from kubelantern.clusters.credentials import CredentialError, Credentials
+from kubelantern.clusters.credentials import EXEC_TIMEOUT, CredentialError, Credentials
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.netproxy import env_proxy, split_proxy
 from kubelantern.clusters.paths import join_upstream
@@ -55,11 +55,12 @@ class Cluster:
         profile_override: str | None = None,
         tls_cache: dict[TLSSpec, TLSInfo] | None = None,
         strategy_override: str | None = None,
+        exec_timeout: float = EXEC_TIMEOUT,
     ) -> None:
         self.name = spec.name
         self.spec = spec
         self.load_error = load_error
-        self.credentials = Credentials(spec)
+        self.credentials = Credentials(spec, exec_timeout=exec_timeout)
         self._session: aiohttp.ClientSession | None = None
         self._tls: TLSInfo = TLSInfo(True, None)
         self._tls_cert_generation = 0

@@ -25,7 +25,9 @@ from typing import Any
 
 from multidict import CIMultiDict
 
+from kubelantern.clusters import pluginproc
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec
+from kubelantern.observe.logfilter import redact_text
 from kubelantern.status import KubelanternError
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 EXEC_TIMEOUT = 60.0  # seconds a plugin may take (a cloud CLI may be slow, but not forever)
 EXPIRY_MARGIN = 30.0  # refresh a plugin credential this many seconds before it expires
-STDERR_LIMIT = 600  # characters of a failing plugin's stderr kept in the error
+STDERR_LIMIT = 300  # characters of a failing plugin's first stderr line kept in the error
 
 
 class CredentialError(KubelanternError):
@@ -137,6 +139,14 @@ def exec_info(spec: ClusterSpec, exec_spec: ExecSpec) -> dict[str, Any]:
         cluster["config"] = json.loads(config) if config else None
         info_spec["cluster"] = cluster
     return {"apiVersion": exec_spec.api_version, "kind": "ExecCredential", "spec": info_spec}
+
+
+def _first_line(stderr: bytes, known: list[str]) -> str:
+    """The first non-blank stderr line, shortened and redacted: all a body may carry."""
+    for raw in stderr.decode(errors="replace").splitlines():
+        if raw.strip():
+            return _one_line(redact_text(raw, known), STDERR_LIMIT)
+    return "no output on stderr"
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -346,14 +356,7 @@ class Credentials:
         env["KUBERNETES_EXEC_INFO"] = json.dumps(info)
         log.debug("cluster %r: running exec plugin %s", self.cluster, name)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                ex.command,
-                *ex.args,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=env,
-            )
+            run = await pluginproc.run_plugin((ex.command, *ex.args), env, self._exec_timeout)
         except (FileNotFoundError, NotADirectoryError):
             where = f"at {ex.command}" if "/" in ex.command else "on PATH"
             hint = _one_line(ex.install_hint, 400) if ex.install_hint else "install it"
@@ -364,25 +367,34 @@ class Credentials:
             raise CredentialError(
                 self.cluster, f'exec plugin "{ex.command}" is not executable'
             ) from None
-        try:
-            stdout, stderr = await asyncio.wait_for(proc.communicate(), self._exec_timeout)
-        except TimeoutError:
+        except pluginproc.PluginTimeout:
             raise CredentialError(
                 self.cluster,
-                f'exec plugin "{name}" did not finish within {self._exec_timeout:g} s '
-                "(does it wait for a login prompt? run it in a terminal)",
+                f'exec plugin "{name}" did not finish within {self._exec_timeout:g} s and was '
+                "killed (does it wait for a login prompt? run it in a terminal)",
             ) from None
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-        err_text = stderr.decode(errors="replace")
-        if self._exec_result is not None and self._exec_result.token:
-            err_text = err_text.replace(self._exec_result.token, "<token>")
-        if proc.returncode != 0:
-            detail = _one_line(err_text, STDERR_LIMIT) or "no output on stderr"
+        except pluginproc.PluginOverflow:
             raise CredentialError(
-                self.cluster, f'exec plugin "{name}" exited with code {proc.returncode}: {detail}'
+                self.cluster,
+                f'exec plugin "{name}" printed more than {pluginproc.STDOUT_LIMIT >> 10} KiB '
+                "and was killed (an ExecCredential is a few KiB; run it in a terminal)",
+            ) from None
+        stdout = run.stdout
+        if run.returncode != 0:
+            known = (
+                [self._exec_result.token] if self._exec_result and self._exec_result.token else []
+            )
+            detail = _first_line(run.stderr, known)
+            # The whole stderr goes to the log only (redacted there too), never to a body.
+            log.warning(
+                "cluster %r: exec plugin %s exited with code %d; stderr: %s",
+                self.cluster,
+                name,
+                run.returncode,
+                _one_line(redact_text(run.stderr.decode(errors="replace"), known), 2000),
+            )
+            raise CredentialError(
+                self.cluster, f'exec plugin "{name}" exited with code {run.returncode}: {detail}'
             )
         try:
             result = parse_exec_credential(name, ex.api_version, stdout)

@@ -51,6 +51,7 @@ class Registry:
                 tls_cache=tls_cache,
                 profile_override=settings.profile_overrides.get(spec.name),
                 strategy_override=settings.strategy_overrides.get(spec.name),
+                exec_timeout=settings.exec_plugin_timeout,
             )
             clusters[spec.name] = cluster
             if cluster.load_error:

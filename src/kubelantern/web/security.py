@@ -7,6 +7,9 @@ hijacking) → launch token. `/healthz` and `/readyz` skip only the launch token
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 import re
 import secrets
@@ -148,10 +151,28 @@ def token_matches(presented: str | None, launch_token: str) -> bool:
     return secrets.compare_digest(presented.encode(), launch_token.encode())
 
 
+HOST_PREFIX: Final = "__Host-"  # browsers keep such a cookie to Secure, Path=/, no Domain
+
+
+def launch_cookie_value(cookie_key: bytes, launch_token: str) -> str:
+    """What the launch cookie carries: an HMAC of the launch token under `cookie_key`, a key
+    made at start. Every service on the host receives the cookie (cookies ignore ports), so
+    it must not be the token itself (good for headers, `?token=` and kubectl) and must be
+    worthless once this process is gone (issue 10, defect 3)."""
+    mac = hmac.new(cookie_key, launch_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def launch_cookie_for(launch_token: str, secure: bool) -> str:
+    """The cookie's name: `__Host-` over https (pinned to this host: Secure, Path=/)."""
+    return (HOST_PREFIX if secure else "") + launch_cookie_name(launch_token)
+
+
 def launch_token_presented(
     headers: Mapping[str, str] | CIMultiDictProxy[str],
     cookies: Mapping[str, str],
     launch_token: str,
+    cookie_key: bytes,
 ) -> str | None:
     """How the request proved it knows the launch token: "header", "cookie", "bearer", or
     None. A wrong `X-Kubelantern-Token` header is a failure even if the cookie is right
@@ -159,8 +180,10 @@ def launch_token_presented(
     header = headers.get(LAUNCH_TOKEN_HEADER)
     if header is not None:
         return "header" if token_matches(header, launch_token) else None
-    if token_matches(cookies.get(launch_cookie_name(launch_token)), launch_token):
-        return "cookie"
+    want = launch_cookie_value(cookie_key, launch_token)
+    for secure in (True, False):
+        if token_matches(cookies.get(launch_cookie_for(launch_token, secure)), want):
+            return "cookie"
     if is_launch_token_bearer(headers.get("Authorization"), launch_token):
         return "bearer"
     return None
@@ -247,6 +270,9 @@ def _unauthorized(request: web.Request, rel: str, message: str) -> web.StreamRes
 def security_middleware(settings: Settings) -> Middleware:
     """Build the middleware for `settings` (Host, Origin, launch token)."""
     base = settings.base_url
+    # Made per start: a launch cookie from an earlier run (or copied by another local
+    # service, which receives it too) stops working at restart.
+    cookie_key = secrets.token_bytes(32)
 
     @web.middleware
     async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -285,17 +311,18 @@ def security_middleware(settings: Settings) -> Middleware:
                 return status_response(400, "the path may not contain control characters")
             response = web.Response(status=302, headers={"Location": location})
             response.set_cookie(
-                launch_cookie_name(token),
-                token,
+                launch_cookie_for(token, request.secure),
+                launch_cookie_value(cookie_key, token),
                 httponly=True,
                 samesite="Strict",
                 secure=request.secure,
-                path=(base or "") + "/",
+                # `__Host-` requires Path=/; over plain http the cookie stays under the base.
+                path="/" if request.secure else (base or "") + "/",
             )
             response.headers["Cache-Control"] = "no-store"
             return response
 
-        how = launch_token_presented(request.headers, request.cookies, token)
+        how = launch_token_presented(request.headers, request.cookies, token, cookie_key)
         if how is None:
             return _unauthorized(request, rel, "Missing or wrong kubelantern launch token")
         if how == "bearer":
