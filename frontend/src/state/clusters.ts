@@ -33,6 +33,11 @@ export function needsLogin(c: ClusterInfo | undefined): boolean {
   return !!c && (c.auth === 'none' || c.auth === 'login') && !c.loggedIn;
 }
 
+/** The one label for a cluster's state: the home card and the cluster picker both show it. */
+export function stateLabel(c: ClusterInfo): string {
+  return needsLogin(c) ? 'login needed' : c.state;
+}
+
 
 const NS_KEY = 'kubelantern.namespace.';
 export const namespaceFilter = new Value<{ cluster: string; ns: string | null }>({ cluster: '', ns: null });
