@@ -30,6 +30,7 @@ FIELDS = {
     "version",
     "auth",
     "loggedIn",
+    "reason",
 }
 
 

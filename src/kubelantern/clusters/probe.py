@@ -34,6 +34,11 @@ log = logging.getLogger("kubelantern.probe")
 
 PROBE_TIMEOUT = 5.0
 CACHE_TTL = 30.0
+# Failures that asking again will not fix (a rejected credential, a missing or failing exec
+# plugin, a TLS mismatch, a broken kubeconfig) are not re-probed every 30 s — that would re-run
+# a failing plugin forever — but kept until someone checks again (`forget`) or this long.
+HOPELESS = frozenset({"rejected", "exec-plugin", "credentials", "tls", "config"})
+HOPELESS_TTL = 600.0
 
 # state values reported by /api/clusters
 OK = "ok"
@@ -52,6 +57,9 @@ class ProbeResult:
     profile_reason: str | None = None
     api_groups: tuple[str, ...] = ()
     status: int | None = None  # the HTTP status that decided the state, if any
+    # Why it is not ok, for the page to explain and offer the fix: rejected (401), exec-plugin,
+    # credentials, tls, timeout, unreachable, protocol, config, error.
+    reason: str | None = None
 
 
 def classify(status: int, body: bytes, cluster: str) -> tuple[str, str | None]:
@@ -94,19 +102,23 @@ async def probe_cluster(
     """One probe of `cluster`; never raises. `auth`/`tls` None: the kubeconfig's credentials;
     given: a user's own credential (then without the kubeconfig's client certificate)."""
     if cluster.load_error is not None:
-        return ProbeResult(ERROR, cluster.load_error)
+        return ProbeResult(ERROR, cluster.load_error, reason="config")
     try:
         async with asyncio.timeout(limit):
             return await _probe(cluster, auth, tls)
     except TimeoutError:
         return ProbeResult(
-            UNREACHABLE, f"cluster {cluster.name!r} did not answer within {limit:g}s"
+            UNREACHABLE,
+            f"cluster {cluster.name!r} did not answer within {limit:g}s",
+            reason="timeout",
         )
     except CredentialError as e:
-        return ProbeResult(UNAUTHORIZED, str(e))
+        why = "exec-plugin" if cluster.credentials.uses_exec and auth is None else "credentials"
+        return ProbeResult(UNAUTHORIZED, str(e), reason=why)
     except ClusterUnreachable as e:
         failure = e.failure
-        return ProbeResult(UNREACHABLE if failure.reason != "tls" else ERROR, failure.message)
+        state = UNREACHABLE if failure.reason != "tls" else ERROR
+        return ProbeResult(state, failure.message, reason=failure.reason)
 
 
 async def _probe(
@@ -143,6 +155,7 @@ async def _probe(
         profile_reason=reason,
         api_groups=groups,
         status=status,
+        reason=None if state == OK else "rejected" if state == UNAUTHORIZED else "error",
     )
 
 
@@ -211,9 +224,10 @@ class Prober:
 
     def _fresh(self, name: str) -> ProbeResult | None:
         result = self._results.get(name)
-        if result is not None and time.monotonic() - result.checked_at < self.ttl:
-            return result
-        return None
+        if result is None:
+            return None
+        ttl = max(self.ttl, HOPELESS_TTL) if result.reason in HOPELESS else self.ttl
+        return result if time.monotonic() - result.checked_at < ttl else None
 
     def start(self, cluster: Cluster) -> asyncio.Task[ProbeResult]:
         task = self._inflight.get(cluster.name)

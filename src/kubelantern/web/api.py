@@ -3,7 +3,8 @@
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
                                         "features": {"login","websocket","metrics","portForward"}}
-  GET  /api/clusters                   [cluster objects, see `cluster_json`]
+  GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
+                                       probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
   POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
   GET  /healthz  /readyz  /metrics
@@ -27,6 +28,7 @@ from kubelantern.clusters.probe import Prober, ProbeResult
 from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
 from kubelantern.identity.request import request_user
 from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
+from kubelantern.observe.logfilter import redact_text
 from kubelantern.proxy.auth import user_request_kwargs
 from kubelantern.proxy.headers import (
     login_cookie_name,
@@ -122,7 +124,9 @@ def cluster_json(
         "strategy": strategy,
         "strategySource": strategy_source,
         "state": state,
-        "error": error,
+        # The exec plugin's stderr and upstream messages are shown in the page: no secrets.
+        "error": redact_text(error) if error else error,
+        "reason": "config" if cluster.load_error else probe.reason if probe is not None else None,
         "version": probe.version if probe is not None else None,
         "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
@@ -147,6 +151,8 @@ async def clusters(request: web.Request) -> web.Response:
     registry = request.app[keys.REGISTRY]
     prober = request.app[keys.PROBER]
     wait = 0.0 if request.query.get("wait") == "0" else 3.0
+    if recheck := request.query.get("recheck"):  # "Check again" / "Re-run the plugin"
+        prober.forget(recheck)
     results = await prober.results(list(registry), wait=wait)
     # A cluster the user logged in to is probed with that token: its login state is the
     # user's, not the kubeconfig's (which may hold no credentials at all).
