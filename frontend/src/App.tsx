@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { onLanternUnauthorized } from './api/client';
 import { helpOpen, initKeys, onEscape } from './keys';
 import { BUILTIN_KINDS, SECTIONS } from './kinds';
-import { type ClusterInfo, clusters, needsLogin, refreshClusters } from './state/clusters';
+import { blocked, clusters, needsLogin, refreshClusters } from './state/clusters';
 import { crdKinds, kindById, loadCrds } from './state/discovery';
 import { homeUrl, listUrl, navigate, route } from './state/router';
 import { toggleTheme } from './state/theme';
@@ -12,7 +12,8 @@ import { toasts } from './state/toasts';
 import { useValue } from './state/value';
 import { ResourceList } from './views/ResourceList';
 import { Detail } from './views/Detail';
-import { Home, ClusterBadge } from './views/Home';
+import { Home } from './views/Home';
+import { ClusterProblem } from './views/ClusterProblem';
 import { LoginForm } from './views/Login';
 import { PortForwards } from './views/PortForwards';
 import { Overview } from './views/Overview';
@@ -52,7 +53,7 @@ export function App() {
   const cluster = 'cluster' in r ? r.cluster : null;
   const info = list?.find((c) => c.name === cluster);
   // Nothing is asked of a cluster before we know it can answer (no burst of errors).
-  const usable = !!info && !needsLogin(info) && info.state !== 'unreachable';
+  const usable = !!info && !needsLogin(info) && !blocked(info);
   useEffect(() => {
     if (cluster && usable) loadCrds(cluster);
   }, [cluster, usable]);
@@ -77,7 +78,7 @@ export function App() {
   else if (!list) main = <div class="empty">Loading clusters…</div>;
   else if (!info) main = <div class="empty big"><h2>No cluster named “{r.cluster}”</h2><a href={homeUrl()}>Choose a cluster</a></div>;
   else if (info && needsLogin(info)) main = <LoginForm cluster={info} />;
-  else if (info && info.state === 'unreachable') main = <Unreachable info={info} />;
+  else if (info && blocked(info)) main = <ClusterProblem info={info} />;
   else if (r.page === 'list' && r.kind === 'overview') main = <Overview cluster={r.cluster} />;
   else if (r.page === 'list') main = <ResourceList key={`${r.cluster}/${r.kind}`} cluster={r.cluster} kindId={r.kind} />;
   else main = <Detail key={`${r.cluster}/${r.kind}/${r.namespace}/${r.name}`} cluster={r.cluster} kindId={r.kind} namespace={r.namespace} name={r.name} />;
@@ -111,21 +112,6 @@ function Guard({ children }: { children: ComponentChildren }) {
     );
   }
   return <>{children}</>;
-}
-
-function Unreachable({ info }: { info: ClusterInfo }) {
-  return (
-    <div class="empty big">
-      <h2>
-        {info.name} is unreachable <ClusterBadge c={info} />
-      </h2>
-      <p class="error-text">{info.error || 'kubelantern could not connect to the API server.'}</p>
-      <p>
-        Server <code>{info.server}</code>. Run <code>kubelantern doctor {info.name}</code> in a terminal to see which step fails.
-      </p>
-      <button class="btn" onClick={() => refreshClusters()}>Check again</button>
-    </div>
-  );
 }
 
 function Sidebar({ cluster }: { cluster: string }) {

@@ -260,10 +260,12 @@ def test_unreachable_and_refused_clusters_explained(
     shot(page, "10-unreachable")
     page.goto(f"{server.url}/c/gone/pods")
     expect(page.locator("main")).to_contain_text("kubelantern doctor gone")
-    # A cluster that refuses the kubeconfig's credentials says so, in those words.
+    # A cluster that refuses the kubeconfig's credentials says so, in those words, on a page
+    # of its own (issue 11 defect 4: no empty list retrying the refused requests).
     page.goto(f"{server.url}/c/bad-token/pods")
-    expect(page.get_by_role("alert")).to_contain_text("refused the credentials (401)")
-    problems.expected.add("/clusters/bad-token/")  # the refused list requests
+    problem = page.get_by_test_id("cluster-problem")
+    expect(problem).to_have_attribute("data-reason", "rejected")
+    expect(problem).to_contain_text("rejected the credentials (401")
     page.context.close()
     assert_clean(problems)
 

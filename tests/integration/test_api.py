@@ -15,7 +15,7 @@ from kubelantern.settings import Settings
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.pki import Pki
 from tests.harness.servers import ServerThread
-from tests.harness.stack import CONTEXT_NAMES, KUBE_TOKEN, SimCluster
+from tests.harness.stack import CONTEXT_NAMES, KUBE_TOKEN, RANCHER_TOKEN, SimCluster
 
 FIELDS = {
     "name",
@@ -30,6 +30,7 @@ FIELDS = {
     "version",
     "auth",
     "loggedIn",
+    "reason",
 }
 
 
@@ -200,3 +201,41 @@ async def test_demo_mode_without_any_kubeconfig(
     async with http.get(f"{server.url}/clusters/{quote(name, safe='')}/api/v1/namespaces") as r:
         assert r.status == 200
     assert os.environ.get("HOME") == str(tmp_path)
+
+
+async def test_login_state_is_probed_with_the_users_own_token(
+    lantern_factory: Callable[..., ServerThread],
+    sims: dict[str, SimCluster],
+    pki: Pki,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    """Issue 11, defect 3: a Rancher cluster without kubeconfig credentials, after a token
+    login, is "ok" for that user (the probe used to ask with the kubeconfig's nothing and
+    answer "unauthorized, loggedIn"), and still "unauthorized" for everyone else."""
+    rancher = sims["rancher"]
+    kc = write_kubeconfig(
+        tmp_path / "config",
+        [Context(name="anon-rancher", server=rancher.base_url, ca_pem=pki.ca_pem)],
+    )
+    base = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None)).url
+    async with http.get(f"{base}/api/clusters") as r:
+        (before,) = await r.json()
+    assert before["state"] == "unauthorized" and before["loggedIn"] is False, before
+
+    async with http.post(
+        f"{base}/api/clusters/anon-rancher/login", json={"token": RANCHER_TOKEN}
+    ) as r:
+        assert r.status == 200
+    async with http.get(f"{base}/api/clusters") as r:
+        (mine,) = await r.json()
+    assert mine["loggedIn"] is True and mine["auth"] == "login"
+    assert mine["state"] == "ok" and mine["error"] is None, mine
+    assert isinstance(mine["version"], str) and mine["version"].startswith("v")
+    asked = [q for q in rancher.state.requests if q.path.endswith("/version")]
+    assert asked and asked[-1].header("Authorization") == f"Bearer {RANCHER_TOKEN}"
+
+    # Another browser (no login cookie) still sees the kubeconfig's state.
+    async with aiohttp.ClientSession() as other, other.get(f"{base}/api/clusters") as r:
+        (theirs,) = await r.json()
+    assert theirs["state"] == "unauthorized" and theirs["loggedIn"] is False, theirs

@@ -18,7 +18,9 @@ from kubelantern.clusters.probe import (
 )
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.settings import Settings
-from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.kubeconfig import Context, fake_plugin_exec, write_kubeconfig
+from tests.harness.pki import Pki
+from tests.harness.servers import free_port
 from tests.harness.stack import SimCluster
 
 
@@ -109,3 +111,47 @@ async def test_prober_caches_and_never_waits_long(
         for w in held:
             w.close()
         server.close()
+
+
+async def test_hopeless_failures_are_not_probed_again_until_asked(
+    sims: dict[str, SimCluster], pki: Pki, tmp_path: Path
+) -> None:
+    """Issue 11, defect 4: a failing exec plugin is not re-run by every refresh after the
+    cache time (it used to be, forever); an unreachable server is asked again."""
+    count = tmp_path / "runs"
+    kc = write_kubeconfig(
+        tmp_path / "config",
+        [
+            Context(
+                "failplugin",
+                sims["kubernetes"].base_url,
+                ca_pem=pki.ca_pem,
+                user={
+                    "exec": fake_plugin_exec(
+                        {"FAKE_PLUGIN_MODE": "fail", "FAKE_PLUGIN_COUNT_FILE": str(count)}
+                    )
+                },
+            ),
+            Context("down", f"https://127.0.0.1:{free_port()}", ca_pem=pki.ca_pem, token="t"),
+        ],
+    )
+    registry = await _registry(kc)
+    prober = Prober(ttl=0.05)
+    try:
+        plugin, down = registry.get("failplugin"), registry.get("down")
+        assert plugin is not None and down is not None
+        first = await prober.results([plugin, down], wait=30)
+        assert first["failplugin"].reason == "exec-plugin", first
+        assert first["down"].reason == "unreachable", first
+        runs = len(count.read_text().splitlines())
+        await asyncio.sleep(0.2)  # past the cache time
+        again = await prober.results([plugin, down], wait=30)
+        assert again["failplugin"] is first["failplugin"]
+        assert len(count.read_text().splitlines()) == runs  # the plugin did not run again
+        assert again["down"] is not first["down"]  # a transient failure is asked again
+        prober.forget("failplugin")  # "Re-run the plugin"
+        await prober.results([plugin], wait=30)
+        assert len(count.read_text().splitlines()) > runs
+    finally:
+        await prober.close()
+        await registry.close()

@@ -15,14 +15,17 @@ export interface ClusterInfo {
   version?: string | null;
   auth?: 'kubeconfig' | 'login' | 'none' | 'user';
   loggedIn?: boolean;
+  /** Why it is not ok: rejected, exec-plugin, credentials, tls, timeout, unreachable, protocol, config, error. */
+  reason?: string | null;
 }
 
 export const clusters = new Value<ClusterInfo[] | null>(null);
 export const clustersError = new Value<string>('');
 
-export async function refreshClusters(): Promise<void> {
+/** `recheck`: probe that cluster afresh (kubelantern keeps hopeless failures until asked). */
+export async function refreshClusters(recheck?: string): Promise<void> {
   try {
-    clusters.set(await apiJson<ClusterInfo[]>('/api/clusters'));
+    clusters.set(await apiJson<ClusterInfo[]>(recheck ? `/api/clusters?recheck=${encodeURIComponent(recheck)}` : '/api/clusters'));
     clustersError.set('');
   } catch (e) {
     clustersError.set(errorText(e));
@@ -31,6 +34,22 @@ export async function refreshClusters(): Promise<void> {
 
 export function needsLogin(c: ClusterInfo | undefined): boolean {
   return !!c && (c.auth === 'none' || c.auth === 'login') && !c.loggedIn;
+}
+
+/**
+ * A cluster the pages must not ask: unreachable, or failing in a way asking again will not fix
+ * (a rejected credential, a missing or failing exec plugin, a TLS problem, a broken context).
+ * The page explains it instead of an empty table retrying forever.
+ */
+export function blocked(c: ClusterInfo): boolean {
+  if (c.state === 'unreachable') return true;
+  if (c.state === 'ok' || c.state === 'unknown') return false;
+  return ['rejected', 'exec-plugin', 'credentials', 'tls', 'config'].includes(c.reason ?? '');
+}
+
+/** The one label for a cluster's state: the home card and the cluster picker both show it. */
+export function stateLabel(c: ClusterInfo): string {
+  return needsLogin(c) ? 'login needed' : c.state;
 }
 
 

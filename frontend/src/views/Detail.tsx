@@ -85,7 +85,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
 
   const switchTab = (t: 'overview' | 'yaml') => {
     setTab(t);
-    history.replaceState(null, '', t === 'yaml' ? '#yaml' : location.pathname);
+    history.replaceState(null, '', t === 'yaml' ? '#yaml' : location.pathname + location.search);
   };
 
   return (

@@ -1,14 +1,14 @@
 // The cluster chooser: every cluster from the kubeconfig(s), with the profile and WebSocket
 // strategy the backend uses for it; unreachable ones stay listed with the reason and advice.
 import { useEffect } from 'preact/hooks';
-import { type ClusterInfo, clusters, clustersError, namespaceFor, needsLogin, refreshClusters } from '../state/clusters';
+import { type ClusterInfo, clusters, clustersError, namespaceFor, needsLogin, refreshClusters, stateLabel } from '../state/clusters';
 import { listUrl } from '../state/router';
 import { useValue } from '../state/value';
 import { statusTone } from '../format';
 import { Icon } from '../icons';
 
 export function ClusterBadge({ c }: { c: ClusterInfo }) {
-  const label = needsLogin(c) ? 'login needed' : c.state;
+  const label = stateLabel(c);
   return <span class={`badge tone-${needsLogin(c) ? 'warn' : c.state === 'ok' ? 'ok' : c.state === 'unknown' ? 'muted' : statusTone(c.state)}`}>{label}</span>;
 }
 

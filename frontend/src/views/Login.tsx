@@ -6,7 +6,7 @@ import { type ClusterInfo, refreshClusters } from '../state/clusters';
 import { dropClusterCaches } from '../state/lists';
 import { ClusterBadge } from './Home';
 
-export function LoginForm({ cluster }: { cluster: ClusterInfo }) {
+export function LoginForm({ cluster, intro }: { cluster: ClusterInfo; intro?: string }) {
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState('');
@@ -35,7 +35,7 @@ export function LoginForm({ cluster }: { cluster: ClusterInfo }) {
       <form class="card login-card" onSubmit={submit}>
         <h2>Log in to {cluster.name} <ClusterBadge c={cluster} /></h2>
         <p class="muted">
-          This cluster has no credentials in kubelantern's configuration. Paste a bearer token (for example from{' '}
+          {intro ?? "This cluster has no credentials in kubelantern's configuration."} Paste a bearer token (for example from{' '}
           <code>kubectl create token &lt;service-account&gt;</code>). It is kept in an HttpOnly cookie for this cluster only.
         </p>
         <label class="field">

@@ -4,7 +4,7 @@ import { apiJson, config, signInUrl, type Me } from '../api/client';
 import { helpOpen } from '../keys';
 import { builtinKind } from '../kinds';
 import { clearAccessCache } from '../state/access';
-import { type ClusterInfo, clusters, clustersError, namespaceFilter, namespaceFor, refreshClusters, setNamespace } from '../state/clusters';
+import { type ClusterInfo, clusters, clustersError, namespaceFilter, namespaceFor, refreshClusters, setNamespace, stateLabel } from '../state/clusters';
 import { dropClusterCaches, useList } from '../state/lists';
 import { listUrl, homeUrl, navigate, portForwardsUrl, route } from '../state/router';
 import { toggleTheme } from '../state/theme';
@@ -36,7 +36,7 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
               }}
             >
               {(list ?? []).map((c) => (
-                <option value={c.name}>{c.name}{c.state !== 'ok' && c.state !== 'unknown' ? ` (${c.state})` : ''}</option>
+                <option value={c.name}>{c.name}{stateLabel(c) !== 'ok' && stateLabel(c) !== 'unknown' ? ` (${stateLabel(c)})` : ''}</option>
               ))}
               {list && !list.some((c) => c.name === cluster) && <option value={cluster}>{cluster}</option>}
             </select>

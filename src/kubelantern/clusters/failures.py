@@ -53,8 +53,12 @@ def describe_client_error(
             502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
         )
     if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
+        detail = cause(exc)
+        hint = "check certificate-authority, client certificate and tls-server-name in kubeconfig"
+        if "wrong version number" in detail.lower():
+            hint = "the port does not speak TLS: is the server URL https:// on the API port?"
         return ClientFailure(
-            502, "tls", f"TLS handshake with cluster {cluster!r} failed: {cause(exc)}"
+            502, "tls", f"TLS handshake with cluster {cluster!r} failed: {detail} ({hint})"
         )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ClientFailure(
@@ -89,6 +93,11 @@ def describe_client_error(
 def cause(exc: BaseException) -> str:
     """The short reason of a connection error (`connection refused`), for messages."""
     os_error = getattr(exc, "os_error", exc)
+    if isinstance(os_error, ssl.SSLError):
+        # Its errno is OpenSSL's error class (1 = SSL_ERROR_SSL), not an OS errno: strerror(1)
+        # would say "operation not permitted". OpenSSL's own words say what went wrong.
+        text = " ".join(str(os_error.strerror or os_error).split())
+        return text.split("] ", 1)[-1].split(" (_ssl.c", 1)[0] or type(os_error).__name__
     if isinstance(os_error, OSError):
         if os_error.errno:
             return os.strerror(os_error.errno).lower()

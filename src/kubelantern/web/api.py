@@ -3,7 +3,8 @@
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
                                         "features": {"login","websocket","metrics","portForward"}}
-  GET  /api/clusters                   [cluster objects, see `cluster_json`]
+  GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
+                                       probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
   POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
   GET  /healthz  /readyz  /metrics
@@ -11,6 +12,7 @@ Routes (all under `settings.base_url`):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -22,10 +24,11 @@ from kubelantern import __version__
 from kubelantern.clusters import strategies
 from kubelantern.clusters.fetching import get_json
 from kubelantern.clusters.kubeconfig import shown_url
-from kubelantern.clusters.probe import ProbeResult
+from kubelantern.clusters.probe import Prober, ProbeResult
 from kubelantern.identity.logins import LOGIN_TTL, open_login, seal_login
 from kubelantern.identity.request import request_user
 from kubelantern.identity.sessions import chunk_names, join_cookie, split_cookie
+from kubelantern.observe.logfilter import redact_text
 from kubelantern.proxy.auth import user_request_kwargs
 from kubelantern.proxy.headers import (
     login_cookie_name,
@@ -121,16 +124,26 @@ def cluster_json(
         "strategy": strategy,
         "strategySource": strategy_source,
         "state": state,
-        "error": error,
+        # The exec plugin's stderr and upstream messages are shown in the page: no secrets.
+        "error": redact_text(error) if error else error,
+        "reason": "config" if cluster.load_error else probe.reason if probe is not None else None,
         "version": probe.version if probe is not None else None,
         "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
     }
 
 
-def _logged_in(request: web.Request, name: str) -> bool:
+def _login_token(request: web.Request, name: str) -> str | None:
     raw = join_cookie(request.cookies, login_cookie_name(name))
-    return open_login(request.app[keys.SEALER], name, raw, time.time()) is not None
+    return open_login(request.app[keys.SEALER], name, raw, time.time())
+
+
+def _logged_in(request: web.Request, name: str) -> bool:
+    return _login_token(request, name) is not None
+
+
+async def _user_probe(prober: Prober, cluster: Cluster, token: str, wait: float) -> ProbeResult:
+    return await prober.user_result(cluster, token, await user_request_kwargs(cluster), wait)
 
 
 async def clusters(request: web.Request) -> web.Response:
@@ -138,17 +151,23 @@ async def clusters(request: web.Request) -> web.Response:
     registry = request.app[keys.REGISTRY]
     prober = request.app[keys.PROBER]
     wait = 0.0 if request.query.get("wait") == "0" else 3.0
+    if recheck := request.query.get("recheck"):  # "Check again" / "Re-run the plugin"
+        prober.forget(recheck)
     results = await prober.results(list(registry), wait=wait)
+    # A cluster the user logged in to is probed with that token: its login state is the
+    # user's, not the kubeconfig's (which may hold no credentials at all).
+    logins = [(c, t) for c in registry if (t := _login_token(request, c.name)) is not None]
+    mine = await asyncio.gather(*(_user_probe(prober, c, t, wait) for c, t in logins))
+    results.update((c.name, r) for (c, _), r in zip(logins, mine, strict=True))
+    tokens = {c.name for c, _ in logins}
     user = request_user(request)
     body = [
         cluster_json(
             c,
             results.get(c.name),
             settings=settings,
-            logged_in=_logged_in(request, c.name),
-            signed_in=user is not None
-            and not _logged_in(request, c.name)
-            and uses_user_identity(settings, c),
+            logged_in=c.name in tokens,
+            signed_in=user is not None and c.name not in tokens and uses_user_identity(settings, c),
         )
         for c in registry
     ]
