@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from kubelantern import __version__
 from kubelantern.identity.sessions import Sealer, SessionSecretError
 from kubelantern.servetls import forget_instance, serve_tls
+from kubelantern.sessionflags import add_session_flags, session_settings
 from kubelantern.settings import Settings
 from kubelantern.teamflags import (
     add_team_flags,
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_team_flags(serve)
+    add_session_flags(serve)
 
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
@@ -190,7 +192,7 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
         try:
-            team_fields = team_settings(args, env)
+            team_fields = team_settings(args, env) | session_settings(args)
         except ValueError as e:
             raise UsageError(str(e)) from None
         for key, value in team_fields.items():

@@ -38,6 +38,9 @@ class Metrics:
         self.active: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
+        self.recording_failures: defaultdict[str, int] = defaultdict(int)
+        self.sessions_kept = 0  # exec/attach sessions held for a reattach after a drop
+        self.sessions_resumed = 0
         self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(_BUCKETS))
         self._hist_sum: defaultdict[str, float] = defaultdict(float)
         self._hist_count: defaultdict[str, int] = defaultdict(int)
@@ -66,6 +69,10 @@ class Metrics:
 
     def strategy_fallback(self, cluster: str) -> None:
         self.fallbacks[cluster] += 1
+
+    def recording_failed(self, cluster: str) -> None:
+        """A session recording could not be written (unwritable folder, disk full)."""
+        self.recording_failures[cluster] += 1
 
     # -- exposition --------------------------------------------------------------------
 
@@ -105,6 +112,22 @@ class Metrics:
         for cluster, n in sorted(self.fallbacks.items()):
             labels = _labels((("cluster", cluster),))
             lines.append(f"kubelantern_websocket_strategy_fallbacks_total{labels} {n}")
+        family(
+            "kubelantern_recording_failures_total",
+            "counter",
+            "Session recordings that could not be written (the sessions went on).",
+        )
+        for cluster, n in sorted(self.recording_failures.items()):
+            labels = _labels((("cluster", cluster),))
+            lines.append(f"kubelantern_recording_failures_total{labels} {n}")
+        family(
+            "kubelantern_sessions_kept_total",
+            "counter",
+            "Exec/attach sessions kept for a reattach after their client dropped.",
+        )
+        lines.append(f"kubelantern_sessions_kept_total {self.sessions_kept}")
+        family("kubelantern_sessions_resumed_total", "counter", "Reattaches to a kept session.")
+        lines.append(f"kubelantern_sessions_resumed_total {self.sessions_resumed}")
         family(
             "kubelantern_request_duration_seconds",
             "histogram",
