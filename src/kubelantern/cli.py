@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import os
 import secrets
@@ -15,8 +14,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kubelantern import __version__
+from kubelantern.identity.modes import is_loopback
 from kubelantern.identity.sessions import Sealer, SessionSecretError
 from kubelantern.servetls import forget_instance, serve_tls
+from kubelantern.sessionflags import add_session_flags, session_settings
 from kubelantern.settings import Settings
 from kubelantern.teamflags import (
     add_team_flags,
@@ -62,13 +63,14 @@ def _add_kubeconfig_flags(p: argparse.ArgumentParser) -> None:
         help="use the pod's service account cluster; users log in with their own token",
     )
     p.add_argument("--profile", action="append", metavar="CLUSTER=NAME", help="pin a profile")
+    p.add_argument("--strategy", action="append", metavar="CLUSTER=NAME|auto", help="pin one")
     p.add_argument(
-        "--strategy",
-        action="append",
-        metavar="CLUSTER=NAME|auto",
-        help="pin the WebSocket strategy of a cluster",
+        "--exec-plugin-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="kill an exec credential plugin (and its children) after this long (default: 60)",
     )
-    p.add_argument("--exec-plugin-timeout", type=float, default=60.0, metavar="SECONDS")
     p.add_argument(
         "--log-level",
         default="info",
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_team_flags(serve)
+    add_session_flags(serve)
 
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
@@ -194,21 +197,12 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
         try:
-            team_fields = team_settings(args, env)
+            team_fields = team_settings(args, env) | session_settings(args)
         except ValueError as e:
             raise UsageError(str(e)) from None
         for key, value in team_fields.items():
             setattr(settings, key, value)
     return settings
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def open_url(settings: Settings, port: int) -> str:

@@ -50,6 +50,11 @@ class Settings:
     session_secret: str | None = field(default=None, repr=False)
     session_secrets_old: tuple[str, ...] = field(default=(), repr=False)
     auth_header: str | None = None  # trusted identity header from an identity-aware proxy
+    # Exec/attach sessions (proxy/ws/sessions.py): how long a session whose client dropped
+    # is kept for a reattach, and where asciicast recordings go (None: not recorded).
+    session_grace: float = 60.0
+    record_sessions: Path | None = None
+    record_input: bool = False  # also record what users type (passwords too)
 
     @property
     def oidc(self) -> bool:

@@ -41,6 +41,9 @@ class Metrics:
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.fallbacks: defaultdict[str, int] = defaultdict(int)
         self.tunnelled: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.recording_failures: defaultdict[str, int] = defaultdict(int)
+        self.sessions_kept = 0  # exec/attach sessions held for a reattach after a drop
+        self.sessions_resumed = 0
         self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(_BUCKETS))
         self._hist_sum: defaultdict[str, float] = defaultdict(float)
         self._hist_count: defaultdict[str, int] = defaultdict(int)
@@ -73,6 +76,10 @@ class Metrics:
     def tunnel_bytes(self, cluster: str, up: int, down: int) -> None:
         self.tunnelled[(cluster, "up")] += up
         self.tunnelled[(cluster, "down")] += down
+
+    def recording_failed(self, cluster: str) -> None:
+        """A session recording could not be written (unwritable folder, disk full)."""
+        self.recording_failures[cluster] += 1
 
     # -- exposition --------------------------------------------------------------------
 
@@ -124,6 +131,22 @@ class Metrics:
         for (cluster, direction), n in sorted(self.tunnelled.items()):
             labels = _labels((("cluster", cluster), ("direction", direction)))
             lines.append(f"kubelantern_tunnel_bytes_total{labels} {n}")
+        family(
+            "kubelantern_recording_failures_total",
+            "counter",
+            "Session recordings that could not be written (the sessions went on).",
+        )
+        for cluster, n in sorted(self.recording_failures.items()):
+            labels = _labels((("cluster", cluster),))
+            lines.append(f"kubelantern_recording_failures_total{labels} {n}")
+        family(
+            "kubelantern_sessions_kept_total",
+            "counter",
+            "Exec/attach sessions kept for a reattach after their client dropped.",
+        )
+        lines.append(f"kubelantern_sessions_kept_total {self.sessions_kept}")
+        family("kubelantern_sessions_resumed_total", "counter", "Reattaches to a kept session.")
+        lines.append(f"kubelantern_sessions_resumed_total {self.sessions_resumed}")
         family(
             "kubelantern_request_duration_seconds",
             "histogram",

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from kubelantern.clusters.registry import Registry
 from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
+from kubelantern.proxy.ws.sessions import SessionRegistry
 from kubelantern.settings import Settings
 
 
@@ -19,3 +21,5 @@ class ProxyDeps:
     registry: Registry  # filled in at startup
     metrics: Metrics
     streams: ActiveStreams
+    sessions: SessionRegistry  # exec/attach sessions kept for a reattach
+    recorder: Recorder  # --record-sessions (off: `recorder.enabled` is False)

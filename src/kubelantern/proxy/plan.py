@@ -18,6 +18,7 @@ from yarl import URL
 
 from kubelantern import USER_AGENT
 from kubelantern.clusters.cluster import Cluster
+from kubelantern.proxy.execsession import ExecTarget, exec_target, owner_of
 from kubelantern.proxy.handshake import ClientIdentity
 from kubelantern.proxy.headers import (
     CredentialSource,
@@ -57,6 +58,9 @@ class RequestView:
     open_login: Callable[[str | None], str | None] | None = None
     session_bearer: str | None = None
     trusted_user: str | None = None
+    # Team mode: the signed-in user's stable id (OIDC `sub`) and the name recordings show.
+    signed_in: str | None = None
+    signed_in_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,11 @@ class UpstreamPlan:
     client: ClientIdentity = field(default_factory=ClientIdentity)
     buffer_body: bool = True  # HTTP: keep the body for one retry after a 401
     upgrade: UpgradeRequest | None = None  # an upgrade to tunnel as bytes (SPDY/3.1)
+    # WebSocket to a pod's exec/attach: what it runs (sessions that survive a drop, and
+    # recordings), who may reattach (a digest), and the user a recording names.
+    exec: ExecTarget | None = None
+    owner: str = ""
+    user_label: str = "local"
 
     @property
     def tunnel(self) -> bool:
@@ -163,6 +172,7 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             upgrade=upgrade,
         )
     if websocket:
+        session_user = user is not None and user.source is CredentialSource.SESSION
         return UpstreamPlan(
             url,
             upstream_request_headers(view.headers, websocket=True),
@@ -170,6 +180,15 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             websocket=True,
             offer=offer,
             client=client,
+            exec=exec_target(view.api_path, view.raw_query),
+            owner=owner_of(
+                signed_in=view.signed_in,
+                trusted_user=view.trusted_user,
+                # The signed-in user's token changes on refresh; `signed_in` stands for it.
+                credential=None if user is None or session_user else user.authorization,
+                launch_token=settings.launch_token,
+            ),
+            user_label=view.signed_in_name or view.signed_in or view.trusted_user or "local",
         )
     headers = upstream_request_headers(view.headers)
     headers["User-Agent"] = upstream_user_agent(view.headers.get("User-Agent"), USER_AGENT)

@@ -6,6 +6,10 @@ subprotocol `base64url.bearer.authorization.k8s.io.<base64url(token), unpadded>`
 kube-apiserver understands it, Rancher does not (401). We take it out of the client's
 offer in every case and put it back only where a strategy says so.
 
+kubelantern's own entry `kubelantern.session.<id>` (a terminal that survives a dropped
+connection, `proxy/ws/sessions.py`) is taken out too: it is never offered upstream and so
+never selected (the 101 echoes what the upstream chose).
+
 Decoding is lenient like Headlamp's backend (many frontends use `btoa()` = standard
 alphabet, padded or not); encoding upstream is always what kube-apiserver wants:
 RawURLEncoding.
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kubelantern.status import KubelanternError
 
 BEARER_PREFIX = "base64url.bearer.authorization.k8s.io."
+SESSION_PREFIX = "kubelantern.session."
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Enough for any real token (EKS presigned URLs are ~1.5 KiB); a bound keeps garbage cheap.
 MAX_TOKEN_CHARS = 16 * 1024
 
@@ -39,6 +46,7 @@ class Offer:
 
     protocols: tuple[str, ...]
     token: str | None = None  # decoded bearer token from the subprotocol, if any
+    session: str | None = None  # the id of a `kubelantern.session.<id>` entry, if any
 
 
 def split_header_values(values: Iterable[str]) -> list[str]:
@@ -92,18 +100,28 @@ def encode_bearer(token: str) -> str:
 
 
 def parse_offer(header_values: Iterable[str]) -> Offer:
-    """Parse the client's offer; at most one bearer entry is allowed."""
+    """Parse the client's offer; at most one bearer entry and one session entry."""
     protocols: list[str] = []
     tokens: list[str] = []
+    sessions: list[str] = []
     for entry in split_header_values(header_values):
         if entry.startswith(BEARER_PREFIX):
             tokens.append(entry[len(BEARER_PREFIX) :])
+        elif entry.startswith(SESSION_PREFIX):
+            sessions.append(entry[len(SESSION_PREFIX) :])
         else:
             protocols.append(entry)
     if len(tokens) > 1:
         raise SubprotocolError(400, "more than one bearer token subprotocol offered")
+    if len(sessions) > 1:
+        raise SubprotocolError(400, "more than one kubelantern.session subprotocol offered")
+    if sessions and not _SESSION_ID.fullmatch(sessions[0]):
+        raise SubprotocolError(
+            400,
+            "kubelantern.session.<id>: the id must be 16-64 characters of A-Z a-z 0-9 _ -",
+        )
     token = decode_bearer(tokens[0]) if tokens else None
-    return Offer(tuple(protocols), token)
+    return Offer(tuple(protocols), token, sessions[0] if sessions else None)
 
 
 def upstream_protocols(offer: Offer, token_in_subprotocol: str | None) -> tuple[str, ...]:

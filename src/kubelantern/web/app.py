@@ -32,15 +32,17 @@ from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.identity.request import TRUSTED_USER, request_user
 from kubelantern.observe.metrics import Metrics
+from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.http import forward
 from kubelantern.proxy.plan import Refusal, RequestView, plan
 from kubelantern.proxy.upgrade.entry import tunnel_upgrade
 from kubelantern.proxy.ws.bridge import bridge
+from kubelantern.proxy.ws.sessions import SessionRegistry
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
-from kubelantern.web import api, keys, portforward_api, static, team, trusted
+from kubelantern.web import api, keys, portforward_api, recordings_api, static, team, trusted
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.reload import KubeconfigReloader
 from kubelantern.web.security import add_security_headers, security_middleware
@@ -112,6 +114,8 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         open_login=team.login_opener(request.app[keys.SEALER], cluster.name),
         session_bearer=user.bearer if (user := request_user(request)) is not None else None,
         trusted_user=request.get(TRUSTED_USER),
+        signed_in=user.sub if user is not None else None,
+        signed_in_name=(user.email or user.name) if user is not None else None,
     )
     decided = plan(view, cluster, deps.settings)
     if isinstance(decided, Refusal):
@@ -164,6 +168,7 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
         warming.cancel()
         await asyncio.gather(warming, return_exceptions=True)
         await prober.close()
+        await app[keys.PROXY].sessions.close()
         await registry.close()
         if demo_handle is not None:
             await demo_handle.close()
@@ -194,7 +199,14 @@ def make_app(settings: Settings) -> web.Application:
 
     settings = team.with_public_url(settings)
     metrics = Metrics()
-    deps = ProxyDeps(settings, Registry({}, []), metrics, ActiveStreams(metrics))
+    deps = ProxyDeps(
+        settings,
+        Registry({}, []),
+        metrics,
+        ActiveStreams(metrics),
+        SessionRegistry(metrics),
+        Recorder(settings.record_sessions, settings.record_input, metrics),
+    )
     app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics
@@ -214,6 +226,7 @@ def make_app(settings: Settings) -> web.Application:
         trusted.install(app, settings)  # identity from an identity-aware proxy's header
     api.add_routes(app, base)
     portforward_api.setup_portforward_routes(app, base)  # local mode only
+    recordings_api.add_routes(app, base)
     api.add_fallback(app, base)
     app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
     static.add_routes(app, base)

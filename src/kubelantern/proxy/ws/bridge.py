@@ -34,6 +34,7 @@ from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream, conn
 from kubelantern.proxy.ws.dial import (
     MAX_MESSAGE_BYTES,
 )
+from kubelantern.proxy.ws.execbridge import exec_bridge, wants_session
 from kubelantern.proxy.ws.relay import Active, relay
 from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
 from kubelantern.status import KubelanternError, error_response
@@ -50,6 +51,8 @@ async def bridge(
     name = cluster.name
     assert plan.offer is not None
     offer = plan.offer
+    if wants_session(deps, plan):
+        return await exec_bridge(request, deps, cluster, plan)
 
     try:
         found = await upstream_auth(cluster, plan.user, metrics)

@@ -1,0 +1,129 @@
+"""The WebSocket bridge for a pod's exec/attach when kubelantern must see the messages: the
+client offered `kubelantern.session.<id>` (a terminal that survives a dropped connection)
+or `--record-sessions` is on. Everything else takes `bridge.py`'s byte tunnel.
+
+A request whose (cluster, exec URL, session id) names a live session is a reattach: the
+same identity gets 101 with the session's protocol and no new upstream exec; another
+identity gets 403. Otherwise the upstream is opened as `bridge.py` does (strategy walk,
+refusals passed through) and a new session starts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import WSCloseCode, web
+
+from kubelantern.clusters.cluster import Cluster
+from kubelantern.observe.recordings import RecordingMeta
+from kubelantern.proxy.auth import upstream_auth
+from kubelantern.proxy.deps import ProxyDeps
+from kubelantern.proxy.plan import UpstreamPlan
+from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream
+from kubelantern.proxy.ws.dial import MAX_MESSAGE_BYTES
+from kubelantern.proxy.ws.sessions import ExecSession, SessionKey
+from kubelantern.status import KubelanternError, error_response, status_response
+
+log = logging.getLogger(__name__)
+
+
+def wants_session(deps: ProxyDeps, plan: UpstreamPlan) -> bool:
+    """Whether this WebSocket goes through the session path rather than the byte tunnel."""
+    if plan.exec is None or plan.offer is None:
+        return False
+    return plan.offer.session is not None or deps.recorder.enabled
+
+
+def _client_ws(deps: ProxyDeps, protocol: str | None) -> web.WebSocketResponse:
+    return web.WebSocketResponse(
+        protocols=(protocol,) if protocol else (),
+        autoping=True,
+        heartbeat=deps.settings.ws_ping_interval or None,
+        max_msg_size=MAX_MESSAGE_BYTES,
+        compress=False,
+    )
+
+
+async def exec_bridge(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, plan: UpstreamPlan
+) -> web.StreamResponse:
+    assert plan.offer is not None and plan.exec is not None
+    name = cluster.name
+    key: SessionKey | None = None
+    if plan.offer.session is not None:
+        key = (name, request.rel_url.raw_path_qs, plan.offer.session)
+        found = deps.sessions.find(key)
+        if found is not None:
+            if found.owner != plan.owner:
+                log.warning("cluster=%s reattach to a session of another identity refused", name)
+                return status_response(
+                    403,
+                    f"cluster {name!r}: this terminal session belongs to another user; "
+                    "open a new one (a new kubelantern.session id)",
+                )
+            return await _reattach(request, deps, found)
+
+    try:
+        found_auth = await upstream_auth(cluster, plan.user, deps.metrics)
+    except KubelanternError as e:
+        return error_response(e)
+    try:
+        upstream, _strategy = await connect_upstream(
+            cluster,
+            deps.settings,
+            plan.url,
+            plan.offer,
+            found_auth.headers,
+            found_auth.source,
+            metrics=deps.metrics,
+            client=plan.client,
+            passthrough=plan.headers,
+            tls=found_auth.tls,
+        )
+    except UpstreamFailure as failure:
+        return failure.response()
+
+    client_ws = _client_ws(deps, upstream.protocol)
+    try:
+        await client_ws.prepare(request)
+    except (ConnectionError, web.HTTPException) as e:
+        log.info("cluster=%s client went away during the upgrade: %s", name, e)
+        await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
+        raise
+    target = plan.exec
+    recording = deps.recorder.open(
+        RecordingMeta(
+            cluster=name,
+            namespace=target.namespace,
+            pod=target.pod,
+            container=target.container,
+            command=target.command,
+            user=plan.user_label,
+            client=request.remote or "",
+            kind=target.kind,
+        )
+    )
+    session = ExecSession(
+        cluster=name,
+        upstream=upstream,
+        protocol=upstream.protocol,
+        owner=plan.owner,
+        key=key,
+        grace=deps.settings.session_grace,
+        registry=deps.sessions,
+        recording=recording,
+    )
+    deps.sessions.start(session, deps.streams)
+    await session.attach(client_ws)
+    return client_ws
+
+
+async def _reattach(
+    request: web.Request, deps: ProxyDeps, session: ExecSession
+) -> web.StreamResponse:
+    client_ws = _client_ws(deps, session.protocol)
+    await client_ws.prepare(request)
+    deps.metrics.sessions_resumed += 1
+    log.info("cluster=%s session reattached (%d bytes queued)", session.cluster, session.queued)
+    await session.attach(client_ws)
+    return client_ws

@@ -1,0 +1,239 @@
+"""Terminals that survive a dropped connection (issue 10 §1), over real sockets: an aiohttp
+client through kubelantern to the simulator; a "drop" aborts the client's TCP transport
+(no close frame), as a Wi-Fi blip or a laptop lid does."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from kubelantern.settings import Settings
+from tests.harness.proxy import V4, V5, cluster_base, eventually, exec_path, find_pod
+from tests.harness.servers import ServerThread
+from tests.harness.stack import KUBE_TOKEN, SimCluster
+
+LOST = b"bytes of output were lost while disconnected]"
+
+
+@pytest.fixture
+async def http() -> Any:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+@pytest.fixture
+def served(
+    lantern_factory: Callable[..., ServerThread], kubeconfig: Any
+) -> Callable[..., ServerThread]:
+    def make(**changes: Any) -> ServerThread:
+        return lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=None), **changes)
+
+    return make
+
+
+def entry() -> str:
+    return "kubelantern.session." + secrets.token_urlsafe(24)
+
+
+def drop(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Lose the connection without a close frame."""
+    ws._writer.transport.abort()
+
+
+def exec_requests(sim: SimCluster, pod: str) -> int:
+    return sum(1 for r in sim.state.requests if r.path.endswith(f"/pods/{pod}/exec"))
+
+
+async def read_until_close(
+    ws: aiohttp.ClientWebSocketResponse, limit: float = 30
+) -> dict[str, Any]:
+    """stdout bytes, channel-3 status text, close code."""
+    out = bytearray()
+    status = bytearray()
+    async with asyncio.timeout(limit):
+        while True:
+            msg = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.CLOSE:
+                return {"stdout": bytes(out), "status": bytes(status), "code": msg.data}
+            if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return {"stdout": bytes(out), "status": bytes(status), "code": None}
+            data: bytes = msg.data
+            if data[:1] in (b"\x01", b"\x02"):
+                out += data[1:]
+            elif data[:1] == b"\x03":
+                status += data[1:]
+
+
+async def test_reattach_gets_buffered_output_in_order_and_no_new_exec(
+    served: Callable[..., ServerThread], sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["sh", "-c", "sleep 1; seq 1 40000"])
+    sid = entry()
+    before = exec_requests(sims["kubernetes"], pod)
+    ws = await http.ws_connect(url, protocols=(V5, V4, sid))
+    # The 101 carries the Kubernetes protocol, never ours.
+    assert ws.protocol == V5
+    drop(ws)
+    await eventually(lambda: len(lantern_deps(lantern).sessions) == 1)
+    # The process runs on while nobody is attached; its output is kept.
+    await asyncio.sleep(2.5)
+    again = await http.ws_connect(url, protocols=(V5, V4, sid))
+    assert again.protocol == V5
+    got = await read_until_close(again)
+    expected = "".join(f"{i}\n" for i in range(1, 40001)).encode()
+    assert got["stdout"] == expected
+    assert b'"Success"' in got["status"]
+    assert got["code"] == 1000
+    assert exec_requests(sims["kubernetes"], pod) == before + 1
+    upstream = [r for r in sims["kubernetes"].state.requests if r.path.endswith(f"/{pod}/exec")]
+    offered = upstream[-1].header("Sec-WebSocket-Protocol") or ""
+    assert "kubelantern.session" not in offered and V5 in offered
+
+
+def lantern_deps(server: ServerThread) -> Any:
+    from kubelantern.web import keys
+
+    assert server.app is not None
+    return server.app[keys.PROXY]
+
+
+async def test_stdin_after_reattach_reaches_the_same_process(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sid = entry()
+    ws = await http.ws_connect(url, protocols=(V5, sid))
+    await ws.send_bytes(b"\x00before\n")
+    async with asyncio.timeout(20):
+        seen = b""
+        while b"before\n" not in seen:
+            msg = await ws.receive()
+            seen += msg.data[1:] if msg.data[:1] == b"\x01" else b""
+    drop(ws)
+    await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
+    again = await http.ws_connect(url, protocols=(V5, sid))
+    await again.send_bytes(b"\x00after\n")
+    await again.send_bytes(b"\xff\x00")  # v5: close stdin, cat ends
+    got = await read_until_close(again)
+    assert got["stdout"] == b"after\n"  # the same cat: nothing before, nothing twice
+    assert b'"Success"' in got["status"]
+    assert lantern_deps(lantern).metrics.sessions_resumed == 1
+
+
+async def test_another_identity_gets_403(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sid = entry()
+    mine = {"Authorization": f"Bearer {KUBE_TOKEN}"}
+    ws = await http.ws_connect(url, protocols=(V5, sid), headers=mine)
+    drop(ws)
+    await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(url, protocols=(V5, sid))  # no credential: someone else
+    assert refused.value.status == 403
+    # The owner still gets in.
+    again = await http.ws_connect(url, protocols=(V5, sid), headers=mine)
+    await again.send_bytes(b"\xff\x00")
+    got = await read_until_close(again)
+    assert got["code"] == 1000
+
+
+async def test_close_1000_ends_and_expired_entry_opens_a_new_session(
+    served: Callable[..., ServerThread], sims: dict[str, SimCluster], http: aiohttp.ClientSession
+) -> None:
+    lantern = served(session_grace=1.0)
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sid = entry()
+    sessions = lantern_deps(lantern).sessions
+
+    ws = await http.ws_connect(url, protocols=(V5, sid))
+    await ws.close(code=1000)
+    await eventually(lambda: len(sessions) == 0)
+    before = exec_requests(sims["kubernetes"], pod)
+    ws = await http.ws_connect(url, protocols=(V5, sid))  # a new session, a new exec
+    assert exec_requests(sims["kubernetes"], pod) == before + 1
+
+    drop(ws)
+    await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
+    await eventually(lambda: len(sessions) == 0)  # the grace period ran out
+    ws = await http.ws_connect(url, protocols=(V5, sid))
+    assert exec_requests(sims["kubernetes"], pod) == before + 2
+    await ws.send_bytes(b"\x00fresh\n")
+    await ws.send_bytes(b"\xff\x00")
+    got = await read_until_close(ws)
+    assert got["stdout"] == b"fresh\n"
+
+
+async def test_close_1001_keeps_the_session(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sid = entry()
+    ws = await http.ws_connect(url, protocols=(V5, sid))
+    await ws.close(code=1001)  # a browser leaving the page
+    await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
+    again = await http.ws_connect(url, protocols=(V5, sid))
+    await again.send_bytes(b"\x00still here\n")
+    await again.send_bytes(b"\xff\x00")
+    got = await read_until_close(again)
+    assert got["stdout"] == b"still here\n"
+
+
+async def test_overflow_drops_the_oldest_and_says_how_much(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    size = 3 << 20
+    url = base + exec_path(ns, pod, container, ["sh", "-c", f"sleep 1; firehose {size} 4096"])
+    sid = entry()
+    ws = await http.ws_connect(url, protocols=(V5, sid))
+    drop(ws)
+    deps = lantern_deps(lantern)
+    await eventually(lambda: deps.metrics.sessions_kept == 1)
+    # The process ends while detached; the session keeps its tail and status.
+    await eventually(lambda: all(s.ended for s in deps.sessions._sessions.values()), 30)
+    again = await http.ws_connect(url, protocols=(V5, sid))
+    got = await read_until_close(again)
+    out: bytes = got["stdout"]
+    assert out.startswith(b"\r\n[kubelantern: ")
+    notice, _, rest = out.partition(b"]\r\n")
+    dropped = int(notice.split()[1])
+    assert (notice + b"]").endswith(LOST)
+    assert dropped > 0
+    assert dropped + len(rest) == size  # every byte is either delivered or counted
+    assert len(rest) <= 1 << 20
+    assert b'"Success"' in got["status"]
+
+
+async def test_session_entry_is_validated(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(url, protocols=(V5, "kubelantern.session.short"))
+    assert refused.value.status == 400
