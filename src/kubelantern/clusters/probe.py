@@ -30,6 +30,9 @@ log = logging.getLogger("kubelantern.probe")
 
 PROBE_TIMEOUT = 5.0
 CACHE_TTL = 30.0
+# Probes in flight at once: a first /api/clusters over a hundred contexts would otherwise
+# start a hundred TLS handshakes and exec plugins together, holding up proxied requests.
+PROBES_AT_ONCE = 8
 
 # state values reported by /api/clusters
 OK = "ok"
@@ -129,9 +132,12 @@ async def _probe(cluster: Cluster) -> ProbeResult:
 class Prober:
     """Cached probes, one in flight per cluster."""
 
-    def __init__(self, ttl: float = CACHE_TTL, timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(
+        self, ttl: float = CACHE_TTL, timeout: float = PROBE_TIMEOUT, at_once: int = PROBES_AT_ONCE
+    ) -> None:
         self.ttl = ttl
         self.timeout = timeout
+        self._slots = asyncio.Semaphore(at_once)
         self._results: dict[str, ProbeResult] = {}
         self._inflight: dict[str, asyncio.Task[ProbeResult]] = {}
 
@@ -156,7 +162,8 @@ class Prober:
 
     async def _run(self, cluster: Cluster) -> ProbeResult:
         try:
-            result = await probe_cluster(cluster, self.timeout)
+            async with self._slots:  # the timeout counts from the probe's start, not the queue
+                result = await probe_cluster(cluster, self.timeout)
             self._results[cluster.name] = result
             if result.error and cluster.load_error is None:  # load errors are logged once
                 log.info("probe of cluster %r: %s: %s", cluster.name, result.state, result.error)
