@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .profiles import get_profile
+
 FULL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 
@@ -158,8 +160,9 @@ class Registry:
     types: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        absent = get_profile(self.profile).absent_groups
         for rt in BUILTIN:
-            if rt.profiles is None or self.profile in rt.profiles:
+            if (rt.profiles is None or self.profile in rt.profiles) and rt.group not in absent:
                 self.add(rt)
 
     def add(self, rt: ResourceType) -> None:

@@ -35,6 +35,9 @@ class SimProfile:
     # SPDY/3.1+portforward.k8s.io WebSocket tunnel (PortForwardWebsockets: beta, on in 1.31+).
     supports_portforward_tunnel: bool = True
     extra_groups: tuple[str, ...] = ()  # API groups beyond the vanilla ones
+    # Add-on API groups this distribution does not run: metrics.k8s.io is there only where
+    # metrics-server (or OpenShift's adapter, RKE2's bundled one) is installed.
+    absent_groups: tuple[str, ...] = ()
     git_commit: str = "ecd2fca3c3a8ef0ab78ea9c5f50f6ec3e9e55b5c"
     platform: str = "linux/amd64"
 
@@ -62,6 +65,9 @@ LEGACY = SimProfile(
     supports_v5=False,
     supports_portforward_tunnel=False,
     git_commit="cbb86e0d7f4a049666fac0551e8b02ef3d6c3d9a",
+    # A kubeadm-built cluster of that age without add-ons: `kubectl top` says
+    # "Metrics API not available", and a UI must cope with usage not being served.
+    absent_groups=("metrics.k8s.io",),
 )
 OPENSHIFT = SimProfile(
     name="openshift",

@@ -155,3 +155,41 @@ async def test_hopeless_failures_are_not_probed_again_until_asked(
     finally:
         await prober.close()
         await registry.close()
+
+
+async def test_prober_bounds_probes_in_flight(tmp_path: Path) -> None:
+    """A first /api/clusters over many contexts dials at most `at_once` clusters together."""
+    held: list[asyncio.StreamWriter] = []
+    open_now = 0
+    most = 0
+    three = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        if most >= 3:
+            three.set()
+        held.append(writer)
+        await reader.read()  # until the prober gives up on the connection
+        open_now -= 1
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"https://127.0.0.1:{port}"
+    kc = write_kubeconfig(tmp_path / "many", [Context(f"c{i}", url, token="t") for i in range(20)])
+    registry = await _registry(kc)
+    prober = Prober(timeout=30.0, at_once=3)
+    try:
+        answers = await prober.results(list(registry), wait=0.2)
+        assert {r.state for r in answers.values()} == {UNKNOWN}
+        async with asyncio.timeout(10):
+            await three.wait()
+        await asyncio.sleep(0.5)  # room for more connections, had the bound been missing
+        assert most == 3 and len(held) == 3
+    finally:
+        await prober.close()
+        await registry.close()
+        for w in held:
+            w.close()
+        server.close()

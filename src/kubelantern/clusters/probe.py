@@ -39,6 +39,9 @@ CACHE_TTL = 30.0
 # a failing plugin forever — but kept until someone checks again (`forget`) or this long.
 HOPELESS = frozenset({"rejected", "exec-plugin", "credentials", "tls", "config"})
 HOPELESS_TTL = 600.0
+# Probes in flight at once: a first /api/clusters over a hundred contexts would otherwise
+# start a hundred TLS handshakes and exec plugins together, holding up proxied requests.
+PROBES_AT_ONCE = 8
 
 # state values reported by /api/clusters
 OK = "ok"
@@ -170,9 +173,12 @@ class Prober:
     # Users' probes are cached too, bounded: the oldest go first.
     MAX_USER_RESULTS = 1024
 
-    def __init__(self, ttl: float = CACHE_TTL, timeout: float = PROBE_TIMEOUT) -> None:
+    def __init__(
+        self, ttl: float = CACHE_TTL, timeout: float = PROBE_TIMEOUT, at_once: int = PROBES_AT_ONCE
+    ) -> None:
         self.ttl = ttl
         self.timeout = timeout
+        self._slots = asyncio.Semaphore(at_once)
         self._results: dict[str, ProbeResult] = {}
         self._inflight: dict[str, asyncio.Task[ProbeResult]] = {}
         self._user_results: dict[str, ProbeResult] = {}
@@ -238,7 +244,8 @@ class Prober:
 
     async def _run(self, cluster: Cluster) -> ProbeResult:
         try:
-            result = await probe_cluster(cluster, self.timeout)
+            async with self._slots:  # the timeout counts from the probe's start, not the queue
+                result = await probe_cluster(cluster, self.timeout)
             self._results[cluster.name] = result
             if result.error and cluster.load_error is None:  # load errors are logged once
                 log.info("probe of cluster %r: %s: %s", cluster.name, result.state, result.error)

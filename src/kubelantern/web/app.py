@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.paths import AmbiguousClusterPath, ApiPathError, validate_api_path
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
@@ -155,8 +154,10 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     usable = [c.name for c in registry if c.load_error is None]
     log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
     state.ready = True
+    # No probe here: with a hundred contexts, probing at start-up would run every exec
+    # plugin (SSO logins, cloud CLIs) and dial every cluster nobody looks at. Clusters are
+    # probed when /api/clusters or a proxied request asks, a bounded number at once (Prober).
     prober = app[keys.PROBER]
-    warming = asyncio.ensure_future(_warm_probes(prober, list(registry)))
     if reloader is not None:
         reloader.start()
     try:
@@ -165,22 +166,11 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
         state.ready = False
         if reloader is not None:
             await reloader.close()
-        warming.cancel()
-        await asyncio.gather(warming, return_exceptions=True)
         await prober.close()
         await app[keys.PROXY].sessions.close()
         await registry.close()
         if demo_handle is not None:
             await demo_handle.close()
-
-
-async def _warm_probes(prober: Prober, clusters: list[Cluster], at_once: int = 4) -> None:
-    """Probe the clusters for the first /api/clusters, a few at a time: fifty TLS handshakes
-    at once would hold up the first proxied request by ~100 ms (an asked-for cluster is
-    probed at once anyway)."""
-    for i in range(0, len(clusters), at_once):
-        batch = [prober.start(c) for c in clusters[i : i + at_once]]
-        await asyncio.gather(*batch, return_exceptions=True)
 
 
 async def _on_shutdown(app: web.Application) -> None:

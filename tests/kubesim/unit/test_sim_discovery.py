@@ -75,3 +75,15 @@ def test_aggregated_documents() -> None:
     deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
     assert {s["subresource"] for s in deploy["subresources"]} == {"scale", "status"}
     assert "controllerrevisions" in {r["resource"] for r in apps["versions"][0]["resources"]}
+
+
+def test_metrics_api_only_where_the_profile_runs_metrics_server() -> None:
+    for profile in ("kubernetes", "rancher", "openshift"):
+        reg = Registry(profile)
+        assert reg.get("metrics.k8s.io", "v1beta1", "pods") is not None, profile
+        groups = {g["name"] for g in discovery.api_group_list(reg)["groups"]}
+        assert "metrics.k8s.io" in groups, profile
+    legacy = Registry("legacy")
+    assert legacy.get("metrics.k8s.io", "v1beta1", "pods") is None
+    assert legacy.get("metrics.k8s.io", "v1beta1", "nodes") is None
+    assert "metrics.k8s.io" not in {g["name"] for g in discovery.api_group_list(legacy)["groups"]}
