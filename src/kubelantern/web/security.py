@@ -2,7 +2,7 @@
 
 The decisions are pure functions (tested without sockets); `security_middleware` applies
 them in this order: Host (DNS rebinding) → Origin (cross-site requests and WebSocket
-hijacking) → launch token. `/healthz` and `/readyz` skip only the launch token.
+hijacking) → launch token. `/healthz`, `/readyz` and the icon skip only the launch token.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from kubelantern.status import status_response
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS: Final = frozenset({"", "0.0.0.0", "::", "*"})
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
-OPEN_PATHS: Final = frozenset({"/healthz", "/readyz"})
+# The icon too: browsers fetch it on their own (also after the cookie is gone), it tells nothing.
+OPEN_PATHS: Final = frozenset({"/healthz", "/readyz", "/favicon.svg"})
 
 CSP: Final = "; ".join(
     (

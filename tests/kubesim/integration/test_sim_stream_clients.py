@@ -314,24 +314,29 @@ def test_kubectl_exec_tty_shell_with_resize(
     os.close(slave)
     seen = bytearray()
     try:
-        _read_until(master, f"root@{pod}:/# ".encode(), seen)
-        os.write(master, b"stty size\r")
-        _read_until(master, b"33 101\r\n", seen)
+        prompt = f"root@{pod}:/# ".encode()
+        _read_until(master, prompt, seen)
+
+        def ask_until(command: bytes, answer: bytes) -> None:
+            # kubectl sends sizes on their own stream, unordered with stdin (the first one
+            # too, which may trail the prompt under load): ask again until the shell has
+            # seen it (bounded), instead of guessing how long kubectl takes.
+            deadline = time.monotonic() + 15
+            while True:
+                mark = len(seen)
+                os.write(master, command + b"\r")
+                _read_until(master, command, seen, start=mark)
+                mark = seen.index(command, mark)
+                _read_until(master, prompt, seen, start=mark)
+                if answer in seen[mark:]:
+                    return
+                assert time.monotonic() < deadline, f"never saw {answer!r}; got {bytes(seen)!r}"
+                time.sleep(0.1)
+
+        ask_until(b"stty size", b"\r\n33 101\r\n")
         _set_size(master, 50, 160)
         proc.send_signal(signal.SIGWINCH)
-        # kubectl sends the resize on its own stream, unordered with stdin: ask again until
-        # the shell has seen it (bounded), instead of guessing how long kubectl takes.
-        deadline = time.monotonic() + 15
-        while True:
-            mark = len(seen)
-            os.write(master, b"tput cols\r")
-            _read_until(master, b"tput cols", seen, start=mark)
-            mark = seen.index(b"tput cols", mark)
-            _read_until(master, f"root@{pod}:/# ".encode(), seen, start=mark)
-            if b"\r\n160\r\n" in seen[mark:]:
-                break
-            assert time.monotonic() < deadline, f"the resize never arrived; got {bytes(seen)!r}"
-            time.sleep(0.1)
+        ask_until(b"tput cols", b"\r\n160\r\n")
         os.write(master, b"exit 5\r")
         assert proc.wait(timeout=20) == 5
     finally:
