@@ -3,12 +3,15 @@ Chromium from /usr/bin/chromium, and a page that records console errors and page
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -158,3 +161,25 @@ def new_page(browser: Any, url: str, problems: Problems) -> Any:
     problems.watch(pg)
     pg.goto(url)
     return pg
+
+
+def api(ui: Ui, cluster: str, path: str) -> Any:
+    """GET JSON from a cluster through kubelantern (with the launch token)."""
+    req = urllib.request.Request(
+        f"{ui.url}/clusters/{quote(cluster, safe='')}{path}",
+        headers={"X-Kubelantern-Token": ui.token},
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())
+
+
+def running_pod(ui: Ui, cluster: str, namespace: str, prefix: str) -> str:
+    """The first Running pod whose name starts with `prefix`."""
+    pods = api(ui, cluster, f"/api/v1/namespaces/{namespace}/pods")["items"]
+    names = sorted(
+        p["metadata"]["name"]
+        for p in pods
+        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
+    )
+    assert names, f"no running pod {prefix}* in {namespace} on {cluster}"
+    return names[0]

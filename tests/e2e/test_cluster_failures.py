@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
 from tests.e2e.conftest import Problems, new_page
@@ -22,12 +23,6 @@ from tests.harness.servers import ServerThread, free_port
 from tests.harness.stack import KUBE_TOKEN, SimCluster
 
 pytestmark = pytest.mark.browser
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def runs(count_file: Path) -> int:

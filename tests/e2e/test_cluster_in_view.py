@@ -3,40 +3,19 @@ titles and downloaded log names say which cluster, with the same colour everywhe
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import Problems, Ui
+from tests.e2e.conftest import Problems, Ui, running_pod
 from tests.harness.stack import CONTEXT_NAMES
 
 pytestmark = pytest.mark.browser
 
 KIND = CONTEXT_NAMES["kubernetes"]
 RANCHER = CONTEXT_NAMES["rancher"]
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
-
-
-def running_pod(ui: Ui, cluster: str, prefix: str) -> str:
-    req = urllib.request.Request(
-        f"{ui.url}/clusters/{quote(cluster, safe='')}/api/v1/namespaces/shop/pods",
-        headers={"X-Kubelantern-Token": ui.token},
-    )
-    with urllib.request.urlopen(req, timeout=10) as res:
-        items = json.loads(res.read())["items"]
-    return sorted(
-        p["metadata"]["name"]
-        for p in items
-        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
-    )[0]
 
 
 def open_pod(page: Any, ui: Ui, cluster: str, pod: str) -> None:
@@ -52,7 +31,7 @@ def open_pod(page: Any, ui: Ui, cluster: str, pod: str) -> None:
 def test_dock_tabs_terminal_title_and_downloads_name_the_cluster(
     page: Any, ui: Ui, problems: Problems
 ) -> None:
-    kind_pod = running_pod(ui, KIND, "cart-")
+    kind_pod = running_pod(ui, KIND, "shop", "cart-")
     open_pod(page, ui, KIND, kind_pod)
     assert KIND in page.title()
     page.get_by_test_id("action-shell").click()
@@ -60,7 +39,7 @@ def test_dock_tabs_terminal_title_and_downloads_name_the_cluster(
     expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
     expect(term.get_by_test_id("pane-cluster")).to_have_text(KIND)
 
-    rancher_pod = running_pod(ui, RANCHER, "cart-")
+    rancher_pod = running_pod(ui, RANCHER, "shop", "cart-")
     open_pod(page, ui, RANCHER, rancher_pod)
     assert RANCHER in page.title()
     page.get_by_test_id("action-shell").click()

@@ -3,40 +3,19 @@ URL (`?view=logs&…`, `?view=exec&…`), survive in-app navigation, and come ba
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import Problems, Ui
+from tests.e2e.conftest import Problems, Ui, running_pod
 from tests.harness.stack import CONTEXT_NAMES
 
 pytestmark = pytest.mark.browser
 
 KIND = CONTEXT_NAMES["kubernetes"]
 RANCHER = CONTEXT_NAMES["rancher"]
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
-
-
-def running_pod(ui: Ui, cluster: str, prefix: str) -> str:
-    req = urllib.request.Request(
-        f"{ui.url}/clusters/{quote(cluster, safe='')}/api/v1/namespaces/shop/pods",
-        headers={"X-Kubelantern-Token": ui.token},
-    )
-    with urllib.request.urlopen(req, timeout=10) as res:
-        items = json.loads(res.read())["items"]
-    return sorted(
-        p["metadata"]["name"]
-        for p in items
-        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
-    )[0]
 
 
 def go(page: Any, path: str) -> None:
@@ -58,7 +37,7 @@ def tab_titles(page: Any) -> list[str]:
 def test_open_panes_are_in_the_url_and_come_back_after_a_reload(
     page: Any, ui: Ui, problems: Problems
 ) -> None:
-    cart = running_pod(ui, KIND, "cart-")
+    cart = running_pod(ui, KIND, "shop", "cart-")
     go(page, f"/c/{quote(KIND, safe='')}/pods/shop/{cart}")
     expect(page.locator("h1.obj-title")).to_have_text(cart)
     page.get_by_test_id("action-shell").click()

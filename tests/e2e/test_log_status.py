@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Problems, Ui
 from tests.harness.stack import CONTEXT_NAMES
@@ -14,12 +15,6 @@ from tests.harness.stack import CONTEXT_NAMES
 pytestmark = pytest.mark.browser
 
 KIND = CONTEXT_NAMES["kubernetes"]
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def test_follow_button_is_not_lit_after_every_stream_ended(

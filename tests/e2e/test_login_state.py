@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
 from tests.e2e.conftest import Problems, new_page
@@ -20,12 +21,6 @@ from tests.harness.stack import RANCHER_TOKEN, SimCluster
 pytestmark = pytest.mark.browser
 
 NAME = "anon-rancher"
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def test_token_login_makes_a_credentialless_rancher_cluster_ok_on_card_and_picker(

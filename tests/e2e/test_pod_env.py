@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Problems, Ui
 from tests.harness.stack import CONTEXT_NAMES
@@ -16,12 +17,6 @@ from tests.harness.stack import CONTEXT_NAMES
 pytestmark = pytest.mark.browser
 
 KIND = CONTEXT_NAMES["kubernetes"]
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def call(ui: Ui, method: str, path: str, body: Any = None) -> Any:

@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import Problems, Ui, shot
+from tests.e2e.conftest import Problems, Ui, api, running_pod, shot
 from tests.harness.stack import CONTEXT_NAMES
 
 pytestmark = pytest.mark.browser
@@ -28,12 +29,6 @@ TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 def enc(name: str) -> str:
     return quote(name, safe="")
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def assert_clean(problems: Problems, responses: list[str] | None = None) -> None:
@@ -48,25 +43,6 @@ def bad_responses(page: Any) -> list[str]:
     seen: list[str] = []
     page.on("response", lambda r: seen.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     return seen
-
-
-def api(ui: Ui, cluster: str, path: str) -> Any:
-    req = urllib.request.Request(
-        f"{ui.url}/clusters/{enc(cluster)}{path}", headers={"X-Kubelantern-Token": ui.token}
-    )
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())
-
-
-def running_pod(ui: Ui, cluster: str, namespace: str, prefix: str) -> str:
-    pods = api(ui, cluster, f"/api/v1/namespaces/{namespace}/pods")["items"]
-    names = sorted(
-        p["metadata"]["name"]
-        for p in pods
-        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
-    )
-    assert names, f"no running pod {prefix}* in {namespace} on {cluster}"
-    return names[0]
 
 
 def open_pod(page: Any, ui: Ui, cluster: str, namespace: str, pod: str) -> None:

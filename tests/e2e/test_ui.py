@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Problems, Ui, new_page, shot
 from tests.harness.kubeconfig import Context, write_kubeconfig
@@ -24,12 +25,6 @@ KIND = CONTEXT_NAMES["kubernetes"]
 
 def enc(name: str) -> str:
     return quote(name, safe="")
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 def assert_clean(problems: Problems) -> None:

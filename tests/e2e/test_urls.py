@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Problems, Ui
 from tests.harness.stack import CONTEXT_NAMES
@@ -14,12 +15,6 @@ from tests.harness.stack import CONTEXT_NAMES
 pytestmark = pytest.mark.browser
 
 KIND = quote(CONTEXT_NAMES["kubernetes"], safe="")
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(locator)
 
 
 @pytest.mark.parametrize(

@@ -82,9 +82,10 @@ async def test_reattach_gets_buffered_output_in_order_and_no_new_exec(
     # The 101 carries the Kubernetes protocol, never ours.
     assert ws.protocol == V5
     drop(ws)
-    await eventually(lambda: len(lantern_deps(lantern).sessions) == 1)
-    # The process runs on while nobody is attached; its output is kept.
-    await asyncio.sleep(2.5)
+    deps = lantern_deps(lantern)
+    await eventually(lambda: len(deps.sessions) == 1)
+    # The process runs on while nobody is attached, to its end; its output is kept.
+    await eventually(lambda: all(s.ended for s in deps.sessions._sessions.values()), 30)
     again = await http.ws_connect(url, protocols=(V5, V4, sid))
     assert again.protocol == V5
     got = await read_until_close(again)
