@@ -24,16 +24,14 @@ import logging
 import time
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
+from kubelantern.proxy.ws.accept import accept_client
 from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream, connect_upstream_raw
-from kubelantern.proxy.ws.dial import (
-    MAX_MESSAGE_BYTES,
-)
 from kubelantern.proxy.ws.execbridge import exec_bridge, wants_session
 from kubelantern.proxy.ws.relay import Active, relay
 from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
@@ -91,19 +89,7 @@ async def bridge(
 
     # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
     chosen = upstream.protocol
-    client_ws = web.WebSocketResponse(
-        protocols=(chosen,) if chosen else (),
-        autoping=True,
-        heartbeat=settings.ws_ping_interval or None,
-        max_msg_size=MAX_MESSAGE_BYTES,
-        compress=False,
-    )
-    try:
-        await client_ws.prepare(request)
-    except (ConnectionError, web.HTTPException) as e:
-        log.info("cluster=%s client went away during the upgrade: %s", name, e)
-        await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
-        raise
+    client_ws = await accept_client(request, upstream, settings, name)
     active = Active(client_ws, upstream)
     log.debug(
         "cluster=%s strategy=%s protocol=%s bridged (messages) in %.0f ms",

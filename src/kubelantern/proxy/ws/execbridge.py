@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.observe.recordings import RecordingMeta
 from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
+from kubelantern.proxy.ws.accept import accept_client, client_websocket
 from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream
-from kubelantern.proxy.ws.dial import MAX_MESSAGE_BYTES
 from kubelantern.proxy.ws.sessions import ExecSession, SessionKey
 from kubelantern.status import KubelanternError, error_response, status_response
 
@@ -32,16 +32,6 @@ def wants_session(deps: ProxyDeps, plan: UpstreamPlan) -> bool:
     if plan.exec is None or plan.offer is None:
         return False
     return plan.offer.session is not None or deps.recorder.enabled
-
-
-def _client_ws(deps: ProxyDeps, protocol: str | None) -> web.WebSocketResponse:
-    return web.WebSocketResponse(
-        protocols=(protocol,) if protocol else (),
-        autoping=True,
-        heartbeat=deps.settings.ws_ping_interval or None,
-        max_msg_size=MAX_MESSAGE_BYTES,
-        compress=False,
-    )
 
 
 async def exec_bridge(
@@ -83,13 +73,7 @@ async def exec_bridge(
     except UpstreamFailure as failure:
         return failure.response()
 
-    client_ws = _client_ws(deps, upstream.protocol)
-    try:
-        await client_ws.prepare(request)
-    except (ConnectionError, web.HTTPException) as e:
-        log.info("cluster=%s client went away during the upgrade: %s", name, e)
-        await upstream.close(code=WSCloseCode.GOING_AWAY, message=b"client went away")
-        raise
+    client_ws = await accept_client(request, upstream, deps.settings, name)
     target = plan.exec
     recording = deps.recorder.open(
         RecordingMeta(
@@ -121,7 +105,7 @@ async def exec_bridge(
 async def _reattach(
     request: web.Request, deps: ProxyDeps, session: ExecSession
 ) -> web.StreamResponse:
-    client_ws = _client_ws(deps, session.protocol)
+    client_ws = client_websocket(session.protocol, deps.settings)
     await client_ws.prepare(request)
     deps.metrics.sessions_resumed += 1
     log.info("cluster=%s session reattached (%d bytes queued)", session.cluster, session.queued)
