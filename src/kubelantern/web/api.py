@@ -7,6 +7,8 @@ Routes (all under `settings.base_url`):
                                        probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
   POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
+  GET  /api/clusters/{name}/summary    nodes ready, pods not ready, warnings (web/fleet.py)
+  POST /api/clusters/{name}/doctor     `kubelantern doctor NAME --json` (web/doctor_api.py)
   GET  /healthz  /readyz  /metrics
 """
 
@@ -130,6 +132,10 @@ def cluster_json(
         "version": probe.version if probe is not None else None,
         "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
+        # From the kubeconfig's `kubelantern` extension: the fleet table's group, the chip's
+        # colour (None: the UI derives one from the name).
+        "group": cluster.spec.group,
+        "color": cluster.spec.color,
     }
 
 
@@ -174,7 +180,7 @@ async def clusters(request: web.Request) -> web.Response:
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
-def _cluster_from(request: web.Request) -> Cluster | web.Response:
+def cluster_from(request: web.Request) -> Cluster | web.Response:
     name = unquote(request.match_info["name"])
     registry = request.app[keys.REGISTRY]
     cluster = registry.get(name)
@@ -189,7 +195,7 @@ def _cookie_path(request: web.Request) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
-    found = _cluster_from(request)
+    found = cluster_from(request)
     if isinstance(found, web.Response):
         return found
     cluster = found
@@ -254,7 +260,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    found = _cluster_from(request)
+    found = cluster_from(request)
     if isinstance(found, web.Response):
         return found
     response = web.json_response({"name": found.name, "loggedIn": False})
