@@ -7,6 +7,8 @@ export interface LanternConfig {
   version: string;
   localMode: boolean;
   features: Record<string, unknown>;
+  /** The built-in demo clusters are served (--demo, or no kubeconfig). */
+  demo?: boolean;
   /** Team mode's sign-in ("oidc"), or null (local mode). */
   signIn: string | null;
 }
