@@ -6,7 +6,9 @@ doctor's checks run from the cluster page and the failure page."""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -240,4 +242,38 @@ def test_hundred_contexts_counts_only_for_rows_on_screen(
         re.compile(r"^\d+/\d+$"), timeout=30_000
     )
     assert any(u.endswith("/c099/summary") for u in asked)
+    assert problems.errors == []
+
+
+def _running_pod(url: str, cluster: str, namespace: str, prefix: str) -> str:
+    req = urllib.request.Request(
+        f"{url}/clusters/{quote(cluster, safe='')}/api/v1/namespaces/{namespace}/pods",
+        headers={"X-Kubelantern-Token": TOKEN},
+    )
+    with urllib.request.urlopen(req, timeout=10) as res:
+        pods = json.loads(res.read())["items"]
+    names = sorted(
+        p["metadata"]["name"]
+        for p in pods
+        if p["metadata"]["name"].startswith(prefix) and p["status"].get("phase") == "Running"
+    )
+    assert names, f"no running pod {prefix}* on {cluster}"
+    return names[0]
+
+
+def test_dock_tab_and_terminal_banner_use_the_extension_colour(
+    browser: Any, fleet: str, problems: Problems
+) -> None:
+    pod = _running_pod(fleet, KIND, "shop", "cart-")
+    # Straight to the pod (a reload: the colours must arrive with /api/clusters, not later).
+    page = new_page(browser, f"{fleet}/c/{KIND}/pods/shop/{pod}?token={TOKEN}", problems)
+    expect(page.locator("h1.obj-title")).to_have_text(pod)
+    page.get_by_test_id("action-shell").click()
+    term = page.get_by_test_id("terminal-pane").last
+    expect(term.get_by_test_id("terminal-status")).to_contain_text("connected")
+    red = "rgb(204, 51, 51)"
+    expect(page.locator(".kl-tab").first.get_by_test_id("tab-cluster")).to_have_css(
+        "background-color", red
+    )
+    expect(term.get_by_test_id("pane-cluster")).to_have_css("background-color", red)
     assert problems.errors == []

@@ -319,3 +319,55 @@ async def test_doctor_api_on_an_unknown_cluster_and_in_team_mode(
     ) as resp:
         assert resp.status == 403
         assert "local mode only" in (await resp.json())["message"]
+
+
+async def test_summary_reads_with_the_browsers_login_not_the_kubeconfig(
+    sim_factory: Callable[..., SimCluster],
+    lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
+) -> None:
+    """A context without credentials: no counts before the user logs in; after, the lists
+    are read with the user's own token (the proxy's plan), not with nothing."""
+    sim = sim_factory("kubernetes")
+    kc = write_kubeconfig(
+        tmp_path / "anon", [Context("anon", sim.base_url, ca_pem=sim.context.ca_pem)]
+    )
+    server = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        # /version answers anonymous requests (the probe says ok); the lists do not.
+        status, got = await _json(http, "GET", f"{server.url}/api/clusters/anon/summary")
+        assert status == 200 and got["pods"] is None and got["nodes"] is None
+        assert any(n.startswith("/api/v1/nodes: 401") for n in got["notes"]), got
+        before = len(list(sim.state.requests))
+        async with http.post(
+            f"{server.url}/api/clusters/anon/login", json={"token": KUBE_TOKEN}
+        ) as r:
+            assert r.status == 200
+        status, got = await _json(http, "GET", f"{server.url}/api/clusters/anon/summary")
+        assert status == 200 and got["state"] == "ok" and got["pods"] > 0, got
+    lists = [r for r in list(sim.state.requests)[before:] if r.path == "/api/v1/pods"]
+    assert lists and all(r.header("Authorization") == f"Bearer {KUBE_TOKEN}" for r in lists)
+
+
+async def test_doctor_api_matches_the_cli_for_an_unreachable_cluster(
+    sims: dict[str, SimCluster],
+    lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    good = sims["kubernetes"].context
+    kc = write_kubeconfig(
+        tmp_path / "dead",
+        [Context("gone", "https://127.0.0.1:9", ca_pem=good.ca_pem, token="sekrit-token-1")],
+    )
+    out = io.StringIO()
+    code = await run_doctor(Settings(kubeconfigs=(kc,)), "gone", True, out)
+    cli = json.loads(out.getvalue())
+    server = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+    status, api = await _json(http, "POST", f"{server.url}/api/clusters/gone/doctor")
+    assert status == 200 and code == 1
+    for doc in (api, cli):
+        doc["clusters"][0].pop("auth_latency_ms")
+    assert api == cli
+    assert api["ok"] is False and api["clusters"][0]["reachable"] is False
+    assert "sekrit-token-1" not in json.dumps(api)

@@ -75,7 +75,7 @@ export function Home() {
         else unwantSummary(name);
       }
     });
-    el.querySelectorAll<HTMLElement>('tr[data-state="ok"]').forEach((row) => seen.observe(row));
+    el.querySelectorAll<HTMLElement>('tr[data-counts]').forEach((row) => seen.observe(row));
     return () => seen.disconnect();
   });
 
@@ -138,7 +138,7 @@ export function Home() {
 }
 
 function count(s: ClusterSummary | 'loading' | string | undefined, c: ClusterInfo, pick: (s: ClusterSummary) => string | null): string {
-  if (c.state !== 'ok') return '—';
+  if (c.state !== 'ok' || needsLogin(c)) return '—';
   if (s === undefined || s === 'loading') return '…';
   if (typeof s === 'string') return '?';
   return pick(s) ?? '—';
@@ -151,7 +151,7 @@ function Row({ c, fav, summary }: { c: ClusterInfo; fav: boolean; summary: Clust
   const pods = count(summary, c, (x) => (x.podsNotReady === null ? null : `${x.podsNotReady}${x.complete ? '' : '+'}`));
   const warns = count(summary, c, (x) => (x.warnings === null ? null : String(x.warnings)));
   return (
-    <tr class={`fleet-row state-${c.state}${fav ? ' fav' : ''}`} data-cluster={c.name} data-state={c.state} title={notes}>
+    <tr class={`fleet-row state-${c.state}${fav ? ' fav' : ''}`} data-cluster={c.name} data-state={c.state} data-counts={c.state === 'ok' && !needsLogin(c) ? '' : undefined} title={notes}>
       <td class="fav-col">
         <button class={`star${fav ? ' on' : ''}`} aria-pressed={fav} aria-label={`${fav ? 'Unstar' : 'Star'} ${c.name}`} onClick={() => toggleFavourite(c.name)}>
           {fav ? '★' : '☆'}
