@@ -371,3 +371,26 @@ async def test_doctor_api_matches_the_cli_for_an_unreachable_cluster(
     assert api == cli
     assert api["ok"] is False and api["clusters"][0]["reachable"] is False
     assert "sekrit-token-1" not in json.dumps(api)
+
+
+async def test_summary_behind_an_identity_aware_proxy_is_per_user(
+    sim_factory: Callable[..., SimCluster],
+    lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    """--auth-header: the lists go as the vouched-for user (Impersonate-User), and one
+    user's cached counts are not handed to another."""
+    sim = sim_factory("kubernetes")
+    kc = write_kubeconfig(tmp_path / "one", [sim.context])
+    server = lantern_factory(
+        Settings(kubeconfigs=(kc,), launch_token=None, auth_header="X-Forwarded-User")
+    )
+    name = quote(sim.context.name, safe="")
+    for user in ("ann", "bob"):
+        async with http.get(
+            f"{server.url}/api/clusters/{name}/summary", headers={"X-Forwarded-User": user}
+        ) as r:
+            assert r.status == 200, await r.text()
+    lists = [r for r in list(sim.state.requests) if r.path == "/api/v1/pods"]
+    assert [r.header("Impersonate-User") for r in lists] == ["ann", "bob"]

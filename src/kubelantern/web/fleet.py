@@ -172,14 +172,16 @@ async def summary(request: web.Request) -> web.Response:
         if state != OK:
             body = ClusterSummary(cluster.name).to_json() | {"state": state, "reason": reason}
             return web.json_response(body, headers={"Cache-Control": "no-store"})
+    # Impersonate-* the plan lets through (an identity-aware proxy's user) go too, and are
+    # part of the key: one user's counts are never another's.
+    impersonate = sorted((k, v) for k, v in decided.headers.items() if k.startswith("Impersonate-"))
     credential = decided.user.authorization if decided.user is not None else "kubeconfig"
-    key = cluster.name + "\0" + hashlib.sha256(credential.encode()).hexdigest()
+    key = cluster.name + "\0" + hashlib.sha256(f"{credential}\0{impersonate}".encode()).hexdigest()
 
     async def fetch() -> ClusterSummary:
         auth = await upstream_auth(cluster, decided.user, request.app[keys.METRICS])
         headers = dict(auth.headers)
-        # Impersonate-* the plan lets through (an identity-aware proxy's user) go too.
-        headers.update((k, v) for k, v in decided.headers.items() if k.startswith("Impersonate-"))
+        headers.update(impersonate)
         return await _fetch(cluster, headers, auth.tls)
 
     try:
