@@ -42,6 +42,8 @@ const COLUMNS: [SortKey, string][] = [
   ['strategy', 'Connection'],
 ];
 
+const NUMERIC = new Set<SortKey>(['nodes', 'pods', 'warnings']);
+
 function matches(q: string, c: ClusterInfo): boolean {
   if (!q.trim()) return true;
   if (clusterScore(q, c) !== null) return true;
@@ -106,7 +108,7 @@ export function Home() {
           <tr>
             <th class="fav-col" aria-label="Favourite" />
             {COLUMNS.map(([key, label]) => (
-              <th aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'} data-sort={key}>
+              <th aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'} data-sort={key} class={NUMERIC.has(key) ? 'num' : undefined}>
                 <button class="th-sort" onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : false })}>
                   {label}
                   {sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}

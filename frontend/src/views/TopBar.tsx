@@ -43,7 +43,7 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
               {list && !list.some((c) => c.name === cluster) && <option value={cluster}>{cluster}</option>}
             </select>
           </label>
-          <button class="iconbtn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
+          <button class="iconbtn switcher-btn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
             <kbd>Ctrl K</kbd>
           </button>
           {info && <span class="profile-chip" title={`profile from ${info.profileSource ?? '?'}, WebSocket strategy ${info.strategy ?? '?'} (${info.strategySource ?? '?'})`}>{info.profile}{info.strategy ? ` · ${info.strategy}` : ''}</span>}
@@ -53,7 +53,7 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
       ) : (
         <>
           <span class="topbar-title">Clusters</span>
-          <button class="iconbtn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
+          <button class="iconbtn switcher-btn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
             <kbd>Ctrl K</kbd>
           </button>
         </>
