@@ -394,3 +394,23 @@ async def test_summary_behind_an_identity_aware_proxy_is_per_user(
             assert r.status == 200, await r.text()
     lists = [r for r in list(sim.state.requests) if r.path == "/api/v1/pods"]
     assert [r.header("Impersonate-User") for r in lists] == ["ann", "bob"]
+
+
+async def test_summary_and_doctor_need_the_launch_token_and_our_origin(
+    kubeconfig: Path,
+    lantern_factory: Callable[..., ServerThread],
+    http: aiohttp.ClientSession,
+) -> None:
+    server = lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token="fleet-token"))
+    name = quote(CONTEXT_NAMES["kubernetes"], safe="")
+    summary = f"{server.url}/api/clusters/{name}/summary"
+    doctor = f"{server.url}/api/clusters/{name}/doctor"
+    async with http.get(summary) as r:
+        assert r.status == 401
+    async with http.post(doctor) as r:
+        assert r.status == 401
+    auth = {"X-Kubelantern-Token": "fleet-token"}
+    async with http.post(doctor, headers={**auth, "Origin": "https://evil.example"}) as r:
+        assert r.status == 403
+    async with http.get(summary, headers=auth) as r:
+        assert r.status == 200 and (await r.json())["state"] == "ok"
