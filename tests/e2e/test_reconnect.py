@@ -150,8 +150,8 @@ def test_a_cut_terminal_reattaches_to_the_same_shell_and_keeps_the_screen(
     tab.keyboard.type("echo early-$X\n")
     wait_row(tab, "early-kept42")
     # Output made while the network is away is kept by kubelantern and replayed.
-    tab.keyboard.type("sleep 2; echo away-$X\n")
-    wait_row(tab, r".*sleep 2; echo away-\$X")
+    tab.keyboard.type("sleep 4; echo away-$X\n")
+    wait_row(tab, r".*sleep 4; echo away-\$X")
     net.stop()
     expect(status).to_contain_text("reconnecting…")
     wait_for(lambda: b"away-kept42" in queued_output(lantern), "the output made while away")
@@ -170,7 +170,7 @@ def test_output_lost_while_away_is_said(tab: Any, lantern: ServerThread, net: Fa
     """More than the 1 MiB kubelantern keeps is written while the network is away."""
     _term, status = open_shell(tab, net, lantern)
     size = 3 << 20
-    tab.keyboard.type(f"M=done; sleep 2; firehose {size} 4096; echo; echo fh-$M\n")
+    tab.keyboard.type(f"M=done; sleep 4; firehose {size} 4096; echo; echo fh-$M\n")
     wait_row(tab, r".*echo fh-\$M")
     net.stop()
     expect(status).to_contain_text("reconnecting…")
