@@ -166,6 +166,25 @@ def test_a_cut_terminal_reattaches_to_the_same_shell_and_keeps_the_screen(
     shot(tab, "reconnect-terminal")
 
 
+def test_an_attached_terminal_reattaches_too(
+    tab: Any, lantern: ServerThread, net: FaultProxy
+) -> None:
+    term, status = open_shell(tab, net, lantern)
+    term.get_by_label("Mode").select_option("attach")
+    expect(status).to_contain_text("connected: attach")
+    tab.keyboard.type("ping-one\n")
+    wait_row(tab, r".*cart got: ping-one.*")
+    net.stop()
+    expect(status).to_contain_text("reconnecting…")
+    net.start()
+    expect(status).to_contain_text("reconnected: attach", timeout=20_000)
+    wait_row(tab, r".*cart got: ping-one.*")  # the screen was kept
+    term.locator(".kl-term").click()
+    tab.keyboard.type("ping-two\n")
+    wait_row(tab, r".*cart got: ping-two.*")
+    assert "new attach" not in term.locator(".xterm-rows").inner_text()
+
+
 def test_output_lost_while_away_is_said(tab: Any, lantern: ServerThread, net: FaultProxy) -> None:
     """More than the 1 MiB kubelantern keeps is written while the network is away."""
     _term, status = open_shell(tab, net, lantern)
