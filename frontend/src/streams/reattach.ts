@@ -61,7 +61,9 @@ export type Rejoined =
  * one empty message on the lowest writable channel (the "connected" signal, wire facts §1.5);
  * kubelantern's replay of a kept session never does, since that message went to the first
  * connection. A kept session that lost output starts with kubelantern's notice on stdout
- * (`execsession.LOST_NOTICE`: keep the two in step).
+ * (`execsession.LOST_NOTICE`: keep the two in step). (A connection dropped before that first
+ * message reached it would be taken for a new session on its return: a wrong notice, never a
+ * wrong screen.)
  */
 export function rejoined(first: Uint8Array): Rejoined {
   const ch = first[0];
