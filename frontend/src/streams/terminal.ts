@@ -111,8 +111,11 @@ export class TerminalController {
   }
 
   private leave = (): void => {
+    if (!this.ws && !this.rejoin) return;
     this.cancelRejoin();
     this.closeSocket();
+    // Should the page come back from the back/forward cache, it says what happened.
+    this.setState({ phase: 'exited', message: 'the session ended when the page was left', advice: 'Press Enter to reconnect.' });
   };
 
   subscribe(fn: () => void): () => void {
