@@ -2,6 +2,7 @@
 
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
+                                        "sessionGrace",
                                         "features": {"login","websocket","metrics","portForward"}}
   GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
                                        probes NAME afresh (re-runs its exec plugin)
@@ -78,6 +79,8 @@ async def config(request: web.Request) -> web.Response:
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
             "signIn": "oidc" if settings.oidc else "header" if settings.auth_header else None,
+            # How long a dropped terminal may take to reattach (the UI stops trying after it).
+            "sessionGrace": settings.session_grace,
             "features": {
                 "login": True,
                 "websocket": True,
