@@ -1,7 +1,7 @@
 // The cluster chooser: every cluster from the kubeconfig(s), with the profile and WebSocket
 // strategy the backend uses for it; unreachable ones stay listed with the reason and advice.
 import { useEffect } from 'preact/hooks';
-import { type ClusterInfo, clusters, clustersError, namespaceFor, needsLogin, refreshClusters, stateLabel } from '../state/clusters';
+import { type ClusterInfo, clusters, clustersError, namespaceFor, needsLogin, refreshClusters, sourcesText, stateLabel } from '../state/clusters';
 import { listUrl } from '../state/router';
 import { useValue } from '../state/value';
 import { statusTone } from '../format';
@@ -24,7 +24,7 @@ export function Home() {
     <div class="page">
       <div class="page-head">
         <h1>Clusters</h1>
-        <span class="muted">{list.length} from kubeconfig</span>
+        <span class="muted" data-testid="cluster-sources">{sourcesText(list)}</span>
         <span class="spacer" />
         <button class="btn" onClick={() => refreshClusters()}><Icon name="refresh" /> Refresh</button>
       </div>

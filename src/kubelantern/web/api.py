@@ -130,6 +130,7 @@ def cluster_json(
         "version": probe.version if probe is not None else None,
         "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
+        "source": cluster.spec.origin,
     }
 
 
