@@ -252,7 +252,10 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     registry = app[keys.REGISTRY]
     names = [c.name for c in registry if c.load_error is None]
-    demo = " (built-in demo)" if app[keys.STATE].demo else ""
+    demos = sum(c.spec.origin == "demo" for c in registry)
+    demo = ""
+    if app[keys.STATE].demo:
+        demo = " (built-in demo)" if demos == len(names) else f" ({demos} built-in demo)"
     broken = [c.name for c in registry if c.load_error is not None]
     summary = f"kubelantern {__version__}: {len(names)} cluster(s){demo}: {', '.join(names)}"
     if broken:

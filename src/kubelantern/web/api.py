@@ -139,6 +139,7 @@ def cluster_json(
         # colour (None: the UI derives one from the name).
         "group": cluster.spec.group,
         "color": cluster.spec.color,
+        "source": cluster.spec.origin,
     }
 
 
