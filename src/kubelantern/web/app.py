@@ -218,6 +218,8 @@ def make_app(settings: Settings) -> web.Application:
     portforward_api.setup_portforward_routes(app, base)  # local mode only
     recordings_api.add_routes(app, base)
     api.add_fallback(app, base)
-    app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
+    # Any tail, line breaks too (`.` stops at a decoded %0A, which then fell through to
+    # aiohttp's bare 404 instead of the path check's 400 or the unknown-cluster 404).
+    app.router.add_route("*", f"{base}/clusters/{{tail:[\\s\\S]*}}", proxy_handler)
     static.add_routes(app, base)
     return app
