@@ -30,6 +30,7 @@ from kubelantern.clusters.paths import AmbiguousClusterPath, ApiPathError, valid
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.identity.request import TRUSTED_USER, request_user
+from kubelantern.observe.logfilter import UNLIMITED
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
@@ -150,7 +151,7 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     registry.clusters.update(loaded.clusters)
     registry.errors.extend(loaded.errors)
     for line in registry.errors:
-        log.warning("%s", line)
+        log.warning("%s", line, extra=UNLIMITED)
     usable = [c.name for c in registry if c.load_error is None]
     log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
     state.ready = True
