@@ -2,7 +2,19 @@
 session's simulators (four clusters, one per profile), guarded by a launch token.
 
 Every barrage ends with `assert_every_cluster_serves`: whatever a test threw at one
-cluster or at the edge, the process still answers a list on every cluster."""
+cluster or at the edge, the process still answers a list on every cluster.
+
+Here, one file per surface: test_parser_errors (malformed HTTP, smuggling shapes, huge
+headers; no echo of request bytes), test_edge (Host, Origin, launch token), test_paths
+(cluster-name and API-path tricks, static traversal), test_websocket_frames (bad frames
+from either side, tunnel and relay), test_subprotocol_fuzz, test_kubeconfigs (malformed
+files, hostile exec plugins), test_secrets_sweep. Hostile cases that belong to one
+defect or feature stay beside it: test_defects_* (launch token upstream, log redaction,
+port-forward names, token redirect, YAML alias bomb, ambiguous names, upstream cuts),
+test_credentials_plugin_hostile (orphaned/flooding plugins), test_websocket_relay
+(1009 both ways), test_session_recordings (recordings API traversal), and the property
+tests in tests/unit (test_hostile_properties, test_cluster_paths_rule,
+test_kubeconfig_properties)."""
 
 from __future__ import annotations
 
