@@ -4,8 +4,6 @@ one error line in the log; request smuggling shapes are refused, not split."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from kubelantern.observe.logfilter import spellings
@@ -49,6 +47,18 @@ MALFORMED = {
     "two different Content-Lengths": req(
         f"POST {NS} HTTP/1.1", f"Content-Length: 5\r\nContent-Length: 40\r\n{BEARER}", "hello"
     ),
+    "two equal Content-Lengths": req(
+        f"POST {NS} HTTP/1.1", f"Content-Length: 5\r\nContent-Length: 5\r\n{BEARER}", "hello"
+    ),
+    "Content-Length list": req(f"POST {NS} HTTP/1.1", f"Content-Length: 5, 5\r\n{BEARER}", "hello"),
+    "Transfer-Encoding twice": req(
+        f"POST {NS} HTTP/1.1",
+        f"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n{BEARER}",
+        "0\r\n\r\n",
+    ),
+    "unknown Transfer-Encoding": req(
+        f"POST {NS} HTTP/1.1", f"Transfer-Encoding: xchunked\r\n{BEARER}", "0\r\n\r\n"
+    ),
     "Content-Length with a sign": req(
         f"POST {NS} HTTP/1.1", f"Content-Length: +5\r\n{BEARER}", "hello"
     ),
@@ -71,7 +81,6 @@ MALFORMED = {
 async def test_a_malformed_request_gets_a_400_that_quotes_nothing(
     served: ServeProcess, name: str
 ) -> None:
-    before = served.stderr_so_far().count("Error handling request")
     answer = await raw_request("127.0.0.1", served.port, MALFORMED[name].encode("latin-1"))
     assert answer.status == 400, (name, answer.raw[:300])
     text = answer.raw.decode("latin-1")
@@ -83,13 +92,6 @@ async def test_a_malformed_request_gets_a_400_that_quotes_nothing(
         assert echo not in answer.body.decode("latin-1"), (name, answer.body[:300])
     assert answer.body.startswith(b"400 Bad Request"), answer.body[:200]
     assert answer.header("X-Content-Type-Options") == "nosniff"
-    # ...and the server said why in its log (one error line; its detail is redacted).
-    for _ in range(100):
-        if served.stderr_so_far().count("Error handling request") > before:
-            break
-        await asyncio.sleep(0.05)
-    if name != "not HTTP" and name != "HTTP/2 preface":  # the first bad method logs at debug
-        assert served.stderr_so_far().count("Error handling request") > before, name
 
 
 async def test_after_the_malformed_barrage_every_cluster_serves(served: ServeProcess) -> None:
@@ -97,6 +99,11 @@ async def test_after_the_malformed_barrage_every_cluster_serves(served: ServePro
         await raw_request("127.0.0.1", served.port, request.encode("latin-1"))
     await assert_every_cluster_serves(served)
     log = served.stderr_so_far()
+    # One line per refusal with the parser's reason and no request bytes; the repeat
+    # limiter (observe/logfilter.py) lets 20 of one template through per minute.
+    lines = [line for line in log.splitlines() if "Error handling request" in line]
+    assert len(lines) >= 20, log[-3000:]
+    assert all(": 400 " in line and "b'" not in line for line in lines), lines
     for secret in (SECRET, LAUNCH):
         for form in spellings(secret):
             assert form not in log, f"{form[:12]}… in stderr"
