@@ -106,6 +106,24 @@ async def test_no_upstream_saw_a_path_outside_its_cluster(
             assert not climbs_out(request.path, prefixes.get(profile, "/")), (profile, request.path)
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/api/clusters/nope%0Ax/login", "/api/clusters/%2e%2e/login", "/api/%0d%0a",
+        "/api/clusters/kind-dev%0A/logout", "/api/../api/config%00",
+    ],
+)  # fmt: skip
+async def test_api_path_tricks_get_a_json_status(served: ServeProcess, target: str) -> None:
+    for method in ("GET", "POST"):
+        data = (
+            f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Kubelantern-Token: {LAUNCH}\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        answer = await raw_request("127.0.0.1", served.port, data.encode("latin-1"))
+        assert answer.status in (400, 404), (method, target, answer.status, answer.body[:200])
+        assert b'"Status"' in answer.body, (method, target, answer.body[:200])
+
+
 # -- static files ----------------------------------------------------------------------
 
 STATIC_TRICKS = [
