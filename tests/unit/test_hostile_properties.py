@@ -6,12 +6,18 @@ test_kubeconfig_properties.py.)"""
 from __future__ import annotations
 
 import base64
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
+from kubelantern.clusters.kubeconfig import load_kubeconfigs
 from kubelantern.clusters.paths import ApiPathError, join_upstream, validate_api_path
 from kubelantern.proxy.subprotocols import (
     BEARER_PREFIX,
@@ -24,6 +30,7 @@ from kubelantern.proxy.subprotocols import (
     redact,
     upstream_protocols,
 )
+from tests.unit.test_kubeconfig_properties import kubeconfig_files
 
 # RFC 7230 token characters: what a real subprotocol name is made of.
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -54,7 +61,7 @@ def test_any_offer_parses_or_is_refused_with_a_4xx(values: list[str]) -> None:
         assert offer.token and all(0x20 < ord(c) != 0x7F for c in offer.token)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     protocols=st.lists(protocol, max_size=5),
     secret=st.none() | token,
@@ -123,7 +130,7 @@ api_path = st.lists(st.lists(segment_chars, max_size=4).map("".join), min_size=1
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(api_path, st.sampled_from(["", "/k8s/clusters/c-m-abc12", "/prefix/"]))
 def test_an_accepted_api_path_never_climbs_out_of_the_cluster_prefix(
     path: str, prefix: str
@@ -144,3 +151,33 @@ def test_an_accepted_api_path_never_climbs_out_of_the_cluster_prefix(
     assert joined.raw_path.startswith(server.raw_path.rstrip("/") + "/")
     assert joined.host == "127.0.0.1" and joined.port == 6443
     assert joined.raw_query_string == "a=b"
+
+
+# -- kubeconfig merge order ------------------------------------------------------------
+
+current = st.none() | st.sampled_from(["", "a", "b", "a/b"]) | st.integers(0, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(files=kubeconfig_files(), currents=st.lists(current, min_size=4, max_size=4))
+def test_current_context_is_the_first_non_empty_one_and_env_order_equals_flag_order(
+    files: list[dict[str, Any]], currents: list[Any]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, doc in enumerate(files):
+            if currents[i] is not None:
+                doc = {**doc, "current-context": currents[i]}
+            path = Path(tmp) / f"k{i}"
+            path.write_text(yaml.safe_dump(doc))
+            paths.append(path)
+        by_flag = load_kubeconfigs(paths, env={}, home=Path(tmp))
+        env = {"KUBECONFIG": os.pathsep.join(str(p) for p in paths)}
+        by_env = load_kubeconfigs(None, env=env, home=Path(tmp))
+    wanted = next((c for c in currents[: len(files)] if isinstance(c, str) and c), None)
+    assert by_flag.current_context == wanted
+    assert by_env.current_context == wanted
+    assert [(s.name, s.server, s.auth.token) for s in by_flag.specs] == [
+        (s.name, s.server, s.auth.token) for s in by_env.specs
+    ]
+    assert [str(e) for e in by_flag.errors] == [str(e) for e in by_env.errors]
