@@ -230,9 +230,10 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
+    from kubelantern.web.runner import make_runner
 
     app = make_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+    runner = make_runner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
     await runner.setup()  # loads the clusters (errors are logged, one line each)
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     try:

@@ -30,6 +30,7 @@ from kubelantern.clusters.paths import AmbiguousClusterPath, ApiPathError, valid
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.identity.request import TRUSTED_USER, request_user
+from kubelantern.observe.logfilter import UNLIMITED
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
@@ -177,7 +178,7 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     registry.clusters.update(loaded.clusters)
     registry.errors.extend(loaded.errors)
     for line in registry.errors:
-        log.warning("%s", line)
+        log.warning("%s", line, extra=UNLIMITED)
     usable = [c.name for c in registry if c.load_error is None]
     log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
     state.ready = True
@@ -247,6 +248,8 @@ def make_app(settings: Settings) -> web.Application:
     fleet.add_routes(app, base)  # /api/clusters/{name}/summary
     doctor_api.add_routes(app, base)  # /api/clusters/{name}/doctor
     api.add_fallback(app, base)
-    app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
+    # Any tail, line breaks too (`.` stops at a decoded %0A, which then fell through to
+    # aiohttp's bare 404 instead of the path check's 400 or the unknown-cluster 404).
+    app.router.add_route("*", f"{base}/clusters/{{tail:[\\s\\S]*}}", proxy_handler)
     static.add_routes(app, base)
     return app

@@ -22,6 +22,7 @@ from pathlib import Path
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
+from kubelantern.observe.logfilter import UNLIMITED
 from kubelantern.settings import Settings
 
 log = logging.getLogger("kubelantern.reload")
@@ -152,5 +153,5 @@ class KubeconfigReloader:
             ", ".join(repr(n) for n in merged.removed) or "none",
         )
         for line in fresh.errors:
-            log.warning("%s", line)
+            log.warning("%s", line, extra=UNLIMITED)
         return merged
