@@ -34,10 +34,10 @@ def test_home_page_says_demo_and_kubeconfig(
     try:
         sources = page.get_by_test_id("cluster-sources")
         expect(sources).to_have_text(f"{len(sims)} from kubeconfig · 4 demo (built-in simulators)")
-        cards = page.locator(".cluster-card")
-        expect(cards).to_have_count(len(sims) + 4)
-        expect(page.locator('.cluster-card[data-cluster="demo-openshift"]')).to_have_count(1)
-        kube = page.locator(f'.cluster-card[data-cluster="{CONTEXT_NAMES["kubernetes"]}"]')
+        rows = page.locator(".fleet-row")
+        expect(rows).to_have_count(len(sims) + 4)
+        expect(page.locator('.fleet-row[data-cluster="demo-openshift"]')).to_have_count(1)
+        kube = page.locator(f'.fleet-row[data-cluster="{CONTEXT_NAMES["kubernetes"]}"]')
         expect(kube).to_have_count(1)
         assert problems.errors == [], problems.errors
     finally:
