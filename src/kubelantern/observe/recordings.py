@@ -75,17 +75,25 @@ class Recorder:
     def enabled(self) -> bool:
         return self.root is not None
 
-    def failed(self, cluster: str, what: str, error: OSError) -> None:
+    def failed(self, cluster: str, what: str, error: OSError | str) -> None:
+        """Count and log a recording that failed; `error` a write's OSError, or what went
+        wrong reading the session (a SPDY stream the observer could not follow)."""
         self.metrics.recording_failed(cluster)
+        why = error if isinstance(error, str) else str(error.strerror or error)
         self.state.failures += 1
         self.state.last_failure_at = time.time()
-        self.state.last_error = f"{what}: {error.strerror or error}"
+        self.state.last_error = f"{what}: {why}"
+        advice = (
+            "check that --record-sessions is writable and has space"
+            if isinstance(error, OSError)
+            else "the session's bytes went on untouched"
+        )
         log.error(
-            "cluster=%s recording %s failed: %s (the session goes on unrecorded; "
-            "check that --record-sessions is writable and has space)",
+            "cluster=%s recording %s failed: %s (the session goes on unrecorded; %s)",
             cluster,
             what,
-            error.strerror or error,
+            why,
+            advice,
         )
 
     def open(self, meta: RecordingMeta) -> Recording | None:
@@ -165,6 +173,10 @@ class Recording:
 
     def exit(self, code: int) -> None:
         self._event("m", f"exit {code}")
+
+    def note(self, text: str) -> None:
+        """A marker that is not an exit (why the rest of the session is missing)."""
+        self._event("m", text)
 
     def _header(self) -> str:
         width, height = self._size or DEFAULT_SIZE
