@@ -139,6 +139,7 @@ def test_kubectl_exec_tty_over_spdy_is_recorded(
         "user": "local",
         "client": "127.0.0.1",
         "kind": "exec",
+        "tty": True,
     }
     output = "".join(e[2] for e in events if e[1] == "o")
     assert "typed-in-quotes" in output and "40 132" in output
@@ -174,6 +175,7 @@ def test_kubectl_exec_stdin_over_spdy_records_input_when_asked(
     path = one_closed_cast(root)
     header, events = read_cast(path)
     assert header["kubelantern"]["command"] == command
+    assert header["kubelantern"]["tty"] is False
     assert (header["width"], header["height"]) == (80, 24)  # no tty: no size was ever sent
     assert "".join(e[2] for e in events if e[1] == "i") == "line one\nline two\n"
     output = "".join(e[2] for e in events if e[1] == "o")

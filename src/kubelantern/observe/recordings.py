@@ -4,7 +4,7 @@
 Layout: `DIR/<cluster>/<YYYY-MM-DD>/<HHMMSS>-<namespace>-<pod>-<random>.cast` (UTC), files
 0600 in 0700 folders. The header (first line) carries `version: 2`, `width`, `height`,
 `timestamp` and a `kubelantern` object (cluster, namespace, pod, container, command, user,
-client, kind); then `[t, "o", text]` for output, `[t, "i", text]` for input (only with
+client, kind, tty); then `[t, "o", text]` for output, `[t, "i", text]` for input (only with
 `--record-input`: people type passwords), `[t, "r", "WxH"]` for resizes and, when the
 exit code is known, a last `[t, "m", "exit <code>"]`.
 
@@ -46,6 +46,7 @@ class RecordingMeta:
     user: str
     client: str
     kind: str  # exec | attach
+    tty: bool = False  # players turn a bare LF into CRLF when False (no terminal did it)
 
 
 def safe_name(value: str, limit: int = 80) -> str:
@@ -196,6 +197,7 @@ class Recording:
                     "user": m.user,
                     "client": m.client,
                     "kind": m.kind,
+                    "tty": m.tty,
                 },
             },
             ensure_ascii=False,

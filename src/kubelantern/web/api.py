@@ -82,6 +82,8 @@ async def config(request: web.Request) -> web.Response:
                 "metrics": True,
                 # Opens ports on the server's machine: local mode only.
                 "portForward": not (settings.in_cluster or settings.oidc or settings.auth_header),
+                # serve --record-sessions: the recordings page and its failure warning.
+                "recordings": settings.record_sessions is not None,
             },
         },
         headers={"Cache-Control": "no-store"},

@@ -28,7 +28,6 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.observe.recordings import RecordingMeta
 from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.handshake import UpstreamHandshake
@@ -239,15 +238,6 @@ def _recording_tap(
     if target is None or not deps.recorder.enabled:
         return None
     recording = deps.recorder.open(
-        RecordingMeta(
-            cluster=cluster.name,
-            namespace=target.namespace,
-            pod=target.pod,
-            container=target.container,
-            command=target.command,
-            user=plan.user_label,
-            client=request.remote or "",
-            kind=target.kind,
-        )
+        target.recording(cluster.name, plan.user_label, request.remote or "")
     )
     return None if recording is None else RecordingTap(recording)

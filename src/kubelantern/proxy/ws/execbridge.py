@@ -15,7 +15,6 @@ import logging
 from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.observe.recordings import RecordingMeta
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.accept import accept_client, client_websocket
@@ -58,18 +57,7 @@ async def exec_bridge(
     upstream, _strategy = opened
     client_ws = await accept_client(request, upstream, deps.settings, name)
     target = plan.exec
-    recording = deps.recorder.open(
-        RecordingMeta(
-            cluster=name,
-            namespace=target.namespace,
-            pod=target.pod,
-            container=target.container,
-            command=target.command,
-            user=plan.user_label,
-            client=request.remote or "",
-            kind=target.kind,
-        )
-    )
+    recording = deps.recorder.open(target.recording(name, plan.user_label, request.remote or ""))
     session = ExecSession(
         cluster=name,
         upstream=upstream,
