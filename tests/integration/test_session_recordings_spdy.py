@@ -23,7 +23,15 @@ import pytest
 
 from kubelantern.settings import Settings
 from tests.harness.kubectl import kubectl_command, kubectl_env
-from tests.harness.kubectl_matrix import _read_until, _set_size, _wait_for_size
+from tests.harness.kubectl_matrix import (
+    Target,
+    _read_until,
+    _set_size,
+    _wait_for_size,
+    find_pods,
+    kubectl_binary,
+    op_port_forward,
+)
 from tests.harness.proxy import cluster_base, eventually, running_pod
 from tests.harness.servers import ServerThread
 from tests.harness.stack import KUBE_TOKEN
@@ -152,9 +160,12 @@ def test_kubectl_exec_tty_over_spdy_is_recorded(
     no_secrets(path)
 
 
+@pytest.mark.parametrize("minor", ["default", "1.27"])
 def test_kubectl_exec_stdin_over_spdy_records_input_when_asked(
-    served: Callable[..., ServerThread], kubectl: str, tmp_path: Path
+    served: Callable[..., ServerThread], kubectl: str, tmp_path: Path, minor: str
 ) -> None:
+    # kubectl 1.27 speaks SPDY without being told (and offers v4 at most).
+    kubectl = kubectl if minor == "default" else kubectl_binary(minor)
     root = tmp_path / "rec"
     lantern = served(record_sessions=root, record_input=True)
     ns, pod, container = running_pod(lantern, "kubernetes")
@@ -223,3 +234,20 @@ def test_kubectl_attach_over_spdy_is_recorded(
     assert "got: hello attach" in "".join(e[2] for e in events if e[1] == "o")
     assert not [e for e in events if e[1] == "i"]
     no_secrets(path)
+
+
+def test_port_forward_with_recording_on_is_spliced_unrecorded(
+    served: Callable[..., ServerThread], kubectl: str, tmp_path: Path
+) -> None:
+    """Only a pod's exec/attach is watched: a SPDY port-forward keeps the plain splice."""
+    root = tmp_path / "rec"
+    lantern = served(record_sessions=root)
+    server = cluster_base(lantern, "kubernetes")
+    target = Target(
+        tuple(kubectl_command(kubectl, server, tmp_path)[1:]),
+        {**spdy_env(tmp_path), "KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"},
+        tmp_path,
+    )
+    op_port_forward(kubectl, target, find_pods(kubectl, target))
+    assert tunnelled(lantern) > 0
+    assert casts(root) == []
