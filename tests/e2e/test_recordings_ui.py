@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
-from tests.e2e.conftest import Problems, Ui, new_page, shot
+from tests.e2e.conftest import Problems, Ui, new_page, running_pod, shot
+from tests.e2e.test_streams import open_pod, wait_row
 from tests.harness.proxy import V4, V5, cluster_base, eventually, exec_path, find_pod
 from tests.harness.stack import CONTEXT_NAMES, start_kubelantern
 
@@ -107,7 +108,7 @@ def test_list_filter_and_play_back(
     page.locator('select[name="cluster"]').select_option(LEGACY)
     expect(rows).to_have_count(1)
     expect(rows.nth(0)).to_contain_text("from-the-legacy-cluster")
-    assert "cluster=" in page.url  # the filter is in the URL (a link shares it)
+    assert "rec_cluster=" in page.url  # the filter is in the URL (a link shares it)
     page.locator('input[name="pod"]').fill("no-such-pod")
     page.locator('input[name="pod"]').press("Enter")
     expect(page.get_by_text("No recordings match these filters")).to_be_visible()
@@ -165,4 +166,43 @@ def test_failing_recording_is_warned_on_every_page(
         shot(page, "recordings-failing-warning")
         page.get_by_test_id("recordings-link").click()
         expect(page.get_by_test_id("recording-failures")).to_contain_text("failed 1 time")
+        assert problems.errors == []
+
+
+def test_a_browser_terminal_session_is_recorded_and_played_back(
+    browser: Any, kubeconfig: Path, tmp_path: Path, problems: Problems
+) -> None:
+    root = tmp_path / "rec"
+    for ui in _ui(kubeconfig, root):
+        pod = running_pod(ui, KIND, "shop", "cart-")
+        page = new_page(browser, ui.launch_url, problems)
+        open_pod(page, ui, KIND, "shop", pod)
+        page.get_by_test_id("action-shell").click()
+        term = page.get_by_test_id("terminal-pane").last
+        status = term.get_by_test_id("terminal-status")
+        expect(status).to_contain_text("connected")
+        term.locator(".kl-term").click()
+        page.keyboard.type("echo from-the-'browser'-terminal\n")
+        wait_row(page, "from-the-browser-terminal")
+        page.keyboard.type("exit 4\n")
+        expect(status).to_contain_text("process exited with code 4")
+
+        def ended() -> bool:
+            found = list(root.rglob("*.cast"))
+            return len(found) == 1 and '"exit 4"' in found[0].read_text()
+
+        _off_thread(eventually(ended, limit=30))
+        page.get_by_test_id("recordings-link").click()
+        # The dock's deep link (cluster=, pod= of the open terminal) is not a filter here.
+        expect(page.locator('select[name="cluster"]')).to_have_value("")
+        expect(page.locator('input[name="pod"]')).to_have_value("")
+        assert "view=exec" in page.url  # and the terminal's link is still in the URL
+        row = page.locator(".rec-table tbody tr").first
+        expect(row).to_contain_text(pod)
+        expect(row).to_contain_text("local")
+        expect(row.locator("td").nth(7)).to_have_text("4")  # the exit column
+        row.get_by_role("button", name="Play").click()
+        player = page.get_by_test_id("cast-player")
+        expect(player).to_contain_text("from-the-browser-terminal", timeout=20_000)
+        shot(page, "recordings-browser-session")
         assert problems.errors == []

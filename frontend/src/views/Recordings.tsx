@@ -1,6 +1,7 @@
 // Session recordings (serve --record-sessions): filter by cluster, pod, user and day (newest
 // first, as the server lists them), play one back in asciinema-player. The filters and the
-// recording played live in the URL (?cluster=&pod=&user=&day=&play=), so a link shares them.
+// recording played live in the URL (?rec_cluster=&rec_pod=&rec_user=&rec_day=&play=), so a
+// link shares them.
 import { useEffect, useState } from 'preact/hooks';
 import { lazyComponent } from '../lazy';
 import { FILTER_KEYS, fetchCast, listRecordings, recordingStatus, type RecordingFilters, type RecordingItem } from '../state/recordings';
@@ -10,16 +11,27 @@ import { Icon } from '../icons';
 
 const CastPlayer = lazyComponent('recording player', () => import('./CastPlayer').then((m) => m.CastPlayer));
 
+// The page's own query keys, apart from the dock's (cluster, pod, ... of open panes), which
+// stay as they are: a terminal open beside the recordings keeps its deep link.
+const URL_KEYS: Record<keyof RecordingFilters, string> = { cluster: 'rec_cluster', pod: 'rec_pod', user: 'rec_user', day: 'rec_day' };
+const PLAY_KEY = 'play';
+
 function fromUrl(): RecordingFilters & { play: string } {
   const q = new URLSearchParams(location.search);
-  return { cluster: q.get('cluster') ?? '', pod: q.get('pod') ?? '', user: q.get('user') ?? '', day: q.get('day') ?? '', play: q.get('play') ?? '' };
+  const f = { play: q.get(PLAY_KEY) ?? '' } as RecordingFilters & { play: string };
+  for (const k of FILTER_KEYS) f[k] = q.get(URL_KEYS[k]) ?? '';
+  return f;
 }
 
 function toUrl(f: RecordingFilters, play: string): void {
-  const q = new URLSearchParams();
-  for (const k of FILTER_KEYS) if (f[k]) q.set(k, f[k]);
-  if (play) q.set('play', play);
-  history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}`);
+  const q = new URLSearchParams(location.search);
+  for (const k of FILTER_KEYS) {
+    if (f[k]) q.set(URL_KEYS[k], f[k]);
+    else q.delete(URL_KEYS[k]);
+  }
+  if (play) q.set(PLAY_KEY, play);
+  else q.delete(PLAY_KEY);
+  history.replaceState(history.state, '', `${location.pathname}${q.size ? `?${q}` : ''}${location.hash}`);
 }
 
 function when(item: RecordingItem): string {
