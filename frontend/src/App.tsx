@@ -21,6 +21,7 @@ import { refreshRecordingStatus } from './state/recordings';
 import { Overview } from './views/Overview';
 import { TopBar } from './views/TopBar';
 import { Help } from './views/Help';
+import { Switcher, initSwitcherKey, switcherOpen } from './views/Switcher';
 import { DockSlot, closeTopPane } from './streams-bridge';
 
 export function App() {
@@ -38,6 +39,7 @@ export function App() {
     const off = onLanternUnauthorized(() => setLocked(true));
     // Lowest priority: Esc with the focus in a log pane minimizes the dock.
     const offEsc = onEscape(closeTopPane);
+    const offSwitcher = initSwitcherKey();
     initKeys({
       go: (kind) => {
         const cur = route.value;
@@ -53,6 +55,7 @@ export function App() {
       clearInterval(tr);
       off();
       offEsc();
+      offSwitcher();
     };
   }, []);
 
@@ -102,6 +105,7 @@ export function App() {
       </div>
       <DockSlot />
       {useValue(helpOpen) && <Help />}
+      {useValue(switcherOpen) && <Switcher />}
       <Toasts />
     </div>
   );
