@@ -3,7 +3,8 @@
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
                                         "sessionGrace",
-                                        "features": {"login","websocket","metrics","portForward"}}
+                                        "features": {"login","websocket","metrics",
+                                                     "portForward","recordings"}}
   GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
                                        probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
