@@ -16,13 +16,17 @@ import { Home } from './views/Home';
 import { ClusterProblem } from './views/ClusterProblem';
 import { LoginForm } from './views/Login';
 import { PortForwards } from './views/PortForwards';
-import { RecordingWarning, Recordings } from './views/Recordings';
+import { RecordingWarning } from './views/RecordingWarning';
+import { lazyComponent } from './lazy';
 import { refreshRecordingStatus } from './state/recordings';
 import { Overview } from './views/Overview';
 import { TopBar } from './views/TopBar';
 import { Help } from './views/Help';
 import { Switcher, initSwitcherKey, switcherOpen } from './views/Switcher';
 import { DockSlot, closeTopPane } from './streams-bridge';
+
+// The recordings page is its own chunk (the first screen stays small); the player another.
+const Recordings = lazyComponent('recordings page', () => import('./views/Recordings').then((m) => m.Recordings));
 
 export function App() {
   const r = useValue(route);

@@ -179,16 +179,3 @@ export function Recordings() {
     </div>
   );
 }
-
-/** The shell's warning while recording fails (any page): sessions go on unrecorded. */
-export function RecordingWarning({ href }: { href: string }) {
-  const status = useValue(recordingStatus);
-  const [dismissed, setDismissed] = useState(0);
-  if (!status || !status.enabled || status.failures === 0 || (status.lastFailureAt ?? 0) <= dismissed) return null;
-  return (
-    <div class="alert bad rec-warning" role="alert" data-testid="recording-warning">
-      Session recording is failing: {status.lastError}. Sessions go on unrecorded. <a href={href}>Recordings</a>
-      <button class="btn tiny" onClick={() => setDismissed(status.lastFailureAt ?? Date.now() / 1000)}>Dismiss</button>
-    </div>
-  );
-}
