@@ -30,6 +30,7 @@ from tests.harness.kubectl_matrix import (
     _wait_for_size,
     find_pods,
     kubectl_binary,
+    op_cp,
     op_port_forward,
 )
 from tests.harness.proxy import cluster_base, eventually, running_pod
@@ -65,7 +66,9 @@ def casts(root: Path) -> list[Path]:
 
 
 def read_cast(path: Path) -> tuple[dict[str, Any], list[list[Any]]]:
-    lines = path.read_text().splitlines()
+    # Lines end at \n only: str.splitlines would also split at U+0085, U+2028, ... which
+    # JSON strings may hold raw (binary output, as kubectl cp's tar).
+    lines = path.read_text().split("\n")[:-1]
     return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
 
 
@@ -256,3 +259,20 @@ def test_port_forward_with_recording_on_is_spliced_unrecorded(
     op_port_forward(kubectl, target, find_pods(kubectl, target))
     went_through_the_tunnel(lantern)
     assert casts(root) == []
+
+
+def test_kubectl_cp_through_a_recorded_tunnel_round_trips(
+    served: Callable[..., ServerThread], kubectl: str, tmp_path: Path
+) -> None:
+    """cp is an exec of tar: recorded (binary output and all), and its bytes pass unchanged."""
+    root = tmp_path / "rec"
+    lantern = served(record_sessions=root)
+    server = cluster_base(lantern, "kubernetes")
+    target = Target(
+        tuple(kubectl_command(kubectl, server, tmp_path)[1:]), spdy_env(tmp_path), tmp_path
+    )
+    op_cp(kubectl, target, find_pods(kubectl, target))  # 200 KB up, back, compared
+    went_through_the_tunnel(lantern)
+    asyncio.run(eventually(lambda: len(casts(root)) >= 2, limit=30))
+    commands = [read_cast(p)[0]["kubelantern"]["command"] for p in casts(root)]
+    assert sum(c[:1] == ["tar"] for c in commands) == 2, commands
