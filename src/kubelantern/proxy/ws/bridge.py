@@ -79,7 +79,7 @@ async def bridge(
         # An extension we never offered: frames cannot pass as bytes. Reconnect in
         # message mode (rare enough not to optimise).
         log.warning("cluster=%s upstream negotiated %r unasked", name, raw.extensions)
-        raw.response.close()
+        raw.close()
     try:
         upstream, strategy = await connect_upstream(
             cluster, settings, url, offer, auth, source, **connect_kwargs
