@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from kubelantern.proxy.subprotocols import BEARER_PREFIX, encode_bearer
+from kubelantern.web import keys
 from tests.harness.proxy import (
     EXEC_OFFER,
     V4,
@@ -298,10 +299,13 @@ async def _live_upgrade_responses(lantern_port: int) -> int:
 
 
 async def test_idle_bridged_session_keeps_no_upstream_response(
-    lantern: ServerThread, http: aiohttp.ClientSession
+    lantern: ServerThread, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The byte tunnel keeps the upstream socket, not the 101's ClientResponse (its headers,
     request and the handshake's ClientSession): a few KiB per idle WebSocket (issue 12)."""
+    # The byte tunnel, whatever KUBELANTERN_WS_FASTPATH says (the message relay keeps its
+    # aiohttp ClientWebSocketResponse, response included, by design).
+    monkeypatch.setattr(lantern.app[keys.SETTINGS], "ws_fast_path", True)
     base = cluster_base(lantern, "kubernetes")
     ns, pod, container = await find_pod(http, base)
     url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
