@@ -90,7 +90,10 @@ class LeanSSLProtocol(sslproto.SSLProtocol):
         if name == "peercert":
             sslobj = self._extra.get("ssl_object")
             if sslobj is not None:
-                return sslobj.getpeercert()
+                try:
+                    return sslobj.getpeercert()
+                except ValueError:  # the handshake did not finish
+                    return default
         return super()._get_extra_info(name, default)
 
 
