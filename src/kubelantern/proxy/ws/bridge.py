@@ -59,7 +59,7 @@ async def bridge(
         # An extension we never offered: frames cannot pass as bytes. Reconnect in
         # message mode (rare enough not to optimise).
         log.warning("cluster=%s upstream negotiated %r unasked", name, raw.extensions)
-        raw.response.close()
+        raw.close()
     opened = await open_planned(cluster, deps, plan)
     if isinstance(opened, web.StreamResponse):
         return opened
