@@ -37,7 +37,11 @@ def main(url: str, clusters_url: str, name: str) -> None:
             return  # stdin closed: stop
         what, path = ("clusters", clusters_target) if i % 5 == 4 else ("get", target)
         start = time.monotonic()
-        status, body = _get(conn, path)
+        try:
+            status, body = _get(conn, path)
+        except (OSError, http.client.HTTPException) as e:  # said, not fatal: a line too
+            status, body = 0, repr(e).encode()
+            conn.close()  # the next request connects anew
         line: dict[str, object] = {
             "start": start,
             "seconds": time.monotonic() - start,
