@@ -15,9 +15,11 @@ from dataclasses import dataclass
 # Descriptors kept out of the connection budget: listeners, the clusters' pooled request
 # connections, kubeconfig and token files, exec plugins' pipes, the log.
 RESERVED = 64
-# asyncio accepts up to `backlog` sockets per wake-up of the listener before any protocol
-# (so before the cap) sees them: that many descriptors must always be to spare.
-ACCEPT_BATCH = 128
+# asyncio accepts up to `backlog` sockets per wake-up of the listener, and the protocol
+# factory (so the cap) sees them only on the next loop iteration, their refusal closes them
+# one more later: up to three batches of descriptors must always be to spare.
+ACCEPT_BATCH = 100
+ACCEPT_RESERVE = 3 * ACCEPT_BATCH
 # A client connection can hold up to three: itself, its upstream stream, a recording file.
 PER_CONNECTION = 3
 MIN_CONNECTIONS = 32
@@ -51,4 +53,4 @@ def connections_for(soft_limit: int) -> int:
     """The default `--max-connections` under a soft open-file limit (pure)."""
     if soft_limit == resource.RLIM_INFINITY or soft_limit <= 0:
         soft_limit = 1 << 20
-    return max(MIN_CONNECTIONS, (soft_limit - RESERVED - ACCEPT_BATCH) // PER_CONNECTION)
+    return max(MIN_CONNECTIONS, (soft_limit - RESERVED - ACCEPT_RESERVE) // PER_CONNECTION)

@@ -113,7 +113,7 @@ async def test_slowloris_connections_are_closed_while_a_normal_request_is_answer
             trickler.cancel()
             _close_all(conns)
         print(f"\n/healthz beside 300 slowloris connections: slowest of 10 {slowest * 1000:.0f} ms")
-        assert slowest < 2.0, slowest  # generous: milliseconds when idle
+        assert slowest < 5.0, slowest  # generous: milliseconds on an idle box
         for got, closed_at in results:
             answer = parse_answer(got)
             assert answer.status == 408, got[:200]
@@ -133,6 +133,7 @@ async def test_idle_keepalive_closed_and_a_later_request_gets_the_header_timeout
     with served(kubeconfig, tmp_path, *flags) as s:
         loop = asyncio.get_running_loop()
         (idle_r, idle_w), (slow_r, slow_w) = await _connect(s, 2)
+        sent = loop.time()  # the server's keep-alive timer starts after this
         for w in (idle_w, slow_w):
             w.write(HEAD + b"\r\n")  # a whole request; the connection stays open after it
         for r in (idle_r, slow_r):
@@ -163,7 +164,7 @@ async def test_idle_keepalive_closed_and_a_later_request_gets_the_header_timeout
             assert 2.0 <= slow_closed - answered < 4.0 + 10, slow_closed - answered
             left, idle_closed = await _read_to_eof(idle_r, 30)
             assert left == b""  # closed quietly: it was between requests
-            assert 4.0 <= idle_closed - answered <= 4.0 + 20, idle_closed - answered
+            assert 4.0 <= idle_closed - sent <= 4.0 + 20, idle_closed - sent
         finally:
             trickling = False
             task.cancel()
@@ -219,11 +220,11 @@ async def test_low_file_limit_raised_and_no_emfile_when_flooded(
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     with served(kubeconfig, tmp_path, nofile=(128, hard)) as s:
         assert s.nofile() == (hard, hard)
-    # A hard limit of 400 too: the default cap (sized from it) keeps accept() clear of
+    # A hard limit of 600 too: the default cap (sized from it) keeps accept() clear of
     # EMFILE however many connections come; those over it get the 503.
-    with served(kubeconfig, tmp_path, "--header-timeout", "120", nofile=(400, 400)) as s:
-        assert s.nofile() == (400, 400)
-        conns = await _connect(s, 600)
+    with served(kubeconfig, tmp_path, "--header-timeout", "120", nofile=(600, 600)) as s:
+        assert s.nofile() == (600, 600)
+        conns = await _connect(s, 900)
         for _, w in conns:
             w.write(HEAD)
         try:
@@ -231,9 +232,19 @@ async def test_low_file_limit_raised_and_no_emfile_when_flooded(
                 *(_read_to_eof(r, 5) for r, _ in conns), return_exceptions=True
             )
             refused = [r for r in results if isinstance(r, tuple) and b" 503 " in r[0][:20]]
+            # Refusals beyond those lingering are closed at once (a flood): the client may
+            # see the reset before the 503.
+            closed = [
+                r
+                for r in results
+                if isinstance(r, ConnectionResetError) or (isinstance(r, tuple) and not r[0])
+            ]
             waiting = [r for r in results if isinstance(r, TimeoutError)]
-            assert len(refused) + len(waiting) == len(conns), results[:3]
-            assert len(waiting) == connections_for(400), (len(refused), len(waiting))
+            assert len(refused) + len(closed) + len(waiting) == len(conns), [
+                r for r in results if r not in refused + closed + waiting
+            ][:3]
+            assert len(refused) > len(conns) // 2, (len(refused), len(closed))
+            assert len(waiting) == connections_for(600), (len(refused), len(waiting))
         finally:
             _close_all(conns)
         deadline = asyncio.get_running_loop().time() + 20

@@ -7,7 +7,7 @@ import resource
 import pytest
 
 from kubelantern.cli import UsageError, build_parser, settings_from
-from kubelantern.filelimits import ACCEPT_BATCH, PER_CONNECTION, RESERVED, connections_for
+from kubelantern.filelimits import ACCEPT_RESERVE, PER_CONNECTION, RESERVED, connections_for
 from kubelantern.settings import Settings
 
 
@@ -37,7 +37,7 @@ def test_bad_connection_flags_name_themselves(flag: str, value: str) -> None:
 
 
 def test_cap_leaves_descriptors_for_the_accept_batch_and_each_connections_upstream() -> None:
-    assert connections_for(1024) == (1024 - RESERVED - ACCEPT_BATCH) // PER_CONNECTION == 277
+    assert connections_for(1024) == (1024 - RESERVED - ACCEPT_RESERVE) // PER_CONNECTION == 220
     assert connections_for(1_048_576) > 300_000
     # Never below a usable floor; an unlimited limit is treated as a large one.
     assert connections_for(100) == 32
