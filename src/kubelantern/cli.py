@@ -226,7 +226,6 @@ def open_url(settings: Settings, port: int) -> str:
 
 
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
-
     from kubelantern.localtls import LocalTLSError
     from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
@@ -254,7 +253,10 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     registry = app[keys.REGISTRY]
     names = [c.name for c in registry if c.load_error is None]
-    demo = " (built-in demo)" if app[keys.STATE].demo else ""
+    demos = sum(c.spec.origin == "demo" for c in registry)
+    demo = ""
+    if app[keys.STATE].demo:
+        demo = " (built-in demo)" if demos == len(names) else f" ({demos} built-in demo)"
     broken = [c.name for c in registry if c.load_error is not None]
     summary = f"kubelantern {__version__}: {len(names)} cluster(s){demo}: {', '.join(names)}"
     if broken:

@@ -1,5 +1,6 @@
 // The clusters kubelantern serves (/api/clusters) and the per-cluster namespace filter.
 import { apiJson, errorText } from '../api/client';
+import { setClusterColours } from '../clustercolour';
 import { Value } from './value';
 
 export interface ClusterInfo {
@@ -17,6 +18,19 @@ export interface ClusterInfo {
   loggedIn?: boolean;
   /** Why it is not ok: rejected, exec-plugin, credentials, tls, timeout, unreachable, protocol, config, error. */
   reason?: string | null;
+  /** From the kubeconfig's `kubelantern` extension: the fleet table's group, the chip's colour. */
+  group?: string | null;
+  color?: string | null;
+  /** Where it comes from: the kubeconfig, the in-cluster service account, or --demo's simulators. */
+  source?: 'kubeconfig' | 'in-cluster' | 'demo';
+}
+
+/** "2 from kubeconfig · 4 demo": where the listed clusters come from, in words. */
+export function sourcesText(list: ClusterInfo[]): string {
+  const words: Record<string, string> = { kubeconfig: 'from kubeconfig', 'in-cluster': 'in-cluster', demo: 'demo (built-in simulators)' };
+  const counts = new Map<string, number>();
+  for (const c of list) counts.set(c.source ?? 'kubeconfig', (counts.get(c.source ?? 'kubeconfig') ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${words[s] ?? s}`).join(' · ');
 }
 
 export const clusters = new Value<ClusterInfo[] | null>(null);
@@ -25,7 +39,10 @@ export const clustersError = new Value<string>('');
 /** `recheck`: probe that cluster afresh (kubelantern keeps hopeless failures until asked). */
 export async function refreshClusters(recheck?: string): Promise<void> {
   try {
-    clusters.set(await apiJson<ClusterInfo[]>(recheck ? `/api/clusters?recheck=${encodeURIComponent(recheck)}` : '/api/clusters'));
+    const list = await apiJson<ClusterInfo[]>(recheck ? `/api/clusters?recheck=${encodeURIComponent(recheck)}` : '/api/clusters');
+    // Colours first: the chips rendered by the list's subscribers read them.
+    setClusterColours(list.map((c) => [c.name, c.color]));
+    clusters.set(list);
     clustersError.set('');
   } catch (e) {
     clustersError.set(errorText(e));

@@ -29,11 +29,11 @@ from ssl import SSLContext
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
 from kubelantern.filelimits import ACCEPT_BATCH
 from kubelantern.settings import Settings
 from kubelantern.status import status_body
+from kubelantern.web.runner import GenericErrorHandler, make_runner
 
 log = logging.getLogger("kubelantern.connections")
 
@@ -99,7 +99,7 @@ class ConnectionGuard:
             self.refused += 1
             self.note()
             return _Drain(self)
-        # What aiohttp's own Server.__call__ builds, with the guard's additions.
+        # What the runner's Server.__call__ builds, with the guard's additions.
         kwargs: dict[str, Any] = dict(getattr(self.server, "_kwargs", {}))
         handler = GuardedHandler(self.server, guard=self, loop=self.loop, **kwargs)
         self.pending[handler] = self.loop.time()
@@ -194,8 +194,9 @@ class _Drain(asyncio.Protocol):
             self.handler.connection_lost(exc)
 
 
-class GuardedHandler(RequestHandler):
-    """aiohttp's per-connection protocol with a request-header deadline and the guard's
+class GuardedHandler(GenericErrorHandler):
+    """kubelantern's per-connection protocol (aiohttp's, with bare parser-error answers:
+    web/runner.py) with a request-header deadline and the guard's
     count of open connections. Leans on `_request_count` (messages parsed so far),
     `_waiter` (pending while waiting for the next request) and `_upgraded`: aiohttp's own
     names since 3.8; tests/integration/test_connection_limits.py fails if they change."""
@@ -319,9 +320,9 @@ def guarded_sites(
 
 
 def runner_for(app: web.Application, settings: Settings) -> web.AppRunner:
-    """The runner `serve` uses: idle keep-alive connections closed after
-    `settings.keepalive_timeout` (aiohttp's timer; also for a connection that never sends)."""
-    return web.AppRunner(
+    """The runner `serve` uses (web/runner.py's), idle keep-alive connections closed after
+    `settings.keepalive_timeout` (aiohttp's timer)."""
+    return make_runner(
         app,
         handle_signals=False,
         access_log=None,
