@@ -19,7 +19,7 @@ from kubelantern.filelimits import connections_for
 from tests.harness.kubeconfig import Context, write_kubeconfig
 from tests.harness.rawhttp import parse_answer
 from tests.harness.served import Served, raise_fd_limit, serve
-from tests.integration.faultkit import eventually_async
+from tests.integration.faultkit import eventually_async, metric
 
 Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -121,6 +121,9 @@ async def test_slowloris_connections_are_closed_while_a_normal_request_is_answer
             # Closed for taking too long, never before: the trickle did not extend it.
             assert timeout <= closed_at - opened <= timeout + 20, closed_at - opened
         await eventually_async(lambda: s.sockets() < 20, limit=15, what="sockets let go")
+        async with aiohttp.ClientSession() as http:
+            timed_out = await metric(http, s, "kubelantern_client_connections_timed_out_total")
+        assert timed_out == 300, timed_out
     lines = _log_lines(s)
     assert any("--header-timeout" in line for line in lines), lines[-20:]
     assert len(lines) < 40, lines[-40:]
@@ -209,6 +212,10 @@ async def test_over_the_cap_refused_at_once_and_served_again_after(
         while (code := (await _healthz(s.url))[0]) != 200:
             assert asyncio.get_running_loop().time() < deadline, code
             await asyncio.sleep(0.2)
+        async with aiohttp.ClientSession() as http:
+            refused = await metric(http, s, "kubelantern_client_connections_refused_total")
+            assert refused >= 200, refused
+            assert await metric(http, s, "kubelantern_client_connections") < cap
     lines = _log_lines(s)
     assert any("--max-connections" in line for line in lines), lines[-20:]
     assert len(lines) < 40, lines[-40:]

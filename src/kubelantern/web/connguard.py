@@ -33,6 +33,7 @@ from aiohttp import web
 from kubelantern.filelimits import ACCEPT_BATCH
 from kubelantern.settings import Settings
 from kubelantern.status import status_body
+from kubelantern.web import keys
 from kubelantern.web.runner import GenericErrorHandler, make_runner
 
 log = logging.getLogger("kubelantern.connections")
@@ -312,6 +313,9 @@ def guarded_sites(
     one guard, so the cap counts the connections of every listener together."""
     assert settings.max_connections is not None, "sized at serve start (filelimits)"
     guard = guard_for(runner, ConnectionLimits(settings.header_timeout, settings.max_connections))
+    app = getattr(runner, "app", None)
+    if app is not None and keys.METRICS in app:
+        app[keys.METRICS].connection_stats = lambda: (guard.count(), guard.refused, guard.timed_out)
 
     def make_site(host: str, port: int, ssl_context: SSLContext | None) -> GuardedSite:
         return GuardedSite(runner, host, port, guard, ssl_context=ssl_context)
