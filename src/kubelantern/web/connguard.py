@@ -7,14 +7,16 @@ may keep a descriptor without asking for anything (issue 10, defect 4).
   for long. aiohttp has no such timer; its keep-alive timer (`keepalive_timeout`, passed
   to the runner) closes connections idle between requests.
 - At most `max_connections` client connections are served at once; one more gets an
-  immediate 503 with a JSON `Status` naming the limit, and is closed after a short linger
-  (so the client reads the answer rather than a reset). The process never runs into
-  accept()'s EMFILE, which asyncio would log once a second for as long as it lasts.
+  immediate 503 with a JSON `Status` naming the limit. The default cap is sized from the
+  open-file limit (filelimits.py) so that accept() keeps clear of EMFILE, which asyncio
+  would log once a second for as long as it lasts.
+- Both answers (408, 503) are followed by a short linger in which the client's bytes are
+  ignored, so that it reads the answer rather than a reset.
 
 `GuardedSite` is aiohttp's `TCPSite` with the guard as its protocol factory: each accepted
-socket gets a `GuardedHandler` (aiohttp's `RequestHandler` with the header timer and the
-book-keeping) or a `_Drain` (the 503). Upgraded connections (WebSocket, SPDY tunnels) stay counted
-until they close: the splice hands `connection_lost` back to the handler.
+socket gets a `GuardedHandler` (web/runner.py's handler with the header timer and the
+book-keeping) or a `_Drain` (the 503). Upgraded connections (WebSocket, SPDY tunnels) stay
+counted until they close: the splice hands `connection_lost` back to the handler.
 """
 
 from __future__ import annotations
