@@ -124,6 +124,9 @@ def spawn(
     return proc, port
 
 
+SERVE_ARGS = "KUBELANTERN_SERVE_ARGS"  # a variant's extra `serve` flags (not an env variable)
+
+
 def serve_cmd(kubeconfig: Path) -> list[str]:
     return [sys.executable, "-m", "kubelantern", "serve", "--kubeconfig", str(kubeconfig),
             "--no-token", "--log-level", "warning"]  # fmt: skip
@@ -168,7 +171,11 @@ def stack(
         sim = Endpoint("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"}, tls)
         targets = [sim]
         for label, env in {"kubelantern": {}, **(variants or {})}.items():
-            proc, port = spawn(serve_cmd(kubeconfig), label, folder, env)
+            # A variant may add serve flags (`{folder}`: this stack's folder), e.g.
+            # 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'.
+            extra = dict(env)
+            flags = extra.pop(SERVE_ARGS, "").replace("{folder}", str(folder)).split()
+            proc, port = spawn([*serve_cmd(kubeconfig), *flags], label, folder, extra)
             procs.append(proc)
             base = f"http://127.0.0.1:{port}/clusters/bench"
             targets.append(Endpoint(label, base, pid=proc.pid))

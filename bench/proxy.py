@@ -14,6 +14,8 @@ flagged noisy (ratios are given over all rounds and over the quiet ones).
     python -m bench.proxy --smoke      # tiny sizes: checks the machinery, not the speed
     python -m bench.proxy --quick --only spdy_exec,spdy_forward --mb 200   # SPDY rows only
     python -m bench.proxy --variant 'uvloop:KUBELANTERN_LOOP=uvloop'   # an extra target
+    python -m bench.proxy --quick --only spdy_exec,ws_exec \
+        --variant 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'
 
 Writes artifacts/bench/proxy.json and proxy.txt (the table).
 """

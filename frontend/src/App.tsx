@@ -6,7 +6,7 @@ import { helpOpen, initKeys, onEscape } from './keys';
 import { BUILTIN_KINDS, SECTIONS, type KindDef } from './kinds';
 import { blocked, clusters, needsLogin, refreshClusters } from './state/clusters';
 import { crdKinds, kindById, loadCrds } from './state/discovery';
-import { detailUrl, homeUrl, listUrl, navigate, route } from './state/router';
+import { detailUrl, homeUrl, listUrl, navigate, recordingsUrl, route } from './state/router';
 import { toggleTheme } from './state/theme';
 import { toasts } from './state/toasts';
 import { useValue } from './state/value';
@@ -17,11 +17,17 @@ import { Home } from './views/Home';
 import { ClusterProblem } from './views/ClusterProblem';
 import { LoginForm } from './views/Login';
 import { PortForwards } from './views/PortForwards';
+import { RecordingWarning } from './views/RecordingWarning';
+import { lazyComponent } from './lazy';
+import { refreshRecordingStatus } from './state/recordings';
 import { Overview } from './views/Overview';
 import { TopBar } from './views/TopBar';
 import { Help } from './views/Help';
 import { Switcher, initSwitcherKey, switcherOpen } from './views/Switcher';
 import { DockSlot, closeTopPane } from './streams-bridge';
+
+// The recordings page is its own chunk (the first screen stays small); the player another.
+const Recordings = lazyComponent('recordings page', () => import('./views/Recordings').then((m) => m.Recordings));
 
 export function App() {
   const r = useValue(route);
@@ -33,6 +39,9 @@ export function App() {
   useEffect(() => {
     refreshClusters();
     const t = setInterval(refreshClusters, 15000);
+    // A recording that fails must not go unnoticed: the shell warns on every page.
+    refreshRecordingStatus();
+    const tr = setInterval(refreshRecordingStatus, 15000);
     const off = onLanternUnauthorized(() => setLocked(true));
     // Lowest priority: Esc with the focus in a log pane minimizes the dock.
     const offEsc = onEscape(closeTopPane);
@@ -49,6 +58,7 @@ export function App() {
     });
     return () => {
       clearInterval(t);
+      clearInterval(tr);
       off();
       offEsc();
       offSwitcher();
@@ -75,7 +85,7 @@ export function App() {
 
   useEffect(() => {
     const k = r.page === 'list' || r.page === 'detail' ? kindById(r.cluster, r.kind) : undefined;
-    const what = r.page === 'list' && r.kind === 'overview' ? 'Overview' : r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : 'Clusters';
+    const what = r.page === 'list' && r.kind === 'overview' ? 'Overview' : r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : r.page === 'recordings' ? 'Recordings' : 'Clusters';
     document.title = cluster ? `${what} · ${cluster} · kubelantern` : `${what} · kubelantern`;
   }, [r, discovered]);
 
@@ -90,6 +100,7 @@ export function App() {
     );
   } else if (r.page === 'home') main = <Home />;
   else if (r.page === 'portforwards') main = <PortForwards />;
+  else if (r.page === 'recordings') main = <Recordings />;
   else if (r.page === 'notfound') main = <div class="empty big"><h2>Nothing at {r.path}</h2><a href={homeUrl()}>Go to the clusters</a></div>;
   else if (!list) main = <div class="empty">Loading clusters…</div>;
   else if (!info) main = <div class="empty big"><h2>No cluster named “{r.cluster}”</h2><a href={homeUrl()}>Choose a cluster</a></div>;
@@ -106,6 +117,7 @@ export function App() {
       <div class="body">
         {cluster && <Sidebar cluster={cluster} />}
         <main class="main" id="main">
+          {r.page !== 'recordings' && <RecordingWarning href={recordingsUrl()} />}
           <Guard key={location.pathname}>{main}</Guard>
         </main>
       </div>

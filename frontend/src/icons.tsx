@@ -18,6 +18,8 @@ const P: Record<string, string> = {
   forward: 'M5 12h14 M13 6l6 6-6 6',
   refresh: 'M20 12a8 8 0 1 1-2.3-5.7 M20 4v5h-5',
   user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8z M4 21a8 8 0 0 1 16 0',
+  play: 'M7 4l13 8-13 8z',
+  record: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
 };
 
 export function Icon({ name, size = 16 }: { name: string; size?: number }) {

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from kubelantern import __version__
 from kubelantern.identity.modes import is_loopback
 from kubelantern.identity.sessions import Sealer, SessionSecretError
+from kubelantern.limitflags import add_limit_flags, apply_file_limit, limit_settings
 from kubelantern.servetls import forget_instance, serve_tls
 from kubelantern.sessionflags import add_session_flags, session_settings
 from kubelantern.settings import Settings
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_team_flags(serve)
     add_session_flags(serve)
+    add_limit_flags(serve)
 
     clusters = sub.add_parser("clusters", help="list the clusters kubelantern would serve")
     _add_kubeconfig_flags(clusters)
@@ -197,7 +199,7 @@ def settings_from(args: argparse.Namespace, env: dict[str, str] | None = None) -
         settings.allowed_hosts = tuple(args.allow_host or ())
         settings.allowed_origins = tuple(args.allow_origin or ())
         try:
-            team_fields = team_settings(args, env) | session_settings(args)
+            team_fields = team_settings(args, env) | session_settings(args) | limit_settings(args)
         except ValueError as e:
             raise UsageError(str(e)) from None
         for key, value in team_fields.items():
@@ -224,18 +226,16 @@ def open_url(settings: Settings, port: int) -> str:
 
 
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
-    from aiohttp import web
-
     from kubelantern.localtls import LocalTLSError
     from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
-    from kubelantern.web.runner import make_runner
+    from kubelantern.web.connguard import guarded_sites, runner_for
 
-    app = make_app(settings)
-    runner = make_runner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+    runner = runner_for(app := make_app(settings), settings)  # + the keep-alive timeout
     await runner.setup()  # loads the clusters (errors are logged, one line each)
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    make_site = guarded_sites(runner, settings)  # header timeout, connection cap
+    site = make_site(settings.host, settings.port, None)
     try:
         await site.start()
     except OSError as e:
@@ -273,7 +273,7 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     instance_file: Path | None = None
     if settings.tls_port is not None:
         try:
-            instance_file = await serve_tls(runner, settings, out)
+            instance_file = await serve_tls(make_site, settings, out)
         except (OSError, LocalTLSError) as e:
             await runner.cleanup()
             print(f"kubelantern: cannot serve TLS: {e}", file=sys.stderr)
@@ -384,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"kubelantern: {e}", file=sys.stderr)
                     return 2
             tune_malloc()  # before the first TLS and body buffers are allocated
+            apply_file_limit(settings)  # soft → hard; sizes the connection cap
             with asyncio.Runner(loop_factory=new_event_loop) as runner:
                 return runner.run(serve(settings))
         if args.command == "clusters":

@@ -80,6 +80,22 @@ class LeanSSLProtocol(sslproto.SSLProtocol):
         self._ssl_buffer = bytearray()
         self._ssl_buffer_view = _EMPTY
 
+    # The peer certificate as a dict (~1.6 KiB of Python objects per connection) is made
+    # when asked for, not kept from the handshake: nobody asks on a proxied connection.
+    def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+        super()._on_handshake_complete(handshake_exc)
+        self._extra.pop("peercert", None)
+
+    def _get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "peercert":
+            sslobj = self._extra.get("ssl_object")
+            if sslobj is not None:
+                try:
+                    return sslobj.getpeercert()
+                except ValueError:  # the handshake did not finish
+                    return default
+        return super()._get_extra_info(name, default)
+
 
 class LeanTLSEventLoop(asyncio.SelectorEventLoop):
     """asyncio's selector loop, its TLS transports built on LeanSSLProtocol."""

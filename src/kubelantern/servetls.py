@@ -5,29 +5,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any, TextIO
 
 from kubelantern.settings import Settings
 
 
-async def serve_tls(runner: Any, settings: Settings, out: TextIO) -> Path:
-    """The HTTPS listener kubectl uses, and the record `kubelantern kubeconfig` reads."""
-    from aiohttp import web
-
+async def serve_tls(
+    make_site: Callable[[str, int, SSLContext | None], Any], settings: Settings, out: TextIO
+) -> Path:
+    """The HTTPS listener kubectl uses, and the record `kubelantern kubeconfig` reads;
+    `make_site(host, port, ssl_context)` makes the listener (web/connguard.py's)."""
     from kubelantern.kubectlconfig import INSTANCE_FILE, Instance, write_private
     from kubelantern.localtls import config_dir, load_or_create
 
     folder = config_dir()
     tls = load_or_create(folder)
     assert settings.tls_port is not None
-    site = web.TCPSite(
-        runner,
-        settings.host,
-        settings.tls_port,
-        ssl_context=tls.server_context(),
-        reuse_address=True,
-    )
+    site = make_site(settings.host, settings.tls_port, tls.server_context())
     try:
         await site.start()
     except OSError as e:

@@ -55,6 +55,12 @@ class Settings:
     session_grace: float = 60.0
     record_sessions: Path | None = None
     record_input: bool = False  # also record what users type (passwords too)
+    # Client connections (web/connguard.py): seconds to send complete request headers,
+    # seconds an idle keep-alive connection is kept, how many are served at once (None:
+    # sized from the open-file limit at `serve` start, filelimits.connections_for).
+    header_timeout: float = 30.0
+    keepalive_timeout: float = 75.0
+    max_connections: int | None = None
 
     @property
     def oidc(self) -> bool:

@@ -57,6 +57,15 @@ class Served:
                     return int(line.split()[1])
         raise AssertionError("no VmRSS in /proc status")
 
+    def nofile(self) -> tuple[int, int]:
+        """The process's open-file limit now (soft, hard), from /proc."""
+        with open(f"/proc/{self.pid}/limits") as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    soft, hard = line.split()[3:5]
+                    return int(soft), int(hard)
+        raise AssertionError("no 'Max open files' in /proc limits")
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -75,9 +84,11 @@ def serve(
     extra: Sequence[str] = (),
     limit: float = 60,
     env: Mapping[str, str] | None = None,
+    nofile: tuple[int, int] | None = None,
 ) -> Iterator[Served]:
     """`kubelantern serve --port 0 --no-token --kubeconfig <file>`; stdout and stderr go to a
-    file (a pipe nobody reads would block the server once full)."""
+    file (a pipe nobody reads would block the server once full). `nofile`: the (soft, hard)
+    open-file limit the process starts with."""
     log = home / f"kubelantern-{time.monotonic_ns()}.log"
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "KUBELANTERN_TOKEN")},
@@ -92,6 +103,9 @@ def serve(
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=None if nofile is None else lambda: resource.setrlimit(
+                resource.RLIMIT_NOFILE, nofile
+            ),
         )  # fmt: skip
     try:
         deadline = time.monotonic() + limit

@@ -61,3 +61,17 @@ def test_bench_smoke_runs_every_load_and_writes_json_and_table(tmp_path: Path) -
     assert all(row["met"] in (True, False) for row in judged.values())
     table = (tmp_path / "proxy.txt").read_text()
     assert "targets (issue 12):" in table and "ratio kubelantern / direct mb_s" in table
+
+
+def test_tls_floor_bench_measures_every_case(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tlsfloor", "--connections", "30", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "tlsfloor.json").read_text())
+    assert [r["version"] for r in result.values()] == ["TLSv1.3", "TLSv1.3", "TLSv1.2"]
+    assert all(r["connections"] == 30 and r["malloc_kib"] > 0 for r in result.values())

@@ -101,6 +101,7 @@ async def test_exec_is_recorded_as_asciicast(
         "user": "local",
         "client": "127.0.0.1",
         "kind": "exec",
+        "tty": False,
     }
     output = "".join(e[2] for e in evs if e[1] == "o")
     assert "typed-secret\n" in output  # what the process printed, not what was typed
@@ -168,6 +169,12 @@ async def test_unwritable_dir_session_goes_on_and_is_counted(
         body = await resp.json()
     assert body["enabled"] is True and body["failures"] == 1
     assert "Not a directory" in body["lastError"]
+    async with http.get(f"{lantern.url}/api/recordings/status") as resp:
+        status = await resp.json()
+    assert status["failures"] == 1 and "items" not in status
+    assert "Not a directory" in status["lastError"]
+    async with http.get(f"{lantern.url}/api/config") as resp:
+        assert (await resp.json())["features"]["recordings"] is True
 
 
 @pytest.mark.kubectl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ import aiohttp
 import pytest
 
 from kubelantern.proxy.subprotocols import BEARER_PREFIX, encode_bearer
+from kubelantern.web import keys
 from tests.harness.proxy import (
     EXEC_OFFER,
     V4,
@@ -283,3 +285,40 @@ async def test_garbage_subprotocols_get_a_clear_error(
     assert "notbase64" not in body["message"]
     async with http.get(f"{lantern.url}/healthz") as resp:  # still up
         assert resp.status == 200
+
+
+async def _live_upgrade_responses(lantern_port: int) -> int:
+    """aiohttp ClientResponses of 101 answers from upstreams still alive (this process is
+    kubelantern's too; the test's own responses, from kubelantern's port, do not count)."""
+    gc.collect()
+    return sum(
+        1
+        for o in gc.get_objects()
+        if isinstance(o, aiohttp.ClientResponse) and o.status == 101 and o.url.port != lantern_port
+    )
+
+
+async def test_idle_bridged_session_keeps_no_upstream_response(
+    lantern: ServerThread, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The byte tunnel keeps the upstream socket, not the 101's ClientResponse (its headers,
+    request and the handshake's ClientSession): a few KiB per idle WebSocket (issue 12)."""
+    # The byte tunnel, whatever KUBELANTERN_WS_FASTPATH says (the message relay keeps its
+    # aiohttp ClientWebSocketResponse, response included, by design).
+    monkeypatch.setattr(lantern.app[keys.SETTINGS], "ws_fast_path", True)
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sessions = [await http.ws_connect(url, protocols=(V5,)) for _ in range(3)]
+    try:
+        for ws in sessions:  # each tunnel carries bytes both ways
+            await ws.send_bytes(b"\x00hi\n")
+            out = b""
+            while b"hi\n" not in out:
+                msg = await asyncio.wait_for(ws.receive(), 30)
+                assert msg.type == aiohttp.WSMsgType.BINARY, msg
+                out += msg.data[1:] if msg.data[:1] == b"\x01" else b""
+        assert lantern.call(_live_upgrade_responses(lantern.port)) == 0
+    finally:
+        for ws in sessions:
+            await ws.close()

@@ -68,6 +68,8 @@ async def exchange(tmp_path: Path, reply: bytes) -> dict[str, Any]:
     idle = len(ssl_proto._ssl_buffer)
     await asyncio.sleep(IDLE_AFTER * 2.5)  # the idle check may look once more before
     idle_later = len(ssl_proto._ssl_buffer)
+    peercert_kept = "peercert" in ssl_proto._extra
+    peercert = transport.get_extra_info("peercert")
     transport.close()
     await asyncio.wait_for(client.closed.wait(), 10)
     server.close()
@@ -77,6 +79,8 @@ async def exchange(tmp_path: Path, reply: bytes) -> dict[str, Any]:
         "idle": idle,
         "idle_later": idle_later,
         "max_seen": max(seen),
+        "peercert_kept": peercert_kept,
+        "peercert": peercert,
         "intact": hashlib.sha256(client.data).digest() == hashlib.sha256(reply).digest(),
     }
 
@@ -90,6 +94,7 @@ def run_on(loop: asyncio.AbstractEventLoop, coro: Any) -> dict[str, Any]:
 def test_asyncio_loop_keeps_256_kib_per_idle_tls_connection(tmp_path: Path) -> None:
     got = run_on(new_event_loop({"KUBELANTERN_TLS_BUFFERS": "asyncio"}), exchange(tmp_path, b"hi"))
     assert not got["lean"] and got["idle"] == got["idle_later"] == 256 * 1024
+    assert got["peercert_kept"]  # the control: the decoded certificate lives with the socket
 
 
 def test_idle_tls_connection_holds_no_read_buffer(tmp_path: Path) -> None:
@@ -97,6 +102,13 @@ def test_idle_tls_connection_holds_no_read_buffer(tmp_path: Path) -> None:
     assert got["lean"] and got["intact"]
     assert got["idle"] == 0  # a short read lets it go at once
     assert got["max_seen"] <= 4 * 1024
+
+
+def test_peer_certificate_is_decoded_when_asked_not_kept(tmp_path: Path) -> None:
+    got = run_on(new_event_loop({}), exchange(tmp_path, b"hello\n"))
+    assert got["lean"] and not got["peercert_kept"]
+    issuer = {pair for rdn in got["peercert"]["issuer"] for pair in rdn}
+    assert ("commonName", "kubelantern-test-ca") in issuer
 
 
 @pytest.mark.parametrize("size", [8 * 1024 * 1024])

@@ -65,6 +65,10 @@ def test_exec_target() -> None:
     assert exec_target("/api/v1/namespaces/a/pods/b/attach", "command=x") == ExecTarget(
         "attach", "a", "b", "", ()
     )
+    tty = exec_target("/api/v1/namespaces/a/pods/b/exec", "command=sh&tty=true&stdin=true")
+    assert tty is not None and tty.tty
+    meta = tty.recording("dev", "local", "127.0.0.1")
+    assert (meta.cluster, meta.pod, meta.command, meta.tty) == ("dev", "b", ("sh",), True)
     for other in (
         "/api/v1/namespaces/a/pods/b/log",
         "/api/v1/namespaces/a/pods/b/portforward",

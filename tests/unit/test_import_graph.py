@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
         "kubelantern.cli",
         "kubelantern.teamflags",
         "kubelantern.sessionflags",
+        "kubelantern.limitflags",
         "kubelantern.__main__",
     ),
 ]

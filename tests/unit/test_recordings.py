@@ -49,3 +49,22 @@ def test_names_cannot_climb(tmp_path: Path) -> None:
     assert resolve(tmp_path / "rec", relative) == path.resolve()
     assert resolve(tmp_path / "rec", "../" + relative) is None
     assert resolve(tmp_path / "rec", relative.replace(".cast", "")) is None
+
+
+def test_event_lines_are_what_json_dumps_writes(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path, True, Metrics())
+    rec = recorder.open(META)
+    assert rec is not None
+    texts = ["plain", 'quote " backslash \\ slash /', "\x00\x1b[31mred\x1b[0m\r\n\t", "é€😀\u2028"]
+    for text in texts:
+        rec.output(text.encode())
+        rec.input(text.encode())
+    rec.close()
+    [path] = list(tmp_path.rglob("*.cast"))
+    # Lines end at \n only (U+2028 inside a JSON string is not a line break there).
+    lines = path.read_text().split("\n")[1:-1]
+    assert len(lines) == 2 * len(texts)
+    for line in lines:
+        event = json.loads(line)
+        assert line == json.dumps(event, ensure_ascii=False)
+    assert [json.loads(x)[2] for x in lines[::2]] == texts

@@ -5,6 +5,7 @@ import { Value } from './value';
 export type Route =
   | { page: 'home' }
   | { page: 'portforwards' }
+  | { page: 'recordings' }
   | { page: 'list'; cluster: string; kind: string }
   | { page: 'detail'; cluster: string; kind: string; namespace: string | null; name: string }
   | { page: 'notfound'; path: string };
@@ -29,6 +30,7 @@ export function parseRoute(pathname: string): Route {
   });
   if (parts.length === 0) return { page: 'home' };
   if (parts[0] === 'portforwards' && parts.length === 1) return { page: 'portforwards' };
+  if (parts[0] === 'recordings' && parts.length === 1) return { page: 'recordings' };
   if (parts[0] === 'c' && parts.length >= 2) {
     const cluster = parts[1];
     if (parts.length === 2) return { page: 'list', cluster, kind: 'overview' };
@@ -54,6 +56,9 @@ export function homeUrl(): string {
 }
 export function portForwardsUrl(): string {
   return `${base}/portforwards`;
+}
+export function recordingsUrl(): string {
+  return `${base}/recordings`;
 }
 
 export const route = new Value<Route>(parseRoute(location.pathname));

@@ -6,7 +6,8 @@ import { builtinKind } from '../kinds';
 import { clearAccessCache } from '../state/access';
 import { type ClusterInfo, clusters, clustersError, namespaceFilter, namespaceFor, refreshClusters, setNamespace, stateLabel } from '../state/clusters';
 import { dropClusterCaches, useList } from '../state/lists';
-import { listUrl, homeUrl, navigate, portForwardsUrl, route } from '../state/router';
+import { listUrl, homeUrl, navigate, portForwardsUrl, recordingsUrl, route } from '../state/router';
+import { recordingStatus, recordingsAdvertised } from '../state/recordings';
 import { toggleTheme } from '../state/theme';
 import { useValue } from '../state/value';
 import { Icon } from '../icons';
@@ -16,6 +17,8 @@ import { forwardsAdvertised } from './PortForwards';
 import { Search } from './Search';
 
 export function TopBar({ cluster, info, usable, searchRef }: { cluster: string | null; info: ClusterInfo | undefined; usable: boolean; searchRef: { current: HTMLInputElement | null } }) {
+  const recStatus = useValue(recordingStatus);
+  const failing = !!recStatus && recStatus.failures > 0;
   const list = useValue(clusters);
   const err = useValue(clustersError);
   return (
@@ -60,6 +63,11 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
       )}
       <span class="spacer" />
       {err && <span class="tone-bad small" title={err}>{err.slice(0, 80)}</span>}
+      {recordingsAdvertised() && (
+        <a class={`iconbtn ${failing ? 'tone-bad' : ''}`} href={recordingsUrl()} title={failing ? 'Session recordings (recording is failing)' : 'Session recordings'} data-testid="recordings-link">
+          <Icon name="record" />
+        </a>
+      )}
       {forwardsAdvertised() && (
         <a class="iconbtn" href={portForwardsUrl()} title="Port forwards">
           <Icon name="plug" />

@@ -20,6 +20,7 @@ Not thread-safe by design: everything runs on the server's event loop.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 _BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -44,6 +45,9 @@ class Metrics:
         self.recording_failures: defaultdict[str, int] = defaultdict(int)
         self.sessions_kept = 0  # exec/attach sessions held for a reattach after a drop
         self.sessions_resumed = 0
+        # (open, refused, timed out) client connections, from the listener's guard
+        # (web/connguard.py) when `serve` listens through one.
+        self.connection_stats: Callable[[], tuple[int, int, int]] | None = None
         self._hist: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(_BUCKETS))
         self._hist_sum: defaultdict[str, float] = defaultdict(float)
         self._hist_count: defaultdict[str, int] = defaultdict(int)
@@ -147,6 +151,22 @@ class Metrics:
         lines.append(f"kubelantern_sessions_kept_total {self.sessions_kept}")
         family("kubelantern_sessions_resumed_total", "counter", "Reattaches to a kept session.")
         lines.append(f"kubelantern_sessions_resumed_total {self.sessions_resumed}")
+        if self.connection_stats is not None:
+            open_, refused, timed_out = self.connection_stats()
+            family("kubelantern_client_connections", "gauge", "Client connections served now.")
+            lines.append(f"kubelantern_client_connections {open_}")
+            family(
+                "kubelantern_client_connections_refused_total",
+                "counter",
+                "Client connections answered 503 over --max-connections.",
+            )
+            lines.append(f"kubelantern_client_connections_refused_total {refused}")
+            family(
+                "kubelantern_client_connections_timed_out_total",
+                "counter",
+                "Client connections closed for sending no complete headers in --header-timeout.",
+            )
+            lines.append(f"kubelantern_client_connections_timed_out_total {timed_out}")
         family(
             "kubelantern_request_duration_seconds",
             "histogram",

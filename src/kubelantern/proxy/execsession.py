@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote
 
+from kubelantern.observe.recordings import RecordingMeta
+
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
 BASE64_PROTOCOLS = frozenset({"base64.channel.k8s.io", "v4.base64.channel.k8s.io"})
 # What the UI looks for (frontend/src/streams/reattach.ts LOST_RE): keep them in step.
@@ -32,6 +34,21 @@ class ExecTarget:
     pod: str
     container: str  # "" when the client let the server pick
     command: tuple[str, ...]  # empty for attach
+    tty: bool = False  # the client asked for a terminal (output has no LF → CRLF otherwise)
+
+    def recording(self, cluster: str, user: str, client: str) -> RecordingMeta:
+        """What a recording of this session says of it (WebSocket and SPDY alike)."""
+        return RecordingMeta(
+            cluster=cluster,
+            namespace=self.namespace,
+            pod=self.pod,
+            container=self.container,
+            command=self.command,
+            user=user,
+            client=client,
+            kind=self.kind,
+            tty=self.tty,
+        )
 
 
 def exec_target(api_path: str, raw_query: str) -> ExecTarget | None:
@@ -51,7 +68,8 @@ def exec_target(api_path: str, raw_query: str) -> ExecTarget | None:
     params = parse_qsl(raw_query, keep_blank_values=True)
     container = next((v for k, v in params if k == "container"), "")
     command = tuple(v for k, v in params if k == "command") if parts[7] == "exec" else ()
-    return ExecTarget(parts[7], namespace, pod, container, command)
+    tty = any(k == "tty" and v.lower() in ("true", "1") for k, v in params)
+    return ExecTarget(parts[7], namespace, pod, container, command, tty)
 
 
 def owner_of(

@@ -80,8 +80,8 @@ class UpstreamPlan:
     client: ClientIdentity = field(default_factory=ClientIdentity)
     buffer_body: bool = True  # HTTP: keep the body for one retry after a 401
     upgrade: UpgradeRequest | None = None  # an upgrade to tunnel as bytes (SPDY/3.1)
-    # WebSocket to a pod's exec/attach: what it runs (sessions that survive a drop, and
-    # recordings), who may reattach (a digest), and the user a recording names.
+    # A pod's exec/attach (WebSocket or SPDY): what it runs (recordings; WebSocket sessions
+    # that survive a drop), who may reattach (a digest, WebSocket), the user a recording names.
     exec: ExecTarget | None = None
     owner: str = ""
     user_label: str = "local"
@@ -161,6 +161,7 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
         )
     url = cluster.upstream_url(view.api_path, view.raw_query)
     client = ClientIdentity(view.headers.get("User-Agent"), view.headers.get("Origin"))
+    user_label = view.signed_in_name or view.signed_in or view.trusted_user or "local"
     if upgrade is not None:
         return UpstreamPlan(
             url,
@@ -170,6 +171,8 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             client=client,
             buffer_body=False,
             upgrade=upgrade,
+            exec=exec_target(view.api_path, view.raw_query),  # recorded over SPDY too
+            user_label=user_label,
         )
     if websocket:
         session_user = user is not None and user.source is CredentialSource.SESSION
@@ -188,7 +191,7 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
                 credential=None if user is None or session_user else user.authorization,
                 launch_token=settings.launch_token,
             ),
-            user_label=view.signed_in_name or view.signed_in or view.trusted_user or "local",
+            user_label=user_label,
         )
     headers = upstream_request_headers(view.headers)
     headers["User-Agent"] = upstream_user_agent(view.headers.get("User-Agent"), USER_AGENT)

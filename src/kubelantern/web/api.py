@@ -3,7 +3,8 @@
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
                                         "sessionGrace",
-                                        "features": {"login","websocket","metrics","portForward"}}
+                                        "features": {"login","websocket","metrics",
+                                                     "portForward","recordings"}}
   GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
                                        probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
@@ -87,6 +88,8 @@ async def config(request: web.Request) -> web.Response:
                 "metrics": True,
                 # Opens ports on the server's machine: local mode only.
                 "portForward": not (settings.in_cluster or settings.oidc or settings.auth_header),
+                # serve --record-sessions: the recordings page and its failure warning.
+                "recordings": settings.record_sessions is not None,
             },
         },
         headers={"Cache-Control": "no-store"},

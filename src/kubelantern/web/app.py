@@ -120,7 +120,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         headers=request.headers,
         cookies=request.cookies,
         content_length=request.content_length,
-        valid_upgrade=web.WebSocketResponse().can_prepare(request).ok,
+        # Only an upgrade is checked (a throwaway WebSocketResponse costs every request).
+        valid_upgrade="Upgrade" in request.headers
+        and web.WebSocketResponse().can_prepare(request).ok,
         open_login=team.login_opener(request.app[keys.SEALER], cluster.name),
         session_bearer=user.bearer if (user := request_user(request)) is not None else None,
         trusted_user=request.get(TRUSTED_USER),

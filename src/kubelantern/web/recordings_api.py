@@ -2,6 +2,9 @@
 
     GET /api/recordings?cluster=&pod=&user=&day=   -> {enabled, recordInput, failures,
                                                        lastError, items: [...]}
+    GET /api/recordings/status                     -> {enabled, recordInput, failures,
+                                                       lastError, lastFailureAt} (cheap: no
+                                                       folder walk; the UI's warning polls it)
     GET /api/recordings/file?path=<cluster>/<day>/<name>.cast -> the asciicast file
 
 Behind the same Host/Origin/launch-token checks as every /api route. In team mode a user
@@ -23,6 +26,7 @@ from kubelantern.web import keys
 
 def add_routes(app: web.Application, base: str) -> None:
     app.router.add_get(f"{base}/api/recordings", recordings)
+    app.router.add_get(f"{base}/api/recordings/status", recordings_status)
     app.router.add_get(f"{base}/api/recordings/file", recording_file)
 
 
@@ -37,17 +41,26 @@ def _only_user(request: web.Request) -> str | None:
     return request.get(TRUSTED_USER) or "\0nobody"
 
 
-async def recordings(request: web.Request) -> web.Response:
+def _status(request: web.Request) -> dict[str, object]:
+    """Whether recording is on and whether it is failing (the failures `/metrics` counts)."""
     recorder = request.app[keys.PROXY].recorder
     state = recorder.state
-    body: dict[str, object] = {
+    return {
         "enabled": recorder.enabled,
         "recordInput": recorder.record_input,
         "failures": state.failures,
         "lastError": state.last_error,
         "lastFailureAt": state.last_failure_at,
-        "items": [],
     }
+
+
+async def recordings_status(request: web.Request) -> web.Response:
+    return web.json_response(_status(request), headers={"Cache-Control": "no-store"})
+
+
+async def recordings(request: web.Request) -> web.Response:
+    recorder = request.app[keys.PROXY].recorder
+    body: dict[str, object] = {**_status(request), "items": []}
     if recorder.root is not None:
         q = request.query
         filters = Filters(

@@ -43,7 +43,7 @@ def parser_reason(exc: BaseException | None) -> str:
     return _QUOTE_START.split(str(text), maxsplit=1)[0][:120] or type(exc).__name__
 
 
-class _GenericErrorHandler(RequestHandler):
+class GenericErrorHandler(RequestHandler):
     def handle_error(
         self,
         request: BaseRequest,
@@ -69,7 +69,7 @@ class _GenericErrorHandler(RequestHandler):
 
 class _GenericErrorServer(web.Server):
     def __call__(self) -> RequestHandler:
-        return _GenericErrorHandler(self, loop=self._loop, **self._kwargs)
+        return GenericErrorHandler(self, loop=self._loop, **self._kwargs)
 
 
 class Runner(web.AppRunner):

@@ -39,7 +39,10 @@ OPEN_PATHS: Final = frozenset({"/healthz", "/readyz", "/favicon.svg"})
 CSP: Final = "; ".join(
     (
         "default-src 'self'",
-        "script-src 'self'",
+        # 'wasm-unsafe-eval' lets WebAssembly compile (asciinema-player's terminal is a wasm
+        # module shipped in our own chunk); it allows no eval() of JavaScript and no inline
+        # script, which stay forbidden.
+        "script-src 'self' 'wasm-unsafe-eval'",
         # xterm.js and CodeMirror set inline style attributes.
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",

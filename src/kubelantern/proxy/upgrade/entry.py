@@ -11,6 +11,9 @@ refresh after a 401).
 The client's socket is taken from aiohttp's HTTP parser as soon as the request is
 planned: a client that sends bytes before the 101 (no real one does: client-go waits for
 it) gets a 400 and they go nowhere; a client that leaves during the dial cancels it.
+
+With `--record-sessions`, a pod's exec/attach is spliced with a tap (`record.py`): the
+bytes pass as they are, and a pure SPDY observer reads them into the session's recording.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.handshake import UpstreamHandshake
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.upgrade.dial import SwitchedUpstream, open_upstream_tunnel
+from kubelantern.proxy.upgrade.record import RecordingTap
 from kubelantern.proxy.upgrade.rules import switch_headers
 from kubelantern.proxy.upgrade.splice import Splice
 from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream_with
@@ -190,7 +194,8 @@ async def _tunnel(
         if request.transport is not None:
             request.transport.close()
         return response
-    splice = Splice(name)
+    tap = _recording_tap(request, deps, cluster, plan)
+    splice = Splice(name, tap)
     collect = _Collect()
     upstream.protocol.set_parser(collect, None)  # hands over what came after its 101
     held, feed.held = bytes(feed.held), bytearray()
@@ -219,4 +224,20 @@ async def _tunnel(
                 await asyncio.shield(splice.shutdown())
         upstream.close()
         metrics.tunnel_bytes(name, splice.up, splice.down)
+        if tap is not None:
+            tap.close()
     return response
+
+
+def _recording_tap(
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, plan: UpstreamPlan
+) -> RecordingTap | None:
+    """With `--record-sessions`, an exec/attach tunnel is watched and recorded; anything
+    else (port-forward, recording off) is the plain splice."""
+    target = plan.exec
+    if target is None or not deps.recorder.enabled:
+        return None
+    recording = deps.recorder.open(
+        target.recording(cluster.name, plan.user_label, request.remote or "")
+    )
+    return None if recording is None else RecordingTap(recording)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,44 @@ class _Side(asyncio.Protocol):
         self.splice.side_lost(self)
 
 
-class Splice:
-    """Both sockets of one tunnel; `up` counts client → upstream, `down` the way back."""
+class _TappedSide(_Side):
+    """A side whose reads are also shown to an observer, after they were forwarded (the
+    recording of an exec over SPDY). An observer that fails is dropped, never the tunnel."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self, splice: Splice, transport: Any, aiohttp_protocol: Any, see: Callable[[bytes], None]
+    ) -> None:
+        super().__init__(splice, transport, aiohttp_protocol)
+        self.see: Callable[[bytes], None] | None = see
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.see is not None:
+            try:
+                self.see(data)
+            except Exception:
+                log.exception(
+                    "tunnel %s: its observer failed; the tunnel goes on", self.splice.name
+                )
+                self.see = None
+
+
+class Tap(Protocol):
+    """What sees the tunnel's bytes (`upgrade/record.py`); None: the plain splice."""
+
+    def from_client(self, data: bytes) -> None: ...
+
+    def from_upstream(self, data: bytes) -> None: ...
+
+
+class Splice:
+    """Both sockets of one tunnel; `up` counts client → upstream, `down` the way back.
+    With a `tap`, each side's reads are also handed to it (a subclass of the side, so
+    the untapped path has not even a test per read)."""
+
+    def __init__(self, name: str, tap: Tap | None = None) -> None:
         self.name = name
+        self.tap = tap
         self.finished = False
         self.client: _Side | None = None
         self.upstream: _Side | None = None
@@ -108,8 +142,15 @@ class Splice:
     ) -> None:
         """Take both sockets; `*_held` are bytes each side sent after its 101 that reached
         aiohttp before the splice did."""
-        client = _Side(self, client_transport, client_protocol)
-        upstream = _Side(self, upstream_transport, upstream_protocol)
+        client: _Side
+        upstream: _Side
+        if self.tap is None:
+            client = _Side(self, client_transport, client_protocol)
+            upstream = _Side(self, upstream_transport, upstream_protocol)
+        else:
+            tap = self.tap
+            client = _TappedSide(self, client_transport, client_protocol, tap.from_client)
+            upstream = _TappedSide(self, upstream_transport, upstream_protocol, tap.from_upstream)
         client.peer, upstream.peer = upstream, client
         self.client, self.upstream = client, upstream
         for side in (client, upstream):

@@ -22,20 +22,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.accept import accept_client
-from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream, connect_upstream_raw
 from kubelantern.proxy.ws.execbridge import exec_bridge, wants_session
+from kubelantern.proxy.ws.planned import open_planned, open_planned_raw
 from kubelantern.proxy.ws.relay import Active, relay
 from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
-from kubelantern.status import KubelanternError, error_response
 
 log = logging.getLogger(__name__)
 
@@ -45,47 +42,28 @@ async def bridge(
 ) -> web.StreamResponse:
     """Bridge the client's WebSocket upgrade to `cluster` as `plan` says."""
     settings = deps.settings
-    metrics = deps.metrics
     name = cluster.name
     assert plan.offer is not None
-    offer = plan.offer
     if wants_session(deps, plan):
         return await exec_bridge(request, deps, cluster, plan)
 
-    try:
-        found = await upstream_auth(cluster, plan.user, metrics)
-    except KubelanternError as e:
-        return error_response(e)
-    auth, source = found.headers, found.source
-
-    url = plan.url
     started = time.monotonic()
-    connect_kwargs: dict[str, Any] = {
-        "metrics": metrics,
-        "client": plan.client,
-        "passthrough": plan.headers,
-        "tls": found.tls,
-    }
     streams = deps.streams
     if settings.ws_fast_path and TUNNEL_SUPPORTED:
-        try:
-            raw, strategy = await connect_upstream_raw(
-                cluster, settings, url, offer, auth, source, **connect_kwargs
-            )
-        except UpstreamFailure as failure:
-            return failure.response()
+        opened_raw = await open_planned_raw(cluster, deps, plan)
+        if isinstance(opened_raw, web.StreamResponse):
+            return opened_raw
+        raw, strategy = opened_raw
         if not raw.extensions:
             return await tunnel(request, raw, name, settings, streams, strategy, started)
         # An extension we never offered: frames cannot pass as bytes. Reconnect in
         # message mode (rare enough not to optimise).
         log.warning("cluster=%s upstream negotiated %r unasked", name, raw.extensions)
-        raw.response.close()
-    try:
-        upstream, strategy = await connect_upstream(
-            cluster, settings, url, offer, auth, source, **connect_kwargs
-        )
-    except UpstreamFailure as failure:
-        return failure.response()
+        raw.close()
+    opened = await open_planned(cluster, deps, plan)
+    if isinstance(opened, web.StreamResponse):
+        return opened
+    upstream, strategy = opened
 
     # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
     chosen = upstream.protocol

@@ -96,12 +96,30 @@ def _handshake_headers(
 
 @dataclass
 class RawUpstream:
-    """An upstream that answered 101, kept as a socket for the fast path (ws/tunnel.py)."""
+    """An upstream that answered 101, kept as a socket for the fast path (ws/tunnel.py).
 
-    response: aiohttp.ClientResponse
+    Only the pool's connection is kept, not the ClientResponse: the response holds the 101's
+    headers, its request and the handshake's ClientSession, a few KiB per idle tunnel
+    (issue 12) that nothing reads once the tunnel runs.
+    """
+
+    connection: Any  # aiohttp's Connection: the connector's slot for this socket
     protocol: Any  # aiohttp's ResponseHandler (transport + flow control)
     chosen: str | None  # the subprotocol the upstream selected
     extensions: str | None  # Sec-WebSocket-Extensions of the 101 (we never offer any)
+
+    def close(self) -> None:
+        """Close the socket and give its slot back to the cluster's connector."""
+        self.connection.close()
+
+
+def _detach(resp: aiohttp.ClientResponse) -> Any:
+    """The upgraded connection, taken from its response, which is closed without it (a
+    response left unclosed would put the socket back in the pool when collected)."""
+    connection = resp.connection
+    resp._connection = None  # private, but the only way to keep the socket and not `resp`
+    resp.close()
+    return connection
 
 
 async def open_upstream_raw(
@@ -139,9 +157,9 @@ async def open_upstream_raw(
     if chosen is not None and chosen not in handshake.protocols:
         resp.close()
         raise aiohttp.ClientError(f"upstream chose a subprotocol nobody offered: {chosen!r}")
-    return RawUpstream(
-        resp, resp.connection.protocol, chosen, resp.headers.get("Sec-WebSocket-Extensions")
-    )
+    extensions = resp.headers.get("Sec-WebSocket-Extensions")
+    connection = _detach(resp)
+    return RawUpstream(connection, connection.protocol, chosen, extensions)
 
 
 _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"

@@ -15,14 +15,12 @@ import logging
 from aiohttp import web
 
 from kubelantern.clusters.cluster import Cluster
-from kubelantern.observe.recordings import RecordingMeta
-from kubelantern.proxy.auth import upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.accept import accept_client, client_websocket
-from kubelantern.proxy.ws.connect import UpstreamFailure, connect_upstream
+from kubelantern.proxy.ws.planned import open_planned
 from kubelantern.proxy.ws.sessions import ExecSession, SessionKey
-from kubelantern.status import KubelanternError, error_response, status_response
+from kubelantern.status import status_response
 
 log = logging.getLogger(__name__)
 
@@ -53,40 +51,13 @@ async def exec_bridge(
                 )
             return await _reattach(request, deps, found)
 
-    try:
-        found_auth = await upstream_auth(cluster, plan.user, deps.metrics)
-    except KubelanternError as e:
-        return error_response(e)
-    try:
-        upstream, _strategy = await connect_upstream(
-            cluster,
-            deps.settings,
-            plan.url,
-            plan.offer,
-            found_auth.headers,
-            found_auth.source,
-            metrics=deps.metrics,
-            client=plan.client,
-            passthrough=plan.headers,
-            tls=found_auth.tls,
-        )
-    except UpstreamFailure as failure:
-        return failure.response()
-
+    opened = await open_planned(cluster, deps, plan)
+    if isinstance(opened, web.StreamResponse):
+        return opened
+    upstream, _strategy = opened
     client_ws = await accept_client(request, upstream, deps.settings, name)
     target = plan.exec
-    recording = deps.recorder.open(
-        RecordingMeta(
-            cluster=name,
-            namespace=target.namespace,
-            pod=target.pod,
-            container=target.container,
-            command=target.command,
-            user=plan.user_label,
-            client=request.remote or "",
-            kind=target.kind,
-        )
-    )
+    recording = deps.recorder.open(target.recording(name, plan.user_label, request.remote or ""))
     session = ExecSession(
         cluster=name,
         upstream=upstream,

@@ -146,6 +146,7 @@ class RawTunnel:
         self.close_code: int | None = None  # what kubelantern itself sent, if anything
         self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ping_timer: asyncio.TimerHandle | None = None
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -155,27 +156,37 @@ class RawTunnel:
     async def run(self) -> None:
         """Until both sockets are closed."""
         if self.ping_interval:
-            self.spawn(self._keepalive(self.ping_interval))
+            self._ping_timer = asyncio.get_running_loop().call_later(
+                self.ping_interval, self._keepalive, self.ping_interval
+            )
         try:
             await self._done
         finally:
+            if self._ping_timer is not None:
+                self._ping_timer.cancel()
             for task in list(self._tasks):
                 task.cancel()
 
-    async def _keepalive(self, interval: float) -> None:
+    def _keepalive(self, interval: float) -> None:
+        # A timer, not a task: an idle tunnel keeps one TimerHandle instead of a task, its
+        # coroutine and a sleeping future (issue 12: memory per idle WebSocket).
         # Our pings go to both ends; a peer that sends nothing at all (not even the pong)
         # for two intervals (5 s at least) is hung: both legs get Close 1011 with a reason.
+        self._ping_timer = None
+        if self.finished:
+            return
         deadline = max(2 * interval, 5.0)
-        while not self.finished:
-            await asyncio.sleep(interval)
-            now = time.monotonic()
-            for leg, who in ((self.down, "upstream"), (self.up, "client")):
-                if now - leg.last_seen > deadline:
-                    log.warning("cluster=%s %s did not answer pings: closing", self.name, who)
-                    self.say_goodbye(1011, f"{who} did not answer pings for {deadline:.0f} s")
-                    return
-            self.down.inject(control_frame(OP_PING, b"kubelantern", masked=False))
-            self.up.inject(control_frame(OP_PING, b"kubelantern", masked=True))
+        now = time.monotonic()
+        for leg, who in ((self.down, "upstream"), (self.up, "client")):
+            if now - leg.last_seen > deadline:
+                log.warning("cluster=%s %s did not answer pings: closing", self.name, who)
+                self.say_goodbye(1011, f"{who} did not answer pings for {deadline:.0f} s")
+                return
+        self.down.inject(control_frame(OP_PING, b"kubelantern", masked=False))
+        self.up.inject(control_frame(OP_PING, b"kubelantern", masked=True))
+        self._ping_timer = asyncio.get_running_loop().call_later(
+            interval, self._keepalive, interval
+        )
 
     def leg_closed(self, leg: _Leg) -> None:
         """One socket reached EOF: flush and close the other one too. A peer gone without
@@ -311,7 +322,7 @@ async def tunnel(
         await response.prepare(request)
     except (ConnectionError, web.HTTPException) as e:
         log.info("cluster=%s client went away during the upgrade: %s", name, e)
-        raw.response.close()
+        raw.close()
         raise
     raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
     log.debug(
@@ -328,5 +339,5 @@ async def tunnel(
         if not tunnel.finished:
             with contextlib.suppress(BaseException):
                 await asyncio.shield(tunnel.shutdown())
-        raw.response.close()
+        raw.close()
     return response
