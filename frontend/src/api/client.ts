@@ -248,12 +248,32 @@ export interface WatchEvent<T = KubeObject> {
 export interface WatchHandlers<T = KubeObject> {
   /** Full state after a (re)list: replaces everything the caller holds. */
   onList(items: T[]): void;
+  /**
+   * The pages listed so far while a paged list goes on (first page first, so a big list
+   * shows rows at once); `onList` still follows with everything. `remaining` is the
+   * server's estimate, when it gives one.
+   */
+  onPartial?(itemsSoFar: T[], remaining: number | null): void;
   /** One change from the watch stream. */
   onEvent(ev: WatchEvent<T>): void;
   /** A list or watch failure (the watcher keeps retrying with back-off). */
   onError?(err: unknown): void;
   /** Connection state for the UI: 'live' after the watch stream opened. */
   onState?(state: 'listing' | 'live' | 'retrying'): void;
+}
+
+/**
+ * Page sizes of a list: [first, later]. `localStorage['kubelantern.listPaging'] = 'off'`
+ * lists in one request (the benchmark's baseline).
+ */
+export function listPageSizes(): [number, number] {
+  let off = false;
+  try {
+    off = localStorage.getItem('kubelantern.listPaging') === 'off';
+  } catch {
+    // storage blocked: paging stays on
+  }
+  return off ? [0, 0] : [500, 5000];
 }
 
 /**
@@ -288,9 +308,28 @@ export function watchList<T extends KubeObject = KubeObject>(
 
   async function list(): Promise<void> {
     handlers.onState?.('listing');
-    const data = await clusterJson<KubeList<T>>(cluster, qs({}), { signal: ctl.signal });
-    rv = data.metadata?.resourceVersion ?? '';
-    handlers.onList(data.items ?? []);
+    // Paged like kubectl (`limit` + `continue`): the first page is small so rows show at
+    // once, the rest come in bigger pages. Every page is from the first page's snapshot,
+    // so the watch resumes from that resourceVersion and replays what changed meanwhile.
+    // An expired continue token (410) fails the list, which is retried from the start.
+    const [first, rest] = listPageSizes();
+    let items: T[] = [];
+    let cont = '';
+    let limit = first;
+    for (;;) {
+      const data = await clusterJson<KubeList<T>>(
+        cluster,
+        qs(limit > 0 ? { limit: String(limit), ...(cont ? { continue: cont } : {}) } : {}),
+        { signal: ctl.signal },
+      );
+      if (!cont) rv = data.metadata?.resourceVersion ?? '';
+      items = items.length ? items.concat(data.items ?? []) : (data.items ?? []);
+      cont = data.metadata?.continue ?? '';
+      if (!cont || stopped) break;
+      handlers.onPartial?.(items, (data.metadata as { remainingItemCount?: number }).remainingItemCount ?? null);
+      limit = rest;
+    }
+    handlers.onList(items);
   }
 
   /** Returns 'relist' when the server says our resourceVersion is too old. */

@@ -17,6 +17,7 @@ import { DeleteDialog, RestartDialog, ScaleDialog } from './detail/dialogs';
 import { Breadcrumb, Chips, ObjLink, Section } from './detail/parts';
 import { DataSection, PodContainers, ServicePorts, TemplateContainers } from './detail/sections';
 import { ObjectEvents, Related } from './detail/related';
+import { NodeUsage } from '../usage/NodeUsage';
 
 // CodeMirror and the YAML library come with the YAML tab, not with the first screen.
 const YamlPanel = lazyComponent('YAML editor', () => import('./Yaml').then((m) => m.YamlPanel));
@@ -162,6 +163,7 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
         </Section>
       </div>
       {kind.id === 'pods' && <PodContainers cluster={cluster} pod={obj} perm={perm} />}
+      {kind.id === 'nodes' && <NodeUsage cluster={cluster} node={obj} />}
       {conditions.length > 0 && (
         <Section title="Conditions">
           <table class="table compact">
