@@ -48,6 +48,7 @@ export function openShell(cluster: string, pod: KubeObject, container?: string):
 function paneLink(p: Pane): PaneLink | null {
   if (p.kind === 'logs') {
     const o = p.ctl.opts;
+    if (o.clusters) return null; // cross-cluster panes are not in the URL (yet)
     const previous = p.ctl.query.previous;
     if (o.selector) return { view: 'logs', cluster: o.cluster, namespace: o.namespace, selector: o.selector, title: o.title };
     const pod = o.pod ?? (o.pods.length === 1 ? o.pods[0].name : undefined);
