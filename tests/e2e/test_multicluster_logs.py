@@ -173,4 +173,13 @@ def test_one_workload_on_two_clusters_merged(
     ended_rows = [r for r in rows(page) if "went away" in r["text"]]
     assert [r["cluster"] for r in ended_rows] == [KIND], ended_rows
     shot(page, "multicluster-logs")
+
+    # The pane is in the page URL: a reload opens the same merged pane again.
+    assert "also=" in page.url and "workload=" in page.url, page.url
+    page.reload()
+    pane = page.get_by_test_id("log-pane").last
+    expect(pane.get_by_test_id("pane-cluster")).to_have_text([KIND, LEGACY])
+    chips = pane.locator(".kl-row .kl-line-cluster")
+    expect(chips.filter(has_text=KIND).first).to_be_visible(timeout=20_000)
+    expect(chips.filter(has_text=LEGACY).first).to_be_visible(timeout=20_000)
     assert problems.errors == [], problems.errors

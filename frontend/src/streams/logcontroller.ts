@@ -28,6 +28,8 @@ export interface LogsOptions {
   selector?: string;
   /** Cross-cluster panes (streams/multicluster.ts): every cluster merged; `cluster` is the first. */
   clusters?: string[];
+  /** With `clusters`: the workload, as its deep link writes it (multicluster.ts). */
+  workload?: string;
 }
 
 export const ALL = '*';

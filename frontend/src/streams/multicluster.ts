@@ -23,6 +23,18 @@ export function workloadPath(w: WorkloadRef): string {
   return `${w.apiBase}/namespaces/${encodeURIComponent(w.namespace)}/${w.resource}/${encodeURIComponent(w.name)}`;
 }
 
+/** Pure: a workload as one deep-link value (`Kind apiBase resource name`; none has spaces). */
+export function encodeWorkload(w: Omit<WorkloadRef, 'namespace'>): string {
+  return [w.kind, w.apiBase, w.resource, w.name].join(' ');
+}
+
+/** Pure: the workload of a deep-link value, or null when it is not one. */
+export function decodeWorkload(s: string, namespace: string): WorkloadRef | null {
+  const [kind, apiBase, resource, name, ...rest] = s.split(' ');
+  if (rest.length || !name || !/^\/apis?\//.test(apiBase)) return null;
+  return { namespace, kind, apiBase, resource, name };
+}
+
 /** Pure: every cluster's current pods as one list, each PodRef tagged with its cluster. */
 export function mergePods(perCluster: Map<string, PodRef[]>, order: string[]): PodRef[] {
   return order.flatMap((c) => (perCluster.get(c) ?? []).map((p) => ({ ...p, cluster: c })));
@@ -31,7 +43,7 @@ export function mergePods(perCluster: Map<string, PodRef[]>, order: string[]): P
 /** Opens one log pane over `clusters` (in that order; the first is the pane's own). */
 export function openMultiClusterLogs(clusters: string[], w: WorkloadRef): number {
   const title = `${w.kind.toLowerCase()}/${w.name} · ${clusters.length} clusters`;
-  const { id, ctl } = addLogs({ cluster: clusters[0], namespace: w.namespace, pods: [], title, selector: `${w.kind.toLowerCase()}/${w.name}`, clusters: [...clusters] });
+  const { id, ctl } = addLogs({ cluster: clusters[0], namespace: w.namespace, pods: [], title, selector: `${w.kind.toLowerCase()}/${w.name}`, clusters: [...clusters], workload: encodeWorkload(w) });
   ctl.setResolveError(`looking up ${w.kind.toLowerCase()}/${w.name} in ${clusters.join(', ')}…`);
   const perCluster = new Map<string, PodRef[]>();
   // The first set of pods goes in once every cluster has answered, so pods that were already
