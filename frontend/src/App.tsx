@@ -19,6 +19,7 @@ import { PortForwards } from './views/PortForwards';
 import { Overview } from './views/Overview';
 import { TopBar } from './views/TopBar';
 import { Help } from './views/Help';
+import { Switcher, initSwitcherKey, switcherOpen } from './views/Switcher';
 import { DockSlot, closeTopPane } from './streams-bridge';
 
 export function App() {
@@ -33,6 +34,7 @@ export function App() {
     const off = onLanternUnauthorized(() => setLocked(true));
     // Lowest priority: Esc with the focus in a log pane minimizes the dock.
     const offEsc = onEscape(closeTopPane);
+    const offSwitcher = initSwitcherKey();
     initKeys({
       go: (kind) => {
         const cur = route.value;
@@ -47,6 +49,7 @@ export function App() {
       clearInterval(t);
       off();
       offEsc();
+      offSwitcher();
     };
   }, []);
 
@@ -94,6 +97,7 @@ export function App() {
       </div>
       <DockSlot />
       {useValue(helpOpen) && <Help />}
+      {useValue(switcherOpen) && <Switcher />}
       <Toasts />
     </div>
   );

@@ -3,6 +3,7 @@
 import { Value } from './state/value';
 
 export const SHORTCUTS: [string, string][] = [
+  ['Ctrl+K', 'Switch cluster (same page on the other cluster)'],
   ['/', 'Search by name'],
   ['g o', 'Go to the cluster overview'],
   ['g p', 'Go to pods'],

@@ -40,7 +40,7 @@ def test_token_login_makes_a_credentialless_rancher_cluster_ok_on_card_and_picke
     )
     lantern = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
     page = new_page(browser, f"{lantern.url}/", problems)
-    card = page.locator(f'.cluster-card[data-cluster="{NAME}"]')
+    card = page.locator(f'.fleet-row[data-cluster="{NAME}"]')
     expect(card.locator(".badge")).to_have_text("login needed")
 
     page.goto(f"{lantern.url}/c/{NAME}/pods")

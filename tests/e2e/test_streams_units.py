@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from bench.logviewer import build_harness
 
+from kubelantern.proxy.execsession import LOST_NOTICE
 from tests.harness.servers import ServerThread
 
 pytestmark = pytest.mark.browser
@@ -250,6 +252,27 @@ def test_exec_status_outcomes(hp: Any) -> None:
         "/api/v1/namespaces/ns/pods/p/exec?container=c&stdin=true&stdout=true&stderr=true"
         "&tty=true&command=sh&command=-c&command=echo+hi"
     )
+
+
+def test_terminal_reattach_pieces(hp: Any) -> None:
+    ids = {ev(hp, "newSessionId") for _ in range(20)}
+    assert len(ids) == 20
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{16,64}", i) for i in ids)  # what kubelantern takes
+    assert ev(hp, "sessionProtocols", ["v5.channel.k8s.io"], "abc") == [
+        "v5.channel.k8s.io",
+        "kubelantern.session.abc",
+    ]
+    assert [ev(hp, "isDrop", c) for c in (1006, 1001, 1000, 1011)] == [True, True, False, False]
+    delays = [ev(hp, "reattachDelay", n) for n in range(7)]
+    assert delays == [500, 1000, 2000, 4000, 8000, 8000, 8000]
+    assert ev(hp, "rejoinDeadline", 1_000, 60) == 1_000 + 60_000 + 5_000
+    # A new upstream exec starts with the empty "connected" message; a replay never does.
+    assert ev(hp, "rejoined", [1]) == {"kind": "new-session"}
+    assert ev(hp, "rejoined", [1, *b"hello"]) == {"kind": "resumed"}
+    # kubelantern's own notice (proxy/execsession.py LOST_NOTICE), word for word.
+    notice = LOST_NOTICE.format(n=2097152).encode()
+    assert ev(hp, "rejoined", [1, *notice]) == {"kind": "lost", "bytes": 2097152}
+    assert ev(hp, "rejoined", [2, *notice]) == {"kind": "resumed"}  # only on stdout
 
 
 @pytest.mark.parametrize(

@@ -43,9 +43,9 @@ def open_list(page: Any, ui: Ui, cluster: str, kind: str, namespace: str | None 
 def test_cluster_chooser_shows_every_cluster_with_profile(
     page: Any, ui: Ui, problems: Problems
 ) -> None:
-    cards = page.locator(".cluster-card")
-    expect(cards).to_have_count(len(CONTEXT_NAMES))
-    rancher = page.locator(f'.cluster-card[data-cluster="{RANCHER}"]')
+    rows = page.locator(".fleet-row")
+    expect(rows).to_have_count(len(CONTEXT_NAMES))
+    rancher = page.locator(f'.fleet-row[data-cluster="{RANCHER}"]')
     expect(rancher).to_contain_text("rancher")
     expect(rancher.locator(".badge")).to_have_text("ok")
     shot(page, "01-clusters")
@@ -53,7 +53,7 @@ def test_cluster_chooser_shows_every_cluster_with_profile(
 
 
 def test_rancher_pod_logs_search_and_terminal(page: Any, ui: Ui, problems: Problems) -> None:
-    page.locator(f'.cluster-card[data-cluster="{RANCHER}"]').click()
+    page.locator(f'.fleet-row[data-cluster="{RANCHER}"] .fleet-name a').click()
     expect(page).to_have_url(re.compile(rf"/c/{re.escape(enc(RANCHER))}/overview$"))
     expect(page.locator(".tile").first).to_contain_text(re.compile(r"\d+/\d+"))
     shot(page, "01b-overview")
@@ -249,9 +249,9 @@ def test_unreachable_and_refused_clusters_explained(
     kc = write_kubeconfig(tmp_path / "config", [good, dead, refused])
     server = lantern_factory(kubeconfigs=(kc,), launch_token="e2e-token")
     page = new_page(browser, f"{server.url}/?token=e2e-token", problems)
-    card = page.locator('.cluster-card[data-cluster="gone"]')
-    expect(card.locator(".badge")).not_to_have_text(re.compile("^(ok|unknown)$"), timeout=20_000)
-    expect(card).to_contain_text("kubelantern doctor gone")
+    row = page.locator('.fleet-row[data-cluster="gone"]')
+    expect(row.locator(".badge")).not_to_have_text(re.compile("^(ok|unknown)$"), timeout=20_000)
+    expect(row.locator(".cluster-error")).to_contain_text("'gone'")
     shot(page, "10-unreachable")
     page.goto(f"{server.url}/c/gone/pods")
     expect(page.locator("main")).to_contain_text("kubelantern doctor gone")
@@ -435,7 +435,7 @@ def test_app_works_under_a_base_url(
         kubeconfigs=(kubeconfig,), launch_token="e2e-token", base_url="/lantern"
     )
     page = new_page(browser, f"{server.url}/lantern/?token=e2e-token", problems)
-    page.locator(f'.cluster-card[data-cluster="{KIND}"]').click()
+    page.locator(f'.fleet-row[data-cluster="{KIND}"] .fleet-name a').click()
     expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/overview$"))
     page.locator('.nav-item[data-kind="pods"]').click()
     expect(page).to_have_url(re.compile(rf"/lantern/c/{KIND}/pods$"))

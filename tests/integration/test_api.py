@@ -89,6 +89,14 @@ async def test_failed_contexts_are_listed_with_their_error(
         assert "broken" in (await r.json())["message"]
 
 
+async def test_config_says_how_long_a_dropped_terminal_is_kept(
+    lantern_factory: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> None:
+    server = lantern_factory(Settings(launch_token=None), session_grace=7.0)
+    async with http.get(f"{server.url}/api/config") as r:
+        assert (await r.json())["sessionGrace"] == 7.0
+
+
 async def test_config_metrics_and_health(
     lantern: ServerThread, http: aiohttp.ClientSession
 ) -> None:

@@ -238,3 +238,26 @@ async def test_session_entry_is_validated(
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await http.ws_connect(url, protocols=(V5, "kubelantern.session.short"))
     assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("close_first", [True, False])
+async def test_a_session_whose_process_ends_while_attached_is_let_go(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession, close_first: bool
+) -> None:
+    """The UI closing a terminal: stdin closed (v5), then close 1000 at once, or after the
+    process's own end. Either way the session leaves the registry (it once stayed forever
+    when the client's close answered kubelantern's own close of the ended process)."""
+    lantern = served()
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sessions = lantern_deps(lantern).sessions
+    for _ in range(5):
+        ws = await http.ws_connect(url, protocols=(V5, entry()))
+        await ws.send_bytes(b"\xff\x00")
+        if close_first:
+            await ws.close(code=1000)
+        else:
+            assert (await read_until_close(ws))["code"] == 1000
+    await eventually(lambda: len(sessions) == 0)
+    await eventually(lambda: len(lantern_deps(lantern).streams) == 0)

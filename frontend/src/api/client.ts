@@ -7,11 +7,15 @@ export interface LanternConfig {
   version: string;
   localMode: boolean;
   features: Record<string, unknown>;
+  /** The built-in demo clusters are served (--demo, or no kubeconfig). */
+  demo?: boolean;
   /** Team mode's sign-in ("oidc"), or null (local mode). */
   signIn: string | null;
+  /** Seconds a dropped terminal session is kept for a reattach (`--session-grace`). */
+  sessionGrace: number | null;
 }
 
-export let config: LanternConfig = { baseUrl: '', version: '', localMode: true, features: {}, signIn: null };
+export let config: LanternConfig = { baseUrl: '', version: '', localMode: true, features: {}, signIn: null, sessionGrace: null };
 
 /** Who is signed in (team mode), from /api/me. */
 export interface Me {
@@ -46,6 +50,7 @@ export async function loadConfig(): Promise<LanternConfig> {
     localMode: data.localMode ?? true,
     features: data.features ?? {},
     signIn: data.signIn ?? null,
+    sessionGrace: typeof data.sessionGrace === 'number' ? data.sessionGrace : null,
   };
   return config;
 }

@@ -1,5 +1,6 @@
 // The clusters kubelantern serves (/api/clusters) and the per-cluster namespace filter.
 import { apiJson, errorText } from '../api/client';
+import { setClusterColours } from '../clustercolour';
 import { Value } from './value';
 
 export interface ClusterInfo {
@@ -17,6 +18,9 @@ export interface ClusterInfo {
   loggedIn?: boolean;
   /** Why it is not ok: rejected, exec-plugin, credentials, tls, timeout, unreachable, protocol, config, error. */
   reason?: string | null;
+  /** From the kubeconfig's `kubelantern` extension: the fleet table's group, the chip's colour. */
+  group?: string | null;
+  color?: string | null;
 }
 
 export const clusters = new Value<ClusterInfo[] | null>(null);
@@ -25,7 +29,10 @@ export const clustersError = new Value<string>('');
 /** `recheck`: probe that cluster afresh (kubelantern keeps hopeless failures until asked). */
 export async function refreshClusters(recheck?: string): Promise<void> {
   try {
-    clusters.set(await apiJson<ClusterInfo[]>(recheck ? `/api/clusters?recheck=${encodeURIComponent(recheck)}` : '/api/clusters'));
+    const list = await apiJson<ClusterInfo[]>(recheck ? `/api/clusters?recheck=${encodeURIComponent(recheck)}` : '/api/clusters');
+    // Colours first: the chips rendered by the list's subscribers read them.
+    setClusterColours(list.map((c) => [c.name, c.color]));
+    clusters.set(list);
     clustersError.set('');
   } catch (e) {
     clustersError.set(errorText(e));

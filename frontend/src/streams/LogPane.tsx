@@ -52,7 +52,8 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
   // An init container's stream ends because the container finished: that is no alarm.
   const initDone = (s: LogStream) => s.state.phase === 'ended' && !ctl.query.previous && pods.some((p) => p.name === s.pod && p.containers.some((c) => c.name === s.container && c.kind === 'init'));
   const problems = ctl.streams.filter((s) => s.state.phase !== 'streaming' && !initDone(s));
-  // "Following" is lit only while a stream can still bring lines (not after all ended).
+  // "Following" is lit only while a stream brings lines: not after all ended, nor while every
+  // live one is reconnecting after a drop.
   const live = ctl.streams.some((s) => s.state.phase !== 'ended' && s.state.phase !== 'error');
   const anyFollowing = ctl.streams.some((s) => s.state.phase === 'streaming');
   const canReconnect = ctl.streams.some((s) => (s.state.phase === 'ended' && !initDone(s)) || s.state.phase === 'error');
@@ -139,8 +140,13 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
           <input type="checkbox" checked={ctl.wrap} onChange={(e) => ctl.setDisplay({ wrap: (e.target as HTMLInputElement).checked })} />
           Wrap
         </label>
-        <button type="button" aria-pressed={ctl.following && live} title={live ? 'Keep the newest line in view' : 'Every stream has ended: no new lines will come'} onClick={() => (ctl.following ? ctl.pause() : ctl.jumpToLatest())}>
-          {!live ? 'Follow (ended)' : ctl.following ? 'Following' : 'Follow'}
+        <button
+          type="button"
+          aria-pressed={ctl.following && anyFollowing}
+          title={!live ? 'Every stream has ended: no new lines will come' : !anyFollowing ? 'The connection dropped: no lines come until it is back (it reconnects by itself)' : 'Keep the newest line in view'}
+          onClick={() => (ctl.following ? ctl.pause() : ctl.jumpToLatest())}
+        >
+          {!live ? 'Follow (ended)' : !anyFollowing ? 'Follow (reconnecting…)' : ctl.following ? 'Following' : 'Follow'}
         </button>
         <span class="kl-search">
           <input

@@ -1,11 +1,12 @@
 // A terminal pane's session: xterm.js + the exec/attach WebSocket, shell detection, exit
-// reporting and reconnect-with-Enter. Lives outside the component tree so switching dock tabs
-// keeps the session.
+// reporting, reattaching by itself after a dropped connection (reattach.ts) and
+// reconnect-with-Enter. Lives outside the component tree so switching dock tabs keeps the
+// session.
 
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { clusterJson, clusterWsUrl, errorText, podPath, type KubeObject } from '../api/client';
+import { clusterJson, clusterWsUrl, config, errorText, podPath, type KubeObject } from '../api/client';
 import {
   CLOSE_STDIN,
   ERROR,
@@ -13,6 +14,7 @@ import {
   frame,
   outcome,
   resizeFrame,
+  type Outcome,
   SHELL_CANDIDATES,
   STDERR,
   STDIN,
@@ -21,6 +23,7 @@ import {
 } from './execproto';
 import { podRefOf, shellContainers } from './podrefs';
 import { probe } from './probe';
+import { DEFAULT_GRACE_S, isDrop, newSessionId, reattachDelay, rejoinDeadline, rejoined, sessionProtocols } from './reattach';
 
 export interface TerminalOptions {
   cluster: string;
@@ -32,12 +35,31 @@ export interface TerminalOptions {
   mode: 'exec' | 'attach';
 }
 
-export type TermPhase = 'connecting' | 'connected' | 'exited' | 'error';
+export type TermPhase = 'connecting' | 'connected' | 'reconnecting' | 'exited' | 'error';
 
 export interface TermState {
   phase: TermPhase;
   message: string;
   advice?: string;
+}
+
+/** One session: its URL and kubelantern.session entry stay the same across reattaches. */
+interface Live {
+  id: string;
+  path: string;
+  command: string[];
+  candidate: number; // which SHELL_CANDIDATES entry (exec while detecting)
+  detecting: boolean;
+  output: boolean; // it wrote something (so its shell exists)
+}
+
+/** Reattaching after a drop: since when, how often tried. */
+interface Rejoin {
+  live: Live;
+  since: number;
+  attempt: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  code: number;
 }
 
 export class TerminalController {
@@ -50,6 +72,7 @@ export class TerminalController {
   /** The command that worked last (shell detection result), reused on reconnect. */
   private command: string[] | null = null;
   private ws: WebSocket | null = null;
+  private rejoin: Rejoin | null = null;
   private opened = false;
   private listeners = new Set<() => void>();
   private ro: ResizeObserver;
@@ -82,7 +105,18 @@ export class TerminalController {
     this.term.attachCustomKeyEventHandler((ev) => this.keys(ev));
     this.ro = new ResizeObserver(() => this.refit());
     this.ro.observe(this.host);
+    // Leaving the page ends the session (1000) rather than leaving it kept for a reattach
+    // that will never come (a reload opens new sessions).
+    window.addEventListener('pagehide', this.leave);
   }
+
+  private leave = (): void => {
+    if (!this.ws && !this.rejoin) return;
+    this.cancelRejoin();
+    this.closeSocket();
+    // Should the page come back from the back/forward cache, it says what happened.
+    this.setState({ phase: 'exited', message: 'the session ended when the page was left', advice: 'Press Enter to reconnect.' });
+  };
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -141,7 +175,17 @@ export class TerminalController {
     this.connect(0);
   }
 
+  /** The Reconnect button (or Enter after an end): while reattaching, try now; else a new session. */
   reconnect(): void {
+    const r = this.rejoin;
+    if (r && !this.ws) {
+      if (r.timer) clearTimeout(r.timer);
+      r.timer = null;
+      r.attempt = 0;
+      this.dial(r.live, true);
+      return;
+    }
+    this.cancelRejoin();
     this.closeSocket();
     this.term.write('\r\n');
     this.connect(0);
@@ -149,6 +193,8 @@ export class TerminalController {
 
   dispose(): void {
     this.disposed = true;
+    window.removeEventListener('pagehide', this.leave);
+    this.cancelRejoin();
     this.closeSocket();
     this.ro.disconnect();
     this.term.dispose();
@@ -193,16 +239,27 @@ export class TerminalController {
     return true;
   }
 
+  /** A new session (new entry): the first shell candidate, the next one, or a mode switch. */
   private connect(candidate: number): void {
     if (this.disposed) return;
-    const { cluster, namespace, pod } = this.opts;
+    this.cancelRejoin();
+    const { namespace, pod } = this.opts;
     const detecting = this.mode === 'exec' && this.command === null;
     const command = this.mode === 'attach' ? [] : (this.command ?? SHELL_CANDIDATES[candidate]);
     const path = streamPath(this.mode, namespace, pod, this.container, command);
     this.setState({ phase: 'connecting', message: `connecting to ${pod}/${this.container}…` });
+    this.dial({ id: newSessionId(), path, command, candidate, detecting, output: false }, false);
+  }
+
+  /**
+   * One WebSocket of session `live`: a new session, or (`rejoin`) the same URL and entry again
+   * after a drop, which kubelantern answers with the kept session (or a new one if it is gone).
+   */
+  private dial(live: Live, rejoin: boolean): void {
+    const { cluster, pod } = this.opts;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(clusterWsUrl(cluster, path), EXEC_PROTOCOLS);
+      ws = new WebSocket(clusterWsUrl(cluster, live.path), sessionProtocols(EXEC_PROTOCOLS, live.id));
     } catch (e) {
       this.setState({ phase: 'error', message: String(e) });
       return;
@@ -210,22 +267,33 @@ export class TerminalController {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     let open = false;
-    let output = false;
+    let first = rejoin;
     let status = '';
     const dec = new TextDecoder();
+    const where = `${this.mode} ${pod}/${this.container}`;
     ws.onopen = () => {
       open = true;
-      this.setState({ phase: 'connected', message: `connected: ${this.mode} ${pod}/${this.container} (${ws.protocol})` });
+      if (rejoin) this.rejoin = null;
+      this.setState({ phase: 'connected', message: `${rejoin ? 'reconnected' : 'connected'}: ${where} (${ws.protocol})` });
       this.refit();
       this.send(resizeFrame(this.term.cols, this.term.rows));
     };
     ws.onmessage = (ev: MessageEvent) => {
       if (typeof ev.data === 'string') return; // v4/v5 are binary-only
-      const data = new Uint8Array(ev.data as ArrayBuffer);
+      let data = new Uint8Array(ev.data as ArrayBuffer);
+      if (first) {
+        first = false;
+        const r = rejoined(data);
+        if (r.kind === 'new-session') this.notice('new-session', where);
+        else if (r.kind === 'lost') {
+          this.notice('lost', where, r.bytes);
+          data = data.subarray(0, 1); // the notice is shown in our words, not twice
+        }
+      }
       if (data.length < 2) return; // the empty "connected" frame
       const ch = data[0];
       if (ch === STDOUT || ch === STDERR) {
-        output = true;
+        live.output = true;
         this.term.write(data.subarray(1));
       } else if (ch === ERROR) status += dec.decode(data.subarray(1), { stream: true });
     };
@@ -233,25 +301,86 @@ export class TerminalController {
       if (this.ws !== ws) return;
       this.ws = null;
       if (!open) {
-        void this.failedUpgrade(path);
+        if (rejoin) this.nextRejoin(live);
+        else void this.failedUpgrade(live.path);
         return;
       }
-      const out = outcome(status, ev.code, ev.reason);
-      if (out.kind === 'not-found' && detecting && !output && candidate + 1 < SHELL_CANDIDATES.length) {
-        this.connect(candidate + 1);
+      if (isDrop(ev.code) && !status) {
+        // Lost, not ended: kubelantern keeps the process for its grace period.
+        if (live.detecting && live.output) this.command = live.command;
+        this.startRejoin(live, ev.code);
         return;
       }
-      if (out.kind !== 'not-found' && detecting && output) this.command = command;
-      let message: string;
-      let advice = 'Press Enter to reconnect.';
-      if (out.kind === 'exit') message = `process exited with code ${out.code}`;
-      else if (out.kind === 'not-found' && detecting) {
-        message = `this image has no shell (${out.message})`;
-        advice = `Try attach, or an ephemeral debug container: kubectl debug -it ${pod} --image=busybox --target=${this.container}. Press Enter to retry.`;
-      } else message = out.message;
-      this.term.write(`\r\n\x1b[2m[${message}. ${advice}]\x1b[0m\r\n`);
-      this.setState({ phase: 'exited', message, advice });
+      this.ended(live, outcome(status, ev.code, ev.reason));
     };
+  }
+
+  private ended(live: Live, out: Outcome): void {
+    const { pod } = this.opts;
+    if (out.kind === 'not-found' && live.detecting && !live.output && live.candidate + 1 < SHELL_CANDIDATES.length) {
+      this.connect(live.candidate + 1);
+      return;
+    }
+    if (out.kind !== 'not-found' && live.detecting && live.output) this.command = live.command;
+    let message: string;
+    let advice = 'Press Enter to reconnect.';
+    if (out.kind === 'exit') message = `process exited with code ${out.code}`;
+    else if (out.kind === 'not-found' && live.detecting) {
+      message = `this image has no shell (${out.message})`;
+      advice = `Try attach, or an ephemeral debug container: kubectl debug -it ${pod} --image=busybox --target=${this.container}. Press Enter to retry.`;
+    } else message = out.message;
+    this.term.write(`\r\n\x1b[2m[${message}. ${advice}]\x1b[0m\r\n`);
+    this.setState({ phase: 'exited', message, advice });
+  }
+
+  // ---- reattaching after a drop (the screen stays as it was)
+
+  private startRejoin(live: Live, code: number): void {
+    this.rejoin = { live, since: Date.now(), attempt: 0, timer: null, code };
+    this.nextRejoin(live);
+  }
+
+  private nextRejoin(live: Live): void {
+    const r = this.rejoin;
+    if (!r || r.live !== live || this.disposed) return;
+    const grace = config.sessionGrace ?? DEFAULT_GRACE_S;
+    const left = rejoinDeadline(r.since, grace) - Date.now();
+    if (left <= 0) {
+      this.rejoin = null;
+      const message = `could not reconnect within ${Math.round(grace)} s: the session is gone`;
+      const advice = 'Press Reconnect (or Enter) to start a new session.';
+      this.term.write(`\r\n\x1b[33m[kubelantern: ${message}. ${advice}]\x1b[0m\r\n`);
+      this.setState({ phase: 'error', message, advice });
+      return;
+    }
+    const delay = Math.min(reattachDelay(r.attempt++), left);
+    this.setState({
+      phase: 'reconnecting',
+      message: 'reconnecting…',
+      advice: `connection lost (code ${r.code}); attempt ${r.attempt}, the session is kept for ${Math.round(grace)} s`,
+    });
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      if (this.rejoin === r && !this.disposed) this.dial(live, true);
+    }, delay);
+  }
+
+  private cancelRejoin(): void {
+    if (this.rejoin?.timer) clearTimeout(this.rejoin.timer);
+    this.rejoin = null;
+  }
+
+  /** Says in the terminal what happened while it was away. */
+  private notice(kind: 'new-session' | 'lost', where: string, bytes = 0): void {
+    const text =
+      kind === 'lost'
+        ? `[kubelantern: ${bytes} bytes of output were lost while disconnected]`
+        : this.mode === 'exec'
+          ? '[kubelantern: the old session had ended (its process is gone); this is a NEW session]'
+          : '[kubelantern: reattached as a new attach; output while disconnected was not kept]';
+    this.term.write(`\r\n\x1b[33m${text}\x1b[0m\r\n`);
+    const note = kind === 'lost' ? `${bytes.toLocaleString('en')} bytes of output were lost` : 'new session: the old one had ended';
+    this.setState({ ...this.state, message: `reconnected: ${where} — ${note}` });
   }
 
   private async failedUpgrade(path: string): Promise<void> {

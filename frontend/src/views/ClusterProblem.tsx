@@ -1,6 +1,8 @@
 // Failures explained in the page (issue 11, defect 4): a cluster that cannot be used gets a page
 // saying what failed and the action that fixes it, instead of an empty table retrying forever.
 import { type ClusterInfo, refreshClusters } from '../state/clusters';
+import { ClusterChip } from '../clusterchip';
+import { DoctorPanel } from './Doctor';
 import { ClusterBadge } from './Home';
 import { LoginForm } from './Login';
 
@@ -49,15 +51,16 @@ export function ClusterProblem({ info }: { info: ClusterInfo }) {
   return (
     <div class="empty big" data-testid="cluster-problem" data-reason={info.reason ?? info.state}>
       <h2>
-        {e.title} <ClusterBadge c={info} />
+        <ClusterChip name={info.name} /> {e.title} <ClusterBadge c={info} />
       </h2>
       {info.error && <p class="error-text" data-testid="cluster-problem-error">{info.error}</p>}
       <p data-testid="cluster-problem-action">{e.action}</p>
       <p>
-        Server <code>{info.server}</code>. <code>kubelantern doctor {info.name}</code> in a terminal shows which step fails.
+        Server <code>{info.server}</code>. <b>Run checks</b> below (or <code>kubelantern doctor {info.name}</code> in a terminal) shows which step fails.
       </p>
       <button class="btn" onClick={() => refreshClusters(info.name)}>{e.again}</button>
       {canLogin && <LoginForm cluster={info} intro={`Or use a token of your own for ${info.name}, instead of the kubeconfig's, in this browser session.`} />}
+      <div class="problem-doctor"><DoctorPanel cluster={info.name} /></div>
     </div>
   );
 }

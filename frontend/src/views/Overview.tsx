@@ -1,5 +1,7 @@
 // The cluster at a glance: nodes, pods by state, workloads that are not available, warnings.
 import type { ComponentChildren } from 'preact';
+import { ClusterChip } from '../clusterchip';
+import { DoctorPanel } from './Doctor';
 import { age, nodeReady, podRestarts, podStatus, statusTone } from '../format';
 import { builtinKind, findBuiltinByKind, Status } from '../kinds';
 import { clusters, namespaceFilter, namespaceFor } from '../state/clusters';
@@ -48,7 +50,7 @@ export function Overview({ cluster }: { cluster: string }) {
   return (
     <div class="page overview-page">
       <div class="page-head">
-        <h1>{cluster}</h1>
+        <h1><ClusterChip name={cluster} /></h1>
         {info && <span class="kind-tag">{info.profile}{info.version ? ` · ${info.version}` : ''}</span>}
         <span class="muted small">{ns ? `namespace ${ns}` : 'all namespaces'}</span>
       </div>
@@ -114,6 +116,7 @@ export function Overview({ cluster }: { cluster: string }) {
           </div>
         </section>
       </div>
+      <DoctorPanel cluster={cluster} />
     </div>
   );
 }

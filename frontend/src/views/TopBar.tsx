@@ -10,6 +10,8 @@ import { listUrl, homeUrl, navigate, portForwardsUrl, route } from '../state/rou
 import { toggleTheme } from '../state/theme';
 import { useValue } from '../state/value';
 import { Icon } from '../icons';
+import { ClusterDot } from '../clusterchip';
+import { switcherOpen } from './Switcher';
 import { forwardsAdvertised } from './PortForwards';
 import { Search } from './Search';
 
@@ -24,8 +26,8 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
       </a>
       {cluster ? (
         <>
-          <label class="picker" title="Cluster">
-            <Icon name="cluster" />
+          <label class="picker cluster-picker" title="Cluster (Ctrl+K to switch)" data-testid="cluster-picker">
+            <ClusterDot name={cluster} />
             <select
               aria-label="Cluster"
               value={cluster}
@@ -41,12 +43,20 @@ export function TopBar({ cluster, info, usable, searchRef }: { cluster: string |
               {list && !list.some((c) => c.name === cluster) && <option value={cluster}>{cluster}</option>}
             </select>
           </label>
+          <button class="iconbtn switcher-btn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
+            <kbd>Ctrl K</kbd>
+          </button>
           {info && <span class="profile-chip" title={`profile from ${info.profileSource ?? '?'}, WebSocket strategy ${info.strategy ?? '?'} (${info.strategySource ?? '?'})`}>{info.profile}{info.strategy ? ` · ${info.strategy}` : ''}</span>}
           {usable && <NamespacePicker cluster={cluster} />}
           {usable && <Search cluster={cluster} inputRef={searchRef} />}
         </>
       ) : (
-        <span class="topbar-title">Clusters</span>
+        <>
+          <span class="topbar-title">Clusters</span>
+          <button class="iconbtn switcher-btn" title="Switch cluster (Ctrl+K)" data-testid="open-switcher" onClick={() => switcherOpen.set(true)}>
+            <kbd>Ctrl K</kbd>
+          </button>
+        </>
       )}
       <span class="spacer" />
       {err && <span class="tone-bad small" title={err}>{err.slice(0, 80)}</span>}

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from yarl import URL
 
+from kubelantern.clusters.looks import BadLook, first, looks_of
 from kubelantern.clusters.profiles import PROFILES, STRATEGIES
 from kubelantern.clusters.spec import AuthSpec, ClusterSpec, ExecSpec, TLSSpec
 from kubelantern.clusters.yamlsafe import MAX_FILE_BYTES, TooLarge, expanded_size
@@ -264,16 +265,18 @@ def _context_spec(name: str, entry: _Entry, merged: dict[str, dict[str, _Entry]]
     if namespace is not None and not isinstance(namespace, str):
         raise KubeconfigError(entry.file, f"{entry.key}.namespace", "is not a string")
     try:
-        profile, strategy = _extension(body.get("extensions"))
+        profile, strategy, context_looks = _extension(body.get("extensions"))
     except _Bad as b:
         raise KubeconfigError(entry.file, f"{entry.key}.{b.key}", b.message) from None
 
     try:
         server, tls, proxy_url, ca_b64, exec_config = _cluster(cluster_entry)
+        cluster_looks = _extension(cluster_entry.body.get("extensions"))[2]
     except _Bad as b:
         raise KubeconfigError(
             cluster_entry.file, f"{cluster_entry.key}.{b.key}", b.message
         ) from None
+    group, color = first(context_looks, cluster_looks)
     auth = AuthSpec()
     if user_entry is not None:
         try:
@@ -294,12 +297,17 @@ def _context_spec(name: str, entry: _Entry, merged: dict[str, dict[str, _Entry]]
         source=str(entry.file),
         certificate_authority_data_b64=ca_b64,
         exec_cluster_config_json=exec_config,
+        group=group,
+        color=color,
     )
 
 
-def _extension(extensions: Any) -> tuple[str | None, str | None]:
+def _extension(
+    extensions: Any,
+) -> tuple[str | None, str | None, tuple[str | None, str | None]]:
+    """profile, strategy, (group, colour) of the `kubelantern` extension."""
     if extensions is None:
-        return None, None
+        return None, None, (None, None)
     if not isinstance(extensions, list):
         raise _Bad("extensions", "is not a list")
     for i, ext in enumerate(extensions):
@@ -321,8 +329,12 @@ def _extension(extensions: Any) -> tuple[str | None, str | None]:
                 f"{key}.extension.strategy",
                 f"unknown strategy {strategy!r} (known: auto, {', '.join(sorted(STRATEGIES))})",
             )
-        return profile, strategy
-    return None, None
+        try:
+            looks = looks_of(body)
+        except BadLook as b:
+            raise _Bad(f"{key}.extension.{b.key}", b.message) from None
+        return profile, strategy, looks
+    return None, None, (None, None)
 
 
 # -- field helpers -------------------------------------------------------------------------

@@ -76,3 +76,7 @@ class ClusterSpec:
     # The cluster kubelantern runs in (--in-cluster): its credentials are kubelantern's own
     # service account, never lent to users; every user acts with their own identity there.
     user_identity: bool = False
+    # From the `kubelantern` extension (context first, then cluster): the fleet table's group
+    # and the cluster chip's colour (`clusters/looks.py`).
+    group: str | None = None
+    color: str | None = None

@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kubelantern.observe.logfilter import redact_text
+
 WIDTH = 100  # the table stays readable in a 100-column terminal
 
 
@@ -222,11 +224,24 @@ def render_table(reports: list[ClusterReport]) -> str:
     return "\n".join(out)
 
 
+def report_json(reports: list[ClusterReport]) -> dict[str, Any]:
+    """The `--json` document, also served by `POST /api/clusters/{name}/doctor`. Texts
+    come from plugins' stderr and servers' bodies: redacted like the logs."""
+    return {
+        "ok": all(r.ok for r in reports) and bool(reports),
+        "clusters": [_redacted(r.to_json()) for r in reports],
+    }
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
 def render_json(reports: list[ClusterReport]) -> str:
-    return json.dumps(
-        {
-            "ok": all(r.ok for r in reports) and bool(reports),
-            "clusters": [r.to_json() for r in reports],
-        },
-        indent=2,
-    )
+    return json.dumps(report_json(reports), indent=2)

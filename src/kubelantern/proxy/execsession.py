@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, unquote
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
 BASE64_PROTOCOLS = frozenset({"base64.channel.k8s.io", "v4.base64.channel.k8s.io"})
-# What the UI looks for (frontend/src/streams/execproto.ts LOST_RE): keep them in step.
+# What the UI looks for (frontend/src/streams/reattach.ts LOST_RE): keep them in step.
 LOST_NOTICE = "\r\n[kubelantern: {n} bytes of output were lost while disconnected]\r\n"
 
 

@@ -2,11 +2,14 @@
 
 Routes (all under `settings.base_url`):
   GET  /api/config                     {"baseUrl","version","localMode","demo","launchToken",
+                                        "sessionGrace",
                                         "features": {"login","websocket","metrics","portForward"}}
   GET  /api/clusters[?recheck=NAME]    [cluster objects, see `cluster_json`]; recheck
                                        probes NAME afresh (re-runs its exec plugin)
   POST /api/clusters/{name}/login      {"token": "..."} → 200 {"name","loggedIn":true}
   POST /api/clusters/{name}/logout     → 200 {"name","loggedIn":false}
+  GET  /api/clusters/{name}/summary    nodes ready, pods not ready, warnings (web/fleet.py)
+  POST /api/clusters/{name}/doctor     `kubelantern doctor NAME --json` (web/doctor_api.py)
   GET  /healthz  /readyz  /metrics
 """
 
@@ -76,6 +79,8 @@ async def config(request: web.Request) -> web.Response:
             "demo": request.app[keys.STATE].demo,
             "launchToken": settings.launch_token is not None,
             "signIn": "oidc" if settings.oidc else "header" if settings.auth_header else None,
+            # How long a dropped terminal may take to reattach (the UI stops trying after it).
+            "sessionGrace": settings.session_grace,
             "features": {
                 "login": True,
                 "websocket": True,
@@ -130,6 +135,10 @@ def cluster_json(
         "version": probe.version if probe is not None else None,
         "auth": auth_kind(cluster, cluster.spec.user_identity, logged_in, signed_in),
         "loggedIn": logged_in,
+        # From the kubeconfig's `kubelantern` extension: the fleet table's group, the chip's
+        # colour (None: the UI derives one from the name).
+        "group": cluster.spec.group,
+        "color": cluster.spec.color,
     }
 
 
@@ -174,7 +183,7 @@ async def clusters(request: web.Request) -> web.Response:
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
-def _cluster_from(request: web.Request) -> Cluster | web.Response:
+def cluster_from(request: web.Request) -> Cluster | web.Response:
     name = unquote(request.match_info["name"])
     registry = request.app[keys.REGISTRY]
     cluster = registry.get(name)
@@ -189,7 +198,7 @@ def _cookie_path(request: web.Request) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
-    found = _cluster_from(request)
+    found = cluster_from(request)
     if isinstance(found, web.Response):
         return found
     cluster = found
@@ -254,7 +263,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    found = _cluster_from(request)
+    found = cluster_from(request)
     if isinstance(found, web.Response):
         return found
     response = web.json_response({"name": found.name, "loggedIn": False})

@@ -41,7 +41,17 @@ from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.proxy.ws.sessions import SessionRegistry
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
-from kubelantern.web import api, keys, portforward_api, recordings_api, static, team, trusted
+from kubelantern.web import (
+    api,
+    doctor_api,
+    fleet,
+    keys,
+    portforward_api,
+    recordings_api,
+    static,
+    team,
+    trusted,
+)
 from kubelantern.web.logs import access_middleware, note_cluster
 from kubelantern.web.reload import KubeconfigReloader
 from kubelantern.web.security import add_security_headers, security_middleware
@@ -217,6 +227,8 @@ def make_app(settings: Settings) -> web.Application:
     api.add_routes(app, base)
     portforward_api.setup_portforward_routes(app, base)  # local mode only
     recordings_api.add_routes(app, base)
+    fleet.add_routes(app, base)  # /api/clusters/{name}/summary
+    doctor_api.add_routes(app, base)  # /api/clusters/{name}/doctor
     api.add_fallback(app, base)
     app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
     static.add_routes(app, base)

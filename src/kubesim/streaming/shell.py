@@ -11,6 +11,7 @@ It is async (sleep, stdin, pipelines) but socket-free: IO is `pipes.Reader`/`Wri
 from __future__ import annotations
 
 import asyncio
+import itertools
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -74,6 +75,9 @@ def default_env(info: ContainerInfo, *, tty: bool = False) -> dict[str, str]:
     return env
 
 
+_PIDS = itertools.count(100)
+
+
 class Shell:
     def __init__(
         self,
@@ -82,9 +86,13 @@ class Shell:
         name: str = "sh",
         env: dict[str, str] | None = None,
         cwd: str = "/",
+        pid: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.name = name
+        # `$$`: one per shell process, shared by its subshells (as sh does), so a client can
+        # tell whether it reached the same process again (reattached terminals).
+        self.pid = pid if pid is not None else next(_PIDS)
         self.env = dict(env) if env is not None else default_env(ctx.info, tty=ctx.tty)
         self.cwd = cwd
         self.status = 0
@@ -94,7 +102,7 @@ class Shell:
         return self.ctx.fs
 
     def child(self, name: str | None = None) -> Shell:
-        return Shell(self.ctx, name=name or self.name, env=self.env, cwd=self.cwd)
+        return Shell(self.ctx, name=name or self.name, env=self.env, cwd=self.cwd, pid=self.pid)
 
     def not_found_message(self, cmd: str) -> bytes:
         if self.name == "bash":
@@ -179,7 +187,7 @@ class Shell:
         if name == "?":
             return str(self.status)
         if name == "$":
-            return "1"
+            return str(self.pid)
         if name == "#":
             return "0"
         if name == "0":

@@ -304,3 +304,12 @@ def test_line_discipline_history() -> None:
     assert ld.feed(b"\x1b[A") == [Echo(b"\b \b" * 3 + b"ls /app")]
     assert ld.feed(b"\x1b[A") == []  # no older line
     assert ld.feed(b"\x1bOB\r") == [Echo(b"\b \b" * 7 + b"pwd\r\n"), Line(b"pwd\n")]
+
+
+async def test_each_shell_has_its_own_pid_and_subshells_share_it() -> None:
+    # `$$` tells a client whether it reached the same shell again (reattached terminals).
+    first = (await sh("echo $$; echo $(echo $$)")).text.split()
+    second = (await sh("echo $$")).text.split()
+    assert first[0] == first[1]
+    assert first[0].isdigit() and second[0].isdigit()
+    assert first[0] != second[0]

@@ -9,6 +9,7 @@ import { matchRanges, parseAnsi, renderLine, searchRegex, stripAnsi } from '../a
 import { LogBuffer } from '../logbuffer';
 import { explainStatus } from '../probe';
 import { outcome, resizeFrame, streamPath } from '../execproto';
+import { isDrop, newSessionId, reattachDelay, rejoinDeadline, rejoined, sessionProtocols } from '../reattach';
 
 const pane = document.getElementById('pane')!;
 let ctl: LogController | null = null;
@@ -240,6 +241,12 @@ const units = {
   outcome,
   resizeFrame: (c: number, r: number) => [...resizeFrame(c, r)],
   streamPath,
+  newSessionId,
+  sessionProtocols,
+  isDrop,
+  reattachDelay,
+  rejoinDeadline,
+  rejoined: (bytes: number[]) => rejoined(new Uint8Array(bytes)),
 
   /** A real log pane over real sockets: streams `pod` (container c) of cluster `fake`. */
   openLive(pod: string) {

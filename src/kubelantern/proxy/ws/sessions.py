@@ -202,6 +202,10 @@ class ExecSession:
             # The client ended it (1000 or any code but 1001): end the process too.
             self.abandoned = True
             await self._close_upstream(outcome[1], outcome[2])
+            if self.ended is not None:
+                # The process ended while this client was attached (`run` saw a client then
+                # and waits): nobody else will say it is over.
+                self.finished.set()
         else:
             self._detached()
 
