@@ -1,12 +1,10 @@
 // The node page's "Capacity and allocation": capacity, allocatable, what the pods on the node
 // request and limit (as `kubectl describe node` sums them), and live usage where
 // metrics.k8s.io is served.
-import { useMemo } from 'preact/hooks';
 import type { KubeObject } from '../api/client';
-import { builtinKind } from '../kinds';
-import { useList } from '../state/lists';
 import { Section } from '../views/detail/parts';
-import { nodeAllocatable, nodeAllocations } from './columns';
+import { useAllocations } from './allocation';
+import { nodeAllocatable } from './columns';
 import { useUsage } from './metrics';
 import { cpuMilli, formatCpu, formatMemory, parseQuantity, percent } from './quantity';
 
@@ -19,14 +17,15 @@ function Amount({ v, of, fmt }: { v: number | null | undefined; of: number | nul
 export function NodeUsage({ cluster, node }: { cluster: string; node: KubeObject }) {
   const name = node.metadata.name;
   const usage = useUsage(cluster, 'nodes', null);
-  const pods = useList(cluster, builtinKind('pods'), null, false);
-  const alloc = useMemo(() => (pods.loaded ? nodeAllocations(pods.items.filter((p) => p.spec?.nodeName === name)).get(name) : undefined), [pods.items, pods.loaded, name]);
+  // This node's pods alone (a field selector), not every pod of the cluster.
+  const pods = useAllocations(cluster, name);
+  const alloc = pods?.byNode.get(name);
   const cap = node.status?.capacity ?? {};
   const allocatable = nodeAllocatable(node);
   const used = usage?.status === 'ok' ? usage.usage.get(name) : undefined;
   const zero = { cpu: 0, memory: 0 };
-  const req = pods.loaded ? (alloc?.requests ?? zero) : undefined;
-  const lim = pods.loaded ? (alloc?.limits ?? zero) : undefined;
+  const req = pods?.loaded ? (alloc?.requests ?? zero) : undefined;
+  const lim = pods?.loaded ? (alloc?.limits ?? zero) : undefined;
   const rows: [string, (n: number) => string, 'cpu' | 'memory'][] = [
     ['CPU', formatCpu, 'cpu'],
     ['Memory', formatMemory, 'memory'],
@@ -56,7 +55,7 @@ export function NodeUsage({ cluster, node }: { cluster: string; node: KubeObject
             <td>Pods</td>
             <td class="right">{cap.pods ?? '—'}</td>
             <td class="right">{node.status?.allocatable?.pods ?? '—'}</td>
-            <td class="right" data-testid="pods-on-node">{pods.loaded ? (alloc?.pods ?? 0) : '…'}</td>
+            <td class="right" data-testid="pods-on-node">{pods?.loaded ? (alloc?.pods ?? 0) : '…'}</td>
             <td />
             {usage?.status === 'ok' && <td />}
           </tr>

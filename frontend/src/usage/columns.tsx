@@ -4,8 +4,8 @@
 // a hint says why.
 import { useMemo } from 'preact/hooks';
 import type { KubeObject } from '../api/client';
-import { builtinKind, type Column } from '../kinds';
-import { useList } from '../state/lists';
+import type { Column } from '../kinds';
+import { useAllocations } from './allocation';
 import { useUsage, type UsageState } from './metrics';
 import { cpuMilli, formatCpu, formatMemory, parseQuantity, percent, podResources, type Amounts } from './quantity';
 
@@ -111,9 +111,9 @@ function allocationColumns(alloc: Map<string, NodeAllocation> | null): Column[] 
 export function useUsageColumns(cluster: string, kindId: string, namespace: string | null): { columns: Column[]; hint: string } {
   const resource = kindId === 'pods' || kindId === 'nodes' ? kindId : null;
   const usage = useUsage(cluster, resource, namespace);
-  // Node allocation needs every pod: a list refreshed every few seconds, not a watch.
-  const pods = useList(kindId === 'nodes' ? cluster : null, builtinKind('pods'), null, false);
-  const alloc = useMemo(() => (pods.loaded ? nodeAllocations(pods.items) : null), [pods.items, pods.loaded]);
+  // Node allocation sums the pods holding room on each node: a slow poll of its own.
+  const allocations = useAllocations(kindId === 'nodes' ? cluster : null, null);
+  const alloc = allocations?.loaded ? allocations.byNode : null;
   // One array per change of the inputs, so the list's column memo holds between clock ticks.
   return useMemo(() => {
     if (!resource) return { columns: [], hint: '' };
