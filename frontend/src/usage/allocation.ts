@@ -26,21 +26,30 @@ export function allocationPath(node: string | null): string {
 class AllocationCache {
   readonly state = new Value<AllocationState>({ loaded: false, error: '', byNode: new Map() });
   refs = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private gen = 0;
 
   constructor(
     readonly cluster: string,
     readonly node: string | null,
   ) {}
 
+  /** Polls until stopped, the next one timed from the end of the last (never two in flight). */
   start(): void {
-    if (this.timer) return;
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), this.node ? ONE_MS : ALL_MS);
+    if (this.running) return;
+    this.running = true;
+    const gen = ++this.gen; // a stop and start while a poll is in flight: one loop only
+    const loop = async () => {
+      await this.poll();
+      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), this.node ? ONE_MS : ALL_MS);
+    };
+    void loop();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 

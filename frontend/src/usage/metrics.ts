@@ -58,7 +58,9 @@ export function metricsServed(cluster: string): Promise<boolean> {
 class UsageCache {
   readonly state = new Value<UsageState>({ status: 'loading', hint: '', usage: new Map() });
   refs = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private gen = 0;
 
   constructor(
     readonly cluster: string,
@@ -66,14 +68,22 @@ class UsageCache {
     readonly namespace: string | null,
   ) {}
 
+  /** Polls until stopped; the next poll is timed from the end of the last one, so a slow
+   * metrics API (50,000 pods) never has several of our requests in flight. */
   start(): void {
-    if (this.timer) return;
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    if (this.running) return;
+    this.running = true;
+    const gen = ++this.gen; // a stop and start while a poll is in flight: one loop only
+    const loop = async () => {
+      await this.poll();
+      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), POLL_MS);
+    };
+    void loop();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
