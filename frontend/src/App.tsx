@@ -3,14 +3,15 @@ import { useErrorBoundary, useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { onLanternUnauthorized } from './api/client';
 import { helpOpen, initKeys, onEscape } from './keys';
-import { BUILTIN_KINDS, SECTIONS } from './kinds';
+import { BUILTIN_KINDS, SECTIONS, type KindDef } from './kinds';
 import { blocked, clusters, needsLogin, refreshClusters } from './state/clusters';
 import { crdKinds, kindById, loadCrds } from './state/discovery';
-import { homeUrl, listUrl, navigate, route } from './state/router';
+import { detailUrl, homeUrl, listUrl, navigate, route } from './state/router';
 import { toggleTheme } from './state/theme';
 import { toasts } from './state/toasts';
 import { useValue } from './state/value';
 import { ResourceList } from './views/ResourceList';
+import { TableList } from './views/TableList';
 import { Detail } from './views/Detail';
 import { Home } from './views/Home';
 import { ClusterProblem } from './views/ClusterProblem';
@@ -25,6 +26,7 @@ import { DockSlot, closeTopPane } from './streams-bridge';
 export function App() {
   const r = useValue(route);
   const list = useValue(clusters);
+  const discovered = useValue(crdKinds);
   const [lanternLocked, setLocked] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
 
@@ -61,12 +63,23 @@ export function App() {
     if (cluster && usable) loadCrds(cluster);
   }, [cluster, usable]);
 
+  // A plural, singular or short name in the URL (`/c/x/route`, `/c/x/dc/ns/name`) becomes the
+  // kind's id once discovery knows it, so the sidebar, links and back button agree.
+  useEffect(() => {
+    if (r.page !== 'list' && r.page !== 'detail') return;
+    const k = kindById(r.cluster, r.kind);
+    if (!k || k.id === r.kind) return;
+    const url = r.page === 'list' ? listUrl(r.cluster, k.id) : detailUrl(r.cluster, k.id, k.namespaced ? r.namespace : null, r.name);
+    navigate(url + location.search + location.hash, true);
+  }, [r, discovered]);
+
   useEffect(() => {
     const k = r.page === 'list' || r.page === 'detail' ? kindById(r.cluster, r.kind) : undefined;
     const what = r.page === 'list' && r.kind === 'overview' ? 'Overview' : r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : 'Clusters';
     document.title = cluster ? `${what} · ${cluster} · kubelantern` : `${what} · kubelantern`;
-  }, [r]);
+  }, [r, discovered]);
 
+  const listKind = r.page === 'list' ? kindById(r.cluster, r.kind) : undefined;
   let main;
   if (lanternLocked) {
     main = (
@@ -83,6 +96,7 @@ export function App() {
   else if (info && needsLogin(info)) main = <LoginForm cluster={info} />;
   else if (info && blocked(info)) main = <ClusterProblem info={info} />;
   else if (r.page === 'list' && r.kind === 'overview') main = <Overview cluster={r.cluster} />;
+  else if (r.page === 'list' && listKind?.table) main = <TableList key={`${r.cluster}/${listKind.id}`} cluster={r.cluster} kind={listKind} />;
   else if (r.page === 'list') main = <ResourceList key={`${r.cluster}/${r.kind}`} cluster={r.cluster} kindId={r.kind} />;
   else main = <Detail key={`${r.cluster}/${r.kind}/${r.namespace}/${r.name}`} cluster={r.cluster} kindId={r.kind} namespace={r.namespace} name={r.name} />;
 
@@ -120,9 +134,21 @@ function Guard({ children }: { children: ComponentChildren }) {
 
 function Sidebar({ cluster }: { cluster: string }) {
   const r = useValue(route);
-  const crds = useValue(crdKinds);
+  const found = useValue(crdKinds);
   const active = 'kind' in r ? r.kind : '';
-  const kinds = [...BUILTIN_KINDS, ...(crds.cluster === cluster ? crds.kinds : [])];
+  const extra = found.cluster === cluster ? found.kinds : [];
+  const kinds = [...BUILTIN_KINDS, ...extra];
+  // Every other discovered kind, under its API group (folded unless it holds the open kind).
+  const groups = new Map<string, KindDef[]>();
+  for (const k of extra.filter((k) => k.section === 'API groups')) {
+    const g = k.group || 'core';
+    groups.set(g, [...(groups.get(g) ?? []), k]);
+  }
+  const item = (k: KindDef) => (
+    <a class={`nav-item ${k.id === active ? 'active' : ''}`} href={listUrl(cluster, k.id)} data-kind={k.id} title={`${k.resource}.${k.group || 'core'}/${k.version}`}>
+      {k.label}
+    </a>
+  );
   return (
     <nav class="sidebar" aria-label="Resources">
       <a class={`nav-item nav-overview ${active === 'overview' ? 'active' : ''}`} href={listUrl(cluster, 'overview')} data-kind="overview">
@@ -134,14 +160,22 @@ function Sidebar({ cluster }: { cluster: string }) {
         return (
           <div class="nav-section">
             <div class="nav-title">{s}</div>
-            {ks.map((k) => (
-              <a class={`nav-item ${k.id === active ? 'active' : ''}`} href={listUrl(cluster, k.id)} data-kind={k.id}>
-                {k.label}
-              </a>
-            ))}
+            {ks.map(item)}
           </div>
         );
       })}
+      {groups.size > 0 && (
+        <div class="nav-section" data-testid="nav-groups">
+          <div class="nav-title">API groups</div>
+          {[...groups.entries()].map(([g, ks]) => (
+            <details class="nav-group" data-group={g} open={ks.some((k) => k.id === active)}>
+              <summary title={g}>{g}</summary>
+              {ks.map(item)}
+            </details>
+          ))}
+        </div>
+      )}
+      {found.cluster === cluster && found.error && <div class="muted small nav-note" title={found.error}>Discovery failed: built-in kinds only.</div>}
     </nav>
   );
 }

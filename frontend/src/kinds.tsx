@@ -26,32 +26,37 @@ export interface KindDef {
   version: string;
   resource: string;
   namespaced: boolean;
-  section: 'Workloads' | 'Network' | 'Config' | 'Storage' | 'Cluster' | 'Custom resources';
+  section: Section;
   columns: Column[];
+  /** No hand-made columns: the list shows the server's Table output (views/TableList.tsx). */
+  table?: boolean;
   /** Extra columns from a CRD's additionalPrinterColumns. */
   scalable?: boolean;
   restartable?: boolean;
   hasPods?: boolean;
 }
 
+/** Sidebar sections, in order; `API groups` lists every other discovered kind by group. */
+export type Section = 'Workloads' | 'Network' | 'Config' | 'Storage' | 'Cluster' | 'OpenShift' | 'Rancher' | 'Custom resources' | 'API groups';
+
 export function Status({ text }: { text: string }) {
   return <span class={`status tone-${statusTone(text)}`}>{text}</span>;
 }
 
-const nameCol: Column = {
+export const nameCol: Column = {
   id: 'name',
   title: 'Name',
   width: 'minmax(180px, 2.4fr)',
   value: (o) => o.metadata.name,
   render: (o) => <span class="cell-name">{o.metadata.name}</span>,
 };
-const nsCol: Column = {
+export const nsCol: Column = {
   id: 'namespace',
   title: 'Namespace',
   width: 'minmax(90px, 0.9fr)',
   value: (o) => o.metadata.namespace ?? '',
 };
-const ageCol: Column = {
+export const ageCol: Column = {
   id: 'age',
   title: 'Age',
   width: '70px',
@@ -60,7 +65,7 @@ const ageCol: Column = {
   render: (o, now) => <span title={o.metadata.creationTimestamp}>{age(o.metadata.creationTimestamp, now)}</span>,
 };
 
-function readyCol(get: (o: KubeObject) => [number, number]): Column {
+export function readyCol(get: (o: KubeObject) => [number, number]): Column {
   return {
     id: 'ready',
     title: 'Ready',
@@ -76,12 +81,12 @@ function readyCol(get: (o: KubeObject) => [number, number]): Column {
   };
 }
 
-function statusCol(get: (o: KubeObject) => string, title = 'Status'): Column {
+export function statusCol(get: (o: KubeObject) => string, title = 'Status'): Column {
   // 164px: the longest common reason ("CrashLoopBackOff", "ContainerCreating") whole, with its dot.
   return { id: 'status', title, width: 'minmax(164px, 1fr)', value: get, render: (o) => <Status text={get(o)} /> };
 }
 
-function textCol(id: string, title: string, get: (o: KubeObject) => string | number | undefined, width = 'minmax(80px, 1fr)'): Column {
+export function textCol(id: string, title: string, get: (o: KubeObject) => string | number | undefined, width = 'minmax(80px, 1fr)'): Column {
   return { id, title, width, value: (o) => get(o) ?? '', render: (o) => <span title={String(get(o) ?? '')}>{String(get(o) ?? '')}</span> };
 }
 
@@ -238,7 +243,7 @@ export const BUILTIN_KINDS: KindDef[] = [
   }),
 ];
 
-export const SECTIONS: KindDef['section'][] = ['Workloads', 'Network', 'Config', 'Storage', 'Cluster', 'Custom resources'];
+export const SECTIONS: Section[] = ['Workloads', 'Network', 'Config', 'Storage', 'Cluster', 'OpenShift', 'Rancher', 'Custom resources'];
 
 /** Builds a KindDef from a CustomResourceDefinition (served storage version). */
 export function crdKind(crd: KubeObject): KindDef | null {

@@ -230,9 +230,10 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
+    from kubelantern.web.runner import make_runner
 
     app = make_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
+    runner = make_runner(app, handle_signals=False, access_log=None, shutdown_timeout=5.0)
     await runner.setup()  # loads the clusters (errors are logged, one line each)
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     try:
@@ -252,7 +253,10 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
 
     registry = app[keys.REGISTRY]
     names = [c.name for c in registry if c.load_error is None]
-    demo = " (built-in demo)" if app[keys.STATE].demo else ""
+    demos = sum(c.spec.origin == "demo" for c in registry)
+    demo = ""
+    if app[keys.STATE].demo:
+        demo = " (built-in demo)" if demos == len(names) else f" ({demos} built-in demo)"
     broken = [c.name for c in registry if c.load_error is not None]
     summary = f"kubelantern {__version__}: {len(names)} cluster(s){demo}: {', '.join(names)}"
     if broken:

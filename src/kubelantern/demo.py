@@ -18,6 +18,7 @@ def demo_specs(demo: Demo) -> list[ClusterSpec]:
             namespace="shop",
             auth=AuthSpec(token=c.token),
             source="built-in demo",
+            origin="demo",
         )
         for c in demo.clusters
     ]

@@ -74,3 +74,18 @@ def test_log_toolbar_does_not_wrap_when_a_match_count_appears(
     after = toolbar.bounding_box()["height"]
     assert after == before, f"toolbar grew from {before}px to {after}px"
     assert problems.errors == [], problems.errors
+
+
+def test_a_pending_pod_says_why_it_has_not_started(page: Any, ui: Ui, problems: Problems) -> None:
+    """The importer pod cannot be scheduled: its log pane says so (the pod's condition and
+    the scheduler's message), not "0 lines · stream ended"."""
+    page.goto(f"{ui.url}/c/{quote(KIND, safe='')}/pods")
+    page.locator('.grid-body [role="row"][data-name^="importer-"] a.cell-name').first.click()
+    page.get_by_test_id("action-logs").click()
+    status = page.get_by_test_id("log-pane").last.get_by_test_id("log-status")
+    expect(status).to_contain_text("not started: Pending, Unschedulable")
+    expect(status).to_contain_text("Insufficient memory")
+    expect(status).not_to_contain_text("stream ended")
+    follow = page.get_by_test_id("log-pane").last.get_by_role("button", name="Follow", exact=False)
+    expect(follow).not_to_have_text("Following")
+    assert problems.errors == [], problems.errors

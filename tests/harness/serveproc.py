@@ -70,6 +70,10 @@ class ServeProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    def stderr_so_far(self) -> str:
+        """What the server has written to stderr up to now (it keeps running)."""
+        return b"".join(self._err_chunks).decode("utf-8", "replace")
+
     def stop(self, limit: float = 20) -> int:
         """SIGTERM, wait; returns the exit code. `stderr` then holds everything logged."""
         assert self.proc is not None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -31,6 +33,7 @@ FIELDS = {
     "auth",
     "loggedIn",
     "reason",
+    "source",
 }
 
 
@@ -204,11 +207,54 @@ async def test_demo_mode_without_any_kubeconfig(
         clusters = await r.json()
     assert clusters and all(c["state"] == "ok" for c in clusters), clusters
     name = clusters[0]["name"]
-    from urllib.parse import quote
 
     async with http.get(f"{server.url}/clusters/{quote(name, safe='')}/api/v1/namespaces") as r:
         assert r.status == 200
     assert os.environ.get("HOME") == str(tmp_path)
+
+
+async def test_demo_with_a_kubeconfig_serves_both(
+    lantern_factory: Callable[..., ServerThread],
+    sims: dict[str, SimCluster],
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    """Issue 11 defect 8: `serve --demo --kubeconfig X` ignored X. Now X's contexts come
+    first, then the demo clusters; a context named like a demo cluster keeps the name (that
+    demo cluster is left out, and the log says so); /api/clusters says where each is from."""
+    sim = sims["kubernetes"]
+    clash = dataclasses.replace(sim.context, name="demo-legacy")
+    config = write_kubeconfig(tmp_path / "config", [sim.context, clash])
+    server = lantern_factory(
+        Settings(demo=True, kubeconfigs=(config,), launch_token=None, kubeconfig_poll=0.2)
+    )
+    async with http.get(f"{server.url}/api/config") as r:
+        assert (await r.json())["demo"] is True
+    async with http.get(f"{server.url}/api/clusters") as r:
+        clusters = await r.json()
+    sources = [(c["name"], c["source"]) for c in clusters]
+    assert sources == [
+        (sim.context.name, "kubeconfig"),
+        ("demo-legacy", "kubeconfig"),
+        ("demo-kubernetes", "demo"),
+        ("demo-rancher", "demo"),
+        ("demo-openshift", "demo"),
+    ], sources
+    for name in (sim.context.name, "demo-legacy", "demo-openshift"):
+        async with http.get(f"{server.url}/clusters/{quote(name, safe='')}/version") as r:
+            assert r.status == 200, name
+    # demo-legacy is the kubeconfig's (the kubernetes simulator), not the legacy demo.
+    async with http.get(f"{server.url}/clusters/demo-legacy/version") as r:
+        assert (await r.json())["gitVersion"] == sim.state.profile.default_version
+    # The kubeconfig changes on disk: its contexts are reloaded, the demo clusters stay.
+    write_kubeconfig(tmp_path / "config", [sim.context])
+    for _ in range(100):
+        async with http.get(f"{server.url}/api/clusters") as r:
+            names = [c["name"] for c in await r.json()]
+        if "demo-legacy" not in names:
+            break
+        await asyncio.sleep(0.1)
+    assert names == [sim.context.name, "demo-kubernetes", "demo-rancher", "demo-openshift"]
 
 
 async def test_login_state_is_probed_with_the_users_own_token(

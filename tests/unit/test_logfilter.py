@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubelantern.observe.logfilter import Redactor, RepeatLimiter, install, redact_text, spellings
+from kubelantern.observe.logfilter import (
+    UNLIMITED,
+    Redactor,
+    RepeatLimiter,
+    install,
+    redact_text,
+    spellings,
+)
 from kubelantern.proxy.subprotocols import encode_bearer
 
 SECRET = "s3cr3t-" + "t" * 30
@@ -72,6 +79,17 @@ def test_repeats_are_limited_and_counted() -> None:
     late = logging.LogRecord("asyncio", logging.ERROR, "", 0, "accept() failed", None, None)
     assert limiter.filter(late)
     assert "[97 similar lines suppressed]" in late.getMessage()
+
+
+def test_records_marked_unlimited_all_pass() -> None:
+    """Start-up kubeconfig problems share one template ("%s"): all of them are said."""
+    limiter = RepeatLimiter(burst=3, window=60)
+    lines = []
+    for i in range(30):
+        record = logging.LogRecord("kubelantern", logging.WARNING, "", 0, "%s", (f"ctx {i}",), None)
+        record.__dict__.update(UNLIMITED)
+        lines.append(record)
+    assert all(limiter.filter(r) for r in lines)
 
 
 def test_redactor_keeps_short_values_alone() -> None:

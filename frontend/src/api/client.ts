@@ -263,8 +263,43 @@ export interface WatchHandlers<T = KubeObject> {
   onEvent(ev: WatchEvent<T>): void;
   /** A list or watch failure (the watcher keeps retrying with back-off). */
   onError?(err: unknown): void;
-  /** Connection state for the UI: 'live' after the watch stream opened. */
-  onState?(state: 'listing' | 'live' | 'retrying'): void;
+  /** Connection state for the UI: 'live' after the watch stream opened; 'polling' while
+   * over the stream budget (see below). */
+  onState?(state: WatchState): void;
+}
+
+export type WatchState = 'listing' | 'live' | 'polling' | 'retrying';
+
+/**
+ * A browser gives a page 6 HTTP/1.1 connections per host, and a watch holds one for minutes.
+ * With six watches open (a list, a detail page, workload log panes), every other request — the
+ * terminal's lazily loaded chunk, a GET, /api/clusters — queued until a watch ended (issue 11
+ * defect 9: "loading the terminal…" for ~14 s and more). So at most STREAM_BUDGET watches
+ * stream at once; the others list every OVER_BUDGET_POLL_MS until a stream slot frees.
+ */
+export const STREAM_BUDGET = 4;
+const OVER_BUDGET_POLL_MS = 5000;
+let streamsOpen = 0;
+const slotWaiters = new Set<() => void>();
+
+function takeStreamSlot(): boolean {
+  if (streamsOpen >= STREAM_BUDGET) return false;
+  streamsOpen++;
+  return true;
+}
+
+function giveStreamSlot(): void {
+  streamsOpen--;
+  const next = slotWaiters.values().next();
+  if (!next.done) {
+    slotWaiters.delete(next.value);
+    next.value();
+  }
+}
+
+/** How many watches hold a connection now (for tests and the budget's own checks). */
+export function openStreams(): number {
+  return streamsOpen;
 }
 
 /**
@@ -302,13 +337,16 @@ export function watchList<T extends KubeObject = KubeObject>(
     return `${path}${path.includes('?') ? '&' : '?'}${p.toString()}`;
   };
 
-  const sleep = (ms: number) =>
+  const sleep = (ms: number, orSlot = false) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      ctl.signal.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(t);
+        slotWaiters.delete(done);
         resolve();
-      });
+      };
+      const t = setTimeout(done, ms);
+      if (orSlot) slotWaiters.add(done);
+      ctl.signal.addEventListener('abort', done);
     });
 
   async function list(): Promise<void> {
@@ -392,8 +430,21 @@ export function watchList<T extends KubeObject = KubeObject>(
           await list();
           needList = false;
         }
+        if (!takeStreamSlot()) {
+          // Over budget: this collection is listed again after a while, or as soon as a
+          // stream slot frees (then it watches from a fresh list).
+          handlers.onState?.('polling');
+          await sleep(OVER_BUDGET_POLL_MS, true);
+          needList = true;
+          continue;
+        }
         const began = Date.now();
-        const r = await watchOnce();
+        let r: 'relist' | 'again';
+        try {
+          r = await watchOnce();
+        } finally {
+          giveStreamSlot();
+        }
         if (r === 'relist') needList = true;
         // A stream that ends at once (a proxy closing it) must not turn into a request storm.
         if (Date.now() - began < 1000) await sleep(1000 + Math.random() * 1000);

@@ -21,6 +21,16 @@ export interface ClusterInfo {
   /** From the kubeconfig's `kubelantern` extension: the fleet table's group, the chip's colour. */
   group?: string | null;
   color?: string | null;
+  /** Where it comes from: the kubeconfig, the in-cluster service account, or --demo's simulators. */
+  source?: 'kubeconfig' | 'in-cluster' | 'demo';
+}
+
+/** "2 from kubeconfig · 4 demo": where the listed clusters come from, in words. */
+export function sourcesText(list: ClusterInfo[]): string {
+  const words: Record<string, string> = { kubeconfig: 'from kubeconfig', 'in-cluster': 'in-cluster', demo: 'demo (built-in simulators)' };
+  const counts = new Map<string, number>();
+  for (const c of list) counts.set(c.source ?? 'kubeconfig', (counts.get(c.source ?? 'kubeconfig') ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${n} ${words[s] ?? s}`).join(' · ');
 }
 
 export const clusters = new Value<ClusterInfo[] | null>(null);

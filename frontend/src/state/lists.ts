@@ -1,6 +1,6 @@
 // The shared list caches that lists, details and search read from (watch or poll).
 import { useEffect, useState } from 'preact/hooks';
-import { clusterJson, errorText, watchList, type KubeList, type KubeObject } from '../api/client';
+import { clusterJson, errorText, watchList, type KubeList, type KubeObject, type WatchState } from '../api/client';
 import { BUILTIN_KINDS, collectionPath, type KindDef } from '../kinds';
 import { Value } from './value';
 
@@ -8,7 +8,7 @@ export interface ListState {
   items: KubeObject[];
   loaded: boolean;
   error: string;
-  live: 'listing' | 'live' | 'retrying';
+  live: WatchState;
   /** Rows the server still has to send while a paged list goes on (0 when complete). */
   pending?: number;
 }

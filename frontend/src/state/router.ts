@@ -58,8 +58,30 @@ export function portForwardsUrl(): string {
 
 export const route = new Value<Route>(parseRoute(location.pathname));
 
+/**
+ * Views with unsaved work (the YAML editor) register a guard: it returns the question to ask
+ * before leaving, or null. In-app navigation asks it (confirm), the browser asks before a
+ * reload or closing the tab (beforeunload).
+ */
+const guards = new Set<() => string | null>();
+
+export function guardLeaving(question: () => string | null): () => void {
+  guards.add(question);
+  return () => guards.delete(question);
+}
+
+/** True when nothing is unsaved, or the user agreed to drop it. */
+export function mayLeave(): boolean {
+  for (const g of guards) {
+    const q = g();
+    if (q && !window.confirm(q)) return false;
+  }
+  return true;
+}
+
 export function navigate(url: string, replace = false): void {
   if (url === location.pathname + location.search) return;
+  if (!mayLeave()) return;
   if (replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   route.set(parseRoute(location.pathname));
@@ -67,7 +89,27 @@ export function navigate(url: string, replace = false): void {
 }
 
 export function initRouter(): void {
-  window.addEventListener('popstate', () => route.set(parseRoute(location.pathname)));
+  let here = location.pathname + location.search + location.hash;
+  window.addEventListener('popstate', () => {
+    // Back/forward cannot be cancelled: when the user keeps their edits, step back to where they were.
+    if (!mayLeave()) {
+      history.pushState(null, '', here);
+      return;
+    }
+    route.set(parseRoute(location.pathname));
+  });
+  route.subscribe(() => {
+    here = location.pathname + location.search + location.hash;
+  });
+  window.addEventListener('beforeunload', (e) => {
+    for (const g of guards) {
+      if (g()) {
+        e.preventDefault();
+        e.returnValue = '';
+        return;
+      }
+    }
+  });
   // Same-origin <a href> clicks become history navigation; modified clicks keep their meaning.
   document.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;

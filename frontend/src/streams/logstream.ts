@@ -9,6 +9,7 @@
 
 import { clusterWsUrl, podPath } from '../api/client';
 import { LineSplitter, parseTimestamp, ResumePoint, type LogLine } from './logtext';
+import { explainEmptyLog } from './notstarted';
 import { probe, type StreamFailure } from './probe';
 
 export const LOG_PROTOCOLS = ['binary.k8s.io', 'base64.binary.k8s.io'];
@@ -154,6 +155,11 @@ export class LogStream {
       if (opened && ev.code === 1000) {
         // End of stream: the container stopped (or previous logs are complete).
         this.emit(this.splitter.flush());
+        if (!gotData && !this.query.previous && this.resume.lastTs === -Infinity) {
+          // Nothing ever came: a container that has not started yet ends its stream at once.
+          void this.explainEnd();
+          return;
+        }
         this.setState({ phase: 'ended', message: this.query.previous ? 'end of previous instance' : 'stream ended (container stopped?)' });
         return;
       }
@@ -162,6 +168,16 @@ export class LogStream {
       if (!opened) void this.failedUpgrade();
       else this.retry({ status: 0, message: `connection dropped (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`, advice: '', permanent: false });
     };
+  }
+
+  private async explainEnd(): Promise<void> {
+    const why = await explainEmptyLog(this.cluster, this.namespace, this.pod, this.container);
+    if (this.stopped) return;
+    this.setState(
+      why
+        ? { phase: 'ended', message: why, advice: 'Reconnect once it has started.' }
+        : { phase: 'ended', message: 'stream ended (container stopped?)' },
+    );
   }
 
   private async failedUpgrade(): Promise<void> {

@@ -8,7 +8,7 @@ import { onEscape } from '../keys';
 import { canI } from '../state/access';
 import { crdKinds, kindById, kindSettled } from '../state/discovery';
 import { useList } from '../state/lists';
-import { listUrl } from '../state/router';
+import { listUrl, mayLeave } from '../state/router';
 import { now, useValue } from '../state/value';
 import { Icon } from '../icons';
 import { openPodLogs, openShell, openWorkloadLogs, selectorString } from '../streams-bridge';
@@ -86,6 +86,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
   const ns = obj.metadata.namespace ?? '';
 
   const switchTab = (t: 'overview' | 'yaml') => {
+    if (t !== tab && !mayLeave()) return; // the YAML editor may hold unsaved edits
     setTab(t);
     history.replaceState(null, '', t === 'yaml' ? '#yaml' : location.pathname + location.search);
   };

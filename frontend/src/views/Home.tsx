@@ -4,9 +4,8 @@
 // for rows on screen (state/fleet.ts: a few at a time, cached), so a hundred contexts do not
 // mean a hundred clusters listed at once.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { config } from '../api/client';
 import { ClusterDot } from '../clusterchip';
-import { type ClusterInfo, clusters, clustersError, needsLogin, refreshClusters, stateLabel } from '../state/clusters';
+import { type ClusterInfo, clusters, clustersError, needsLogin, refreshClusters, sourcesText, stateLabel } from '../state/clusters';
 import {
   type ClusterSummary,
   type SortKey,
@@ -94,7 +93,7 @@ export function Home() {
     <div class="page fleet-page">
       <div class="page-head">
         <h1>Clusters</h1>
-        <span class="muted">{list.length} {config.demo ? 'demo clusters' : 'from kubeconfig'}</span>
+        <span class="muted" data-testid="cluster-sources">{sourcesText(list)}</span>
         <span class="spacer" />
         <label class="picker fleet-search">
           <Icon name="search" />

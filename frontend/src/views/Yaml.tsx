@@ -2,7 +2,8 @@
 // → apply. A 409 says the object changed since it was opened and offers reload or overwrite.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { basicSetup, EditorView } from 'codemirror';
-import { EditorState } from '@codemirror/state';
+import { EditorSelection, EditorState, Prec } from '@codemirror/state';
+import { keymap } from '@codemirror/view';
 import { yaml as yamlLang } from '@codemirror/lang-yaml';
 import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { tags as t } from '@lezer/highlight';
@@ -10,6 +11,7 @@ import { MergeView } from '@codemirror/merge';
 import YAML from 'yaml';
 import { ApiError, clusterJson, errorText, type KubeObject } from '../api/client';
 import { apiVersionOf, objectPath, type KindDef } from '../kinds';
+import { guardLeaving } from '../state/router';
 import { toast } from '../state/toasts';
 
 const cmTheme = EditorView.theme({
@@ -66,6 +68,40 @@ function maskSecret(o: KubeObject): KubeObject {
   return copy;
 }
 
+/**
+ * Enter in YAML: the new line keeps the current line's indentation, one level more after a
+ * line that opens a block (`key:`, `- key:`, `key: |`), and after `- item` it keeps the list's
+ * item indentation. (CodeMirror's YAML indentation needs a complete tree, so a fresh `key:`
+ * got no indent.)
+ */
+export function yamlNewline(line: string): string {
+  const indent = /^\s*/.exec(line)![0];
+  const code = line.replace(/\s+#.*$/, '').trimEnd();
+  if (/:$/.test(code) || /:\s*[|>][-+]?\d*$/.test(code)) return indent + (/^\s*- /.test(code) ? '    ' : '  ');
+  if (/^\s*- \S[^:]*:\s*\S/.test(code)) return `${indent}  `; // `- name: x`: the next key of that item
+  return indent;
+}
+
+const yamlEnter = Prec.high(
+  keymap.of([
+    {
+      key: 'Enter',
+      run: (view) => {
+        if (view.state.readOnly) return false;
+        view.dispatch(
+          view.state.changeByRange((range) => {
+            const line = view.state.doc.lineAt(range.from);
+            const insert = `\n${yamlNewline(line.text.slice(0, range.from - line.from))}`;
+            return { changes: { from: range.from, to: range.to, insert }, range: EditorSelection.cursor(range.from + insert.length) };
+          }),
+          { scrollIntoView: true, userEvent: 'input' },
+        );
+        return true;
+      },
+    },
+  ]),
+);
+
 function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; onChange?: (s: string) => void }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -76,6 +112,7 @@ function Editor({ doc, editable, onChange }: { doc: string; editable: boolean; o
         doc,
         extensions: [
           basicSetup,
+          yamlEnter,
           yamlLang(),
           yamlColors,
           cmTheme,
@@ -127,6 +164,10 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
   // Secret values stay hidden in the YAML view too, until asked for (editing shows them).
   const shown = isSecret && !reveal ? toYaml(maskSecret(obj), kind) : current;
   const path = objectPath(kind, obj.metadata.namespace, obj.metadata.name);
+  // Unsaved edits: leaving the page (a link, back, reload, closing the tab) asks first.
+  const dirty = useRef(false);
+  dirty.current = phase.step !== 'view' && text !== base;
+  useEffect(() => guardLeaving(() => (dirty.current ? `Drop your unsaved changes to ${kind.kind} ${obj.metadata.name}?` : null)), []);
 
   const put = (body: KubeObject, dry: boolean) =>
     clusterJson<KubeObject>(cluster, dry ? `${path}?dryRun=All` : path, {
@@ -211,7 +252,7 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
           <button class="btn small primary" data-testid="yaml-review" disabled={busy || text === base} onClick={review}>{busy ? 'Dry run…' : 'Review changes'}</button>
         </div>
         {changedUnderneath && <div class="alert warn">The object changed on the server since you started editing; applying will report a conflict.</div>}
-        {err && <div class="alert bad" role="alert">{err}</div>}
+        {err && <pre class="alert bad yaml-error" role="alert">{err}</pre>}
         <Editor doc={base} editable={true} onChange={setText} />
       </div>
     );
@@ -226,7 +267,7 @@ export function YamlPanel({ cluster, kind, obj, canEdit, startEditing = false }:
           <button class="btn small" onClick={() => setPhase({ step: 'edit' })}>Back to edit</button>
           <button class="btn small primary" data-testid="yaml-apply" disabled={busy} onClick={() => apply(phase.sent)}>{busy ? 'Applying…' : 'Apply'}</button>
         </div>
-        {err && <div class="alert bad" role="alert">{err}</div>}
+        {err && <pre class="alert bad yaml-error" role="alert">{err}</pre>}
         {after === base && (
           <div class="alert warn" data-testid="yaml-no-change">
             The server computed no change: comments, key order and formatting are not stored, only the object.

@@ -596,4 +596,5 @@ def load_in_cluster(
         tls=TLSSpec(ca_file=ca),
         auth=AuthSpec(token_file=token),
         source=str(root),
+        origin="in-cluster",
     )

@@ -69,6 +69,9 @@ class ClusterSpec:
     profile: str | None = None
     strategy: str | None = None
     source: str = ""  # the kubeconfig file this context came from, for error messages
+    # Where the cluster comes from, as the UI says it: "kubeconfig", "in-cluster" or "demo"
+    # (the built-in simulators of --demo).
+    origin: str = "kubeconfig"
     certificate_authority_data_b64: str | None = None  # kept for provideClusterInfo
     # The cluster extension `client.authentication.k8s.io/exec` (JSON text, for hashability):
     # handed to exec plugins as spec.cluster.config when provideClusterInfo is set.

@@ -14,6 +14,9 @@ import time
 from collections.abc import Iterable
 
 REDACTED = "REDACTED"
+# `extra=` for records that must all be seen, however many share a template: one line per
+# kubeconfig problem at start or reload (a file with 30 broken contexts is 30 lines, once).
+UNLIMITED = {"kl_unlimited": True}
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the bearer subprotocol (browsers' token carrier)
@@ -102,6 +105,8 @@ class RepeatLimiter(logging.Filter):
         self._seen: dict[tuple[str, int, str], list[float]] = {}  # key → [start, count, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "kl_unlimited", False):
+            return True
         key = (record.name, record.levelno, str(record.msg)[:200])
         now = time.monotonic()
         state = self._seen.get(key)

@@ -139,6 +139,7 @@ def cluster_json(
         # colour (None: the UI derives one from the name).
         "group": cluster.spec.group,
         "color": cluster.spec.color,
+        "source": cluster.spec.origin,
     }
 
 
@@ -301,4 +302,5 @@ def add_routes(app: web.Application, base: str) -> None:
 
 def add_fallback(app: web.Application, base: str) -> None:
     """Unknown /api/ paths answer a JSON 404 (register after every other /api route)."""
-    app.router.add_route("*", f"{base}/api/{{rest:.*}}", api_not_found)
+    # `[\s\S]`, not `.`: a decoded %0A must land here too, not in aiohttp's bare 404.
+    app.router.add_route("*", f"{base}/api/{{rest:[\\s\\S]*}}", api_not_found)

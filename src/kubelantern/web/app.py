@@ -30,6 +30,7 @@ from kubelantern.clusters.paths import AmbiguousClusterPath, ApiPathError, valid
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
 from kubelantern.identity.request import TRUSTED_USER, request_user
+from kubelantern.observe.logfilter import UNLIMITED
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
@@ -142,25 +143,42 @@ async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:
     registry = app[keys.REGISTRY]
     demo_handle: Demo | None = None
     reloader: KubeconfigReloader | None = None
-    # kubeconfig_available stats files (maybe on a slow mount): off the event loop.
-    if settings.demo or not await asyncio.to_thread(kubeconfig_available, settings):
+    # --demo alone, or no kubeconfig anywhere: the demo clusters. --demo with --kubeconfig (or
+    # --in-cluster): both, the user's contexts first — naming a file means wanting its
+    # contexts, and silently dropping it was issue 11 defect 8.
+    real = bool(settings.kubeconfigs or settings.in_cluster) if settings.demo else None
+    if real is None:
+        # kubeconfig_available stats files (maybe on a slow mount): off the event loop.
+        real = await asyncio.to_thread(kubeconfig_available, settings)
+    loaded = Registry({}, [])
+    if real:
+        if settings.kubeconfig_poll > 0 and (settings.kubeconfigs or not settings.in_cluster):
+            reloader = KubeconfigReloader(settings, registry, app[keys.PROBER])
+            await reloader.snapshot()  # before loading: a change made meanwhile is seen
+        loaded = await load_registry(settings)
+    if settings.demo or not real:
         why = "--demo" if settings.demo else "no kubeconfig found ($KUBECONFIG, ~/.kube/config)"
         from kubelantern.demo import demo_specs  # the simulator loads only when needed
         from kubesim.demo import start_demo
 
         demo_handle = await start_demo()
-        loaded = Registry.from_specs(demo_specs(demo_handle), [], settings)
+        specs = demo_specs(demo_handle)
+        for spec in specs:
+            if spec.name in loaded.clusters:
+                loaded.errors.append(
+                    f"demo cluster {spec.name!r} is not served: a kubeconfig context has that name"
+                )
+        free = [s for s in specs if s.name not in loaded.clusters]
+        demo = Registry.from_specs(free, [], settings)
+        loaded.clusters.update(demo.clusters)
+        if reloader is not None:
+            reloader.fixed = dict(demo.clusters)  # a kubeconfig reload keeps them
         state.demo = True
-        log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(loaded.clusters))
-    else:
-        if settings.kubeconfig_poll > 0 and (settings.kubeconfigs or not settings.in_cluster):
-            reloader = KubeconfigReloader(settings, registry, app[keys.PROBER])
-            await reloader.snapshot()  # before loading: a change made meanwhile is seen
-        loaded = await load_registry(settings)
+        log.info("%s: serving the built-in demo clusters: %s", why, ", ".join(demo.clusters))
     registry.clusters.update(loaded.clusters)
     registry.errors.extend(loaded.errors)
     for line in registry.errors:
-        log.warning("%s", line)
+        log.warning("%s", line, extra=UNLIMITED)
     usable = [c.name for c in registry if c.load_error is None]
     log.info("clusters: %s", ", ".join(repr(n) for n in usable) or "none")
     state.ready = True
@@ -230,6 +248,8 @@ def make_app(settings: Settings) -> web.Application:
     fleet.add_routes(app, base)  # /api/clusters/{name}/summary
     doctor_api.add_routes(app, base)  # /api/clusters/{name}/doctor
     api.add_fallback(app, base)
-    app.router.add_route("*", f"{base}/clusters/{{tail:.*}}", proxy_handler)
+    # Any tail, line breaks too (`.` stops at a decoded %0A, which then fell through to
+    # aiohttp's bare 404 instead of the path check's 400 or the unknown-cluster 404).
+    app.router.add_route("*", f"{base}/clusters/{{tail:[\\s\\S]*}}", proxy_handler)
     static.add_routes(app, base)
     return app

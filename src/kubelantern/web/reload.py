@@ -22,6 +22,7 @@ from pathlib import Path
 from kubelantern.clusters.cluster import Cluster
 from kubelantern.clusters.probe import Prober
 from kubelantern.clusters.registry import Registry, load_registry
+from kubelantern.observe.logfilter import UNLIMITED
 from kubelantern.settings import Settings
 
 log = logging.getLogger("kubelantern.reload")
@@ -98,6 +99,8 @@ class KubeconfigReloader:
         self.retired: list[Cluster] = []
         self._task: asyncio.Task[None] | None = None
         self._loaded: Stamp = ()
+        # Clusters served whatever the files say (the demo clusters of `--demo --kubeconfig`).
+        self.fixed: dict[str, Cluster] = {}
 
     async def snapshot(self) -> None:
         """Note the files' stamps as they are about to be loaded."""
@@ -130,9 +133,11 @@ class KubeconfigReloader:
 
     async def reload(self) -> Merged:
         fresh = await load_registry(self.settings)
-        merged = merge(self.registry.clusters, fresh.clusters)
+        live = {n: c for n, c in self.registry.clusters.items() if self.fixed.get(n) is not c}
+        merged = merge(live, fresh.clusters)
+        kept = {n: c for n, c in self.fixed.items() if n not in merged.clusters}
         # One assignment each: requests on the loop see the old or the new registry whole.
-        self.registry.clusters = merged.clusters
+        self.registry.clusters = {**merged.clusters, **kept}
         self.registry.errors = fresh.errors
         self.registry.current_context = fresh.current_context
         for name in merged.added + merged.changed + merged.removed:
@@ -148,5 +153,5 @@ class KubeconfigReloader:
             ", ".join(repr(n) for n in merged.removed) or "none",
         )
         for line in fresh.errors:
-            log.warning("%s", line)
+            log.warning("%s", line, extra=UNLIMITED)
         return merged

@@ -15,7 +15,11 @@ from .crds import crds
 from .default_ns import default_ns
 from .misc import misc
 from .openshift import openshift
+from .rancher import rancher
 from .shop import shop
+
+# What only one distribution has, by profile name.
+BY_PROFILE = {"openshift": openshift, "rancher": rancher}
 
 
 def seed(store: Store, controllers: Controllers, now: dt.datetime, profile: str) -> None:
@@ -30,8 +34,8 @@ def seed(store: Store, controllers: Controllers, now: dt.datetime, profile: str)
     bench(s)
     crds(s)
     misc(s, cluster_birth)
-    if profile == "openshift":
-        openshift(s, cluster_birth)
+    if profile in BY_PROFILE:
+        BY_PROFILE[profile](s, cluster_birth)
     s.ctl.frozen_now = None
 
 

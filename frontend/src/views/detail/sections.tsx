@@ -1,6 +1,7 @@
 // Kind-specific cards: a pod's containers, a template's containers, service ports, ConfigMap/Secret data.
 import { useEffect, useState } from 'preact/hooks';
-import type { KubeObject } from '../../api/client';
+import { clusterJson, errorText, type KubeObject } from '../../api/client';
+import { canI } from '../../state/access';
 import { age, shortImage, statusTone } from '../../format';
 import { Status, type KindDef } from '../../kinds';
 import { toast } from '../../state/toasts';
@@ -52,7 +53,7 @@ export function PodContainers({ cluster, pod, perm }: { cluster: string; pod: Ku
                     <div class="port-line"><span class="mono">{p.containerPort}/{p.protocol ?? 'TCP'}</span>{p.name && <span class="muted"> {p.name}</span>} {forwardsAdvertised() && perm.forward === true && <ForwardButton cluster={cluster} namespace={ns} pod={pod.metadata.name} port={p.containerPort} />}</div>
                   ))}</dd></>
                 )}
-                {((c.env ?? []).length > 0 || (c.envFrom ?? []).length > 0) && <><dt>Env</dt><dd><EnvList c={c} /></dd></>}
+                {((c.env ?? []).length > 0 || (c.envFrom ?? []).length > 0) && <><dt>Env</dt><dd><EnvList cluster={cluster} ns={ns} c={c} /></dd></>}
                 {c.command && <><dt>Command</dt><dd class="mono small">{[...(c.command ?? []), ...(c.args ?? [])].join(' ')}</dd></>}
               </dl>
             </div>
@@ -152,11 +153,85 @@ function envSource(e: any): string {
   return '=';
 }
 
-/** A container's env: values shown, references named (Secret values are not fetched). */
-function EnvList({ c }: { c: any }) {
+/** The value a ConfigMap key holds, fetched once per page (many env lines share a ConfigMap). */
+function useConfigMap(cluster: string, ns: string, name: string | undefined): KubeObject | null | undefined {
+  const [cm, setCm] = useState<KubeObject | null | undefined>(undefined);
+  useEffect(() => {
+    if (!name) return;
+    let alive = true;
+    clusterJson<KubeObject>(cluster, `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(name)}`).then(
+      (o) => alive && setCm(o),
+      () => alive && setCm(null),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [cluster, ns, name]);
+  return cm;
+}
+
+/** A ConfigMap-referenced value, looked up (the pod spec only names the key). */
+function ConfigMapValue({ cluster, ns, keyRef: r }: { cluster: string; ns: string; keyRef: { name: string; key: string } }) {
+  const cm = useConfigMap(cluster, ns, r.name);
+  if (cm === undefined) return null;
+  if (cm === null) return <span class="muted" data-testid="env-value"> (ConfigMap not readable or missing)</span>;
+  const v = cm.data?.[r.key];
+  return v === undefined ? <span class="muted" data-testid="env-value"> (no key {r.key})</span> : <span data-testid="env-value"> = {v}</span>;
+}
+
+/** A Secret-referenced value: hidden until revealed, and offered only when an access review
+ * says the user may read that Secret. */
+function SecretValue({ cluster, ns, keyRef: r }: { cluster: string; ns: string; keyRef: { name: string; key: string } }) {
+  const [allowed, setAllowed] = useState<boolean | null>(null);
+  const [value, setValue] = useState<string | null>(null);
+  useEffect(() => {
+    let alive = true;
+    canI(cluster, { verb: 'get', group: '', resource: 'secrets', namespace: ns, name: r.name }).then((ok) => alive && setAllowed(ok));
+    return () => {
+      alive = false;
+    };
+  }, [cluster, ns, r.name]);
+  const reveal = async () => {
+    if (value !== null) return setValue(null);
+    try {
+      const sec = await clusterJson<KubeObject>(cluster, `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(r.name)}`);
+      const b64 = sec.data?.[r.key];
+      setValue(b64 === undefined ? `(no key ${r.key})` : decodeBase64(b64));
+    } catch (e) {
+      toast(`Could not read Secret ${r.name}: ${errorText(e)}`, 'bad');
+    }
+  };
+  if (allowed === null) return null;
+  return (
+    <>
+      {value !== null && <span data-testid="env-value"> = {value}</span>}{' '}
+      <button class="btn tiny" data-testid="env-reveal" disabled={!allowed} title={allowed ? '' : `You may not read Secret ${r.name} (access review)`} onClick={reveal}>
+        <Icon name="eye" size={12} /> {value !== null ? 'Hide' : 'Reveal'}
+      </button>
+    </>
+  );
+}
+
+function decodeBase64(b64: string): string {
+  try {
+    return new TextDecoder().decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return b64;
+  }
+}
+
+/** A container's env: values shown, ConfigMap values looked up, Secret values on request. */
+function EnvList({ cluster, ns, c }: { cluster: string; ns: string; c: any }) {
   return (
     <div class="env-list mono small" data-testid="env">
-      {((c.env ?? []) as any[]).map((e) => <div class="env-line">{e.name}{envSource(e)}</div>)}
+      {((c.env ?? []) as any[]).map((e) => (
+        <div class="env-line" data-env={e.name}>
+          {e.name}
+          {envSource(e)}
+          {e.valueFrom?.configMapKeyRef && <ConfigMapValue cluster={cluster} ns={ns} keyRef={e.valueFrom.configMapKeyRef} />}
+          {e.valueFrom?.secretKeyRef && <SecretValue cluster={cluster} ns={ns} keyRef={e.valueFrom.secretKeyRef} />}
+        </div>
+      ))}
       {((c.envFrom ?? []) as any[]).map((e) => (
         <div class="env-line muted">
           {e.prefix ? `${e.prefix}* ← ` : ''}all keys of {e.configMapRef ? `ConfigMap ${e.configMapRef.name}` : `Secret ${e.secretRef?.name ?? '?'}`}
