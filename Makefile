@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 4477
 ARGS ?=
 
-.PHONY: install frontend system-deps run test soak lint typecheck pytest bench bench-quick clean
+.PHONY: install frontend system-deps run test soak lint typecheck pytest bench bench-quick bench-ui50k clean
 
 # The venv with kubelantern (editable) and the dev tools; re-made when pyproject changes.
 $(BIN)/kubelantern: pyproject.toml
@@ -62,6 +62,10 @@ bench: install
 # The proxy benchmark with fewer rounds and megabytes (~4 min).
 bench-quick: install
 	$(BIN)/python -m bench.proxy --quick
+
+# The pod list with 50,000 pods in Chromium, paged vs unpaged (artifacts/bench/ui50k.json + .txt).
+bench-ui50k: install system-deps
+	$(BIN)/python -m bench.ui50k
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/kubelantern/web/static/assets src/kubelantern/web/static/index.html

@@ -6,6 +6,7 @@ import { route } from './state/router';
 import { Dock, closeTopPane, openLogs as streamsOpenLogs, openTerminal as streamsOpenTerminal, podRefOf, shellContainers } from './streams';
 import { decodePanes, encodePanes, type PaneLink } from './streams/deeplink';
 import { dockState, subscribeDock, type Pane } from './streams/dockstore';
+import { decodeWorkload, openMultiClusterLogs } from './streams/multicluster';
 
 export { closeTopPane };
 export { selectorString } from './streams/podfollow';
@@ -48,6 +49,7 @@ export function openShell(cluster: string, pod: KubeObject, container?: string):
 function paneLink(p: Pane): PaneLink | null {
   if (p.kind === 'logs') {
     const o = p.ctl.opts;
+    if (o.clusters) return o.workload ? { view: 'logs', cluster: o.clusters[0], also: o.clusters.slice(1), namespace: o.namespace, workload: o.workload } : null;
     const previous = p.ctl.query.previous;
     if (o.selector) return { view: 'logs', cluster: o.cluster, namespace: o.namespace, selector: o.selector, title: o.title };
     const pod = o.pod ?? (o.pods.length === 1 ? o.pods[0].name : undefined);
@@ -60,7 +62,9 @@ function paneLink(p: Pane): PaneLink | null {
 
 function openLink(l: PaneLink): void {
   if (l.view === 'logs') {
-    if (l.selector) streamsOpenLogs({ cluster: l.cluster, namespace: l.namespace, selector: l.selector, title: l.title, follow: true });
+    const w = l.workload && l.also?.length ? decodeWorkload(l.workload, l.namespace) : null;
+    if (w) openMultiClusterLogs([l.cluster, ...l.also!], w);
+    else if (l.selector) streamsOpenLogs({ cluster: l.cluster, namespace: l.namespace, selector: l.selector, title: l.title, follow: true });
     else {
       const title = `${l.container ? `${l.pod}/${l.container}` : l.pod}${l.previous ? ' (previous)' : ''}`;
       streamsOpenLogs({ cluster: l.cluster, namespace: l.namespace, pod: l.pod, container: l.container, previous: l.previous, title });

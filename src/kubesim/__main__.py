@@ -24,11 +24,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cluster-id", default="c-m-abc12", help="Rancher cluster id in the path")
+    p.add_argument("--bulk-pods", type=int, default=0, help="extra Running pods (scale work)")
+    p.add_argument("--bulk-namespaces", type=int, default=200, help="namespaces they spread over")
     return p
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    config = SimConfig(profile=args.profile, seed=args.seed, cluster_id=args.cluster_id)
+    config = SimConfig(
+        profile=args.profile,
+        seed=args.seed,
+        cluster_id=args.cluster_id,
+        bulk_pods=args.bulk_pods,
+        bulk_namespaces=args.bulk_namespaces,
+    )
     ctx: ssl.SSLContext | None = None
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -52,3 +52,6 @@ class SimConfig:
     # this long, deleted pods stay Terminating this long. 0: immediate, as tests expect.
     pod_startup_seconds: float = 0.0
     pod_termination_seconds: float = 0.0
+    # Scale work: this many extra Running pods in `bulk_namespaces` namespaces `many-NNN`.
+    bulk_pods: int = 0
+    bulk_namespaces: int = 200

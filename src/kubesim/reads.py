@@ -43,48 +43,64 @@ def object_response(
     return json_response(view)
 
 
-def select(state: SimState, rt: ResourceType, namespace: str, request: web.Request) -> list[JSON]:
-    labels = label_matcher(request.query.get("labelSelector"))
-    fields = field_matcher(request.query.get("fieldSelector"))
-    items = [to_view(rt, o) for o in state.store.list(rt.key, namespace or None)]
-    return [o for o in items if labels(o) and fields(o)]
+def select(
+    state: SimState,
+    rt: ResourceType,
+    namespace: str,
+    request: web.Request,
+    after: tuple[str, str] | None = None,
+    limit: int = 0,
+) -> tuple[list[JSON], int]:
+    """The items a list answers (views), those after `after` (a continue token's start) and
+    at most `limit` of them (0: all), with how many more match. Without selectors only the
+    page is turned into views: a page of 500 out of 50,000 pods must not copy all 50,000."""
+    raw = state.store.list(rt.key, namespace or None)
+    if after is not None:
+        raw = [
+            o for o in raw if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after
+        ]
+    query = request.query
+    if not query.get("labelSelector") and not query.get("fieldSelector"):
+        page = raw[:limit] if 0 < limit < len(raw) else raw
+        return [to_view(rt, o) for o in page], len(raw) - len(page)
+    labels = label_matcher(query.get("labelSelector"))
+    fields = field_matcher(query.get("fieldSelector"))
+    items = [o for o in (to_view(rt, o) for o in raw) if labels(o) and fields(o)]
+    page = items[:limit] if 0 < limit < len(items) else items
+    return page, len(items) - len(page)
 
 
 def list_response(
     request: web.Request, state: SimState, rt: ResourceType, namespace: str
 ) -> web.Response:
-    items = select(state, rt, namespace, request)
     rv = str(state.store.rv)
     query = request.query
     cont = query.get("continue", "")
+    start: tuple[str, str] | None = None
     if cont:
         try:
             token = json.loads(base64.urlsafe_b64decode(cont.encode()))
-            start = tuple(token["start"])
+            start = (str(token["start"][0]), str(token["start"][1]))
             rv = token["rv"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, IndexError):
             raise StatusError(
                 400,
                 "continue key is not valid: incorrect encoded start resourceVersion "
                 "(version meta.k8s.io/v1)",
             ) from None
-        items = [
-            o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start
-        ]
-    next_token = ""
-    remaining = 0
+    limit = 0
     limit_raw = query.get("limit", "")
     if limit_raw:
         try:
             limit = int(limit_raw)
         except ValueError:
             raise StatusError(400, f"invalid limit {limit_raw!r}") from None
-        if 0 < limit < len(items):
-            last = items[limit - 1]["metadata"]
-            remaining = len(items) - limit
-            items = items[:limit]
-            token = {"rv": rv, "start": [last.get("namespace", ""), last["name"]]}
-            next_token = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+    items, remaining = select(state, rt, namespace, request, start, max(0, limit))
+    next_token = ""
+    if remaining and items:
+        last = items[-1]["metadata"]
+        token = {"rv": rv, "start": [last.get("namespace", ""), last["name"]]}
+        next_token = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
     if wants_table(request.headers.get("Accept", "")):
         printer = printer_for(rt.key, crd_for(state, rt), rt.version)
         return json_response(

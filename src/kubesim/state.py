@@ -15,6 +15,7 @@ from .controller import Controllers
 from .kinds import BUILTIN, Registry, crd_types
 from .profiles import SimProfile, get_profile
 from .seed import seed
+from .seed.many import many_pods
 from .status import forbidden
 from .store import Store
 
@@ -107,6 +108,7 @@ def make_state(config: SimConfig) -> SimState:
     state = SimState(config, profile, store, registry, controllers, now)
     if config.demo_data:
         seed(store, controllers, now, profile.name)
+    many_pods(store, config.bulk_pods, config.bulk_namespaces, now)
     state.sync_crds()
     return state
 

@@ -269,7 +269,7 @@ def delete_collection(
     request: web.Request, state: SimState, rt: ResourceType, namespace: str
 ) -> web.Response:
     dry_run = params.dry_run(request.query)
-    items = select(state, rt, namespace, request)
+    items, _ = select(state, rt, namespace, request)
     deleted = [
         delete_object(
             state, rt, o["metadata"].get("namespace", ""), o["metadata"]["name"], dry_run=dry_run

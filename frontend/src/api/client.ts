@@ -253,6 +253,12 @@ export interface WatchEvent<T = KubeObject> {
 export interface WatchHandlers<T = KubeObject> {
   /** Full state after a (re)list: replaces everything the caller holds. */
   onList(items: T[]): void;
+  /**
+   * The pages listed so far while a paged list goes on (first page first, so a big list
+   * shows rows at once); `onList` still follows with everything. `remaining` is the
+   * server's estimate, when it gives one.
+   */
+  onPartial?(itemsSoFar: T[], remaining: number | null): void;
   /** One change from the watch stream. */
   onEvent(ev: WatchEvent<T>): void;
   /** A list or watch failure (the watcher keeps retrying with back-off). */
@@ -297,6 +303,20 @@ export function openStreams(): number {
 }
 
 /**
+ * Page sizes of a list: [first, later]. `localStorage['kubelantern.listPaging'] = 'off'`
+ * lists in one request (the benchmark's baseline).
+ */
+export function listPageSizes(): [number, number] {
+  let off = false;
+  try {
+    off = localStorage.getItem('kubelantern.listPaging') === 'off';
+  } catch {
+    // storage blocked: paging stays on
+  }
+  return off ? [0, 0] : [500, 5000];
+}
+
+/**
  * Lists `path` (a collection URL like `/api/v1/namespaces/x/pods`) and then watches it as a
  * Kubernetes client does: resume from the last resourceVersion after a dropped stream, relist
  * on 410 Gone or an ERROR event. Returns a stop function.
@@ -331,9 +351,28 @@ export function watchList<T extends KubeObject = KubeObject>(
 
   async function list(): Promise<void> {
     handlers.onState?.('listing');
-    const data = await clusterJson<KubeList<T>>(cluster, qs({}), { signal: ctl.signal });
-    rv = data.metadata?.resourceVersion ?? '';
-    handlers.onList(data.items ?? []);
+    // Paged like kubectl (`limit` + `continue`): the first page is small so rows show at
+    // once, the rest come in bigger pages. Every page is from the first page's snapshot,
+    // so the watch resumes from that resourceVersion and replays what changed meanwhile.
+    // An expired continue token (410) fails the list, which is retried from the start.
+    const [first, rest] = listPageSizes();
+    let items: T[] = [];
+    let cont = '';
+    let limit = first;
+    for (;;) {
+      const data = await clusterJson<KubeList<T>>(
+        cluster,
+        qs(limit > 0 ? { limit: String(limit), ...(cont ? { continue: cont } : {}) } : {}),
+        { signal: ctl.signal },
+      );
+      if (!cont) rv = data.metadata?.resourceVersion ?? '';
+      items = items.length ? items.concat(data.items ?? []) : (data.items ?? []);
+      cont = data.metadata?.continue ?? '';
+      if (!cont || stopped) break;
+      handlers.onPartial?.(items, (data.metadata as { remainingItemCount?: number }).remainingItemCount ?? null);
+      limit = rest;
+    }
+    handlers.onList(items);
   }
 
   /** Returns 'relist' when the server says our resourceVersion is too old. */

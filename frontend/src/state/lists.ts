@@ -9,6 +9,8 @@ export interface ListState {
   loaded: boolean;
   error: string;
   live: WatchState;
+  /** Rows the server still has to send while a paged list goes on (0 when complete). */
+  pending?: number;
 }
 
 const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -70,6 +72,12 @@ export class ListCache {
         this.map = new Map(items.map((o) => [keyOf(o), o]));
         this.flush(true);
       },
+      onPartial: (items, remaining) => {
+        // A relist keeps showing the old rows until it has all of the new ones.
+        if (this.state.value.loaded && !this.state.value.pending) return;
+        this.map = new Map(items.map((o) => [keyOf(o), o]));
+        this.flush(true, remaining ?? 1);
+      },
       onEvent: (ev) => {
         const k = keyOf(ev.object);
         if (ev.type === 'DELETED') this.map.delete(k);
@@ -99,9 +107,10 @@ export class ListCache {
     requestAnimationFrame(() => this.flush(false));
   }
 
-  private flush(fromList: boolean): void {
+  private flush(fromList: boolean, pendingRows?: number): void {
     this.pending = false;
-    this.state.set({ ...this.state.value, items: [...this.map.values()], loaded: true, ...(fromList ? { error: '' } : {}) });
+    const pending = fromList ? (pendingRows ?? 0) : this.state.value.pending;
+    this.state.set({ ...this.state.value, items: [...this.map.values()], loaded: true, pending, ...(fromList ? { error: '' } : {}) });
   }
 
   get(namespace: string | null | undefined, name: string): KubeObject | undefined {

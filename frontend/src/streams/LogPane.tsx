@@ -218,7 +218,9 @@ export function LogPane({ ctl, visible }: { ctl: LogController; visible: boolean
             Reconnect
           </button>
         )}
-        <span class="kl-chip kl-chip-end" data-testid="pane-cluster" style={{ background: clusterColour(ctl.opts.cluster) }} title={`cluster ${ctl.opts.cluster}, namespace ${ctl.opts.namespace}`}>{ctl.opts.cluster}</span>
+        {(ctl.opts.clusters ?? [ctl.opts.cluster]).map((c, i) => (
+          <span class={`kl-chip ${i === 0 ? 'kl-chip-end' : ''}`} data-testid="pane-cluster" style={{ background: clusterColour(c) }} title={`cluster ${c}, namespace ${ctl.opts.namespace}`}>{c}</span>
+        ))}
       </div>
     </div>
   );

@@ -4,6 +4,8 @@
 //   ?view=logs&cluster=C&namespace=N&pod=P[&container=X][&previous=1]
 //   ?view=logs&cluster=C&namespace=N&selector=app%3Dweb&title=deployment%2Fweb   (workload)
 //   ?view=exec&cluster=C&namespace=N&pod=P[&container=X]                        (or attach)
+//   ?view=logs&cluster=C&also=C2&namespace=N&workload=Deployment+/apis/apps/v1+deployments+web
+//                                                         (one workload across clusters)
 //
 // Several panes repeat the group in tab order: each `view` starts a new pane. The pure half
 // (encode/decode) is apart from the IO half (reading and writing location) for the unit tests.
@@ -17,9 +19,12 @@ export interface PaneLink {
   selector?: string;
   title?: string;
   previous?: boolean;
+  /** Cross-cluster panes: the other clusters, and the workload (streams/multicluster.ts). */
+  also?: string[];
+  workload?: string;
 }
 
-const KEYS = ['cluster', 'namespace', 'pod', 'container', 'selector', 'title', 'previous'] as const;
+const KEYS = ['cluster', 'namespace', 'pod', 'container', 'selector', 'title', 'previous', 'also', 'workload'] as const;
 const DOCK_KEYS = new Set<string>(['view', ...KEYS]);
 
 /** The query string for these panes, keeping the query's other (non-dock) parameters. */
@@ -35,6 +40,8 @@ export function encodePanes(links: PaneLink[], search: string): string {
     if (l.selector) q.append('selector', l.selector);
     if (l.title) q.append('title', l.title);
     if (l.previous) q.append('previous', '1');
+    for (const c of l.also ?? []) q.append('also', c);
+    if (l.workload) q.append('workload', l.workload);
   }
   const s = q.toString();
   return s ? `?${s}` : '';
@@ -52,10 +59,11 @@ export function decodePanes(search: string): PaneLink[] {
     const cur = out[out.length - 1];
     if (!cur || !DOCK_KEYS.has(k)) continue;
     if (k === 'previous') cur.previous = v === '1' || v === 'true';
+    else if (k === 'also') cur.also = [...(cur.also ?? []), v];
     else (cur as Record<string, string>)[k] = v;
   }
   return out.filter(
     (l): l is PaneLink =>
-      !!l.view && !!l.cluster && l.namespace !== undefined && (!!l.pod || (l.view === 'logs' && !!l.selector)),
+      !!l.view && !!l.cluster && l.namespace !== undefined && (!!l.pod || (l.view === 'logs' && (!!l.selector || (!!l.workload && !!l.also?.length)))),
   );
 }

@@ -14,6 +14,8 @@ export interface ContainerRef {
 export interface PodRef {
   name: string;
   containers: ContainerRef[];
+  /** Cross-cluster panes: the pod's cluster (else the pane's). */
+  cluster?: string;
 }
 export interface LogsOptions {
   cluster: string;
@@ -24,6 +26,10 @@ export interface LogsOptions {
   container?: string;
   /** Set when the pane follows a workload's label selector: pods join and leave. */
   selector?: string;
+  /** Cross-cluster panes (streams/multicluster.ts): every cluster merged; `cluster` is the first. */
+  clusters?: string[];
+  /** With `clusters`: the workload, as its deep link writes it (multicluster.ts). */
+  workload?: string;
 }
 
 export const ALL = '*';
@@ -34,7 +40,12 @@ export interface Source {
   pod: string;
   container: string;
   label: string;
+  /** The pod's cluster when the pane spans several. */
+  cluster?: string;
 }
+
+/** A pod's identity in a pane: its name, and its cluster in a cross-cluster pane. */
+const podKey = (p: { name: string; cluster?: string }): string => `${p.cluster ?? ''}\n${p.name}`;
 
 export class LogController {
   readonly buffer = new LogBuffer(DEFAULT_CAP);
@@ -102,19 +113,20 @@ export class LogController {
       if (pods.length) this.setPods(pods);
       return;
     }
-    const now = new Set(pods.map((p) => p.name));
-    const known = new Set(this.opts.pods.map((p) => p.name));
-    const gone = this.opts.pods.filter((p) => !now.has(p.name));
-    const added = pods.filter((p) => !known.has(p.name));
+    const now = new Set(pods.map(podKey));
+    const known = new Set(this.opts.pods.map(podKey));
+    const gone = this.opts.pods.filter((p) => !now.has(podKey(p)));
+    const added = pods.filter((p) => !known.has(podKey(p)));
     if (!gone.length && !added.length) return;
-    this.opts.pods = [...this.opts.pods.filter((p) => now.has(p.name)), ...added];
+    this.opts.pods = [...this.opts.pods.filter((p) => now.has(podKey(p))), ...added];
     const ended: LogLine[] = [];
+    const of = (p: PodRef) => (x: LogStream) => x.pod === p.name && x.cluster === (p.cluster ?? this.opts.cluster);
     for (const p of gone) {
-      for (const s of this.streams.filter((x) => x.pod === p.name)) {
+      for (const s of this.streams.filter(of(p))) {
         s.stop();
         ended.push({ ts: Date.now(), text: `── pod ${p.name} went away ──`, msgStart: 0, src: s.src });
       }
-      this.streams = this.streams.filter((x) => x.pod !== p.name);
+      this.streams = this.streams.filter((x) => !of(p)(x));
     }
     if (ended.length) this.sink(ended);
     if (this.pod === ALL) {
@@ -127,7 +139,7 @@ export class LogController {
             continue;
           }
           const i = this.sources.push(src) - 1;
-          const s = new LogStream(cluster, namespace, src.pod, src.container, i, fromStart, (lines) => this.sink(lines), () => this.stateChanged());
+          const s = new LogStream(src.cluster ?? cluster, namespace, src.pod, src.container, i, fromStart, (lines) => this.sink(lines), () => this.stateChanged());
           this.streams.push(s);
           s.start();
         }
@@ -185,7 +197,7 @@ export class LogController {
   private sourcesOf(p: PodRef, multiPod: boolean): Source[] {
     const cs = p.containers.filter((c) => this.container === ALL || c.name === this.container);
     const multiC = this.container === ALL && p.containers.length > 1;
-    return cs.map((c) => ({ pod: p.name, container: c.name, label: multiPod && multiC ? `${p.name}/${c.name}` : multiPod ? p.name : c.name }));
+    return cs.map((c) => ({ pod: p.name, container: c.name, cluster: p.cluster, label: multiPod && multiC ? `${p.name}/${c.name}` : multiPod ? p.name : c.name }));
   }
 
   select(pod: string, container: string): void {
@@ -213,7 +225,7 @@ export class LogController {
     const { cluster, namespace } = this.opts;
     this.streams = this.sources.map(
       (s, i) =>
-        new LogStream(cluster, namespace, s.pod, s.container, i, this.query, (lines) => this.sink(lines), () => this.stateChanged()),
+        new LogStream(s.cluster ?? cluster, namespace, s.pod, s.container, i, this.query, (lines) => this.sink(lines), () => this.stateChanged()),
     );
     this.following = true;
     if (this.view) {
@@ -256,6 +268,9 @@ export class LogController {
   }
 
   labelOf = (src: number): string => this.sources[src]?.label ?? '?';
+
+  /** Cross-cluster panes: the cluster of a source (for its chip on every line), else null. */
+  clusterOf = (src: number): string | null => (this.opts.clusters ? (this.sources[src]?.cluster ?? null) : null);
 
   // ---- appending, batched per animation frame
 
@@ -308,6 +323,9 @@ export class LogController {
       },
       get label() {
         return ctl.multiSource ? ctl.labelOf : null;
+      },
+      get cluster() {
+        return ctl.opts.clusters ? ctl.clusterOf : null;
       },
       onFollowChange(f: boolean) {
         ctl.following = f;
@@ -429,7 +447,8 @@ export class LogController {
   // ---- download
 
   download(): void {
-    const text = this.buffer.toText(this.timestamps, this.multiSource ? this.labelOf : undefined);
+    const label = this.opts.clusters ? (i: number) => `${this.clusterOf(i) ?? ''} ${this.labelOf(i)}` : this.labelOf;
+    const text = this.buffer.toText(this.timestamps, this.multiSource ? label : undefined);
     const blob = new Blob([text], { type: 'text/plain;charset=utf-8' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);

@@ -3,6 +3,7 @@
 // avoid. Rows are laid out in normal flow inside a window translated to the first row's
 // offset, so wrapped rows with estimated heights never overlap.
 
+import { clusterColour } from '../clustercolour';
 import { renderLine, stripAnsi } from './ansi';
 import type { LogBuffer } from './logbuffer';
 
@@ -16,6 +17,8 @@ export interface ViewModel {
   wrap: boolean;
   currentAbs: number; // absolute id of the current match line, -1 none
   label: ((src: number) => string) | null;
+  /** Cross-cluster panes: a cluster chip (stable colour) before the source's label. */
+  cluster?: ((src: number) => string | null) | null;
   onFollowChange(following: boolean): void;
 }
 
@@ -199,6 +202,7 @@ export class LogView {
     const b = this.model.buffer;
     let n = b.text(line).length - (this.model.timestamps ? 0 : b.msgStart(line));
     if (this.model.label) n += this.model.label(b.src(line)).length + 1;
+    if (this.model.cluster) n += (this.model.cluster(b.src(line)) ?? '').length + 2;
     return n;
   }
 
@@ -259,7 +263,7 @@ export class LogView {
     this.inner.style.height = `${Math.max(total, 1)}px`;
     this.el.classList.toggle('kl-wrap', m.wrap);
     if (!m.wrap) {
-      const labelW = m.label ? 24 : 0;
+      const labelW = (m.label ? 24 : 0) + (m.cluster ? 20 : 0);
       const tsW = m.timestamps ? 32 : 0;
       this.inner.style.width = `max(100%, ${Math.ceil((m.buffer.maxChars + labelW + tsW + 2) * this.charW + 16)}px)`;
     } else this.inner.style.width = '';
@@ -299,6 +303,14 @@ export class LogView {
     row._key = key;
     row.replaceChildren();
     const src = b.src(line);
+    const cluster = m.cluster?.(src);
+    if (cluster) {
+      const c = document.createElement('span');
+      c.className = 'kl-line-cluster';
+      c.style.background = clusterColour(cluster);
+      c.textContent = cluster;
+      row.appendChild(c);
+    }
     if (m.label) {
       const l = document.createElement('span');
       l.className = `kl-src kl-src-${src % 10}`;

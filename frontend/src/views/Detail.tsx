@@ -17,6 +17,8 @@ import { DeleteDialog, RestartDialog, ScaleDialog } from './detail/dialogs';
 import { Breadcrumb, Chips, ObjLink, Section } from './detail/parts';
 import { DataSection, PodContainers, ServicePorts, TemplateContainers } from './detail/sections';
 import { ObjectEvents, Related } from './detail/related';
+import { NodeUsage } from '../usage/NodeUsage';
+import { MultiClusterLogsButton } from './detail/multilogs';
 
 // CodeMirror and the YAML library come with the YAML tab, not with the first screen.
 const YamlPanel = lazyComponent('YAML editor', () => import('./Yaml').then((m) => m.YamlPanel));
@@ -113,6 +115,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
               <Icon name="logs" /> Logs of all pods
             </button>
           )}
+          {kind.hasPods && selector && perm.logs === true && <MultiClusterLogsButton cluster={cluster} kind={kind} obj={obj} />}
           {kind.scalable && perm.scale === true && <button class="btn" data-testid="action-scale" onClick={() => setDialog('scale')}><Icon name="scale" /> Scale</button>}
           {kind.restartable && perm.patch === true && <button class="btn" data-testid="action-restart" onClick={() => setDialog('restart')}><Icon name="restart" /> Restart</button>}
           {perm.update === true && tab !== 'yaml' && <button class="btn" data-testid="action-edit" onClick={() => { setEditNow(true); switchTab('yaml'); }}><Icon name="edit" /> Edit</button>}
@@ -163,6 +166,7 @@ function Overview({ cluster, kind, obj, perm }: { cluster: string; kind: KindDef
         </Section>
       </div>
       {kind.id === 'pods' && <PodContainers cluster={cluster} pod={obj} perm={perm} />}
+      {kind.id === 'nodes' && <NodeUsage cluster={cluster} node={obj} />}
       {conditions.length > 0 && (
         <Section title="Conditions">
           <table class="table compact">

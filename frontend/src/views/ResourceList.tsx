@@ -12,6 +12,7 @@ import { Icon } from '../icons';
 import { openPodLogs, openShell } from '../streams-bridge';
 import { podStatus } from '../format';
 import { minWidth, type Column } from '../kinds';
+import { useUsageColumns } from '../usage/columns';
 
 const ROW_H = 32;
 
@@ -37,7 +38,8 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   const t = useValue(now);
   const kind = kindById(cluster, kindId);
   const ns = namespaceFor(cluster);
-  const { items, loaded, error, live } = useList(cluster, kind, ns);
+  const { items, loaded, error, live, pending } = useList(cluster, kind, ns);
+  const usage = useUsageColumns(cluster, kindId, ns);
   const [sort, setSort] = useState(sortMemory.get(kindId) ?? { col: kindId === 'events' ? 'last' : 'name', dir: 1 as 1 | -1 });
   const [filter, setFilter] = useState('');
   const [selected, setSelected] = useState(-1);
@@ -60,6 +62,10 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   const columns = useMemo(() => {
     if (!kind) return [];
     let cols = kind.columns.filter((c) => !(c.id === 'namespace' && ns));
+    if (usage.columns.length) {
+      const at = cols.findIndex((c) => c.id === 'age');
+      cols = at < 0 ? [...cols, ...usage.columns] : [...cols.slice(0, at), ...usage.columns, ...cols.slice(at)];
+    }
     // Narrow window: drop optional columns (level 1 first) until the rest fit.
     const need = (cs: Column[]) => cs.reduce((n, c) => n + minWidth(c.width), 0) + (kindId === 'pods' ? 64 : 0);
     for (const level of [1, 2] as const) {
@@ -67,7 +73,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
       cols = cols.filter((c) => c.optional !== level);
     }
     return cols;
-  }, [kind, ns, viewW]);
+  }, [kind, ns, viewW, usage.columns]);
 
   const rows = useMemo(() => {
     if (!kind) return [];
@@ -157,17 +163,21 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
       <div class="page-head">
         <h1>{kind.label}</h1>
         <span class="count" data-testid="row-count">{loaded ? rows.length : '…'}</span>
+        {!!pending && <span class="muted small" data-testid="rows-pending">listing {pending} more…</span>}
         <span class={`live live-${live}`} title={live === 'live' ? 'Watching for changes' : live}>{live === 'live' ? 'live' : live}</span>
         <span class="muted small">{kind.namespaced ? (ns ? `namespace ${ns}` : 'all namespaces') : 'cluster-wide'}</span>
         <span class="spacer" />
         <input class="filter" type="search" placeholder="Filter: name or app=x" title="Words match the name or namespace; key=value or key!=value match labels" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} aria-label="Filter rows" />
       </div>
-      {error && (
+      {usage.hint ? <div class="muted small usage-hint" data-testid="usage-hint">{usage.hint}</div> : null}
+      {/* A string '' here (not null) made Preact remount the table when an error or hint
+          appeared, leaving the width observer on a detached node (columns laid out for 0 px). */}
+      {error ? (
         <div class="alert bad" role="alert">
           {error}
           {/\(403\)/.test(error) && kind.namespaced && !ns && <div class="small">You may only be allowed to list in some namespaces: pick one in the top bar.</div>}
         </div>
-      )}
+      ) : null}
       <div class="grid-table" role="table" aria-label={kind.label}>
         <div class="grid-row grid-head" role="row" style={{ gridTemplateColumns: grid }}>
           {columns.map((c) => (

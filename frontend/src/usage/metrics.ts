@@ -1,0 +1,147 @@
+// Live usage from metrics.k8s.io (metrics-server, OpenShift's adapter…), for the CPU/memory
+// columns and the node page. Asked only where the cluster's discovery lists the group (a
+// cluster without metrics-server would answer every poll with a 404), polled while a page
+// shows it, and shared by every view of the same cluster, resource and namespace.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, clusterJson, errorText } from '../api/client';
+import { Value } from '../state/value';
+import { cpuMilli, parseQuantity, type Amounts } from './quantity';
+
+export const METRICS_GROUP = 'metrics.k8s.io';
+const POLL_MS = 15_000;
+
+export type UsageStatus = 'loading' | 'ok' | 'absent' | 'forbidden' | 'error';
+
+export interface UsageState {
+  status: UsageStatus;
+  /** Why there are no numbers (shown as a hint instead of the columns). */
+  hint: string;
+  /** `namespace/name` (pods) or `name` (nodes) → usage summed over containers. */
+  usage: Map<string, Amounts>;
+}
+
+interface MetricsItem {
+  metadata: { name: string; namespace?: string };
+  usage?: Record<string, string>;
+  containers?: { usage?: Record<string, string> }[];
+}
+
+/** Pure: one PodMetrics/NodeMetrics item → millicores and bytes. */
+export function itemUsage(item: MetricsItem): Amounts {
+  const parts = item.usage ? [item.usage] : (item.containers ?? []).map((c) => c.usage ?? {});
+  let cpu = 0;
+  let memory = 0;
+  for (const u of parts) {
+    cpu += cpuMilli(u.cpu) ?? 0;
+    memory += parseQuantity(u.memory) ?? 0;
+  }
+  return { cpu, memory };
+}
+
+const served = new Map<string, Promise<boolean>>();
+
+/** Whether the cluster serves metrics.k8s.io (discovery's group list, asked once). */
+export function metricsServed(cluster: string): Promise<boolean> {
+  let p = served.get(cluster);
+  if (!p) {
+    p = clusterJson<{ groups?: { name: string }[] }>(cluster, '/apis')
+      .then((d) => (d.groups ?? []).some((g) => g.name === METRICS_GROUP))
+      .catch(() => {
+        served.delete(cluster); // unknown yet: ask again next time
+        return false;
+      });
+    served.set(cluster, p);
+  }
+  return p;
+}
+
+class UsageCache {
+  readonly state = new Value<UsageState>({ status: 'loading', hint: '', usage: new Map() });
+  refs = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private gen = 0;
+
+  constructor(
+    readonly cluster: string,
+    readonly resource: 'pods' | 'nodes',
+    readonly namespace: string | null,
+  ) {}
+
+  /** Polls until stopped; the next poll is timed from the end of the last one, so a slow
+   * metrics API (50,000 pods) never has several of our requests in flight. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const gen = ++this.gen; // a stop and start while a poll is in flight: one loop only
+    const loop = async () => {
+      await this.poll();
+      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), POLL_MS);
+    };
+    void loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private set(status: UsageStatus, hint: string, usage = new Map<string, Amounts>()): void {
+    this.state.set({ status, hint, usage });
+  }
+
+  private async poll(): Promise<void> {
+    if (!(await metricsServed(this.cluster))) {
+      this.set('absent', `No CPU or memory usage: cluster ${this.cluster} does not serve ${METRICS_GROUP} (install metrics-server to see it).`);
+      this.stop();
+      return;
+    }
+    const base = `/apis/${METRICS_GROUP}/v1beta1`;
+    const path = this.resource === 'pods' && this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/${this.resource}`;
+    try {
+      const list = await clusterJson<{ items?: MetricsItem[] }>(this.cluster, path);
+      const usage = new Map<string, Amounts>();
+      for (const item of list.items ?? []) {
+        const key = this.resource === 'pods' ? `${item.metadata.namespace ?? ''}/${item.metadata.name}` : item.metadata.name;
+        usage.set(key, itemUsage(item));
+      }
+      this.set('ok', '', usage);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) this.set('forbidden', `No CPU or memory usage: you may not list ${this.resource} in ${METRICS_GROUP} on cluster ${this.cluster}.`);
+      else if (e instanceof ApiError && e.status === 503) this.set('error', `No CPU or memory usage: ${METRICS_GROUP} is registered on cluster ${this.cluster} but not answering (is metrics-server running?).`);
+      else this.set('error', `No CPU or memory usage: ${errorText(e)}`);
+    }
+  }
+}
+
+const caches = new Map<string, UsageCache>();
+
+/** Usage of pods (in a namespace, or all) or nodes, polled while the calling view is shown. */
+export function useUsage(cluster: string | null, resource: 'pods' | 'nodes' | null, namespace: string | null): UsageState | null {
+  const [cache, setCache] = useState<UsageCache | null>(null);
+  const [, force] = useState(0);
+  useEffect(() => {
+    if (!cluster || !resource) {
+      setCache(null);
+      return;
+    }
+    const ns = resource === 'pods' ? namespace : null;
+    const key = `${cluster}\n${resource}\n${ns ?? ''}`;
+    let c = caches.get(key);
+    if (!c) {
+      c = new UsageCache(cluster, resource, ns);
+      caches.set(key, c);
+    }
+    c.refs++;
+    c.start();
+    setCache(c);
+    const unsub = c.state.subscribe(() => force((n) => n + 1));
+    const held = c;
+    return () => {
+      unsub();
+      if (--held.refs <= 0) held.stop();
+    };
+  }, [cluster, resource, namespace]);
+  return cache?.state.value ?? null;
+}
