@@ -50,6 +50,9 @@ class SimState:
     controllers: Controllers
     started_at: dt.datetime
     requests: list[RecordedRequest] = field(default_factory=list)
+    # How many requests were ever recorded: a mark that keeps counting once `requests`
+    # is trimmed to its history (len(requests) stops growing at the cap).
+    recorded: int = 0
 
     @property
     def version(self) -> str:
@@ -67,10 +70,17 @@ class SimState:
             tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
         )
         self.requests.append(rec)
+        self.recorded += 1
         excess = len(self.requests) - self.config.request_history
         if excess > 0:
             del self.requests[:excess]
         return rec
+
+    def requests_since(self, mark: int) -> list[RecordedRequest]:
+        """The requests recorded after `mark` (an earlier `recorded`), as far as the history
+        still holds them."""
+        newer = self.recorded - mark
+        return self.requests[-newer:] if newer > 0 else []
 
     def sync_crds(self) -> None:
         """Register the resource types of every stored CRD (and drop deleted ones)."""

@@ -36,9 +36,9 @@ async def test_every_sim_answers_through_its_cluster(
                 found = registry.resolve(tail)
                 assert found is not None and found[0].name == name
                 cluster, api_path = found
-            before = len(sim.state.requests)
+            before = sim.state.recorded
             assert await get(cluster, api_path, "limit=5") == 200, profile
-            recorded = list(sim.state.requests)[before:]
+            recorded = sim.state.requests_since(before)
             assert recorded, profile
             last = recorded[-1]
             prefix = "/k8s/clusters/c-m-abc12" if profile == "rancher" else ""

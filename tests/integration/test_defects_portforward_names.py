@@ -47,11 +47,11 @@ async def test_portforward_names_are_validated(
 ) -> None:
     server = lantern_factory(Settings(kubeconfigs=(kubeconfig,), launch_token=None))
     sim = sims[profile]
-    before = len(sim.state.requests)
+    before = sim.state.recorded
     body = {"cluster": CONTEXT_NAMES[profile], "port": 8080, **names}
     async with http.post(f"{server.url}/api/portforwards", json=body) as r:
         text = await r.text()
         assert r.status == 400, text
         assert "name" in (await r.json())["message"]
-    sent = [f"{q.path}?{q.query_string}" for q in list(sim.state.requests)[before:]]
+    sent = [f"{q.path}?{q.query_string}" for q in sim.state.requests_since(before)]
     assert not [p for p in sent if "/namespaces/" in p], sent

@@ -155,7 +155,7 @@ def test_server_side_dry_run_apply_to_the_simulator(
         [*base, "create", "namespace", "kubelantern"], capture_output=True, text=True, env=env
     )
     assert ns.returncode == 0, ns.stderr
-    before = len(sim.state.requests)
+    before = sim.state.recorded
     done = subprocess.run(
         [*base, "apply", "--server-side", "--dry-run=server", "-f", str(rendered)],
         capture_output=True,
@@ -168,7 +168,7 @@ def test_server_side_dry_run_apply_to_the_simulator(
     assert len(kinds) == len(render(kubectl, overlay)), done.stdout
     assert all("serverside-applied (server dry run)" in line for line in done.stdout.splitlines())
     # The requests were real dry runs, and nothing was stored.
-    patches = [r for r in list(sim.state.requests)[before:] if r.method == "PATCH"]
+    patches = [r for r in sim.state.requests_since(before) if r.method == "PATCH"]
     assert patches and all("dryRun=All" in r.query_string for r in patches)
     got = subprocess.run(
         [*base, "-n", "kubelantern", "get", "deployments", "-o", "name"],

@@ -349,14 +349,14 @@ async def test_summary_reads_with_the_browsers_login_not_the_kubeconfig(
         status, got = await _json(http, "GET", f"{server.url}/api/clusters/anon/summary")
         assert status == 200 and got["pods"] is None and got["nodes"] is None
         assert any(n.startswith("/api/v1/nodes: 401") for n in got["notes"]), got
-        before = len(list(sim.state.requests))
+        before = sim.state.recorded
         async with http.post(
             f"{server.url}/api/clusters/anon/login", json={"token": KUBE_TOKEN}
         ) as r:
             assert r.status == 200
         status, got = await _json(http, "GET", f"{server.url}/api/clusters/anon/summary")
         assert status == 200 and got["state"] == "ok" and got["pods"] > 0, got
-    lists = [r for r in list(sim.state.requests)[before:] if r.path == "/api/v1/pods"]
+    lists = [r for r in sim.state.requests_since(before) if r.path == "/api/v1/pods"]
     assert lists and all(r.header("Authorization") == f"Bearer {KUBE_TOKEN}" for r in lists)
 
 

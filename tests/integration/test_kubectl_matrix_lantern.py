@@ -64,7 +64,7 @@ def _spdy_requests(sim: SimCluster, since: int) -> list[tuple[str, str | None]]:
     `since`-th request (kubelantern's User-Agent replaces kubectl's, as on the bridge)."""
     return [
         (r.path.rsplit("/", 1)[-1], r.header("Authorization"))
-        for r in list(sim.state.requests)[since:]
+        for r in sim.state.requests_since(since)
         if (r.header("Upgrade") or "").lower() == "spdy/3.1"
     ]
 
@@ -86,7 +86,7 @@ def test_kubectl_minor_through_kubelantern(
         target = Target(("--context", sims[profile].context.name), env, home)
         return run_cell(kubectl, target)
 
-    before = {p: len(sims[p].state.requests) for p in PROFILES}
+    before = {p: sims[p].state.recorded for p in PROFILES}
     # Four cells at once: each is mostly waiting on kubectl processes.
     with ThreadPoolExecutor(len(PROFILES)) as pool:
         results = dict(zip(PROFILES, pool.map(cell, PROFILES), strict=True))

@@ -86,30 +86,30 @@ async def test_the_signed_in_users_token_reaches_user_identity_clusters(
             me = await resp.json()
         assert me["signedIn"] and me["name"] == "Alice Example"
 
-        before = len(team.users.state.requests)
+        before = team.users.state.recorded
         async with http.get(f"{url}/clusters/team/api/v1/namespaces") as resp:
             assert resp.status == 200, await resp.text()
-        seen = team.users.state.requests[before:]
+        seen = team.users.state.requests_since(before)
         assert seen and all(r.user == "oidc:alice@example.com" and r.via == "oidc" for r in seen)
         bearer = seen[-1].header("Authorization") or ""
         assert bearer.startswith("Bearer ey") and KUBE_TOKEN not in bearer
 
         # The kubeconfig cluster keeps its own credentials (the user's token does not go there).
-        before_ops = len(team.ops.state.requests)
+        before_ops = team.ops.state.recorded
         async with http.get(f"{url}/clusters/ops/api/v1/namespaces") as resp:
             assert resp.status == 200
-        assert {r.user for r in team.ops.state.requests[before_ops:]} == {"admin"}
+        assert {r.user for r in team.ops.state.requests_since(before_ops)} == {"admin"}
 
         # A shell (WebSocket exec) on the user-identity cluster carries the user too.
         ns, pod, container = await find_pod(http, f"{url}/clusters/team")
-        before = len(team.users.state.requests)
+        before = team.users.state.recorded
         session = await exec_session(
             http,
             f"{url}/clusters/team{exec_path(ns, pod, container, ['echo', 'hi'])}",
             headers={"Origin": url},
         )
         assert session.stdout == b"hi\n"
-        upgrades = [r for r in team.users.state.requests[before:] if "/exec" in r.path]
+        upgrades = [r for r in team.users.state.requests_since(before) if "/exec" in r.path]
         assert upgrades and upgrades[-1].user == "oidc:alice@example.com"
 
 
@@ -155,13 +155,15 @@ async def test_trusted_header_identity_impersonates(
             async with http.get(f"{lantern.url}/clusters/ops/api/v1/namespaces") as resp:
                 assert resp.status == 401
                 assert "X-Forwarded-User missing" in (await resp.json())["message"]
-            before = len(sim.state.requests)
+            before = sim.state.recorded
             headers = {"X-Forwarded-User": "bob@example.com", "Impersonate-User": "admin"}
             async with http.get(
                 f"{lantern.url}/clusters/ops/api/v1/namespaces", headers=headers
             ) as resp:
                 assert resp.status == 200
-            (seen,) = [r for r in sim.state.requests[before:] if r.path.endswith("/namespaces")]
+            (seen,) = [
+                r for r in sim.state.requests_since(before) if r.path.endswith("/namespaces")
+            ]
             assert seen.header_values("Impersonate-User") == ["bob@example.com"]
             assert seen.header("X-Forwarded-User") is None
             async with http.get(f"{lantern.url}/api/me", headers=headers) as resp:

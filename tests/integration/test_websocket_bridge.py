@@ -309,6 +309,9 @@ async def test_idle_bridged_session_keeps_no_upstream_response(
     base = cluster_base(lantern, "kubernetes")
     ns, pod, container = await find_pod(http, base)
     url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    # Other tests' sessions in this shared process may still hold theirs (until collected):
+    # only growth counts.
+    before = lantern.call(_live_upgrade_responses(lantern.port))
     sessions = [await http.ws_connect(url, protocols=(V5,)) for _ in range(3)]
     try:
         for ws in sessions:  # each tunnel carries bytes both ways
@@ -318,7 +321,7 @@ async def test_idle_bridged_session_keeps_no_upstream_response(
                 msg = await asyncio.wait_for(ws.receive(), 30)
                 assert msg.type == aiohttp.WSMsgType.BINARY, msg
                 out += msg.data[1:] if msg.data[:1] == b"\x01" else b""
-        assert lantern.call(_live_upgrade_responses(lantern.port)) == 0
+        assert lantern.call(_live_upgrade_responses(lantern.port)) <= before
     finally:
         for ws in sessions:
             await ws.close()
