@@ -6,7 +6,7 @@ import { helpOpen, initKeys, onEscape } from './keys';
 import { BUILTIN_KINDS, SECTIONS, type KindDef } from './kinds';
 import { blocked, clusters, needsLogin, refreshClusters } from './state/clusters';
 import { crdKinds, kindById, loadCrds } from './state/discovery';
-import { detailUrl, homeUrl, listUrl, navigate, recordingsUrl, route } from './state/router';
+import { detailUrl, homeUrl, listUrl, navigate, recordingsUrl, route, type Route } from './state/router';
 import { toggleTheme } from './state/theme';
 import { toasts } from './state/toasts';
 import { useValue } from './state/value';
@@ -85,8 +85,7 @@ export function App() {
 
   useEffect(() => {
     const k = r.page === 'list' || r.page === 'detail' ? kindById(r.cluster, r.kind) : undefined;
-    const what = r.page === 'list' && r.kind === 'overview' ? 'Overview' : r.page === 'detail' ? `${r.name} · ${k?.label ?? r.kind}` : r.page === 'list' ? k?.label ?? r.kind : r.page === 'portforwards' ? 'Port forwards' : r.page === 'recordings' ? 'Recordings' : 'Clusters';
-    document.title = cluster ? `${what} · ${cluster} · kubelantern` : `${what} · kubelantern`;
+    document.title = pageTitle(r, k);
   }, [r, discovered]);
 
   const listKind = r.page === 'list' ? kindById(r.cluster, r.kind) : undefined;
@@ -127,6 +126,16 @@ export function App() {
       <Toasts />
     </div>
   );
+}
+
+/** The browser tab's title: the page, then its cluster (`pods · kind-dev — kubelantern`,
+ *  `redis-0 (pod) · prod-eu — kubelantern`), so many open tabs can be told apart. */
+export function pageTitle(r: Route, k: KindDef | undefined): string {
+  let what;
+  if (r.page === 'list') what = r.kind === 'overview' ? 'overview' : k?.resource ?? r.kind;
+  else if (r.page === 'detail') what = `${r.name} (${k?.kind.toLowerCase() ?? r.kind})`;
+  else what = r.page === 'portforwards' ? 'port forwards' : r.page === 'recordings' ? 'recordings' : r.page === 'home' ? 'clusters' : 'not found';
+  return 'cluster' in r ? `${what} · ${r.cluster} — kubelantern` : `${what} — kubelantern`;
 }
 
 /** A view that throws (an object shaped unlike we expect) shows the error, not a blank page. */

@@ -3,14 +3,16 @@ titles and downloaded log names say which cluster, with the same colour everywhe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Problems, Ui, running_pod
-from tests.harness.stack import CONTEXT_NAMES
+from tests.e2e.conftest import Problems, Ui, new_page, running_pod, shot
+from tests.harness.kubeconfig import Context, write_kubeconfig
+from tests.harness.stack import CONTEXT_NAMES, SimCluster
 
 pytestmark = pytest.mark.browser
 
@@ -64,4 +66,78 @@ def test_dock_tabs_terminal_title_and_downloads_name_the_cluster(
         pane.get_by_role("button", name="Download").click()
     name = info.value.suggested_filename
     assert name.startswith("rancher_down_c-m-abc12_" + rancher_pod), name
+    assert problems.errors == [], problems.errors
+
+
+# The colour set for the kind cluster in its kubeconfig extension, as the browser computes it.
+RED = "#c33"
+RED_RGB = "rgb(204, 51, 51)"
+TOKEN = "e2e-titles"
+
+
+@pytest.fixture
+def coloured(lantern_factory: Any, sims: dict[str, SimCluster], tmp_path: Path) -> Ui:
+    """The kind cluster with a colour from the kubeconfig extension; rancher without one."""
+    k, r = sims["kubernetes"].context, sims["rancher"].context
+    looks = [{"name": "kubelantern", "extension": {"color": RED}}]
+    contexts = [
+        Context(KIND, k.server, ca_pem=k.ca_pem, token=k.token, extensions=looks),
+        Context(RANCHER, r.server, ca_pem=r.ca_pem, token=r.token),
+    ]
+    kc = write_kubeconfig(tmp_path / "coloured", contexts)
+    return Ui(lantern_factory(kubeconfigs=(kc,), launch_token=TOKEN), TOKEN)
+
+
+def head_chip(page: Any) -> Any:
+    """The chip in the page's own title row (not the dock's, not the top bar's)."""
+    return page.locator("main .page-head").get_by_test_id("cluster-chip")
+
+
+def colour(chip: Any) -> str:
+    return str(chip.evaluate("e => getComputedStyle(e).backgroundColor"))
+
+
+def test_list_detail_yaml_and_generic_pages_show_the_cluster(
+    browser: Any, coloured: Ui, problems: Problems
+) -> None:
+    """Issue 11, "the cluster everywhere": every page title row carries the cluster's chip in
+    its kubeconfig colour, and the browser tab names the page and the cluster."""
+    ui = coloured
+    pod = running_pod(ui, KIND, "shop", "cart-")
+    page = new_page(browser, ui.launch_url, problems)
+    c = quote(KIND, safe="")
+
+    page.goto(f"{ui.url}/c/{c}/pods")
+    expect(page.get_by_test_id("row-count")).not_to_have_text("…")
+    expect(head_chip(page)).to_have_text(KIND)
+    assert colour(head_chip(page)) == RED_RGB
+    expect(page).to_have_title(f"pods · {KIND} — kubelantern")
+
+    # A kind without a hand-made view (the server's Table columns): the same chip and title.
+    page.goto(f"{ui.url}/c/{c}/serviceaccounts")
+    expect(page.get_by_test_id("table-list")).to_be_visible()
+    expect(head_chip(page)).to_have_text(KIND)
+    assert colour(head_chip(page)) == RED_RGB
+    expect(page).to_have_title(f"serviceaccounts · {KIND} — kubelantern")
+
+    page.goto(f"{ui.url}/c/{c}/pods/shop/{quote(pod, safe='')}")
+    expect(page.locator("h1.obj-title")).to_have_text(pod)
+    expect(head_chip(page)).to_have_text(KIND)
+    assert colour(head_chip(page)) == RED_RGB
+    expect(page).to_have_title(f"{pod} (pod) · {KIND} — kubelantern")
+
+    page.get_by_test_id("tab-yaml").click()
+    expect(page.locator(".cm-content")).to_contain_text("kind: Pod")
+    expect(head_chip(page)).to_have_text(KIND)
+    assert colour(head_chip(page)) == RED_RGB
+    expect(page).to_have_title(f"{pod} (pod) · {KIND} — kubelantern")
+    shot(page, "cluster-chip-yaml")
+
+    # Another cluster: its own name and a colour of its own (from its name, none is set).
+    rancher_pod = running_pod(ui, RANCHER, "shop", "cart-")
+    page.goto(f"{ui.url}/c/{quote(RANCHER, safe='')}/pods/shop/{quote(rancher_pod, safe='')}")
+    expect(page.locator("h1.obj-title")).to_have_text(rancher_pod)
+    expect(head_chip(page)).to_have_text(RANCHER)
+    assert colour(head_chip(page)) not in ("", RED_RGB, "rgba(0, 0, 0, 0)")
+    expect(page).to_have_title(f"{rancher_pod} (pod) · {RANCHER} — kubelantern")
     assert problems.errors == [], problems.errors

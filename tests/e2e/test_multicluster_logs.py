@@ -129,6 +129,15 @@ def test_one_workload_on_two_clusters_merged(
             .map((e) => [e.textContent, getComputedStyle(e).backgroundColor]))"""
     )
     assert colours[KIND] != colours[LEGACY], colours
+    # The dock tab says both clusters, each chip in the colour of its lines (not just the first).
+    tab = page.locator(".kl-tab").last
+    tab_chips = tab.get_by_test_id("tab-cluster")
+    expect(tab_chips).to_have_text([KIND, LEGACY])
+    tab_colours = tab_chips.evaluate_all("cs => cs.map((e) => getComputedStyle(e).backgroundColor)")
+    assert tab_colours == [colours[KIND], colours[LEGACY]], (tab_colours, colours)
+    assert (tab.get_attribute("title") or "").startswith(f"{KIND}, {LEGACY} · "), tab.get_attribute(
+        "title"
+    )
 
     # Time order across both clusters: with timestamps shown, they never go backwards.
     pane.get_by_label("Timestamps").check()

@@ -20,6 +20,11 @@ export function paneCluster(p: Pane): string {
   return p.ctl.opts.cluster;
 }
 
+/** Every cluster a pane shows: one for most, several for a cross-cluster log pane. */
+export function paneClusters(p: Pane): string[] {
+  return (p.kind === 'logs' && p.ctl.opts.clusters?.length ? p.ctl.opts.clusters : null) ?? [paneCluster(p)];
+}
+
 const BAR = 34; // tab bar height in px
 
 function startResize(ev: PointerEvent): void {
@@ -80,10 +85,13 @@ export function Dock() {
       class={`kl-tab ${p.id === st.active ? 'kl-tab-active' : ''}`}
       onClick={() => activate(p.id)}
       onAuxClick={(e) => e.button === 1 && closePane(p.id)}
-      title={`${paneCluster(p)} · ${p.title}`}
+      title={`${paneClusters(p).join(', ')} · ${p.title}`}
     >
       <span class="kl-tab-kind">{p.kind === 'logs' ? '≡' : '>_'}</span>
-      <span class="kl-chip" data-testid="tab-cluster" style={{ background: clusterColour(paneCluster(p)) }}>{paneCluster(p)}</span>
+      {/* One chip per cluster: a merged pane over two clusters must not look like one. */}
+      {paneClusters(p).map((c) => (
+        <span class="kl-chip" data-testid="tab-cluster" style={{ background: clusterColour(c) }}>{c}</span>
+      ))}
       <span class="kl-tab-title">{p.title}</span>
       <button
         type="button"

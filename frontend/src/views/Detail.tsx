@@ -2,6 +2,7 @@
 // user is allowed (SelfSubjectAccessReview) — logs, shell, scale, restart, delete.
 import { useEffect, useState } from 'preact/hooks';
 import { type KubeObject } from '../api/client';
+import { ClusterChip } from '../clusterchip';
 import { age, labelsMatch, nodeReady, podReady, podRestarts, podStatus } from '../format';
 import { builtinKind, findBuiltinByKind, Status, type KindDef } from '../kinds';
 import { onEscape } from '../keys';
@@ -95,6 +96,7 @@ export function Detail({ cluster, kindId, namespace, name }: { cluster: string; 
     <div class="page detail">
       <Breadcrumb cluster={cluster} kind={kind} namespace={namespace} name={name} />
       <div class="page-head">
+        <ClusterChip name={cluster} />
         <h1 class="obj-title">{obj.metadata.name}</h1>
         <span class="kind-tag">{kind.kind}</span>
         {status && <Status text={status} />}

@@ -10,6 +10,7 @@ import { detailUrl, navigate } from '../state/router';
 import { now, useValue } from '../state/value';
 import { Icon } from '../icons';
 import { openPodLogs, openShell } from '../streams-bridge';
+import { ClusterChip } from '../clusterchip';
 import { podStatus } from '../format';
 import { minWidth, type Column } from '../kinds';
 import { useUsageColumns } from '../usage/columns';
@@ -161,6 +162,7 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
   return (
     <div class="list-page">
       <div class="page-head">
+        <ClusterChip name={cluster} />
         <h1>{kind.label}</h1>
         <span class="count" data-testid="row-count">{loaded ? rows.length : '…'}</span>
         {!!pending && <span class="muted small" data-testid="rows-pending">listing {pending} more…</span>}

@@ -2,6 +2,7 @@
 // `kubectl get` shows it), paged with limit/continue and refreshed every few seconds.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { clusterJson, errorText } from '../api/client';
+import { ClusterChip } from '../clusterchip';
 import { collectionPath, type KindDef } from '../kinds';
 import { namespaceFilter, namespaceFor } from '../state/clusters';
 import { detailUrl, navigate } from '../state/router';
@@ -101,6 +102,7 @@ export function TableList({ cluster, kind }: { cluster: string; kind: KindDef })
   return (
     <div class="list-page" data-testid="table-list">
       <div class="page-head">
+        <ClusterChip name={cluster} />
         <h1>{kind.label}</h1>
         <span class="count" data-testid="row-count">{data ? rows.length : '…'}</span>
         <span class="live live-polled" title={`The server's columns, refreshed every ${REFRESH_MS / 1000} s`}>polled</span>
