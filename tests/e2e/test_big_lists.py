@@ -6,6 +6,7 @@ and the usage of thousands of pods is polled less often than a small list's."""
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from pathlib import Path
@@ -126,6 +127,30 @@ def test_paged_virtualized_list_of_3000_pods(
     for _ in range(3):
         page.keyboard.press("j")
     expect(page.locator(".grid-row.selected")).to_have_attribute("data-name", "pod-00002")
+
+    # Watch events (a pod deleted, one added, one modified) are merged into the sorted rows:
+    # none lost, none twice, each in its place.
+    store = sim.state.store
+
+    async def churn() -> None:
+        store.remove("pods", "many-01", "pod-00001")
+        store.add("pods", _pod("many-00", "pod-00000a"))
+        changed = copy.deepcopy(store.get("pods", "many-05", "pod-00005"))
+        changed["metadata"]["labels"]["touched"] = "yes"
+        store.replace("pods", changed)
+
+    sim.server.call(churn(), timeout=30)
+    page.locator(".grid-body").evaluate("el => { el.scrollTop = 0 }")
+    for i, name in enumerate(["pod-00000", "pod-00000a", "pod-00002", "pod-00003", "pod-00004"]):
+        expect(page.locator(f'.grid-body [role="row"][data-name="{name}"]')).to_have_attribute(
+            "style", re.compile(rf"translateY\({i * 32}px\)")
+        )
+    expect(page.locator('.grid-body [role="row"][data-name="pod-00001"]')).to_have_count(0)
+    expect(page.locator('.grid-body [role="row"][data-name="pod-00005"]')).to_have_count(1)
+    expect(page.get_by_test_id("row-count")).to_have_text(str(PODS))
+    page.get_by_label("Filter rows").fill("touched=yes")
+    expect(page.get_by_test_id("row-count")).to_have_text("1")
+    page.get_by_label("Filter rows").fill("")
     shot(page, "big-list-3000")
 
     # Usage of 3,000 pods is polled every 45 s, not every 15 s as for a small list: each poll
