@@ -56,15 +56,33 @@ export function changes(prev: KubeObject[], items: KubeObject[]): { added: KubeO
   return added.length + removed.size > items.length / 4 ? null : { added, removed };
 }
 
-/** Pure: merges two sorted runs (stable: `a` first on ties). */
+/**
+ * Pure: merges two sorted runs (stable: `a` first on ties). A few items into many (a watch
+ * event into 50,000 rows) are placed by binary search: the long run is copied, not compared.
+ */
 export function mergeSorted<T>(a: T[], b: T[], cmp: (x: T, y: T) => number): T[] {
-  const out = new Array<T>(a.length + b.length);
+  const out: T[] = [];
   let i = 0;
+  if (b.length * 16 < a.length) {
+    for (const x of b) {
+      // First position in a[i..] whose element sorts after x (ties: a first).
+      let lo = i;
+      let hi = a.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cmp(x, a[mid]) < 0) hi = mid;
+        else lo = mid + 1;
+      }
+      for (; i < lo; i++) out.push(a[i]);
+      out.push(x);
+    }
+    for (; i < a.length; i++) out.push(a[i]);
+    return out;
+  }
   let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = cmp(b[j], a[i]) < 0 ? b[j++] : a[i++];
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
+  while (i < a.length && j < b.length) out.push(cmp(b[j], a[i]) < 0 ? b[j++] : a[i++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
   return out;
 }
 
