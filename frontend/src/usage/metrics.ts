@@ -9,6 +9,19 @@ import { cpuMilli, parseQuantity, type Amounts } from './quantity';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
 const POLL_MS = 15_000;
+/** Pods (or nodes) one poll every POLL_MS may cover before polls space out. */
+const ITEMS_PER_POLL = 1_000;
+const MAX_POLL_MS = 300_000;
+
+/**
+ * Pure: the wait after a poll that returned `items` usage items. Each poll downloads, parses
+ * and re-renders every item: at 50,000 pods (all namespaces) that was a main-thread stall every
+ * 15 s, felt as a stuck scroll. So a big answer waits in proportion (3,000 pods: 45 s, 50,000:
+ * the 5 min cap). metrics-server itself scrapes only every 15-60 s.
+ */
+export function pollDelay(items: number): number {
+  return Math.min(MAX_POLL_MS, Math.round(POLL_MS * Math.max(1, items / ITEMS_PER_POLL)));
+}
 
 export type UsageStatus = 'loading' | 'ok' | 'absent' | 'forbidden' | 'error';
 
@@ -75,8 +88,8 @@ class UsageCache {
     this.running = true;
     const gen = ++this.gen; // a stop and start while a poll is in flight: one loop only
     const loop = async () => {
-      await this.poll();
-      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), POLL_MS);
+      const items = await this.poll();
+      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), pollDelay(items));
     };
     void loop();
   }
@@ -91,11 +104,12 @@ class UsageCache {
     this.state.set({ status, hint, usage });
   }
 
-  private async poll(): Promise<void> {
+  /** One poll; returns how many items it got (0 after an error). */
+  private async poll(): Promise<number> {
     if (!(await metricsServed(this.cluster))) {
       this.set('absent', `No CPU or memory usage: cluster ${this.cluster} does not serve ${METRICS_GROUP} (install metrics-server to see it).`);
       this.stop();
-      return;
+      return 0;
     }
     const base = `/apis/${METRICS_GROUP}/v1beta1`;
     const path = this.resource === 'pods' && this.namespace ? `${base}/namespaces/${encodeURIComponent(this.namespace)}/pods` : `${base}/${this.resource}`;
@@ -107,10 +121,12 @@ class UsageCache {
         usage.set(key, itemUsage(item));
       }
       this.set('ok', '', usage);
+      return usage.size;
     } catch (e) {
       if (e instanceof ApiError && e.status === 403) this.set('forbidden', `No CPU or memory usage: you may not list ${this.resource} in ${METRICS_GROUP} on cluster ${this.cluster}.`);
       else if (e instanceof ApiError && e.status === 503) this.set('error', `No CPU or memory usage: ${METRICS_GROUP} is registered on cluster ${this.cluster} but not answering (is metrics-server running?).`);
       else this.set('error', `No CPU or memory usage: ${errorText(e)}`);
+      return 0;
     }
   }
 }

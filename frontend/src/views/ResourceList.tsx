@@ -14,6 +14,7 @@ import { ClusterChip } from '../clusterchip';
 import { podStatus } from '../format';
 import { minWidth, type Column } from '../kinds';
 import { useUsageColumns } from '../usage/columns';
+import { sortRows, type Sorted } from './sortrows';
 
 const ROW_H = 32;
 
@@ -76,20 +77,16 @@ export function ResourceList({ cluster, kindId }: { cluster: string; kindId: str
     return cols;
   }, [kind, ns, viewW, usage.columns]);
 
+  // Sorted again only when the sort column itself changes (the usage poll gives new CPU and
+  // memory columns every time, which re-sorted every row even when sorting by name); a page
+  // appended to a big list is merged in (sortrows.ts).
+  const sortCol = columns.find((c) => c.id === sort.col) ?? columns[0];
+  const sorted = useRef<Sorted | null>(null);
   const rows = useMemo(() => {
-    if (!kind) return [];
-    const col = columns.find((c) => c.id === sort.col) ?? columns[0];
-    const match = rowMatcher(filter);
-    const list = match ? items.filter(match) : items.slice();
-    const t0 = Date.now();
-    const keyed = list.map((o) => [col.value(o, t0), o] as const);
-    keyed.sort((a, b) => {
-      const [x, y] = [a[0], b[0]];
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
-      return c !== 0 ? c * sort.dir : a[1].metadata.name.localeCompare(b[1].metadata.name);
-    });
-    return keyed.map((k) => k[1]);
-  }, [items, sort, filter, columns]);
+    if (!kind || !sortCol) return [];
+    sorted.current = sortRows(sorted.current, items, sortCol, sort.dir, filter, rowMatcher(filter));
+    return sorted.current.rows;
+  }, [items, sort, filter, sortCol]);
 
   const open = (o: KubeObject) => navigate(detailUrl(cluster, kindId, o.metadata.namespace ?? null, o.metadata.name));
   const logs = (o: KubeObject) => openPodLogs(cluster, o);
