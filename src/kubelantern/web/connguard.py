@@ -41,6 +41,10 @@ from kubelantern.web.runner import GenericErrorHandler, make_runner
 log = logging.getLogger("kubelantern.connections")
 
 LINGER = 1.0  # seconds a refused connection is read (and ignored) before it is closed
+# A timed-out connection already holds its descriptor inside the cap (it stays counted until
+# it closes), so it lingers outside the refusals' budget and for longer: closing on a client
+# still trickling resets the connection, and the reset can destroy the 408 unread.
+TIMED_OUT_LINGER = 5.0
 MAX_LINGERING = 256  # refused connections lingering at once (at most a quarter of the cap)
 WARN_EVERY = 10.0  # seconds between warnings about refused or timed-out connections
 
@@ -168,18 +172,21 @@ class _Drain(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.WriteTransport)
         transport.write(self.guard.refused_answer())
-        self.linger(transport)
+        self.linger(transport, budgeted=True, seconds=LINGER)
 
-    def linger(self, transport: asyncio.WriteTransport) -> None:
+    def linger(self, transport: asyncio.WriteTransport, *, budgeted: bool, seconds: float) -> None:
+        """`budgeted`: the connection is beyond the cap, so it lingers only while the
+        refusals' budget lasts (a flood must not take every descriptor)."""
         guard = self.guard
-        if guard.lingering >= guard.max_lingering:  # a flood: no descriptors to spare
+        if budgeted and guard.lingering >= guard.max_lingering:
             transport.close()
             return
         if transport.can_write_eof():
             transport.write_eof()  # the answer is complete: the client may read it now
-        guard.lingering += 1
-        self.counted = True
-        self.timer = guard.loop.call_later(LINGER, transport.close)
+        if budgeted:
+            guard.lingering += 1
+            self.counted = True
+        self.timer = guard.loop.call_later(seconds, transport.close)
 
     def data_received(self, data: bytes) -> None:
         pass
@@ -254,7 +261,7 @@ class GuardedHandler(GenericErrorHandler):
         transport.write(self._guard.timeout_answer)
         drain = _Drain(self._guard, self)  # from now on the client's bytes are ignored
         transport.set_protocol(drain)
-        drain.linger(transport)
+        drain.linger(transport, budgeted=False, seconds=TIMED_OUT_LINGER)
 
 
 class GuardedSite(web.TCPSite):
