@@ -32,7 +32,14 @@ def validate_api_path(path: str) -> str:
         return "/"
     if not path.startswith("/"):
         raise ApiPathError(f"API path must start with '/': {path[:80]!r}")
-    for segment in path.partition("?")[0].split("/"):
+    plain = path.partition("?")[0]
+    if "%" not in plain and "\\" not in plain and not _CONTROL.search(plain):
+        # The common case (nothing percent-encoded): each segment is its own decoding, so
+        # only `.`/`..` segments remain to refuse; no per-segment unquote (~10 µs a request).
+        if "." in plain and not {".", ".."}.isdisjoint(plain.split("/")):
+            raise ApiPathError("API path may not contain '.', '..' or '\\' segments")
+        return path
+    for segment in plain.split("/"):
         decoded = unquote(segment)
         if decoded in (".", "..") or "\\" in decoded:
             raise ApiPathError("API path may not contain '.', '..' or '\\' segments")
@@ -104,6 +111,13 @@ def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | N
     """
     known = names if isinstance(names, (set, frozenset, dict)) else set(names)
     path, sep, query = tail.partition("?")  # a query, if the caller left it on, stays on
+    first, slash, after = path.partition("/")
+    if "%" not in first and first in known:
+        # Rule 1 with nothing to decode in the first segment (nearly every request): the
+        # loop below would return this same answer, after decoding every prefix.
+        rest = (slash + after or "/") + sep + query
+        if _plausible(rest):
+            return first, rest
     encoded: tuple[str, str] | None = None
     decoded: dict[str, str] = {}  # name → rest
     cut = -1

@@ -19,8 +19,10 @@ Not thread-safe by design: everything runs on the server's event loop.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import accumulate
 
 _BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -57,10 +59,12 @@ class Metrics:
     def request_done(self, cluster: str, code: int, seconds: float | None = None) -> None:
         self.requests[(cluster, str(code))] += 1
         if seconds is not None:
+            # Only the first bucket it fits in; the cumulative counts are summed when
+            # rendered (a walk over every bucket cost each request ~2 µs).
             buckets = self._hist[cluster]
-            for i, bound in enumerate(_BUCKETS):
-                if seconds <= bound:
-                    buckets[i] += 1
+            i = bisect_left(_BUCKETS, seconds)
+            if i < len(buckets):
+                buckets[i] += 1
             self._hist_sum[cluster] += seconds
             self._hist_count[cluster] += 1
 
@@ -173,7 +177,7 @@ class Metrics:
             "Time to the end of a proxied request (streams included).",
         )
         for cluster in sorted(self._hist):
-            counts = self._hist[cluster]
+            counts = accumulate(self._hist[cluster])
             for bound, n in zip(_BUCKETS, counts, strict=True):
                 labels = _labels((("cluster", cluster), ("le", f"{bound:g}")))
                 lines.append(f"kubelantern_request_duration_seconds_bucket{labels} {n}")

@@ -20,6 +20,7 @@ and 2 for WebSocket upgrades; parsing it is `proxy/subprotocols.py`'s job.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 import secrets
@@ -89,6 +90,12 @@ _UPSTREAM_ONLY_RESPONSE: frozenset[str] = frozenset(
 )
 
 
+# The fixed parts of what is dropped, joined once rather than per request.
+_DROP_REQUEST: frozenset[str] = HOP_BY_HOP | _CLIENT_ONLY_REQUEST | {"user-agent"}
+_DROP_WEBSOCKET: frozenset[str] = _DROP_REQUEST | _WEBSOCKET_HANDSHAKE
+_DROP_RESPONSE: frozenset[str] = HOP_BY_HOP | _UPSTREAM_ONLY_RESPONSE
+
+
 def _list_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str], name: str) -> list[str]:
     """The comma-separated tokens of every `name` header, trimmed and lower-cased."""
     values: Iterable[str]
@@ -97,6 +104,11 @@ def _list_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str], name: str) 
     else:
         values = [v for k, v in headers.items() if k.lower() == name.lower()]
     return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
+
+
+def _may_name_connection(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
+    """False only when there is surely no `Connection` header (a case-insensitive lookup)."""
+    return not isinstance(headers, CIMultiDictProxy | CIMultiDict) or "Connection" in headers
 
 
 def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
@@ -116,14 +128,10 @@ def upstream_request_headers(
     `Accept`, `Accept-Encoding`, `Content-Type`, `Impersonate-*`, `Kubectl-*`, ...
     User-Agent is left for `upstream_user_agent` to decide.
     """
-    drop = HOP_BY_HOP | _CLIENT_ONLY_REQUEST | connection_tokens(client) | {"user-agent"}
-    if websocket:
-        drop = drop | _WEBSOCKET_HANDSHAKE
-    out: CIMultiDict[str] = CIMultiDict()
-    for name, value in client.items():
-        if name.lower() not in drop:
-            out.add(name, value)
-    return out
+    drop = _DROP_WEBSOCKET if websocket else _DROP_REQUEST
+    if _may_name_connection(client):
+        drop = drop | connection_tokens(client)
+    return CIMultiDict([(n, v) for n, v in client.items() if n.lower() not in drop])
 
 
 def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIMultiDict[str]:
@@ -132,12 +140,10 @@ def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIM
     `Content-Encoding` stays (bytes pass through undecoded); `Content-Length` stays, it is
     only dropped by the caller when the body is re-chunked.
     """
-    drop = HOP_BY_HOP | _UPSTREAM_ONLY_RESPONSE | connection_tokens(upstream)
-    out: CIMultiDict[str] = CIMultiDict()
-    for name, value in upstream.items():
-        if name.lower() not in drop:
-            out.add(name, value)
-    return out
+    drop = _DROP_RESPONSE
+    if _may_name_connection(upstream):
+        drop = drop | connection_tokens(upstream)
+    return CIMultiDict([(n, v) for n, v in upstream.items() if n.lower() not in drop])
 
 
 def is_browser_user_agent(user_agent: str | None) -> bool:
@@ -176,6 +182,7 @@ LOGIN_COOKIE_PREFIX = "kl-auth-"
 LAUNCH_COOKIE_PREFIX = "kl-launch-"
 
 
+@functools.lru_cache(maxsize=1024)  # asked on every proxied request; a hash each time
 def login_cookie_name(cluster: str) -> str:
     """`kl-auth-<sha256(cluster name)[:16]>`: cookie names cannot hold `/ : @`."""
     return LOGIN_COOKIE_PREFIX + hashlib.sha256(cluster.encode()).hexdigest()[:16]

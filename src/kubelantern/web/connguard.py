@@ -225,7 +225,14 @@ class GuardedHandler(GenericErrorHandler):
 
     def data_received(self, data: bytes) -> None:
         if self._header_timer is None and self._awaiting_request():
-            self._arm()  # the first bytes of a later request on a kept-alive connection
+            # The first bytes of a later request on a kept-alive connection. Usually they
+            # hold the whole head: the deadline is armed only when they do not (a timer
+            # armed and cancelled per request cost each one a heap entry).
+            count = self._request_count
+            super().data_received(data)
+            if self._request_count == count and self._awaiting_request():
+                self._arm()
+            return
         super().data_received(data)
         if self._header_timer is not None and self._request_count != self._armed_count:
             self._header_timer.cancel()

@@ -8,6 +8,7 @@ content can reach it. The proxy stores the cluster name in `request["kl_cluster"
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -60,8 +61,11 @@ def setup_logging(level: str = "info", secrets: Iterable[str | None] = ()) -> No
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
+_NEEDS_QUOTES = re.compile(r'[ "=\\]')
+
+
 def _quote(value: str) -> str:
-    if value and not any(c in value for c in ' "=\\') and value.isprintable():
+    if value and value.isprintable() and _NEEDS_QUOTES.search(value) is None:
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -8,6 +8,7 @@ hijacking) → launch token. `/healthz`, `/readyz` and the icon skip only the la
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -158,6 +159,7 @@ def token_matches(presented: str | None, launch_token: str) -> bool:
 HOST_PREFIX: Final = "__Host-"  # browsers keep such a cookie to Secure, Path=/, no Domain
 
 
+@functools.lru_cache(maxsize=16)  # one key and token per process: the HMAC once, not per request
 def launch_cookie_value(cookie_key: bytes, launch_token: str) -> str:
     """What the launch cookie carries: an HMAC of the launch token under `cookie_key`, a key
     made at start. Every service on the host receives the cookie (cookies ignore ports), so
@@ -277,11 +279,20 @@ def security_middleware(settings: Settings) -> Middleware:
     # Made per start: a launch cookie from an earlier run (or copied by another local
     # service, which receives it too) stops working at restart.
     cookie_key = secrets.token_bytes(32)
+    hosts_seen: dict[str | None, bool] = {}  # Host value → allowed (a pure decision)
+
+    def allowed_host(host: str | None) -> bool:
+        known = hosts_seen.get(host)
+        if known is None:
+            if len(hosts_seen) >= 256:  # bounded: anyone may send any Host
+                hosts_seen.clear()
+            known = hosts_seen[host] = host_allowed(host, settings.host, settings.allowed_hosts)
+        return known
 
     @web.middleware
     async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
         host = request.headers.get("Host")
-        if not host_allowed(host, settings.host, settings.allowed_hosts):
+        if not allowed_host(host):
             shown = (host or "")[:100]
             return status_response(
                 403,
