@@ -3,6 +3,7 @@ may be proxied, and the upstream URL it maps to. Unit-tested without sockets."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from urllib.parse import unquote
@@ -143,12 +144,17 @@ def split_cluster_path(tail: str, names: Collection[str]) -> tuple[str, str] | N
     return encoded
 
 
+@functools.lru_cache(maxsize=256)  # one entry per cluster; asked on every request
+def _server_base(server: URL) -> str:
+    """scheme://host[:port] and the server's path prefix, without a trailing `/`."""
+    return f"{server.origin()}{server.raw_path.rstrip('/')}"
+
+
 def join_upstream(server: URL, api_path: str, query_string: str = "") -> URL:
     """server URL (its path prefix kept) + raw API path + raw query, without re-encoding."""
-    prefix = server.raw_path.rstrip("/")
     if not api_path.startswith("/"):
         api_path = "/" + api_path
-    text = f"{server.origin()}{prefix}{api_path}"
+    text = _server_base(server) + api_path
     if query_string:
         text += "?" + query_string
     return URL(text, encoded=True)
