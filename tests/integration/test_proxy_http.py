@@ -362,6 +362,40 @@ async def test_silent_server_is_a_504_not_a_hang(
         server.close()
 
 
+async def test_a_cluster_silent_after_the_handshake_is_a_504_after_the_answer_deadline(
+    lantern_factory: Callable[..., ServerThread],
+    sim_factory: Callable[..., SimCluster],
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # TLS done, connection pooled, then the cluster stops answering: the answer deadline
+    # (proxy/deadline.py, swept once a second) ends the request, never a hang.
+    import kubelantern.proxy.http as proxy_http
+    from tests.harness.faultproxy import FaultProxy
+
+    monkeypatch.setattr(proxy_http, "HEADERS_TIMEOUT", 0.5)
+    sim = sim_factory("kubernetes")
+    with FaultProxy("127.0.0.1", sim.server.port) as fault:
+        kc = write_kubeconfig(
+            tmp_path / "config",
+            [Context("hung", fault.url, ca_pem=sim.context.ca_pem, token=sim.context.token)],
+        )
+        lantern = lantern_factory(Settings(kubeconfigs=(kc,), launch_token=None))
+        url = f"{lantern.url}/clusters/hung/api/v1/namespaces"
+        async with http.get(url) as resp:
+            assert resp.status == 200, await resp.text()
+        await asyncio.to_thread(fault.stall)
+        started = asyncio.get_running_loop().time()
+        async with asyncio.timeout(20), http.get(url) as resp:
+            assert resp.status == 504, await resp.text()
+            body = await resp.json()
+        took = asyncio.get_running_loop().time() - started
+        assert body["reason"] == "Timeout"
+        assert "'hung'" in body["message"] and "0.5s" in body["message"], body
+        assert 0.5 <= took < 10, took
+
+
 async def test_client_disconnect_ends_a_follow_stream(
     lantern: ServerThread, http: aiohttp.ClientSession
 ) -> None:

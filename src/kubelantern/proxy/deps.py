@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubelantern.clusters.registry import Registry
 from kubelantern.observe.metrics import Metrics
 from kubelantern.observe.recordings import Recorder
 from kubelantern.observe.streams import ActiveStreams
+from kubelantern.proxy.deadline import CoarseDeadlines
 from kubelantern.proxy.ws.sessions import SessionRegistry
 from kubelantern.settings import Settings
 
@@ -23,3 +24,5 @@ class ProxyDeps:
     streams: ActiveStreams
     sessions: SessionRegistry  # exec/attach sessions kept for a reattach
     recorder: Recorder  # --record-sessions (off: `recorder.enabled` is False)
+    # The answer deadline of plain HTTP requests (no timer armed per request).
+    deadlines: CoarseDeadlines = field(default_factory=CoarseDeadlines)

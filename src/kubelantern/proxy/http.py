@@ -76,7 +76,7 @@ async def forward(
         out.extend(auth_headers)
         # A server that accepts TCP but never finishes TLS, or never answers, must not hold
         # the client forever; once headers arrive the body may stream for hours.
-        async with asyncio.timeout(HEADERS_TIMEOUT):
+        async with deps.deadlines.within(HEADERS_TIMEOUT):
             return await session.request(
                 request.method,
                 url,
