@@ -13,6 +13,7 @@ flagged noisy (ratios are given over all rounds and over the quiet ones).
     python -m bench.proxy --quick      # make bench-quick: 50 MB, 3 rounds, 2 stacks
     python -m bench.proxy --smoke      # tiny sizes: checks the machinery, not the speed
     python -m bench.proxy --quick --only spdy_exec,spdy_forward --mb 200   # SPDY rows only
+    python -m bench.proxy --quick --only small_requests   # small-request latency/CPU rows only
     python -m bench.proxy --variant 'uvloop:KUBELANTERN_LOOP=uvloop'   # an extra target
     python -m bench.proxy --quick --only spdy_exec,ws_exec \
         --variant 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'
@@ -139,6 +140,10 @@ def run_stack(
         if got is not None:
             result[key].append({"stack": stack_id} | got)
 
+    if "small_requests" in cfg.only:  # e.g. `--only small_requests`: ROUNDS runs of it
+        for _ in range(cfg.rounds if kind == "full" else 0):
+            add("small_requests", f"{cfg.small} interleaved small requests",
+                lambda: loads.small_requests(s, cfg.small))  # fmt: skip
     if kind == "full" and not cfg.only:
         # Idle memory first, on fresh processes: a heap that earlier loads grew could hide
         # sessions in memory that is already there.
@@ -373,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         metavar="LOAD[,LOAD]",
-        help="only these throughput loads (e.g. spdy_exec,spdy_forward)",
+        help="only these throughput loads (e.g. spdy_exec,spdy_forward); small_requests: "
+        "that load alone, ROUNDS times per stack",
     )
     p.add_argument("--mb", type=int, default=0, help="MiB per transfer (overrides the mode)")
     p.add_argument("--out", type=Path, default=OUT, help=f"folder for proxy.json ({OUT})")

@@ -63,6 +63,26 @@ def test_bench_smoke_runs_every_load_and_writes_json_and_table(tmp_path: Path) -
     assert "targets (issue 12):" in table and "ratio kubelantern / direct mb_s" in table
 
 
+def test_bench_only_small_requests_runs_that_load_alone(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.proxy", "--smoke", "--only", "small_requests",
+         "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "proxy.json").read_text())
+    assert [s["kind"] for s in result["stacks"]] == ["full"]
+    rounds = result["meta"]["config"]["rounds"]
+    assert len(result["small_requests"]) == rounds, result["small_requests"]
+    for entry in result["small_requests"]:
+        assert entry["targets"]["kubelantern"]["cpu_us_per_request"] > 0
+    assert not any(t["transfers"] for t in result["throughput"].values())
+    assert not result["idle_websockets"] and not result["startup"]
+
+
 def test_tls_floor_bench_measures_every_case(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench.tlsfloor", "--connections", "30", "--out", str(tmp_path)],
