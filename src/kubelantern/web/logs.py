@@ -59,6 +59,13 @@ def setup_logging(level: str = "info", secrets: Iterable[str | None] = ()) -> No
     root.setLevel(numeric)
     # aiohttp's own access log prints raw request lines (with ?token=): ours replaces it.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Nothing above prints the caller, thread or process: the logging HOWTO's
+    # "Optimization" switches spare each record (one access line per request) the
+    # frame walk, getpid and thread lookups, about half its cost (~15 µs, issue 12).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
 
 
 _NEEDS_QUOTES = re.compile(r'[ "=\\]')
