@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from kubelantern.identity.client import OidcClient
 from kubelantern.identity.logins import open_login
 from kubelantern.identity.oidc import ClientConfig
 from kubelantern.identity.sessions import Sealer
@@ -52,6 +51,10 @@ def install_oidc(app: web.Application, settings: Settings) -> None:
         raise ValueError("OIDC needs --oidc-issuer-url, --oidc-client-id and --public-url")
     if settings.session_secret is None:
         raise ValueError("OIDC needs --session-secret")
+    # Here, not at the top: the client pulls in joserfc and cryptography's x509 (~70 ms of
+    # every start), which only OIDC sign-in needs (issue 12: start-up).
+    from kubelantern.identity.client import OidcClient
+
     public = settings.public_url.rstrip("/") + settings.base_url
     config = ClientConfig(
         issuer=settings.oidc_issuer_url,
