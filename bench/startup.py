@@ -8,6 +8,11 @@ fresh and timed from `Popen` to its first 200:
 - `kubelantern serve`: `GET /clusters/<last context>/version` through it to the simulator;
 - `kubectl proxy` on the same kubeconfig: `GET /version` (the Go reference).
 
+Python runs from bytecode, as an installed wheel does (pip compiles at install): the measured
+processes get a byte-code cache folder of their own (`PYTHONPYCACHEPREFIX`, filled by the
+warm-up round) even where `PYTHONDONTWRITEBYTECODE` is set; `--source` keeps the caller's
+environment (then every start compiles kubelantern's sources, about 0.1 s more).
+
 CPU is the started process's own (all threads, /proc schedstat; for `python -c pass` its
 rusage), read at the first answer. Other processes' CPU during each start is recorded and a
 start where they used more than a quarter core is flagged noisy. One warm-up round (page
@@ -16,6 +21,7 @@ kubelantern minus the bare interpreter.
 
     python -m bench.startup                 # 50 clusters, 10 rounds
     python -m bench.startup --clusters 200 --rounds 5
+    python -m bench.startup --variant 'main:PYTHONPATH=/tmp/main/src'   # another tree too
 
 Writes artifacts/bench/startup.json and startup.txt.
 """
@@ -31,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +60,13 @@ def _cpu_s(pid: int) -> float:
     return s.sched_s if s.sched_s >= s.ticks_s - 0.02 else s.ticks_s
 
 
-def _first_answer(cmd: list[str], path: str, log: Path) -> tuple[float, float]:
+def _first_answer(cmd: list[str], path: str, log: Path, env: dict[str, str]) -> tuple[float, float]:
     """Start `cmd --port=N`, poll until GET `path` answers 200: (wall s, the process's CPU s)."""
     port = free_port()
     ep = c.Endpoint("target", f"http://127.0.0.1:{port}")
     with open(log, "ab") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*cmd, f"--port={port}"], stdout=out, stderr=out)
+        proc = subprocess.Popen([*cmd, f"--port={port}"], stdout=out, stderr=out, env=env)
     try:
         while True:
             if proc.poll() is not None:
@@ -76,9 +83,9 @@ def _first_answer(cmd: list[str], path: str, log: Path) -> tuple[float, float]:
         stop([proc])
 
 
-def _interpreter() -> tuple[float, float]:
+def _interpreter(env: dict[str, str]) -> tuple[float, float]:
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc = subprocess.Popen([sys.executable, "-c", "pass"], env=env)
     _, _, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = 0  # reaped by wait4
@@ -86,9 +93,17 @@ def _interpreter() -> tuple[float, float]:
 
 
 def measure_startup(
-    sim_url: str, ca_pem: bytes, token: str, folder: Path, clusters: int, rounds: int
+    sim_url: str,
+    ca_pem: bytes,
+    token: str,
+    folder: Path,
+    clusters: int,
+    rounds: int,
+    variants: dict[str, dict[str, str]] | None = None,
+    source: bool = False,
 ) -> dict[str, Any]:
-    """The start-up rows (see the module's text) as plain data."""
+    """The start-up rows (see the module's text) as plain data; `variants`: more kubelantern
+    targets, label → extra environment (e.g. PYTHONPATH of another tree)."""
     from tests.harness.kubeconfig import Context, write_kubeconfig
 
     names = [f"c{i:02d}" for i in range(clusters)]
@@ -96,17 +111,21 @@ def measure_startup(
         folder / "startup-config", [Context(n, sim_url, ca_pem, token) for n in names]
     )
     log = folder / "startup.log"
+    env = dict(os.environ)
+    if not source:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    path = f"/clusters/{names[-1]}/version"
     starts: dict[str, Callable[[], tuple[float, float]]] = {
-        PYTHON: _interpreter,
-        KUBELANTERN: lambda: _first_answer(
-            serve_cmd(kubeconfig), f"/clusters/{names[-1]}/version", log
-        ),
+        PYTHON: partial(_interpreter, env),
+        KUBELANTERN: partial(_first_answer, serve_cmd(kubeconfig), path, log, env),
     }
+    for label, extra in (variants or {}).items():
+        starts[label] = partial(_first_answer, serve_cmd(kubeconfig), path, log, env | extra)
     kubectl = shutil.which("kubectl")
     if kubectl:
-        starts[KUBECTL] = lambda: _first_answer(
-            [kubectl, "--kubeconfig", str(kubeconfig), "proxy"], "/version", log
-        )
+        cmd = [kubectl, "--kubeconfig", str(kubeconfig), "proxy"]
+        starts[KUBECTL] = partial(_first_answer, cmd, "/version", log, env)
     labels = list(starts)
     runs: list[dict[str, Any]] = []
     for rnd in range(rounds + 1):  # round 0: warm-up, discarded
@@ -139,19 +158,24 @@ def measure_startup(
     ratios["kubelantern - python -c pass (ms)"] = spread(
         [r[KUBELANTERN] - r[PYTHON] for r in by_round.values()]
     )
-    return {"clusters": clusters, "rounds": rounds, "targets": targets, "ratios": ratios,
-            "runs": runs}  # fmt: skip
+    for label in variants or {}:
+        ratios[f"{label} / kubelantern"] = spread(
+            [r[label] / r[KUBELANTERN] for r in by_round.values()]
+        )
+    return {"clusters": clusters, "rounds": rounds, "bytecode": not source,
+            "targets": targets, "ratios": ratios, "runs": runs}  # fmt: skip
 
 
 def table(result: dict[str, Any]) -> str:
     lines = [
         f"start-up to first proxied answer, {result['clusters']} clusters in the kubeconfig, "
         f"{result['rounds']} rounds + 1 warm-up (median [min-max]; noisy = others used > "
-        f"{NOISE_CORES} core during the start)",
+        f"{NOISE_CORES} core during the start; "
+        + ("from byte-code)" if result.get("bytecode") else "from source, compiled each start)"),
     ]
     for label, t in result["targets"].items():
         lines.append(
-            f"  {label:<16} {fmt(t['ms'], 0):>18} ms   CPU {fmt(t['cpu_ms'], 0):>18} ms"
+            f"  {label:<20} {fmt(t['ms'], 0):>18} ms   CPU {fmt(t['cpu_ms'], 0):>18} ms"
             f"   noisy {t['noisy']}/{t['ms']['n']}"
         )
     for label, s in result["ratios"].items():
@@ -167,11 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clusters", type=int, default=50)
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--source", action="store_true", help="no byte-code cache (see above)")
+    p.add_argument("--variant", action="append", default=[], metavar="LABEL:K=V,K=V")
     args = p.parse_args(argv)
+    variants: dict[str, dict[str, str]] = {}
+    for spec in args.variant:
+        label, _, env = spec.partition(":")
+        variants[label] = dict(kv.split("=", 1) for kv in env.split(",") if kv)
     folder = Path(tempfile.mkdtemp(prefix="kl-startup-"))
     try:
         with simulator(folder) as (sim, pki, token):
-            result = measure_startup(sim, pki.ca_pem, token, folder, args.clusters, args.rounds)
+            result = measure_startup(sim, pki.ca_pem, token, folder, args.clusters,
+                                     args.rounds, variants, args.source)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result["load_average"] = os.getloadavg()
