@@ -1,7 +1,8 @@
 """What a local-mode `serve` loads before its first proxied answer (issue 12: start-up ≤ 300 ms
 with 50 clusters). Modules only some starts need are imported where they are used: the OIDC
 client (joserfc, cryptography's x509) in team mode, cryptography's AEAD at the first sealed
-cookie, doctor at the first check, the simulator with --demo. The timing itself is measured
+cookie, doctor at the first check, the WebSocket and SPDY paths at the first upgrade, the
+simulator with --demo. The timing itself is measured
 in bench/startup.py; this guards the structure, in a fresh interpreter (sys.modules)."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ LAZY = (
     "kubelantern.doctor",
     "kubelantern.doctor.checks",
     "kubelantern.localtls",
+    "kubelantern.proxy.ws.bridge",  # the first WebSocket loads it
+    "kubelantern.proxy.upgrade.entry",  # the first SPDY upgrade loads it
     "kubesim",
 )
 
