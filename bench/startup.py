@@ -6,7 +6,10 @@ fresh and timed from `Popen` to its first 200:
 
 - `python -c pass`: the interpreter's own start and exit (the floor under any Python server);
 - `kubelantern serve`: `GET /clusters/<last context>/version` through it to the simulator;
-- `kubectl proxy` on the same kubeconfig: `GET /version` (the Go reference).
+- `kubectl proxy` on the same kubeconfig: `GET /version` (the Go reference);
+- `aiohttp floor` (`_floor.py`): the least a Python + asyncio + aiohttp reverse proxy does
+  before the same answer (imports, the kubeconfig read with PyYAML, one SSL context, listen,
+  forward): `kubelantern - aiohttp floor` is what kubelantern itself adds to a start.
 
 Python runs from bytecode, as an installed wheel does (pip compiles at install): the measured
 processes get a byte-code cache folder of their own (`PYTHONPYCACHEPREFIX`, filled by the
@@ -50,6 +53,7 @@ OUT = ROOT / "artifacts" / "bench"
 PYTHON = "python -c pass"
 KUBELANTERN = "kubelantern"
 KUBECTL = "kubectl proxy"
+FLOOR = "aiohttp floor"
 TARGET_MS = 300
 POLL_S = 0.002
 
@@ -120,6 +124,8 @@ def measure_startup(
         PYTHON: partial(_interpreter, env),
         KUBELANTERN: partial(_first_answer, serve_cmd(kubeconfig), path, log, env),
     }
+    floor = [sys.executable, str(Path(__file__).with_name("_floor.py")), str(kubeconfig)]
+    starts[FLOOR] = partial(_first_answer, floor, path, log, env)
     for label, extra in (variants or {}).items():
         starts[label] = partial(_first_answer, serve_cmd(kubeconfig), path, log, env | extra)
     kubectl = shutil.which("kubectl")
@@ -148,8 +154,10 @@ def measure_startup(
             "noisy": sum(r["noisy"] for r in mine),
         }
     by_round: dict[int, dict[str, float]] = {}
+    cpu_round: dict[int, dict[str, float]] = {}
     for r in runs:
         by_round.setdefault(r["round"], {})[r["target"]] = r["ms"]
+        cpu_round.setdefault(r["round"], {})[r["target"]] = r["cpu_ms"]
     ratios = {}
     if kubectl:
         ratios["kubelantern / kubectl proxy"] = spread(
@@ -157,6 +165,12 @@ def measure_startup(
         )
     ratios["kubelantern - python -c pass (ms)"] = spread(
         [r[KUBELANTERN] - r[PYTHON] for r in by_round.values()]
+    )
+    ratios["kubelantern - aiohttp floor (ms)"] = spread(
+        [r[KUBELANTERN] - r[FLOOR] for r in by_round.values()]
+    )
+    ratios["kubelantern - aiohttp floor (CPU ms)"] = spread(
+        [r[KUBELANTERN] - r[FLOOR] for r in cpu_round.values()]
     )
     for label in variants or {}:
         ratios[f"{label} / kubelantern"] = spread(
