@@ -20,6 +20,8 @@ LAZY = (
     "cryptography",
     "kubelantern.identity.client",
     "kubelantern.identity.jwks",
+    "kubelantern.identity.oidc",
+    "kubelantern.web.signin",
     "kubelantern.doctor",
     "kubelantern.doctor.checks",
     "kubelantern.localtls",
@@ -86,9 +88,10 @@ from kubelantern.settings import Settings
 from kubelantern.web.app import make_app
 make_app(Settings(oidc_issuer_url="https://idp.example", oidc_client_id="kl",
                   public_url="https://kl.example", session_secret="s" * 32, launch_token=None))
-print("kubelantern.identity.client" in sys.modules, "joserfc" in sys.modules)
+wanted = ("kubelantern.identity.client", "joserfc", "kubelantern.web.signin")
+print(*(m in sys.modules for m in wanted))
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
-    assert done.stdout.split() == ["True", "True"]
+    assert done.stdout.split() == ["True", "True", "True"]

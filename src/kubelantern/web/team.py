@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from kubelantern.identity.logins import open_login
-from kubelantern.identity.oidc import ClientConfig
 from kubelantern.identity.sessions import Sealer
 from kubelantern.settings import Settings
-from kubelantern.web import keys, signin
+from kubelantern.web import keys
 
 
 def sealer_for(settings: Settings) -> Sealer:
@@ -52,8 +51,10 @@ def install_oidc(app: web.Application, settings: Settings) -> None:
     if settings.session_secret is None:
         raise ValueError("OIDC needs --session-secret")
     # Here, not at the top: the client pulls in joserfc and cryptography's x509 (~70 ms of
-    # every start), which only OIDC sign-in needs (issue 12: start-up).
+    # every start), and the sign-in edge its OIDC decisions; only OIDC needs them (issue 12).
     from kubelantern.identity.client import OidcClient
+    from kubelantern.identity.oidc import ClientConfig
+    from kubelantern.web import signin
 
     public = settings.public_url.rstrip("/") + settings.base_url
     config = ClientConfig(
