@@ -165,7 +165,8 @@ def run_stack(
         lambda: loads.small_requests(s, cfg.small))  # fmt: skip
     add("startup", f"start-up with {cfg.startup_clusters} clusters",
         lambda: measure_startup(s.sim.base, s.pki.ca_pem, KUBE_TOKEN, s.folder,
-                                cfg.startup_clusters, cfg.startup_runs))  # fmt: skip
+                                cfg.startup_clusters, cfg.startup_runs,
+                                client=(s.pki.client_cert_pem, s.pki.client_key_pem)))  # fmt: skip
 
 
 def _kubectl_version() -> str | None:

@@ -1,8 +1,11 @@
 """Start-up to the first proxied answer, with a kubeconfig of 50 clusters (issue 12: ≤ 300 ms).
 
-One simulator over TLS; a generated kubeconfig whose 50 contexts all point at it (CA data and
-a token each, like a real fleet's file). Per round, in rotated order, each target is started
-fresh and timed from `Popen` to its first 200:
+One simulator over TLS; a generated kubeconfig whose 50 contexts all point at it, each with
+TLS material of its own like 50 real clusters (its CA data, told apart by a comment line, and
+a client certificate: one SSL context per context, as kubelantern builds them) and a token;
+`--shared-tls` gives every context the same CA and no client certificate (one SSL context).
+Per round, in rotated order, each target is started fresh and timed from `Popen` to its
+first 200:
 
 - `python -c pass`: the interpreter's own start and exit (the floor under any Python server);
 - `kubelantern serve`: `GET /clusters/<last context>/version` through it to the simulator;
@@ -32,6 +35,7 @@ Writes artifacts/bench/startup.json and startup.txt.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -105,15 +109,23 @@ def measure_startup(
     rounds: int,
     variants: dict[str, dict[str, str]] | None = None,
     source: bool = False,
+    client: tuple[bytes, bytes] | None = None,
 ) -> dict[str, Any]:
     """The start-up rows (see the module's text) as plain data; `variants`: more kubelantern
-    targets, label → extra environment (e.g. PYTHONPATH of another tree)."""
+    targets, label → extra environment (e.g. PYTHONPATH of another tree); `client`: a client
+    certificate and key PEM for per-context TLS material (None: every context shares it)."""
     from tests.harness.kubeconfig import Context, write_kubeconfig
 
     names = [f"c{i:02d}" for i in range(clusters)]
-    kubeconfig = write_kubeconfig(
-        folder / "startup-config", [Context(n, sim_url, ca_pem, token) for n in names]
-    )
+    contexts = [Context(n, sim_url, ca_pem, token) for n in names]
+    if client is not None:
+        cert, key = (base64.b64encode(pem).decode() for pem in client)
+        for ctx in contexts:
+            # Text before a PEM block is ignored by OpenSSL and Go alike: the same trust, but
+            # TLS material of its own, so no SSL context is shared.
+            ctx.ca_pem = f"# {ctx.name}\n".encode() + ca_pem
+            ctx.user = {"client-certificate-data": cert, "client-key-data": key}
+    kubeconfig = write_kubeconfig(folder / "startup-config", contexts)
     log = folder / "startup.log"
     env = dict(os.environ)
     if not source:
@@ -177,12 +189,14 @@ def measure_startup(
             [r[label] / r[KUBELANTERN] for r in by_round.values()]
         )
     return {"clusters": clusters, "rounds": rounds, "bytecode": not source,
+            "tls": "shared" if client is None else "per context",
             "targets": targets, "ratios": ratios, "runs": runs}  # fmt: skip
 
 
 def table(result: dict[str, Any]) -> str:
     lines = [
-        f"start-up to first proxied answer, {result['clusters']} clusters in the kubeconfig, "
+        f"start-up to first proxied answer, {result['clusters']} clusters in the kubeconfig "
+        f"(TLS material {result.get('tls', 'shared')}), "
         f"{result['rounds']} rounds + 1 warm-up (median [min-max]; noisy = others used > "
         f"{NOISE_CORES} core during the start; "
         + ("from byte-code)" if result.get("bytecode") else "from source, compiled each start)"),
@@ -206,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--source", action="store_true", help="no byte-code cache (see above)")
+    p.add_argument("--shared-tls", action="store_true", help="one CA for all, no client cert")
     p.add_argument("--variant", action="append", default=[], metavar="LABEL:K=V,K=V")
     args = p.parse_args(argv)
     variants: dict[str, dict[str, str]] = {}
@@ -216,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with simulator(folder) as (sim, pki, token):
             result = measure_startup(sim, pki.ca_pem, token, folder, args.clusters,
-                                     args.rounds, variants, args.source)  # fmt: skip
+                                     args.rounds, variants, args.source,
+                                     None if args.shared_tls else
+                                     (pki.client_cert_pem, pki.client_key_pem))  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result["load_average"] = os.getloadavg()
