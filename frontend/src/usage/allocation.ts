@@ -5,7 +5,7 @@
 // once; the node page asks for its node's pods alone.
 import { clusterJson, errorText, type KubeList } from '../api/client';
 import { Value } from '../state/value';
-import { nodeAllocations, type NodeAllocation } from './columns';
+import { nodeAllocations, type NodeAllocation } from './quantity';
 import { Poller, usePolled, type Polled } from './poller';
 
 const ALL_MS = 60_000;
