@@ -15,22 +15,19 @@ import asyncio
 import datetime as dt
 import re
 import selectors
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from bench import _clients as c
 from bench import _spdy
 from bench._procs import cpu_between, measure, rss, sample
-from bench._stack import Stack, free_port, serve_cmd, stop
+from bench._stack import Stack
 from bench._stats import percentile, spread
 
 Record = dict[str, Any]
@@ -423,57 +420,4 @@ def small_requests(stack: Stack, n: int) -> dict[str, Any]:
             row["added_p99_ms"] = round(row["p99_ms"] - percentile(direct, 99), 3)
         targets[ep.label] = row
     out["targets"] = targets
-    return out
-
-
-# -- start-up ----------------------------------------------------------------------------
-
-
-def startup(stack: Stack, folder: Path, clusters: int, runs: int) -> dict[str, Any]:
-    """Process start to the first proxied answer (`GET /version` of the last cluster) with a
-    kubeconfig of `clusters` contexts; kubectl proxy (one context) for reference."""
-    from tests.harness.kubeconfig import Context, write_kubeconfig
-    from tests.harness.stack import KUBE_TOKEN
-
-    names = [f"c{i:02d}" for i in range(clusters)]
-    kubeconfig = write_kubeconfig(
-        folder / "startup-config",
-        [Context(n, stack.sim.base, stack.pki.ca_pem, KUBE_TOKEN) for n in names],
-    )
-    kubectl = next((ep for ep in stack.targets if ep.label == "kubectl proxy"), None)
-    commands: dict[str, tuple[list[str], str]] = {
-        "kubelantern": (serve_cmd(kubeconfig), f"/clusters/{names[-1]}/version")
-    }
-    kubectl_bin = shutil.which("kubectl")
-    if kubectl is not None and kubectl_bin:
-        commands["kubectl proxy"] = (
-            [kubectl_bin, "--kubeconfig", str(kubeconfig), "proxy"],
-            "/version",
-        )
-    out: dict[str, Any] = {"clusters": clusters, "runs": runs, "targets": {}}
-    for label, (cmd, path) in commands.items():
-        times, cpus = [], []
-        for _ in range(runs):
-            port = free_port()
-            ep = c.Endpoint(label, f"http://127.0.0.1:{port}")
-            t0 = time.perf_counter()
-            with open(folder / "startup.log", "ab") as log:
-                proc = subprocess.Popen([*cmd, f"--port={port}"], stdout=log, stderr=log)
-            try:
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"{label} exited with {proc.returncode} at start")
-                    try:
-                        status, _ = c.get(ep, path)
-                    except (ConnectionRefusedError, EOFError, ConnectionResetError):
-                        time.sleep(0.005)
-                        continue
-                    if status == 200:
-                        break
-                    time.sleep(0.005)
-                times.append((time.perf_counter() - t0) * 1000)
-                cpus.append(sample(proc.pid).ticks_s * 1000)
-            finally:
-                stop([proc])
-        out["targets"][label] = {"ms": spread(times), "cpu_ms": spread(cpus)}
     return out

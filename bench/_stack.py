@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
 from tests.harness.pki import Pki, make_pki  # noqa: E402
-from tests.harness.stack import KUBE_TOKEN  # noqa: E402
+from tests.harness.stack import KUBE_TOKEN as KUBE_TOKEN  # noqa: E402  (re-exported)
 
 FIREHOSE_ANNOTATION = "sim.kubelantern.io/firehose-bytes"
 
@@ -145,6 +145,22 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @contextmanager
+def simulator(folder: Path) -> Iterator[tuple[str, Pki, str]]:
+    """The simulator over TLS on a free port: (its URL, the PKI it serves, a valid token)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = make_pki(folder)
+    proc, port = spawn(
+        [sys.executable, "-m", "kubesim", "--tls-cert", str(folder / "server.crt"),
+         "--tls-key", str(folder / "server.key")],
+        "simulator", folder,
+    )  # fmt: skip
+    try:
+        yield f"https://127.0.0.1:{port}", pki, KUBE_TOKEN
+    finally:
+        stop([proc])
+
+
+@contextmanager
 def stack(
     folder: Path,
     variants: Mapping[str, Mapping[str, str]] | None = None,
@@ -153,43 +169,35 @@ def stack(
 ) -> Iterator[Stack]:
     """direct, kubelantern, one kubelantern per variant (label → extra environment) and
     `kubectl proxy` (when kubectl is installed and `kubectl`)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    pki = make_pki(folder)
     procs: list[subprocess.Popen[bytes]] = []
-    try:
-        sim_proc, sim_port = spawn(
-            [sys.executable, "-m", "kubesim", "--tls-cert", str(folder / "server.crt"),
-             "--tls-key", str(folder / "server.key")],
-            "simulator", folder,
-        )  # fmt: skip
-        procs.append(sim_proc)
-        sim_url = f"https://127.0.0.1:{sim_port}"
-        kubeconfig = write_kubeconfig(
-            folder / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
-        )
-        tls = ssl.create_default_context(cafile=str(pki.ca_file))
-        sim = Endpoint("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"}, tls)
-        targets = [sim]
-        for label, env in {"kubelantern": {}, **(variants or {})}.items():
-            # A variant may add serve flags (`{folder}`: this stack's folder), e.g.
-            # 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'.
-            extra = dict(env)
-            flags = extra.pop(SERVE_ARGS, "").replace("{folder}", str(folder)).split()
-            proc, port = spawn([*serve_cmd(kubeconfig), *flags], label, folder, extra)
-            procs.append(proc)
-            base = f"http://127.0.0.1:{port}/clusters/bench"
-            targets.append(Endpoint(label, base, pid=proc.pid))
-        binary = shutil.which("kubectl")
-        if kubectl and binary:
-            proc, port = spawn(
-                [binary, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
-                "kubectl proxy",
-                folder,
+    with simulator(folder) as (sim_url, pki, _):
+        try:
+            kubeconfig = write_kubeconfig(
+                folder / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
             )
-            procs.append(proc)
-            targets.append(Endpoint("kubectl proxy", f"http://127.0.0.1:{port}", pid=proc.pid))
-        made = Stack(folder, pki, kubeconfig, sim, targets, procs)
-        made.shell = made.shell_pod()
-        yield made
-    finally:
-        stop(procs)
+            tls = ssl.create_default_context(cafile=str(pki.ca_file))
+            sim = Endpoint("direct", sim_url, {"Authorization": f"Bearer {KUBE_TOKEN}"}, tls)
+            targets = [sim]
+            for label, env in {"kubelantern": {}, **(variants or {})}.items():
+                # A variant may add serve flags (`{folder}`: this stack's folder), e.g.
+                # 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'.
+                extra = dict(env)
+                flags = extra.pop(SERVE_ARGS, "").replace("{folder}", str(folder)).split()
+                proc, port = spawn([*serve_cmd(kubeconfig), *flags], label, folder, extra)
+                procs.append(proc)
+                base = f"http://127.0.0.1:{port}/clusters/bench"
+                targets.append(Endpoint(label, base, pid=proc.pid))
+            binary = shutil.which("kubectl")
+            if kubectl and binary:
+                proc, port = spawn(
+                    [binary, "--kubeconfig", str(kubeconfig), "proxy", "--reject-paths=^$"],
+                    "kubectl proxy",
+                    folder,
+                )
+                procs.append(proc)
+                targets.append(Endpoint("kubectl proxy", f"http://127.0.0.1:{port}", pid=proc.pid))
+            made = Stack(folder, pki, kubeconfig, sim, targets, procs)
+            made.shell = made.shell_pod()
+            yield made
+        finally:
+            stop(procs)

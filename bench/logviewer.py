@@ -29,17 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 OUT = ROOT / "artifacts" / "bench" / "logviewer.json"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--enable-precise-memory-info",
-    "--js-flags=--expose-gc",
-]
+if str(ROOT) not in sys.path:  # run as a script: `bench` is not importable otherwise
+    sys.path.insert(0, str(ROOT))
+
+from bench._browser import launch_chromium  # noqa: E402
 
 
 def build_harness(out: Path) -> None:
@@ -90,7 +83,7 @@ def run() -> dict[str, Any]:
         server, url = serve(harness)
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                browser = launch_chromium(pw)
                 page = browser.new_page(viewport={"width": 1200, "height": 700})
                 errors: list[str] = []
                 page.on("pageerror", lambda e: errors.append(str(e)))
@@ -174,7 +167,7 @@ def run_end_to_end() -> dict[str, Any]:
         cluster = sim.context.name
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                browser = launch_chromium(pw)
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.set_default_timeout(120_000)
                 page.goto(f"{lantern.url}/c/{cluster}/pods/bench/bulk")
@@ -299,6 +292,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     main()

@@ -41,8 +41,9 @@ from typing import Any
 
 from bench import _loads as loads
 from bench._procs import NOISE_CORES
-from bench._stack import ROOT, Stack, stack
+from bench._stack import KUBE_TOKEN, ROOT, Stack, stack
 from bench._stats import fmt, spread
+from bench.startup import measure_startup
 
 OUT = ROOT / "artifacts" / "bench"
 BASELINE = "kubectl proxy"
@@ -168,7 +169,9 @@ def run_stack(
     add("small_requests", f"{cfg.small} interleaved small requests",
         lambda: loads.small_requests(s, cfg.small))  # fmt: skip
     add("startup", f"start-up with {cfg.startup_clusters} clusters",
-        lambda: loads.startup(s, s.folder, cfg.startup_clusters, cfg.startup_runs))  # fmt: skip
+        lambda: measure_startup(s.sim.base, s.pki.ca_pem, KUBE_TOKEN, s.folder,
+                                cfg.startup_clusters, cfg.startup_runs,
+                                client=(s.pki.client_cert_pem, s.pki.client_key_pem)))  # fmt: skip
 
 
 def _kubectl_version() -> str | None:
@@ -352,10 +355,12 @@ def table(result: dict[str, Any]) -> str:
     for s in result["startup"]:
         lines.append(
             f"start-up to first proxied answer (stack {s['stack']}, {s['clusters']} clusters, "
-            f"{s['runs']} runs):"
+            f"{s['rounds']} rounds):"
         )
         for label, t in s["targets"].items():
             lines.append(f"  {label:<38} {fmt(t['ms'], 0)} ms, CPU {fmt(t['cpu_ms'], 0)} ms")
+        for label, r in s["ratios"].items():
+            lines.append(f"  {label:<38} {fmt(r)}")
     for e in result["errors"]:
         lines.append(f"FAILED in stack {e['stack']}: {e['load']}: {e['error']}")
     lines += ["", "targets (issue 12):"]

@@ -46,22 +46,12 @@ from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
 from tests.harness.pki import make_pki  # noqa: E402
 from tests.harness.stack import KUBE_TOKEN  # noqa: E402
 
+from bench._browser import launch_chromium  # noqa: E402
 from bench._procs import NOISE_CORES, machine_busy_s, tree_cpu_s  # noqa: E402
 from bench._stack import free_port, serve_cmd, spawn, stop  # noqa: E402
 from bench._stats import fmt, percentile, spread  # noqa: E402
 
 OUT = ROOT / "artifacts" / "bench" / "ui50k.json"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--enable-precise-memory-info",
-    "--js-flags=--expose-gc",
-]
 VARIANTS = ("paged", "unpaged")
 SCROLL_FRAMES = 240
 
@@ -365,7 +355,7 @@ def run(pods: int, namespaces: int, rounds: int, usage: bool = True) -> dict[str
             total = total_pods(stack.lantern)
             results: list[dict[str, Any]] = []
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                browser = launch_chromium(pw)
                 for r in range(rounds):
                     order = VARIANTS if r % 2 == 0 else tuple(reversed(VARIANTS))
                     for v in order:

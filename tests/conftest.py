@@ -11,12 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kubelantern.settings import Settings
 from tests.harness.kubeconfig import write_kubeconfig
 from tests.harness.pki import Pki, make_pki
 from tests.harness.servers import ServerThread
 from tests.harness.stack import SimCluster, start_kubelantern, start_sim
+
+# Property tests measure the code, not the box. Hypothesis's defaults are wall-clock limits
+# (a 200 ms deadline per example, a "too slow" health check on generation); on a loaded
+# 2-core CI box, or when a session server thread holds the GIL in one long C call (a big
+# json.dumps), a sub-millisecond example of test_logfilter's spellings test took >200 ms and
+# failed as FlakyFailure / FailedHealthCheck. Time stays bounded by max_examples (100 unless a
+# test says otherwise). Loaded here, before test modules, so their @settings inherit it.
+settings.register_profile(
+    "kubelantern", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("kubelantern")
 
 
 @pytest.fixture(scope="session")

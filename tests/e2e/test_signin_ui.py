@@ -131,8 +131,10 @@ def test_ui_reconnects_when_its_replica_stops(
                 found = re.search(r"([\d,]+) lines", status.inner_text())
                 return int(found.group(1).replace(",", "")) if found else 0
 
+            mark = sim.state.recorded
+
             def log_opens() -> int:
-                return sum(1 for r in list(sim.state.requests) if r.path.endswith("/log"))
+                return sum(1 for r in sim.state.requests_since(mark) if r.path.endswith("/log"))
 
             opened = log_opens()
             pair.procs[holder].send_signal(signal.SIGTERM)

@@ -235,7 +235,16 @@ def _wait_for_size(fd: int, size: bytes, seen: bytearray, deadline: float) -> No
         time.sleep(0.2)
 
 
-def op_exec_tty_resize(kubectl: str, t: Target, p: Pods) -> None:
+def op_exec_tty_resize(
+    kubectl: str,
+    t: Target,
+    p: Pods,
+    typed: tuple[tuple[bytes, bytes], ...] = (),
+    limit: float = 30,
+) -> bytes:
+    """`exec -it sh` in a pty: the first size, the lines in `typed` (each sent once the first
+    size is seen, until its expected output), a resize, `exit 5`. Returns what the terminal
+    showed."""
     master, slave = os.openpty()
     _set_size(slave, 30, 100)
     proc = subprocess.Popen(
@@ -248,12 +257,15 @@ def op_exec_tty_resize(kubectl: str, t: Target, p: Pods) -> None:
     )
     os.close(slave)
     seen = bytearray()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + limit
     try:
         # Type only at the prompt, like a person. The first size travels on its own stream
         # and may land after the prompt under load: ask again until it has arrived.
         _read_until(master, b"# ", seen, deadline)
         _wait_for_size(master, b"30 100", seen, deadline)
+        for line, expected in typed:
+            os.write(master, line)
+            _read_until(master, expected, seen, deadline)
         _set_size(master, 40, 132)
         proc.send_signal(signal.SIGWINCH)
         _wait_for_size(master, b"40 132", seen, deadline)
@@ -265,6 +277,7 @@ def op_exec_tty_resize(kubectl: str, t: Target, p: Pods) -> None:
             proc.kill()
             proc.wait()
         os.close(master)
+    return bytes(seen)
 
 
 def op_cp(kubectl: str, t: Target, p: Pods) -> None:

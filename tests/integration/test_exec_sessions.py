@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import aiohttp
 import pytest
 
 from kubelantern.settings import Settings
+from kubesim.state import RecordedRequest
 from tests.harness.proxy import V4, V5, cluster_base, eventually, exec_path, find_pod
 from tests.harness.servers import ServerThread
 from tests.harness.stack import KUBE_TOKEN, SimCluster
@@ -36,6 +37,36 @@ def served(
     return make
 
 
+class Terminal(NamedTuple):
+    lantern: ServerThread
+    url: str  # the exec of `command` in a running pod, through `lantern`
+    pod: str
+
+
+@pytest.fixture
+def terminal(
+    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+) -> Callable[..., Awaitable[Terminal]]:
+    """A fresh kubelantern (Settings `changes`) and the URL of an exec through it."""
+
+    async def make(command: list[str], stdin: bool = False, **changes: Any) -> Terminal:
+        lantern = served(**changes)
+        base = cluster_base(lantern, "kubernetes")
+        ns, pod, container = await find_pod(http, base)
+        return Terminal(lantern, base + exec_path(ns, pod, container, command, stdin=stdin), pod)
+
+    return make
+
+
+Open = Callable[..., Awaitable[Terminal]]
+
+
+async def end_input(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    """v5: close stdin (cat ends), then all the rest the session sends."""
+    await ws.send_bytes(b"\xff\x00")
+    return await read_until_close(ws)
+
+
 def entry() -> str:
     return "kubelantern.session." + secrets.token_urlsafe(24)
 
@@ -45,8 +76,10 @@ def drop(ws: aiohttp.ClientWebSocketResponse) -> None:
     ws._writer.transport.abort()
 
 
-def exec_requests(sim: SimCluster, pod: str) -> int:
-    return sum(1 for r in sim.state.requests if r.path.endswith(f"/pods/{pod}/exec"))
+def exec_requests(sim: SimCluster, pod: str, since: int) -> list[RecordedRequest]:
+    """The exec requests for `pod` after the mark `since` (a `state.recorded`): counted from a
+    mark, not over the history, which stops growing at its cap on a busy session simulator."""
+    return [r for r in sim.state.requests_since(since) if r.path.endswith(f"/pods/{pod}/exec")]
 
 
 async def read_until_close(
@@ -70,14 +103,11 @@ async def read_until_close(
 
 
 async def test_reattach_gets_buffered_output_in_order_and_no_new_exec(
-    served: Callable[..., ServerThread], sims: dict[str, SimCluster], http: aiohttp.ClientSession
+    terminal: Open, sims: dict[str, SimCluster], http: aiohttp.ClientSession
 ) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["sh", "-c", "sleep 1; seq 1 40000"])
+    lantern, url, pod = await terminal(["sh", "-c", "sleep 1; seq 1 40000"])
     sid = entry()
-    before = exec_requests(sims["kubernetes"], pod)
+    before = sims["kubernetes"].state.recorded
     ws = await http.ws_connect(url, protocols=(V5, V4, sid))
     # The 101 carries the Kubernetes protocol, never ours.
     assert ws.protocol == V5
@@ -93,9 +123,8 @@ async def test_reattach_gets_buffered_output_in_order_and_no_new_exec(
     assert got["stdout"] == expected
     assert b'"Success"' in got["status"]
     assert got["code"] == 1000
-    assert exec_requests(sims["kubernetes"], pod) == before + 1
-    upstream = [r for r in sims["kubernetes"].state.requests if r.path.endswith(f"/{pod}/exec")]
-    offered = upstream[-1].header("Sec-WebSocket-Protocol") or ""
+    (upstream,) = exec_requests(sims["kubernetes"], pod, before)
+    offered = upstream.header("Sec-WebSocket-Protocol") or ""
     assert "kubelantern.session" not in offered and V5 in offered
 
 
@@ -107,12 +136,9 @@ def lantern_deps(server: ServerThread) -> Any:
 
 
 async def test_stdin_after_reattach_reaches_the_same_process(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+    terminal: Open, http: aiohttp.ClientSession
 ) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    lantern, url, _ = await terminal(["cat"], stdin=True)
     sid = entry()
     ws = await http.ws_connect(url, protocols=(V5, sid))
     await ws.send_bytes(b"\x00before\n")
@@ -125,20 +151,14 @@ async def test_stdin_after_reattach_reaches_the_same_process(
     await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
     again = await http.ws_connect(url, protocols=(V5, sid))
     await again.send_bytes(b"\x00after\n")
-    await again.send_bytes(b"\xff\x00")  # v5: close stdin, cat ends
-    got = await read_until_close(again)
+    got = await end_input(again)
     assert got["stdout"] == b"after\n"  # the same cat: nothing before, nothing twice
     assert b'"Success"' in got["status"]
     assert lantern_deps(lantern).metrics.sessions_resumed == 1
 
 
-async def test_another_identity_gets_403(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession
-) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+async def test_another_identity_gets_403(terminal: Open, http: aiohttp.ClientSession) -> None:
+    lantern, url, _ = await terminal(["cat"], stdin=True)
     sid = entry()
     mine = {"Authorization": f"Bearer {KUBE_TOKEN}"}
     ws = await http.ws_connect(url, protocols=(V5, sid), headers=mine)
@@ -149,65 +169,51 @@ async def test_another_identity_gets_403(
     assert refused.value.status == 403
     # The owner still gets in.
     again = await http.ws_connect(url, protocols=(V5, sid), headers=mine)
-    await again.send_bytes(b"\xff\x00")
-    got = await read_until_close(again)
+    got = await end_input(again)
     assert got["code"] == 1000
 
 
 async def test_close_1000_ends_and_expired_entry_opens_a_new_session(
-    served: Callable[..., ServerThread], sims: dict[str, SimCluster], http: aiohttp.ClientSession
+    terminal: Open, sims: dict[str, SimCluster], http: aiohttp.ClientSession
 ) -> None:
-    lantern = served(session_grace=1.0)
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    lantern, url, pod = await terminal(["cat"], stdin=True, session_grace=1.0)
     sid = entry()
     sessions = lantern_deps(lantern).sessions
 
     ws = await http.ws_connect(url, protocols=(V5, sid))
     await ws.close(code=1000)
     await eventually(lambda: len(sessions) == 0)
-    before = exec_requests(sims["kubernetes"], pod)
+    before = sims["kubernetes"].state.recorded
     ws = await http.ws_connect(url, protocols=(V5, sid))  # a new session, a new exec
-    assert exec_requests(sims["kubernetes"], pod) == before + 1
+    assert len(exec_requests(sims["kubernetes"], pod, before)) == 1
 
     drop(ws)
     await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
     await eventually(lambda: len(sessions) == 0)  # the grace period ran out
     ws = await http.ws_connect(url, protocols=(V5, sid))
-    assert exec_requests(sims["kubernetes"], pod) == before + 2
+    assert len(exec_requests(sims["kubernetes"], pod, before)) == 2
     await ws.send_bytes(b"\x00fresh\n")
-    await ws.send_bytes(b"\xff\x00")
-    got = await read_until_close(ws)
+    got = await end_input(ws)
     assert got["stdout"] == b"fresh\n"
 
 
-async def test_close_1001_keeps_the_session(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession
-) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+async def test_close_1001_keeps_the_session(terminal: Open, http: aiohttp.ClientSession) -> None:
+    lantern, url, _ = await terminal(["cat"], stdin=True)
     sid = entry()
     ws = await http.ws_connect(url, protocols=(V5, sid))
     await ws.close(code=1001)  # a browser leaving the page
     await eventually(lambda: lantern_deps(lantern).metrics.sessions_kept == 1)
     again = await http.ws_connect(url, protocols=(V5, sid))
     await again.send_bytes(b"\x00still here\n")
-    await again.send_bytes(b"\xff\x00")
-    got = await read_until_close(again)
+    got = await end_input(again)
     assert got["stdout"] == b"still here\n"
 
 
 async def test_overflow_drops_the_oldest_and_says_how_much(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession
+    terminal: Open, http: aiohttp.ClientSession
 ) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
     size = 3 << 20
-    url = base + exec_path(ns, pod, container, ["sh", "-c", f"sleep 1; firehose {size} 4096"])
+    lantern, url, _ = await terminal(["sh", "-c", f"sleep 1; firehose {size} 4096"])
     sid = entry()
     ws = await http.ws_connect(url, protocols=(V5, sid))
     drop(ws)
@@ -228,13 +234,8 @@ async def test_overflow_drops_the_oldest_and_says_how_much(
     assert b'"Success"' in got["status"]
 
 
-async def test_session_entry_is_validated(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession
-) -> None:
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+async def test_session_entry_is_validated(terminal: Open, http: aiohttp.ClientSession) -> None:
+    _, url, _ = await terminal(["cat"], stdin=True)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await http.ws_connect(url, protocols=(V5, "kubelantern.session.short"))
     assert refused.value.status == 400
@@ -242,15 +243,12 @@ async def test_session_entry_is_validated(
 
 @pytest.mark.parametrize("close_first", [True, False])
 async def test_a_session_whose_process_ends_while_attached_is_let_go(
-    served: Callable[..., ServerThread], http: aiohttp.ClientSession, close_first: bool
+    terminal: Open, http: aiohttp.ClientSession, close_first: bool
 ) -> None:
     """The UI closing a terminal: stdin closed (v5), then close 1000 at once, or after the
     process's own end. Either way the session leaves the registry (it once stayed forever
     when the client's close answered kubelantern's own close of the ended process)."""
-    lantern = served()
-    base = cluster_base(lantern, "kubernetes")
-    ns, pod, container = await find_pod(http, base)
-    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    lantern, url, _ = await terminal(["cat"], stdin=True)
     sessions = lantern_deps(lantern).sessions
     for _ in range(5):
         ws = await http.ws_connect(url, protocols=(V5, entry()))

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import stat
-import subprocess
-import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +22,15 @@ from kubelantern.settings import Settings
 from tests.harness.kubectl import kubectl_command, kubectl_env
 from tests.harness.kubectl_matrix import (
     Target,
-    _read_until,
-    _set_size,
-    _wait_for_size,
+    _line_with,
+    _start,
+    _stop,
     find_pods,
     kubectl_binary,
     op_cp,
+    op_exec_tty_resize,
     op_port_forward,
+    run,
 )
 from tests.harness.proxy import cluster_base, eventually, running_pod
 from tests.harness.servers import ServerThread
@@ -52,13 +51,15 @@ def served(
     return make
 
 
-def argv(kubectl: str, lantern: ServerThread, folder: Path, *args: str) -> list[str]:
-    server = cluster_base(lantern, "kubernetes")
-    return [*kubectl_command(kubectl, server, folder), *args]
-
-
 def spdy_env(folder: Path) -> dict[str, str]:
     return {**kubectl_env(folder), "KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
+
+
+def spdy_target(kubectl: str, lantern: ServerThread, folder: Path, **env: str) -> Target:
+    """The kubectl matrix's Target: kubectl through kubelantern, told to use SPDY."""
+    server = cluster_base(lantern, "kubernetes")
+    args = tuple(kubectl_command(kubectl, server, folder)[1:])
+    return Target(args, {**spdy_env(folder), **env}, folder)
 
 
 def casts(root: Path) -> list[Path]:
@@ -98,8 +99,24 @@ def went_through_the_tunnel(lantern: ServerThread) -> None:
     asyncio.run(eventually(lambda: tunnelled(lantern) > 0, limit=30))
 
 
-def no_secrets(path: Path) -> None:
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    header: dict[str, Any]
+    events: list[list[Any]]
+
+    def text(self, code: str) -> str:
+        """Everything of one event code ("o" output, "i" input, "r" resize) joined."""
+        return "".join(e[2] for e in self.events if e[1] == code)
+
+
+def the_recording(lantern: ServerThread, root: Path, last: str = '"m"') -> Recording:
+    """What every recorded session must show once it ended: it went through the SPDY tunnel
+    (not WebSocket), exactly one cast was closed, and no token is inside it."""
+    went_through_the_tunnel(lantern)
+    path = one_closed_cast(root, last)
     assert KUBE_TOKEN not in path.read_text()
+    return Recording(path, *read_cast(path))
 
 
 def test_kubectl_exec_tty_over_spdy_is_recorded(
@@ -107,43 +124,21 @@ def test_kubectl_exec_tty_over_spdy_is_recorded(
 ) -> None:
     root = tmp_path / "rec"
     lantern = served(record_sessions=root)
-    ns, pod, container = running_pod(lantern, "kubernetes")
-    master, slave = os.openpty()
-    _set_size(slave, 30, 100)
-    proc = subprocess.Popen(
-        argv(kubectl, lantern, tmp_path, "exec", "-it", "-n", ns, pod, "-c", container, "--", "sh"),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=spdy_env(tmp_path),
-        start_new_session=True,
+    target = spdy_target(kubectl, lantern, tmp_path)
+    pods = find_pods(kubectl, target)
+    ns, pod, container = pods.namespace, pods.pod, pods.container
+    # The matrix's terminal (size 100x30, resize to 132x40, exit 5), with a line typed whose
+    # output differs from its echo.
+    op_exec_tty_resize(
+        kubectl, target, pods, typed=((b"echo typed-'in'-quotes\n", b"typed-in-quotes"),), limit=60
     )
-    os.close(slave)
-    seen = bytearray()
-    deadline = time.monotonic() + 60
-    try:
-        _read_until(master, b"# ", seen, deadline)
-        _wait_for_size(master, b"30 100", seen, deadline)
-        os.write(master, b"echo typed-'in'-quotes\n")  # output differs from the echo
-        _read_until(master, b"typed-in-quotes", seen, deadline)
-        _set_size(master, 40, 132)
-        proc.send_signal(signal.SIGWINCH)
-        _wait_for_size(master, b"40 132", seen, deadline)
-        os.write(master, b"exit 5\n")
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        assert code == 5, f"exit {code}; terminal: {bytes(seen[-300:])!r}"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    went_through_the_tunnel(lantern)
-    path = one_closed_cast(root)
+    rec = the_recording(lantern, root)
+    path = rec.path
     assert path.parent.parent.parent == root and path.parent.parent.name == "kind-dev"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
-    header, events = read_cast(path)
+    header, events = rec.header, rec.events
     assert header["version"] == 2 and isinstance(header["timestamp"], int)
     assert (header["width"], header["height"]) == (100, 30)
     assert header["kubelantern"] == {
@@ -157,15 +152,14 @@ def test_kubectl_exec_tty_over_spdy_is_recorded(
         "kind": "exec",
         "tty": True,
     }
-    output = "".join(e[2] for e in events if e[1] == "o")
+    output = rec.text("o")
     assert "typed-in-quotes" in output and "40 132" in output
     sizes = [e[2] for e in events if e[1] == "r"]
     assert sizes[0] == "100x30" and sizes[-1] == "132x40"
-    assert not [e for e in events if e[1] == "i"]  # typed, but input only with --record-input
+    assert rec.text("i") == ""  # typed, but input only with --record-input
     assert events[-1][1:] == ["m", "exit 5"]
     times = [e[0] for e in events]
     assert times == sorted(times)
-    no_secrets(path)
 
 
 @pytest.mark.parametrize("minor", ["default", "1.27"])
@@ -178,29 +172,23 @@ def test_kubectl_exec_stdin_over_spdy_records_input_when_asked(
     lantern = served(record_sessions=root, record_input=True)
     ns, pod, container = running_pod(lantern, "kubernetes")
     command = ["sh", "-c", "cat; echo to-stderr >&2; exit 0"]
-    done = subprocess.run(
-        argv(
-            kubectl, lantern, tmp_path, "exec", "-i", "-n", ns, pod, "-c", container, "--", *command
-        ),
-        input=b"line one\nline two\n",
-        capture_output=True,
-        env=spdy_env(tmp_path),
+    done = run(
+        kubectl,
+        spdy_target(kubectl, lantern, tmp_path),
+        *("exec", "-i", "-n", ns, pod, "-c", container, "--", *command),
+        stdin=b"line one\nline two\n",
         timeout=60,
-        check=False,
     )
     assert done.returncode == 0, done.stderr.decode()[:3000]
     assert done.stdout == b"line one\nline two\n"
-    went_through_the_tunnel(lantern)
-    path = one_closed_cast(root)
-    header, events = read_cast(path)
-    assert header["kubelantern"]["command"] == command
-    assert header["kubelantern"]["tty"] is False
-    assert (header["width"], header["height"]) == (80, 24)  # no tty: no size was ever sent
-    assert "".join(e[2] for e in events if e[1] == "i") == "line one\nline two\n"
-    output = "".join(e[2] for e in events if e[1] == "o")
+    rec = the_recording(lantern, root)
+    assert rec.header["kubelantern"]["command"] == command
+    assert rec.header["kubelantern"]["tty"] is False
+    assert (rec.header["width"], rec.header["height"]) == (80, 24)  # no tty: no size was sent
+    assert rec.text("i") == "line one\nline two\n"
+    output = rec.text("o")
     assert "line one\nline two\n" in output and "to-stderr\n" in output
-    assert events[-1][1:] == ["m", "exit 0"]
-    no_secrets(path)
+    assert rec.events[-1][1:] == ["m", "exit 0"]
 
 
 def test_kubectl_attach_over_spdy_is_recorded(
@@ -208,22 +196,15 @@ def test_kubectl_attach_over_spdy_is_recorded(
 ) -> None:
     root = tmp_path / "rec"
     lantern = served(record_sessions=root)
+    target = spdy_target(kubectl, lantern, tmp_path)
     ns, pod, container = running_pod(lantern, "kubernetes")
-    proc = subprocess.Popen(
-        argv(kubectl, lantern, tmp_path, "attach", "-i", "-n", ns, pod, "-c", container),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=spdy_env(tmp_path),
-    )
-    assert proc.stdin is not None and proc.stdout is not None
+    proc = _start(kubectl, target, "attach", "-i", "-n", ns, pod, "-c", container)
+    assert proc.stdin is not None
     try:
-        seen = bytearray()
-        deadline = time.monotonic() + 60
-        _read_until(proc.stdout.fileno(), b"main process tick", seen, deadline)
+        _line_with(proc, b"main process tick", within=60)
         proc.stdin.write(b"hello attach\n")
         proc.stdin.flush()
-        _read_until(proc.stdout.fileno(), b"got: hello attach", seen, deadline)
+        _line_with(proc, b"got: hello attach", within=60)
         # Written while the session runs (a crash loses at most a second).
         asyncio.run(
             eventually(
@@ -232,16 +213,12 @@ def test_kubectl_attach_over_spdy_is_recorded(
             )
         )
     finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
-    went_through_the_tunnel(lantern)
-    path = one_closed_cast(root, last="")
-    header, events = read_cast(path)
-    meta = header["kubelantern"]
+        _stop(proc)
+    rec = the_recording(lantern, root, last="")
+    meta = rec.header["kubelantern"]
     assert (meta["kind"], meta["pod"], meta["command"]) == ("attach", pod, [])
-    assert "got: hello attach" in "".join(e[2] for e in events if e[1] == "o")
-    assert not [e for e in events if e[1] == "i"]
-    no_secrets(path)
+    assert "got: hello attach" in rec.text("o")
+    assert rec.text("i") == ""
 
 
 def test_port_forward_with_recording_on_is_spliced_unrecorded(
@@ -250,12 +227,7 @@ def test_port_forward_with_recording_on_is_spliced_unrecorded(
     """Only a pod's exec/attach is watched: a SPDY port-forward keeps the plain splice."""
     root = tmp_path / "rec"
     lantern = served(record_sessions=root)
-    server = cluster_base(lantern, "kubernetes")
-    target = Target(
-        tuple(kubectl_command(kubectl, server, tmp_path)[1:]),
-        {**spdy_env(tmp_path), "KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"},
-        tmp_path,
-    )
+    target = spdy_target(kubectl, lantern, tmp_path, KUBECTL_PORT_FORWARD_WEBSOCKETS="false")
     op_port_forward(kubectl, target, find_pods(kubectl, target))
     went_through_the_tunnel(lantern)
     assert casts(root) == []
@@ -267,10 +239,7 @@ def test_kubectl_cp_through_a_recorded_tunnel_round_trips(
     """cp is an exec of tar: recorded (binary output and all), and its bytes pass unchanged."""
     root = tmp_path / "rec"
     lantern = served(record_sessions=root)
-    server = cluster_base(lantern, "kubernetes")
-    target = Target(
-        tuple(kubectl_command(kubectl, server, tmp_path)[1:]), spdy_env(tmp_path), tmp_path
-    )
+    target = spdy_target(kubectl, lantern, tmp_path)
     op_cp(kubectl, target, find_pods(kubectl, target))  # 200 KB up, back, compared
     went_through_the_tunnel(lantern)
     asyncio.run(eventually(lambda: len(casts(root)) >= 2, limit=30))

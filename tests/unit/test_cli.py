@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -158,8 +159,26 @@ def test_modes_refuse_in_one_line() -> None:
     assert header.refusal is None and header.warnings
 
 
+def run_main(argv: list[str]) -> int:
+    """`main` in this process, with the logging set-up it does undone afterwards: it gives the
+    root logger a StreamHandler on the sys.stderr of the moment (capsys's, closed when the
+    test ends), so every later record of the session, from every server thread, was a
+    "--- Logging error ---" (ValueError: I/O operation on closed file) on the terminal."""
+    root, access = logging.getLogger(), logging.getLogger("aiohttp.access")
+    handlers, levels = root.handlers[:], (root.level, access.level)
+    try:
+        return main(argv)
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(levels[0])
+        access.setLevel(levels[1])
+
+
 def test_main_exits_2_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--host", "0.0.0.0", "--no-token"]) == 2
+    assert run_main(["serve", "--host", "0.0.0.0", "--no-token"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("kubelantern: refusing to serve on 0.0.0.0")
 
@@ -168,5 +187,5 @@ def test_main_refuses_a_short_session_secret(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KUBELANTERN_SESSION_SECRET", "too-short")
-    assert main([*TEAM]) == 2
+    assert run_main([*TEAM]) == 2
     assert "at least 32" in capsys.readouterr().err

@@ -7,33 +7,7 @@ import type { KubeObject } from '../api/client';
 import type { Column } from '../kinds';
 import { useAllocations } from './allocation';
 import { useUsage, type UsageState } from './metrics';
-import { cpuMilli, formatCpu, formatMemory, parseQuantity, percent, podResources, type Amounts } from './quantity';
-
-export interface NodeAllocation {
-  requests: Amounts;
-  limits: Amounts;
-  pods: number;
-}
-
-/** Pure: requests and limits of the pods that hold room on each node (not finished ones). */
-export function nodeAllocations(pods: KubeObject[]): Map<string, NodeAllocation> {
-  const out = new Map<string, NodeAllocation>();
-  for (const p of pods) {
-    const node = p.spec?.nodeName;
-    const phase = p.status?.phase;
-    if (!node || phase === 'Succeeded' || phase === 'Failed') continue;
-    let a = out.get(node);
-    if (!a) out.set(node, (a = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 }, pods: 0 }));
-    const req = podResources(p, 'requests');
-    const lim = podResources(p, 'limits', false);
-    a.requests.cpu += req.cpu ?? 0;
-    a.requests.memory += req.memory ?? 0;
-    a.limits.cpu += lim.cpu ?? 0;
-    a.limits.memory += lim.memory ?? 0;
-    a.pods++;
-  }
-  return out;
-}
+import { cpuMilli, formatCpu, formatMemory, parseQuantity, percent, podResources, type NodeAllocation } from './quantity';
 
 /** Node allocatable (else capacity) in millicores and bytes. */
 export function nodeAllocatable(node: KubeObject): { cpu: number | null; memory: number | null } {

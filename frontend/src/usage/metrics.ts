@@ -2,9 +2,9 @@
 // columns and the node page. Asked only where the cluster's discovery lists the group (a
 // cluster without metrics-server would answer every poll with a 404), polled while a page
 // shows it, and shared by every view of the same cluster, resource and namespace.
-import { useEffect, useState } from 'preact/hooks';
 import { ApiError, clusterJson, errorText } from '../api/client';
 import { Value } from '../state/value';
+import { Poller, usePolled, type Polled } from './poller';
 import { cpuMilli, parseQuantity, type Amounts } from './quantity';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -68,37 +68,16 @@ export function metricsServed(cluster: string): Promise<boolean> {
   return p;
 }
 
-class UsageCache {
+class UsageCache implements Polled<UsageState> {
   readonly state = new Value<UsageState>({ status: 'loading', hint: '', usage: new Map() });
+  readonly poller = new Poller(async () => pollDelay(await this.poll()));
   refs = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private running = false;
-  private gen = 0;
 
   constructor(
     readonly cluster: string,
     readonly resource: 'pods' | 'nodes',
     readonly namespace: string | null,
   ) {}
-
-  /** Polls until stopped; the next poll is timed from the end of the last one, so a slow
-   * metrics API (50,000 pods) never has several of our requests in flight. */
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    const gen = ++this.gen; // a stop and start while a poll is in flight: one loop only
-    const loop = async () => {
-      const items = await this.poll();
-      if (this.running && gen === this.gen) this.timer = setTimeout(() => void loop(), pollDelay(items));
-    };
-    void loop();
-  }
-
-  stop(): void {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
 
   private set(status: UsageStatus, hint: string, usage = new Map<string, Amounts>()): void {
     this.state.set({ status, hint, usage });
@@ -108,7 +87,7 @@ class UsageCache {
   private async poll(): Promise<number> {
     if (!(await metricsServed(this.cluster))) {
       this.set('absent', `No CPU or memory usage: cluster ${this.cluster} does not serve ${METRICS_GROUP} (install metrics-server to see it).`);
-      this.stop();
+      this.poller.stop();
       return 0;
     }
     const base = `/apis/${METRICS_GROUP}/v1beta1`;
@@ -135,29 +114,7 @@ const caches = new Map<string, UsageCache>();
 
 /** Usage of pods (in a namespace, or all) or nodes, polled while the calling view is shown. */
 export function useUsage(cluster: string | null, resource: 'pods' | 'nodes' | null, namespace: string | null): UsageState | null {
-  const [cache, setCache] = useState<UsageCache | null>(null);
-  const [, force] = useState(0);
-  useEffect(() => {
-    if (!cluster || !resource) {
-      setCache(null);
-      return;
-    }
-    const ns = resource === 'pods' ? namespace : null;
-    const key = `${cluster}\n${resource}\n${ns ?? ''}`;
-    let c = caches.get(key);
-    if (!c) {
-      c = new UsageCache(cluster, resource, ns);
-      caches.set(key, c);
-    }
-    c.refs++;
-    c.start();
-    setCache(c);
-    const unsub = c.state.subscribe(() => force((n) => n + 1));
-    const held = c;
-    return () => {
-      unsub();
-      if (--held.refs <= 0) held.stop();
-    };
-  }, [cluster, resource, namespace]);
-  return cache?.state.value ?? null;
+  const ns = resource === 'pods' ? namespace : null;
+  const key = cluster && resource ? `${cluster}\n${resource}\n${ns ?? ''}` : null;
+  return usePolled(caches, key, () => new UsageCache(cluster ?? '', resource ?? 'pods', ns));
 }

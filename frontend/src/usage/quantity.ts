@@ -2,6 +2,8 @@
 // metrics-server reports CPU in nanocores ("123456789n") and memory in Ki; specs say "250m",
 // "1", "512Mi", "1G", "1e9" — all of them must land on one scale to sum and compare.
 
+import type { KubeObject } from '../api/client';
+
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
 
@@ -85,4 +87,30 @@ export function podResources(
     return Math.max(regular, init) * scale;
   };
   return { cpu: one('cpu', 1000), memory: one('memory', 1) };
+}
+
+export interface NodeAllocation {
+  requests: Amounts;
+  limits: Amounts;
+  pods: number;
+}
+
+/** Pure: requests and limits of the pods that hold room on each node (not finished ones). */
+export function nodeAllocations(pods: KubeObject[]): Map<string, NodeAllocation> {
+  const out = new Map<string, NodeAllocation>();
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    const phase = p.status?.phase;
+    if (!node || phase === 'Succeeded' || phase === 'Failed') continue;
+    let a = out.get(node);
+    if (!a) out.set(node, (a = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 }, pods: 0 }));
+    const req = podResources(p, 'requests');
+    const lim = podResources(p, 'limits', false);
+    a.requests.cpu += req.cpu ?? 0;
+    a.requests.memory += req.memory ?? 0;
+    a.limits.cpu += lim.cpu ?? 0;
+    a.limits.memory += lim.memory ?? 0;
+    a.pods++;
+  }
+  return out;
 }

@@ -21,12 +21,10 @@ import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION: Final = "v1"
 MIN_SECRET_BYTES: Final = 32
@@ -58,13 +56,22 @@ class _Key:
     aead: AESGCM
 
 
-def _derive(secret: str, what: str) -> _Key:
+def _checked(secret: str, what: str) -> bytes:
     raw = secret.encode("utf-8")
     if len(raw) < MIN_SECRET_BYTES:
         raise SessionSecretError(
             f"the {what} session secret is {len(raw)} bytes; use at least {MIN_SECRET_BYTES} "
             "random bytes (for example the output of `openssl rand -base64 32`)"
         )
+    return raw
+
+
+def _derive(raw: bytes) -> _Key:
+    # cryptography loads here, at the first cookie, not with the module: every `serve` makes a
+    # Sealer and most starts never see a cookie before their first proxied answer (issue 12).
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
     def hkdf(info: bytes, length: int) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=length, salt=_SALT, info=info).derive(raw)
@@ -84,11 +91,28 @@ class Sealer:
     """Seals and opens cookie values with the current secret and any old ones."""
 
     def __init__(self, secret: str, old_secrets: Sequence[str] = ()) -> None:
-        self._current = _derive(secret, "current")
-        self._keys = {self._current.kid: self._current}
-        for old in old_secrets:
-            key = _derive(old, "old")
-            self._keys.setdefault(key.kid, key)
+        # Secrets are checked now (a bad one fails at start); keys are derived at first use.
+        self._secrets = [_checked(secret, "current"), *(_checked(o, "old") for o in old_secrets)]
+        self._ring: tuple[_Key, dict[bytes, _Key]] | None = None
+
+    def _keyring(self) -> tuple[_Key, dict[bytes, _Key]]:
+        """The current key and every key by id (the current one first: it wins a clash)."""
+        if self._ring is None:
+            current = _derive(self._secrets[0])
+            keys = {current.kid: current}
+            for raw in self._secrets[1:]:
+                key = _derive(raw)
+                keys.setdefault(key.kid, key)
+            self._ring = (current, keys)
+        return self._ring
+
+    @property
+    def _current(self) -> _Key:
+        return self._keyring()[0]
+
+    @property
+    def _keys(self) -> dict[bytes, _Key]:
+        return self._keyring()[1]
 
     def seal(self, purpose: str, data: Mapping[str, Any], *, expires_at: float) -> str:
         plain = json.dumps({"exp": int(expires_at), "d": data}, separators=(",", ":"))
@@ -115,6 +139,8 @@ class Sealer:
             raise SealError(
                 "unknown-key", "the cookie was sealed with a session secret we no longer have"
             )
+        from cryptography.exceptions import InvalidTag  # loaded with the key (_derive)
+
         try:
             packed = key.aead.decrypt(nonce, raw[KEY_ID_BYTES + NONCE_BYTES :], _aad(purpose))
             envelope = json.loads(zlib.decompress(packed))

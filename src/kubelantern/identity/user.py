@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from kubelantern.identity.oidc import TokenSet
+if TYPE_CHECKING:  # only OIDC sign-in makes token sets; local mode never loads oidc.py
+    from kubelantern.identity.oidc import TokenSet
 
 REFRESH_BEFORE: Final = 60.0  # seconds before the bearer expires that we refresh it
 

@@ -37,8 +37,6 @@ from kubelantern.observe.streams import ActiveStreams
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.http import forward
 from kubelantern.proxy.plan import Refusal, RequestView, plan
-from kubelantern.proxy.upgrade.entry import tunnel_upgrade
-from kubelantern.proxy.ws.bridge import bridge
 from kubelantern.proxy.ws.sessions import SessionRegistry
 from kubelantern.settings import Settings
 from kubelantern.status import status_response
@@ -132,9 +130,14 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
     decided = plan(view, cluster, deps.settings)
     if isinstance(decided, Refusal):
         return status_response(decided.status, decided.message)
+    # The upgrade paths load with the first upgrade, not with every start (issue 12: start-up).
     if decided.websocket:
+        from kubelantern.proxy.ws.bridge import bridge
+
         return await bridge(request, deps, cluster, decided)
     if decided.tunnel:
+        from kubelantern.proxy.upgrade.entry import tunnel_upgrade
+
         return await tunnel_upgrade(request, deps, cluster, decided)
     return await forward(request, deps, cluster, decided)
 

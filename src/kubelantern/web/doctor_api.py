@@ -11,15 +11,16 @@ request waits for the same run.
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from kubelantern.doctor.checks import check_cluster
-from kubelantern.doctor.report import ClusterReport, report_json
 from kubelantern.status import status_response
 from kubelantern.web import keys
 from kubelantern.web.api import cluster_from
+
+if TYPE_CHECKING:
+    from kubelantern.doctor.report import ClusterReport
 
 
 class DoctorRuns:
@@ -52,6 +53,10 @@ async def doctor(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     cluster = found
+    # The checks load on the first run, not with every `serve` (issue 12: start-up).
+    from kubelantern.doctor.checks import check_cluster
+    from kubelantern.doctor.report import report_json
+
     runs = request.app[RUNS]
     task = runs.inflight.get(cluster.name)
     if task is None:

@@ -16,12 +16,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from kubelantern.identity.client import OidcClient
 from kubelantern.identity.flow import (
     FLOW_TTL,
     CallbackError,
@@ -41,6 +40,9 @@ from kubelantern.identity.sessions import (
 )
 from kubelantern.identity.user import REFRESH_BEFORE, UserSession
 from kubelantern.status import status_response
+
+if TYPE_CHECKING:  # the OIDC client (joserfc, cryptography's x509) loads in team mode only
+    from kubelantern.identity.client import OidcClient
 
 log = logging.getLogger("kubelantern.signin")
 

@@ -11,12 +11,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from kubelantern.identity.client import OidcClient
 from kubelantern.identity.logins import open_login
-from kubelantern.identity.oidc import ClientConfig
 from kubelantern.identity.sessions import Sealer
 from kubelantern.settings import Settings
-from kubelantern.web import keys, signin
+from kubelantern.web import keys
 
 
 def sealer_for(settings: Settings) -> Sealer:
@@ -52,6 +50,12 @@ def install_oidc(app: web.Application, settings: Settings) -> None:
         raise ValueError("OIDC needs --oidc-issuer-url, --oidc-client-id and --public-url")
     if settings.session_secret is None:
         raise ValueError("OIDC needs --session-secret")
+    # Here, not at the top: the client pulls in joserfc and cryptography's x509 (~70 ms of
+    # every start), and the sign-in edge its OIDC decisions; only OIDC needs them (issue 12).
+    from kubelantern.identity.client import OidcClient
+    from kubelantern.identity.oidc import ClientConfig
+    from kubelantern.web import signin
+
     public = settings.public_url.rstrip("/") + settings.base_url
     config = ClientConfig(
         issuer=settings.oidc_issuer_url,
