@@ -8,6 +8,11 @@ Used by `tests/integration/test_kubectl_exec_race.py` and, for the numbers in th
 commit messages, as a script:
 
     .venv/bin/python -m tests.harness.execrace --minors 1.30,1.31,1.32,1.33 -n 800 -j 4
+
+or paired, two `kubelantern serve` processes (one on another source tree, e.g. `git
+archive main src | tar -x -C /tmp/old`) in alternating rounds against one simulator:
+
+    .venv/bin/python -m tests.harness.execrace --before /tmp/old/src -n 1000 --rounds 10
 """
 
 from __future__ import annotations
@@ -116,6 +121,64 @@ def run_execs(
     return outcome
 
 
+def paired(args: argparse.Namespace, root: Path, kubeconfig: Path) -> None:
+    """Rounds alternating (and rotating which goes first) between kubelantern on
+    `args.before` and on this tree; per minor and side, the totals and latency."""
+    from tests.harness.kubectl_matrix import KUBECTL_DIR
+    from tests.harness.serveproc import ServeProcess
+    from tests.harness.stack import CONTEXT_NAMES
+
+    sides = {
+        "before": ServeProcess(
+            ["--no-token", "--kubeconfig", str(kubeconfig)], env={"PYTHONPATH": args.before}
+        ).start(),
+        "after": ServeProcess(["--no-token", "--kubeconfig", str(kubeconfig)]).start(),
+    }
+    try:
+        name = CONTEXT_NAMES["kubernetes"]
+        pod = _pod(f"{sides['after'].url}/clusters/{name}")
+        minors = args.minors.split(",")
+        per_round = max(1, args.count // args.rounds)
+        totals = {(m, side): Outcome(m) for m in minors for side in sides}
+        for r in range(args.rounds):
+            order = list(sides) if r % 2 == 0 else list(reversed(sides))
+            for minor in minors:
+                for side in order:
+                    got = run_execs(
+                        str(KUBECTL_DIR / f"kubectl.{minor}"),
+                        minor,
+                        f"{sides[side].url}/clusters/{name}",
+                        root / side / minor,
+                        pod,
+                        count=per_round,
+                        parallel=args.parallel,
+                        budget=args.budget,
+                    )
+                    total = totals[(minor, side)]
+                    total.runs += got.runs
+                    total.lost += got.lost
+                    total.failed += got.failed
+                    total.seconds += got.seconds
+                    total.examples = (total.examples + got.examples)[:3]
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        for (_, side), total in totals.items():
+            print(json.dumps({"side": side, **total.summary()}), flush=True)
+    finally:
+        for proc in sides.values():
+            proc.stop()
+
+
+def _pod(base: str) -> tuple[str, str, str]:
+    import urllib.request
+
+    from tests.harness.proxy import _shell_pod
+
+    with urllib.request.urlopen(base + "/api/v1/pods", timeout=10) as resp:
+        found = _shell_pod(json.load(resp)["items"])
+    assert found is not None
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     from kubelantern.settings import Settings
     from tests.harness.kubeconfig import write_kubeconfig
@@ -129,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--count", type=int, default=800, help="execs per minor")
     parser.add_argument("-j", "--parallel", type=int, default=4)
     parser.add_argument("--budget", type=float, default=900, help="seconds per minor")
+    parser.add_argument("--before", help="another tree's src/ to compare with (paired)")
+    parser.add_argument("--rounds", type=int, default=10, help="paired: alternating rounds")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -136,6 +201,12 @@ def main(argv: list[str] | None = None) -> int:
         pki = make_pki(root / "pki")
         sim = start_sim(pki, "kubernetes")
         kubeconfig = write_kubeconfig(root / "config", [sim.context])
+        if args.before:
+            try:
+                paired(args, root, kubeconfig)
+            finally:
+                sim.server.stop()
+            return 0
         lantern = start_kubelantern(Settings(kubeconfigs=(kubeconfig,), launch_token=None))
         try:
             pod = running_pod(lantern, "kubernetes")

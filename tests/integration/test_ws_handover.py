@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from kubelantern.proxy.ws.handover import AFTER_PONG, FIXED_HOLD, MAX_HOLD
+from kubelantern.proxy.ws.handover import AFTER_PONG, FIXED_HOLD, MAX_HELD_BYTES, MAX_HOLD
 from kubelantern.proxy.ws.hold import PING_PAYLOAD
 from kubelantern.settings import Settings
 from tests.harness.kubeconfig import Context, write_kubeconfig
@@ -43,12 +43,23 @@ EXEC = (
     + frame(0x8, close_payload(1000), masked=False)
 )
 TARGET = "/clusters/raw/api/v1/namespaces/ns/pods/p/exec?command=echo&command=hi&stdout=true"
+# Output larger than the hold keeps in memory (MAX_HELD_BYTES): reading the upstream pauses.
+BIG_TARGET = TARGET.replace("/pods/p/", "/pods/big/")
+CHUNK = 32 * 1024
+BIG = [bytes([65 + i % 26]) * CHUNK for i in range(2 * MAX_HELD_BYTES // CHUNK + 3)]
+BIG_EXEC = (
+    frame(0x2, b"\x01", masked=False)
+    + b"".join(frame(0x2, b"\x01" + chunk, masked=False) for chunk in BIG)
+    + frame(0x2, STATUS, masked=False)
+    + frame(0x8, close_payload(1000), masked=False)
+)
 Frame = tuple[int, bytes, float]  # opcode, payload, seconds since the 101
 
 
 @pytest.fixture(scope="module")
 def raw_upstream(pki: Pki) -> Iterator[RawUpstream]:
-    runner = RawUpstreamThread(RawUpstream(lambda target: EXEC, pki.server_context()))
+    script = lambda target: BIG_EXEC if "/pods/big/" in target else EXEC  # noqa: E731
+    runner = RawUpstreamThread(RawUpstream(script, pki.server_context()))
     yield runner.start()
     runner.stop()
 
@@ -82,13 +93,15 @@ class Client:
         self.upgraded = 0.0
 
     @classmethod
-    async def open(cls, server: ServerThread, user_agent: str | None) -> Client:
+    async def open(
+        cls, server: ServerThread, user_agent: str | None, target: str = TARGET
+    ) -> Client:
         reader, writer = await asyncio.open_connection(server.host, server.port)
         key = base64.b64encode(os.urandom(16)).decode()
         ua = f"User-Agent: {user_agent}\r\n" if user_agent else ""
         writer.write(
             (
-                f"GET {TARGET} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
+                f"GET {target} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\n"
                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                 f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n"
                 f"{ua}\r\n"
@@ -99,15 +112,16 @@ class Client:
             head = await reader.readuntil(b"\r\n\r\n")
         client.upgraded = time.monotonic()
         assert head.startswith(b"HTTP/1.1 101"), head
+        assert b"\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n" in head, head
         return client
 
     async def frame(self, limit: float = 10) -> Frame:
         async with asyncio.timeout(limit):
             head = await self.reader.readexactly(2)
             n = head[1] & 0x7F
+            assert n < 127 and not head[1] & 0x80, head  # < 64 KiB, unmasked server frames
             if n == 126:
                 n = struct.unpack("!H", await self.reader.readexactly(2))[0]
-            assert n < 127 and not head[1] & 0x80, head  # small, unmasked server frames
             payload = await self.reader.readexactly(n)
         return head[0] & 0x0F, payload, time.monotonic() - self.upgraded
 
@@ -186,5 +200,28 @@ async def test_unaffected_clients_get_output_at_once(
         assert the_exec(frames) == EXPECTED, "no ping in front, nothing missing"
         # Far below any hold (FIXED_HOLD is the smallest); on an idle box it is ~1 ms.
         assert frames[-1][2] < FIXED_HOLD, frames
+    finally:
+        client.close()
+
+
+async def test_output_beyond_the_hold_buffer_waits_in_the_socket_and_arrives_whole(
+    lantern: tuple[ServerThread, str],
+) -> None:
+    server, path = lantern
+    if path != "tunnel":
+        pytest.skip("the relay's hold is a sleep before reading")
+    client = await Client.open(server, KUBECTL_131, BIG_TARGET)
+    try:
+        op, _, _ = await client.frame()
+        assert op == 0x9
+        await asyncio.sleep(0.5)  # the upstream wrote 2 MiB meanwhile; the hold keeps 1 MiB
+        client.send(frame(0xA, PING_PAYLOAD))
+        frames = await client.rest()
+        assert the_exec(frames) == [
+            (0x2, b"\x01"),
+            *((0x2, b"\x01" + chunk) for chunk in BIG),
+            (0x2, STATUS),
+            (0x8, close_payload(1000)),
+        ]
     finally:
         client.close()

@@ -39,7 +39,7 @@ class HeldDown:
         self.started = time.monotonic()
         self.held_for: float | None = None  # seconds, once released
         self._timer: asyncio.TimerHandle | None = None
-        self._answered = False
+        self._answered: float | None = None  # seconds after the 101 the client answered
 
     def start(self) -> None:
         """Right after the client's 101: ping it, become the upstream's parser."""
@@ -49,9 +49,9 @@ class HeldDown:
 
     def client_answered(self) -> None:
         """A pong or a frame of its own came from the client: its reader runs."""
-        if self._answered or self.released:
+        if self._answered is not None or self.released:
             return
-        self._answered = True
+        self._answered = time.monotonic() - self.started
         if self._timer is not None:
             self._timer.cancel()
         self._timer = asyncio.get_running_loop().call_later(self.plan.settle, self.release)
@@ -82,7 +82,14 @@ class HeldDown:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._answered:
+        if self._answered is not None:
+            log.debug(
+                "cluster=%s output held %.1f ms (client answered after %.1f ms)",
+                self.name,
+                self.held_for * 1000,
+                self._answered * 1000,
+            )
+        else:
             log.info(
                 "cluster=%s client did not answer the handover ping in %.1f s: forwarding",
                 self.name,

@@ -243,6 +243,8 @@ class RawTunnel:
         if self.finished or self.close_code is not None:
             return
         self.close_code = code
+        if self.held is not None:
+            self.held.release()  # what the upstream said so far goes before our Close
         payload = close_payload(code, reason)
         for leg in (self.down, self.up):
             transport = leg.dst.transport
