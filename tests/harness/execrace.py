@@ -162,7 +162,7 @@ def paired(args: argparse.Namespace, root: Path, kubeconfig: Path) -> None:
                     total.examples = (total.examples + got.examples)[:3]
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         for (_, side), total in totals.items():
-            print(json.dumps({"side": side, **total.summary()}), flush=True)
+            print(json.dumps({"side": side, **total.summary(), "examples": total.examples}))
     finally:
         for proc in sides.values():
             proc.stop()

@@ -12,6 +12,7 @@ from kubelantern.proxy.ws.handover import (
     MAX_HELD_BYTES,
     MAX_HOLD,
     NO_HOLD,
+    RTT_FACTOR,
     ClientGo,
     HoldMode,
     decide,
@@ -82,7 +83,24 @@ def test_affected_kubectl_waits_for_the_pong(minor: str) -> None:
     assert plan.mode is HoldMode.UNTIL_PONG
     assert plan.holds
     assert (plan.settle, plan.max_hold, plan.max_bytes) == (AFTER_PONG, MAX_HOLD, MAX_HELD_BYTES)
+    assert plan.rtt_factor == RTT_FACTOR
     assert minor in plan.reason
+
+
+@pytest.mark.parametrize(
+    ("answered", "more"),
+    [
+        (0.0005, AFTER_PONG),  # a prompt pong: the flat margin
+        (0.005, AFTER_PONG),
+        (0.030, 0.030 * RTT_FACTOR),  # a slow one (a starved client): a longer margin
+        (0.600, MAX_HOLD - 0.600),  # never past MAX_HOLD in all
+        (MAX_HOLD, 0.0),
+        (MAX_HOLD + 1, 0.0),
+    ],
+)
+def test_margin_after_the_pong(answered: float, more: float) -> None:
+    plan = decide(REAL["1.31"], V5, sees_pong=True)
+    assert plan.release_after(answered) == pytest.approx(more)
 
 
 def test_without_the_pong_a_fixed_hold() -> None:

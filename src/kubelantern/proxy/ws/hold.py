@@ -3,8 +3,8 @@
 Stands in as the upstream socket's parser while the hold lasts: upstream bytes (and its
 EOF) are kept in order, reading pauses past `max_bytes`, and on release they are replayed
 into the tunnel's down leg, which then becomes the parser itself. The release comes
-`settle` seconds after the client answered (our ping's pong, or any frame of its own), or
-at `max_hold` seconds after the 101, whichever is first.
+`plan.release_after(...)` after the client answered (our ping's pong, or any frame of its
+own), or at `max_hold` seconds after the 101, whichever is first.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class HeldDown:
         self._answered = time.monotonic() - self.started
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(self.plan.settle, self.release)
+        self._timer = asyncio.get_running_loop().call_later(
+            self.plan.release_after(self._answered), self.release
+        )
 
     # aiohttp parser interface ------------------------------------------------------
     def feed_data(self, data: bytes) -> tuple[bool, bytes]:
