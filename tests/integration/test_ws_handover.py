@@ -72,15 +72,20 @@ def raw_config(
     return write_kubeconfig(tmp_path_factory.mktemp("handover") / "config", [context])
 
 
-@pytest.fixture(params=["tunnel", "relay"])
+@pytest.fixture(params=["tunnel", "relay", "recorded"])
 def lantern(
     request: pytest.FixtureRequest,
     raw_config: Path,
     lantern_factory: Callable[..., ServerThread],
+    tmp_path: Path,
 ) -> tuple[ServerThread, str]:
-    """kubelantern in front of the raw upstream, and which path its WebSockets take."""
+    """kubelantern in front of the raw upstream, and which path its WebSockets take
+    (recorded: exec sessions, proxy/ws/sessions.py)."""
     settings = Settings(
-        kubeconfigs=(raw_config,), launch_token=None, ws_fast_path=request.param == "tunnel"
+        kubeconfigs=(raw_config,),
+        launch_token=None,
+        ws_fast_path=request.param == "tunnel",
+        record_sessions=tmp_path / "recordings" if request.param == "recorded" else None,
     )
     return lantern_factory(settings), request.param
 
