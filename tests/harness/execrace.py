@@ -140,9 +140,11 @@ def paired(args: argparse.Namespace, root: Path, kubeconfig: Path) -> None:
         minors = args.minors.split(",")
         per_round = max(1, args.count // args.rounds)
         totals = {(m, side): Outcome(m) for m in minors for side in sides}
+        deltas: dict[str, list[float]] = {m: [] for m in minors}  # per round, after - before
         for r in range(args.rounds):
             order = list(sides) if r % 2 == 0 else list(reversed(sides))
             for minor in minors:
+                medians = {}
                 for side in order:
                     got = run_execs(
                         str(KUBECTL_DIR / f"kubectl.{minor}"),
@@ -160,9 +162,24 @@ def paired(args: argparse.Namespace, root: Path, kubeconfig: Path) -> None:
                     total.failed += got.failed
                     total.seconds += got.seconds
                     total.examples = (total.examples + got.examples)[:3]
+                    medians[side] = statistics.median(got.seconds)
+                deltas[minor].append(medians["after"] - medians["before"])
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         for (_, side), total in totals.items():
             print(json.dumps({"side": side, **total.summary(), "examples": total.examples}))
+        for minor, values in deltas.items():
+            ms = sorted(round(v * 1000, 1) for v in values)
+            print(
+                json.dumps(
+                    {
+                        "minor": minor,
+                        "added_ms_median": statistics.median(ms),
+                        "added_ms_min": ms[0],
+                        "added_ms_max": ms[-1],
+                        "rounds": ms,
+                    }
+                )
+            )
     finally:
         for proc in sides.values():
             proc.stop()
