@@ -20,9 +20,8 @@ import struct
 import subprocess
 import termios
 import time
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +62,6 @@ class Target:
     args: tuple[str, ...]
     env: dict[str, str]
     folder: Path
-    # Through kubelantern only: an operation that failed is run once more, loudly (a pytest
-    # warning naming it), and kept in `retried`. Known open defect (closing note, stop 15):
-    # in full-suite runs kubectl >= 1.30 over WebSocket sometimes loses a one-shot exec's
-    # output ("Unknown stream id 1, discarding message": data reached kubectl before it had
-    # made its streams); it has not reproduced alone. A second failure fails the cell.
-    retry_once: bool = False
-    retried: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -386,17 +378,10 @@ def run_cell(kubectl: str, target: Target, ops: tuple[str, ...] = OPERATIONS) ->
         return {op: f"finding pods failed: {exc}" for op in ops}
     problems: dict[str, str] = {}
     for op in ops:
-        for attempt in range(2 if target.retry_once else 1):
-            try:
-                OPS[op](kubectl, target, pods)
-            except (AssertionError, subprocess.TimeoutExpired, OSError) as exc:
-                problems[op] = str(exc) or type(exc).__name__
-                if attempt == 0 and target.retry_once:
-                    warnings.warn(f"{op} failed once, asked again: {problems[op]}", stacklevel=1)
-                    target.retried.append(op)
-            else:
-                problems.pop(op, None)
-                break
+        try:
+            OPS[op](kubectl, target, pods)
+        except (AssertionError, subprocess.TimeoutExpired, OSError) as exc:
+            problems[op] = str(exc) or type(exc).__name__
     return problems
 
 

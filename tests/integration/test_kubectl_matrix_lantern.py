@@ -83,7 +83,7 @@ def test_kubectl_minor_through_kubelantern(
         home = tmp_path / profile
         home.mkdir()
         env = {**_env(folder), "HOME": str(home), "KUBECONFIG": str(config)}
-        target = Target(("--context", sims[profile].context.name), env, home, retry_once=True)
+        target = Target(("--context", sims[profile].context.name), env, home)
         return run_cell(kubectl, target)
 
     before = {p: sims[p].state.recorded for p in PROFILES}

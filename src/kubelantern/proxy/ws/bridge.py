@@ -30,6 +30,7 @@ from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.accept import accept_client
 from kubelantern.proxy.ws.execbridge import exec_bridge, wants_session
+from kubelantern.proxy.ws.handover import decide
 from kubelantern.proxy.ws.planned import open_planned, open_planned_raw
 from kubelantern.proxy.ws.relay import Active, relay
 from kubelantern.proxy.ws.tunnel import TUNNEL_SUPPORTED, tunnel
@@ -76,9 +77,10 @@ async def bridge(
         chosen or "-",
         (time.monotonic() - started) * 1000,
     )
+    handover = decide(request.headers.get("User-Agent"), chosen, sees_pong=False)
     try:
         async with streams.track(name, "websocket", active.going_away):
-            await relay(client_ws, upstream, name)
+            await relay(client_ws, upstream, name, hold=handover.settle)
     finally:
         if not upstream.closed or not client_ws.closed:
             # Cancelled (server cleanup): still say goodbye on both legs.

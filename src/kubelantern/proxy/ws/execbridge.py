@@ -18,6 +18,7 @@ from kubelantern.clusters.cluster import Cluster
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.ws.accept import accept_client, client_websocket
+from kubelantern.proxy.ws.handover import decide
 from kubelantern.proxy.ws.planned import open_planned
 from kubelantern.proxy.ws.sessions import ExecSession, SessionKey
 from kubelantern.status import status_response
@@ -67,6 +68,8 @@ async def exec_bridge(
         grace=deps.settings.session_grace,
         registry=deps.sessions,
         recording=recording,
+        # client-go < 1.34 would drop output sent before it made its streams (handover.py)
+        hold=decide(request.headers.get("User-Agent"), upstream.protocol, sees_pong=False).settle,
     )
     deps.sessions.start(session, deps.streams)
     await session.attach(client_ws)

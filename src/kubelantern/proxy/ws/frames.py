@@ -8,6 +8,7 @@ import struct
 
 OP_CLOSE = 0x8
 OP_PING = 0x9
+OP_PONG = 0xA
 
 
 class FrameTracker:
@@ -19,6 +20,8 @@ class FrameTracker:
         self._left = 0  # payload bytes of the current frame still to come
         self.oversized = False
         self.close_seen = False
+        # A pong or a data frame came: the peer's reader runs (the handover hold, hold.py).
+        self.answered = False
 
     @property
     def at_boundary(self) -> bool:
@@ -54,6 +57,8 @@ class FrameTracker:
             self._header.clear()
             if opcode == OP_CLOSE:
                 self.close_seen = True
+            elif opcode == OP_PONG or opcode < OP_CLOSE:
+                self.answered = True
             if length > self.max_payload:
                 self.oversized = True
                 return bounds

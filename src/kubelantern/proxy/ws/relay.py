@@ -46,8 +46,12 @@ async def _pump(
     src: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     dst: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
     who: str = "peer",
+    hold: float = 0.0,
 ) -> tuple[int, bytes]:
-    """Copy messages src → dst until src closes; returns the close to pass on."""
+    """Copy messages src → dst until src closes; returns the close to pass on. `hold`:
+    seconds to wait first (src's messages queue up meanwhile; see handover.py)."""
+    if hold > 0:
+        await asyncio.sleep(hold)
     while True:
         msg = await src.receive()
         kind = msg.type
@@ -77,9 +81,15 @@ async def _pump(
 
 
 async def relay(
-    client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse, name: str
+    client: web.WebSocketResponse,
+    upstream: aiohttp.ClientWebSocketResponse,
+    name: str,
+    *,
+    hold: float = 0.0,
 ) -> None:
-    down = asyncio.create_task(_pump(upstream, client, "upstream"), name=f"ws-down:{name}")
+    """Both directions until one side closes; `hold`: seconds before the upstream's
+    first message goes to the client (handover.py: a client that would drop it)."""
+    down = asyncio.create_task(_pump(upstream, client, "upstream", hold), name=f"ws-down:{name}")
     up = asyncio.create_task(_pump(client, upstream, "client"), name=f"ws-up:{name}")
     try:
         done, _ = await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)

@@ -78,6 +78,7 @@ class ExecSession:
     queue: deque[Message] = field(default_factory=deque)
     queued: int = 0
     dropped: int = 0  # output bytes dropped while detached, not yet reported
+    hold: float = 0.0  # seconds before the first attachment gets output (handover.py)
     ended: tuple[int, bytes] | None = None  # the upstream's close, once it came
     abandoned: bool = False  # nobody will receive the end: finish as soon as it comes
     exit: int | None = None
@@ -238,6 +239,9 @@ class ExecSession:
 
     async def _write(self, ws: web.WebSocketResponse) -> str:
         try:
+            if self.hold > 0:
+                hold, self.hold = self.hold, 0.0
+                await asyncio.sleep(hold)
             if self.dropped:
                 await _send(ws, lost_notice(self.protocol, self.dropped))
                 self.dropped = 0

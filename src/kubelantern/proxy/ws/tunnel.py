@@ -8,7 +8,9 @@ frame boundaries (O(1) work per frame, never per byte) so that kubelantern can s
 - inject its own keepalive pings at a boundary (the peer's pong then travels on as an
   unsolicited pong, which RFC 6455 §5.5.3 allows and the other end ignores);
 - refuse a frame larger than the bound (Close 1009 to both sides);
-- say goodbye with Close 1001 at shutdown.
+- say goodbye with Close 1001 at shutdown;
+- hold the upstream's first bytes after the 101 for a client that would drop them
+  (client-go < 1.34: `handover.py` decides, `hold.py` holds).
 
 Pings from either end, pongs and the close handshake pass end to end, so client-go's
 5 s ping / 61 s pong deadline is answered by the API server itself.
@@ -39,6 +41,8 @@ from kubelantern.proxy.ws.frames import (
     close_payload,
     control_frame,
 )
+from kubelantern.proxy.ws.handover import decide
+from kubelantern.proxy.ws.hold import HeldDown
 from kubelantern.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,6 +92,8 @@ class _Leg:
             transport.write(data[cut:])
         else:
             transport.write(data)
+        if self.tracker.answered and self.tunnel.held is not None:
+            self.tunnel.held.client_answered()
         if self.dst.writing_paused and not self._draining:
             self._draining = True
             self.src.pause_reading()
@@ -147,6 +153,7 @@ class RawTunnel:
         self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ping_timer: asyncio.TimerHandle | None = None
+        self.held: HeldDown | None = None  # upstream bytes kept back after the 101
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -164,6 +171,8 @@ class RawTunnel:
         finally:
             if self._ping_timer is not None:
                 self._ping_timer.cancel()
+            if self.held is not None:
+                self.held.cancel()
             for task in list(self._tasks):
                 task.cancel()
 
@@ -234,6 +243,8 @@ class RawTunnel:
         if self.finished or self.close_code is not None:
             return
         self.close_code = code
+        if self.held is not None:
+            self.held.release()  # what the upstream said so far goes before our Close
         payload = close_payload(code, reason)
         for leg in (self.down, self.up):
             transport = leg.dst.transport
@@ -324,13 +335,20 @@ async def tunnel(
         log.info("cluster=%s client went away during the upgrade: %s", name, e)
         raw.close()
         raise
-    raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
+    handover = decide(request.headers.get("User-Agent"), raw.chosen, sees_pong=True)
+    if handover.holds:
+        # client-go < 1.34 would drop output sent before it made its streams (handover.py)
+        tunnel.held = HeldDown(tunnel.down, raw.protocol, handover, name)
+        tunnel.held.start()
+    else:
+        raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
     log.debug(
-        "cluster=%s strategy=%s protocol=%s bridged (bytes) in %.0f ms",
+        "cluster=%s strategy=%s protocol=%s bridged (bytes) in %.0f ms%s",
         name,
         strategy.name,
         raw.chosen or "-",
         (time.monotonic() - started) * 1000,
+        f"; holding output: {handover.reason}" if handover.holds else "",
     )
     try:
         async with streams.track(name, "websocket", tunnel.shutdown):
