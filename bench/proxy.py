@@ -45,7 +45,7 @@ from bench._small import small_requests
 from bench._stack import KUBE_TOKEN, ROOT, Stack, stack
 from bench._stats import spread
 from bench._table import table
-from bench.startup import measure_startup
+from bench.startup import TARGET_MS, measure_startup
 
 OUT = ROOT / "artifacts" / "bench"
 BASELINE = "kubectl proxy"
@@ -274,7 +274,10 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
     starts = [s["targets"]["kubelantern"]["ms"]["median"] for s in result["startup"]]
     if starts:
         clusters = result["startup"][0]["clusters"]
-        add(f"start-up with {clusters} clusters", _median(spread(starts)), 300, True, "ms")
+        add(f"start-up with {clusters} clusters", _median(spread(starts)), TARGET_MS, True, "ms")
+        # CPU too: a loaded machine stretches the wall time far more than the CPU time.
+        cpu = [s["targets"]["kubelantern"]["cpu_ms"]["median"] for s in result["startup"]]
+        add(f"start-up CPU with {clusters} clusters", _median(spread(cpu)), TARGET_MS, True, "ms")
     return rows
 
 

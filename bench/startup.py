@@ -195,6 +195,9 @@ def measure_startup(
         ratios[f"{label} / kubelantern"] = spread(
             [r[label] / r[KUBELANTERN] for r in by_round.values()]
         )
+        ratios[f"{label} - kubelantern (CPU ms)"] = spread(
+            [r[label] - r[KUBELANTERN] for r in cpu_round.values()]
+        )
     return {"clusters": clusters, "rounds": rounds, "bytecode": not source,
             "tls": "shared" if client is None else "per context",
             "targets": targets, "ratios": ratios, "runs": runs}  # fmt: skip
@@ -215,10 +218,24 @@ def table(result: dict[str, Any]) -> str:
         )
     for label, s in result["ratios"].items():
         lines.append(f"  {label:<36} {fmt(s, 2)}")
-    median = result["targets"][KUBELANTERN]["ms"]["median"]
-    met = "met" if median is not None and median <= TARGET_MS else "MISSED"
-    lines.append(f"target: kubelantern ≤ {TARGET_MS} ms (median): {median:.0f} ms, {met}")
+    lines.append(target_line(result))
     return "\n".join(lines)
+
+
+def target_line(result: dict[str, Any]) -> str:
+    """Issue 12's start-up target, wall and CPU medians each against it; with the noisy
+    starts counted, since a loaded machine stretches the wall time (and CPU less so)."""
+    mine = result["targets"][KUBELANTERN]
+    parts = []
+    for key, what in (("ms", "wall"), ("cpu_ms", "CPU")):
+        median = mine[key]["median"]
+        met = "met" if median is not None and median <= TARGET_MS else "MISSED"
+        parts.append(f"{what} {median:.0f} ms {met}")
+    noisy = f"; {mine['noisy']}/{mine['ms']['n']} starts noisy" if mine["noisy"] else ""
+    return (
+        f"target: kubelantern ≤ {TARGET_MS} ms to the first proxied answer with "
+        f"{result['clusters']} clusters (medians): {', '.join(parts)}{noisy}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

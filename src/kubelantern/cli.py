@@ -20,11 +20,7 @@ from kubelantern.limitflags import add_limit_flags, apply_file_limit, limit_sett
 from kubelantern.servetls import forget_instance, serve_tls
 from kubelantern.sessionflags import add_session_flags, session_settings
 from kubelantern.settings import Settings
-from kubelantern.teamflags import (
-    add_team_flags,
-    serve_mode,
-    team_settings,
-)
+from kubelantern.teamflags import add_team_flags, serve_mode, team_settings
 
 DEFAULT_PORT = 4477
 TOKEN_ENV = "KUBELANTERN_TOKEN"
@@ -226,7 +222,6 @@ def open_url(settings: Settings, port: int) -> str:
 
 
 async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
-    from kubelantern.localtls import LocalTLSError
     from kubelantern.malloc import release_free_memory_periodically
     from kubelantern.web import keys
     from kubelantern.web.app import make_app
@@ -272,6 +267,8 @@ async def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     print(f"kubelantern is serving at {open_url(settings, port)}", file=out, flush=True)
     instance_file: Path | None = None
     if settings.tls_port is not None:
+        from kubelantern.localtls import LocalTLSError  # cryptography: ~30 ms, only here
+
         try:
             instance_file = await serve_tls(make_site, settings, out)
         except (OSError, LocalTLSError) as e:
@@ -306,6 +303,7 @@ async def list_clusters(settings: Settings, as_json: bool, out: TextIO = sys.std
 
     registry = await load_registry(settings)
     try:
+        await registry.build_tls()  # serve builds at first use; this lists what a build finds
         rows: list[dict[str, Any]] = []
         for c in registry:
             profile, source = c.profile.name, c.profile_source
@@ -364,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except UsageError as e:
         parser.error(str(e))
+    from kubelantern.leanimport import import_aiohttp
+
+    import_aiohttp()  # before anything imports it: its default SSL contexts cost ~40 ms
     from kubelantern.eventloop import new_event_loop
     from kubelantern.malloc import tune_malloc
     from kubelantern.web.logs import setup_logging

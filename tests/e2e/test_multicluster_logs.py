@@ -141,8 +141,19 @@ def test_one_workload_on_two_clusters_merged(
 
     # Time order across both clusters: with timestamps shown, they never go backwards.
     pane.get_by_label("Timestamps").check()
-    stamps = [parse_ts(r["ts"]) for r in rows(page) if r["ts"]]
-    clusters_seen = {r["cluster"] for r in rows(page) if r["ts"]}
+    # The view redraws at its next animation frame, not within the click: read the lines
+    # once stamps are drawn on both clusters' lines (reading at once failed ~1 run in 4, on
+    # main as on any branch: no stamps yet in the first read, all of them in the next).
+    page.wait_for_function(
+        """([a, b]) => { const seen = new Set([...document.querySelectorAll(
+            '.kl-logpane .kl-row')].filter((r) => r.querySelector('.kl-ts')?.textContent)
+            .map((r) => r.querySelector('.kl-line-cluster')?.textContent));
+            return seen.has(a) && seen.has(b); }""",
+        arg=[KIND, LEGACY],
+    )
+    drawn = rows(page)  # one read: the order checked is the order of one drawing
+    stamps = [parse_ts(r["ts"]) for r in drawn if r["ts"]]
+    clusters_seen = {r["cluster"] for r in drawn if r["ts"]}
     assert len(stamps) > 4 and clusters_seen == {KIND, LEGACY}, (len(stamps), clusters_seen)
     assert stamps == sorted(stamps), "merged lines out of time order"
 

@@ -170,6 +170,7 @@ async def test_exec_plugin_client_certificate_rebuilds_tls(
     )
     ctx = Context("cert-plugin", server.url, ca_pem=pki.ca_pem, user={"exec": exec_cfg})
     async with closing(one_cluster(tmp_path, ctx)) as cluster:
+        await cluster.ensure_tls()  # the kubeconfig's TLS, built at the first use
         before = cluster.tls.ssl
         status, _ = await get(cluster, "/api/v1/pods")
         assert status == 200
@@ -196,6 +197,7 @@ async def test_kubeconfig_client_cert_and_tls_server_name(
         cluster={"tls-server-name": "kubernetes.test"},
     )
     async with closing(one_cluster(tmp_path, ctx)) as cluster:
+        await cluster.ensure_tls()
         assert cluster.request_kwargs()["server_hostname"] == "kubernetes.test"
         status, _ = await get(cluster, "/version")
         assert status == 200

@@ -295,3 +295,43 @@ def test_doctor_command_checks_a_cluster(
         timeout=60,
     )
     assert unknown.returncode == 1 and "unknown cluster 'nope'" in unknown.stdout
+
+
+def test_clusters_command_builds_tls_and_reports_what_only_a_build_finds(
+    tmp_path: Path,
+) -> None:
+    """serve builds SSL contexts at first use; `kubelantern clusters` builds them all, so a
+    client key that does not match its certificate (well-formed PEM both) is listed."""
+    import base64
+
+    from tests.harness.pki import make_pki
+
+    mine, other = make_pki(_folder(tmp_path, "a")), make_pki(_folder(tmp_path, "b"))
+    user = {
+        "client-certificate-data": base64.b64encode(mine.client_cert_pem).decode(),
+        "client-key-data": base64.b64encode(other.client_key_pem).decode(),
+    }
+    config = write_kubeconfig(
+        tmp_path / "config",
+        [
+            Context("fine", "https://127.0.0.1:1", ca_pem=mine.ca_pem, token="t"),
+            Context("mismatched", "https://127.0.0.1:1", ca_pem=mine.ca_pem, user=user),
+        ],
+    )
+    done = subprocess.run(
+        [str(BIN), "clusters", "--kubeconfig", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=30,
+    )
+    lines = done.stdout.splitlines()
+    bad = next(line for line in lines if line.startswith("mismatched"))
+    assert "ERROR" in bad and "not a matching PEM certificate and key" in bad, lines
+    assert "ERROR" not in next(line for line in lines if line.startswith("fine"))
+    assert done.returncode == 1
+
+
+def _folder(parent: Path, name: str) -> Path:
+    (parent / name).mkdir()
+    return parent / name

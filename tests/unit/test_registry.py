@@ -224,13 +224,14 @@ def test_cluster_strategy_override_and_unknown_names() -> None:
     assert bad_profile.load_error is not None and "unknown profile 'k3s'" in bad_profile.load_error
 
 
-def test_request_kwargs(tmp_path: Path) -> None:
+async def test_request_kwargs(tmp_path: Path) -> None:
     c = Cluster(
         make_spec(
             tls=TLSSpec(insecure_skip_verify=True, server_name="kubernetes.test"),
             proxy_url="http://user:p%40ss@proxy.example:3128",
         )
     )
+    await c.ensure_tls()  # built at the first use, not at load
     kw = c.request_kwargs()
     assert kw["server_hostname"] == "kubernetes.test"
     assert kw["proxy"] == URL("http://proxy.example:3128")
@@ -353,7 +354,7 @@ def test_cluster_repr_has_no_secrets() -> None:
     assert ok.load_error is None
 
 
-def test_same_tls_material_shares_one_ssl_context() -> None:
+async def test_same_tls_material_shares_one_ssl_context() -> None:
     specs = [
         make_spec("a", "https://a:6443"),
         make_spec("b", "https://b:6443", tls=TLSSpec(server_name="api.b")),
@@ -361,6 +362,7 @@ def test_same_tls_material_shares_one_ssl_context() -> None:
         make_spec("d", "http://d:8080"),
     ]
     reg = Registry.from_specs(specs)
+    await reg.build_tls()
     a, b, c, d = (reg.clusters[n] for n in "abcd")
     assert a.tls.ssl is b.tls.ssl  # same (system) CAs: one context
     assert (a.tls.server_hostname, b.tls.server_hostname) == (None, "api.b")

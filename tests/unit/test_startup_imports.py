@@ -95,3 +95,63 @@ print(*(m in sys.modules for m in wanted))
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+SERVE = """
+import json, os, signal, sys
+
+real = sys.stdout
+
+class Out:  # serve's output: stop the server once it says it is serving
+    def write(self, text):
+        if "kubelantern is serving" in text:
+            os.kill(os.getpid(), signal.SIGINT)
+        return len(text)
+
+    def flush(self):
+        pass
+
+sys.stdout = Out()  # before kubelantern.cli binds it as serve's default output
+import kubelantern.cli
+from kubelantern.leanimport import CAFILE_ENV
+
+env_before = os.environ.get(CAFILE_ENV)
+code = kubelantern.cli.main(["serve", "--kubeconfig", sys.argv[1], "--port", "0", "--no-token",
+                             "--log-level", "warning"])
+import aiohttp.connector
+default_cas = aiohttp.connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509"]
+real.write(json.dumps({"code": code, "modules": sorted(sys.modules), "default_cas": default_cas,
+                       "env_kept": os.environ.get(CAFILE_ENV) == env_before}) + "\\n")
+"""
+
+
+def test_serve_command_start_loads_no_local_tls_and_no_ca_bundle(tmp_path: Path) -> None:
+    """`kubelantern serve` itself (cli.main → serve), up to its "serving" line: no
+    cryptography (localtls loads only with --tls-port), and aiohttp's default SSL contexts
+    found the system CAs through the hashed directory instead of parsing the bundle."""
+    import ssl
+
+    from kubelantern.leanimport import CAFILE_ENV, hashed_ca_dir, system_bundle
+
+    contexts = [Context("c0", "https://127.0.0.1:1", token="t")]
+    config = write_kubeconfig(tmp_path / "config", contexts)
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    got = json.loads(done.stdout.splitlines()[-1])
+    assert got["code"] == 130, done.stderr  # stopped by the SIGINT, after serving
+    modules = set(got["modules"])
+    assert "kubelantern.web.app" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in LAZY or m in LAZY) == []
+    assert got["env_kept"]  # SSL_CERT_FILE is as it was for everything after the import
+    paths = ssl.get_default_verify_paths()
+    import os
+
+    if system_bundle(os.environ.get(CAFILE_ENV), paths.openssl_cafile) and hashed_ca_dir(
+        paths.capath
+    ):
+        assert got["default_cas"] == 0  # looked up in the directory per handshake instead

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import ssl
 from typing import Any, TypedDict
@@ -21,8 +20,14 @@ from kubelantern.clusters.credentials import EXEC_TIMEOUT, CredentialError, Cred
 from kubelantern.clusters.kubeconfig import shown_url
 from kubelantern.clusters.netproxy import env_proxy, split_proxy
 from kubelantern.clusters.paths import join_upstream
-from kubelantern.clusters.spec import ClusterSpec, TLSSpec
-from kubelantern.clusters.tls import TLSConfigError, TLSInfo, tls_info
+from kubelantern.clusters.spec import ClusterSpec
+from kubelantern.clusters.tls import (
+    TLSConfigError,
+    TLSContexts,
+    TLSInfo,
+    check_tls_material,
+    tls_info,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,7 @@ class Cluster:
         *,
         load_error: str | None = None,
         profile_override: str | None = None,
-        tls_cache: dict[TLSSpec, TLSInfo] | None = None,
+        tls_contexts: TLSContexts | None = None,
         strategy_override: str | None = None,
         exec_timeout: float = EXEC_TIMEOUT,
     ) -> None:
@@ -62,7 +67,10 @@ class Cluster:
         self.load_error = load_error
         self.credentials = Credentials(spec, exec_timeout=exec_timeout)
         self._session: aiohttp.ClientSession | None = None
-        self._tls: TLSInfo = TLSInfo(True, None)
+        # None until ensure_tls() built it (at the first use; plain http needs none).
+        self._tls: TLSInfo | None = None
+        # Shared by a registry's clusters: one build per TLS material (tests count builds).
+        self.tls_contexts = tls_contexts if tls_contexts is not None else TLSContexts()
         self._tls_cert_generation = 0
         self.server_url = URL(spec.server) if spec.server else URL("https://invalid.invalid")
 
@@ -100,10 +108,12 @@ class Cluster:
         self.learned_at: float | None = None
 
         if self.load_error is None:
+            if URL(spec.server).scheme != "https":
+                self._tls = TLSInfo(True, None)  # aiohttp ignores it for http://
             try:
-                self._tls = _cached_tls(spec, tls_cache)
+                check_tls_material(spec)  # the SSL context itself is built at first use
             except TLSConfigError as e:
-                self.load_error = f"{spec.source or 'kubeconfig'}: context {spec.name!r}: {e}"
+                self.load_error = self._tls_error(e)
             self._proxy, self._proxy_auth = split_proxy(spec.proxy_url or env_proxy(spec.server))
             if spec.proxy_url and self._proxy is None and self.load_error is None:
                 self.load_error = (
@@ -131,19 +141,46 @@ class Cluster:
         """The upstream URL for a raw API path (starting with `/`) and raw query string."""
         return join_upstream(self.server_url, api_path, query_string)
 
+    def _tls_error(self, e: TLSConfigError) -> str:
+        return f"{self.spec.source or 'kubeconfig'}: context {self.spec.name!r}: {e}"
+
+    async def ensure_tls(self) -> None:
+        """Build this cluster's SSL context unless built (the first use of the cluster; a
+        worker thread does the blocking part, once however many requests ask at once).
+        TLS material that cannot be used becomes the cluster's `load_error`, as a failure
+        at load would have: requests then get 503 naming the key."""
+        if self._tls is not None or self.load_error is not None:
+            return
+        try:
+            info = await self.tls_contexts.get(self.spec)
+        except TLSConfigError as e:
+            if self.load_error is None:
+                self.load_error = self._tls_error(e)
+                log.warning("%s", self.load_error)
+            return
+        if self._tls is None:  # an exec plugin's certificate may have been put in meanwhile
+            self._tls = info
+
     @property
     def tls(self) -> TLSInfo:
+        """The TLS of every request; `await ensure_tls()` first (TLSConfigError if not)."""
+        if self._tls is None:
+            raise TLSConfigError(
+                self.load_error or f"cluster {self.name!r}: TLS not built yet (ensure_tls)"
+            )
         return self._tls
 
     def request_kwargs(self) -> Transport:
         """Keyword arguments for every `session.request(...)` / `session.ws_connect(...)`.
 
-        Call `await cluster.auth_headers()` (or `credentials.headers()`) first: when an exec
-        plugin hands out a client certificate, that is what brings the TLS context up to date.
+        Call `await cluster.session()` or `await cluster.auth_headers()` first: they build
+        the TLS context at the first use, and when an exec plugin hands out a client
+        certificate, `auth_headers` is what brings the TLS context up to date.
         """
-        kwargs: Transport = {"ssl": self._tls.ssl}
-        if self._tls.server_hostname:
-            kwargs["server_hostname"] = self._tls.server_hostname
+        tls = self.tls
+        kwargs: Transport = {"ssl": tls.ssl}
+        if tls.server_hostname:
+            kwargs["server_hostname"] = tls.server_hostname
         if self._proxy is not None:
             kwargs["proxy"] = self._proxy
             if self._proxy_auth is not None:
@@ -155,6 +192,7 @@ class Cluster:
 
         Raises CredentialError (message names the cluster and what to do).
         """
+        await self.ensure_tls()
         if self.load_error is not None:
             raise CredentialError(self.name, self.load_error)
         headers = await self.credentials.headers()
@@ -176,7 +214,9 @@ class Cluster:
         self._tls_cert_generation = generation
 
     async def session(self) -> aiohttp.ClientSession:
-        """This cluster's pooled HTTP session (created on first use, on the running loop)."""
+        """This cluster's pooled HTTP session (created on first use, on the running loop),
+        with the cluster's TLS built (see `ensure_tls`)."""
+        await self.ensure_tls()
         if self._session is None or self._session.closed:
             self._session = self._make_session()  # no await in between: no race
         return self._session
@@ -185,7 +225,8 @@ class Cluster:
         connector = aiohttp.TCPConnector(
             limit=0,  # per-host limit is what matters: one cluster is one host
             limit_per_host=LIMIT_PER_HOST,
-            ssl=self._tls.ssl,
+            # Every request passes request_kwargs()'s ssl; this is only a fallback.
+            ssl=self._tls.ssl if self._tls is not None else True,
         )
         return aiohttp.ClientSession(
             connector=connector,
@@ -205,20 +246,6 @@ class Cluster:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
-
-
-def _cached_tls(spec: ClusterSpec, cache: dict[TLSSpec, TLSInfo] | None) -> TLSInfo:
-    if cache is None:
-        return tls_info(spec)
-    # The server name is passed per request, not held by the SSL context: not in the key.
-    key = dataclasses.replace(spec.tls, server_name=None)
-    scheme = URL(spec.server).scheme
-    if scheme != "https":
-        return tls_info(spec)
-    shared = cache.get(key)
-    if shared is None:
-        shared = cache[key] = tls_info(spec)
-    return TLSInfo(shared.ssl, spec.tls.server_name or None)
 
 
 def _known(table: dict[str, Any]) -> str:

@@ -104,6 +104,7 @@ async def probe_cluster(
 ) -> ProbeResult:
     """One probe of `cluster`; never raises. `auth`/`tls` None: the kubeconfig's credentials;
     given: a user's own credential (then without the kubeconfig's client certificate)."""
+    await cluster.ensure_tls()  # a first use: unusable TLS material becomes the load error
     if cluster.load_error is not None:
         return ProbeResult(ERROR, cluster.load_error, reason="config")
     try:

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from kubelantern.clusters.cluster import CONNECT_TIMEOUT, Cluster
 from kubelantern.clusters.kubeconfig import KubeconfigError, load_in_cluster, load_kubeconfigs
 from kubelantern.clusters.paths import split_cluster_path
-from kubelantern.clusters.spec import ClusterSpec, TLSSpec
-from kubelantern.clusters.tls import TLSInfo
+from kubelantern.clusters.spec import ClusterSpec
+from kubelantern.clusters.tls import TLSContexts
 from kubelantern.settings import Settings
 
 __all__ = ["CONNECT_TIMEOUT", "Cluster", "Registry", "load_registry"]
@@ -39,16 +39,15 @@ class Registry:
         context) become clusters with `load_error` set, so the UI can show why."""
         settings = settings or Settings()
         clusters: dict[str, Cluster] = {}
-        # Contexts with the same TLS material share one SSL context: loading the system CAs
-        # takes ~10-20 ms per context, and a Rancher kubeconfig may hold hundreds.
-        tls_cache: dict[TLSSpec, TLSInfo] = {}
+        # Built at each cluster's first use; contexts with the same TLS material share one.
+        tls_contexts = TLSContexts()
         lines: list[str] = []
         for spec in specs:
             if spec.name in clusters:
                 continue
             cluster = Cluster(
                 spec,
-                tls_cache=tls_cache,
+                tls_contexts=tls_contexts,
                 profile_override=settings.profile_overrides.get(spec.name),
                 strategy_override=settings.strategy_overrides.get(spec.name),
                 exec_timeout=settings.exec_plugin_timeout,
@@ -91,6 +90,11 @@ class Registry:
         name, rest = found
         return self.clusters[name], rest
 
+    async def build_tls(self) -> None:
+        """Build every cluster's TLS now (`kubelantern clusters`, doctor: they show what
+        only a build finds, such as a client key that does not match its certificate)."""
+        await asyncio.gather(*(c.ensure_tls() for c in self.clusters.values()))
+
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clusters.values()), return_exceptions=True)
 
@@ -119,7 +123,7 @@ async def load_registry(settings: Settings) -> Registry:
     result = await asyncio.to_thread(
         load_kubeconfigs, list(settings.kubeconfigs) or None, contexts=settings.contexts
     )
-    # Building TLS contexts reads CA bundles (tens of ms each): off the event loop.
+    # Checking TLS material reads CA and key files: off the event loop.
     return await asyncio.to_thread(
         Registry.from_specs, result.specs, result.errors, settings, result.current_context
     )

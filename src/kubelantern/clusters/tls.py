@@ -1,13 +1,18 @@
 """The TLS side of a cluster connection: CA, client certificate, skip-verify, server name.
 
-Built once per cluster (and again when an exec plugin hands out a new client certificate).
-Verification is on unless the kubeconfig says `insecure-skip-tls-verify: true`; with no CA
-given, the system CAs are used.
+Built at a cluster's first use, not at load (issue 12: 50 contexts of their own material
+took ~70 ms of CPU to build at start, for clusters nobody may open), in a worker thread and
+at most once per material (`TLSContexts`); again when an exec plugin hands out a new client
+certificate. At load, `check_tls_material` looks at the material shallowly so that a missing
+file or junk data is still a load error at once. Verification is on unless the kubeconfig
+says `insecure-skip-tls-verify: true`; with no CA given, the system CAs are used.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import os
 import ssl
 import tempfile
@@ -17,7 +22,8 @@ from pathlib import Path
 
 from yarl import URL
 
-from kubelantern.clusters.spec import ClusterSpec
+from kubelantern.clusters.pemcheck import has_certificate, has_private_key
+from kubelantern.clusters.spec import ClusterSpec, TLSSpec
 from kubelantern.status import KubelanternError
 
 
@@ -87,25 +93,8 @@ def build_ssl_context(
     else:
         ctx.load_default_certs(ssl.Purpose.SERVER_AUTH)
 
-    if plugin_cert is not None:
-        cert_data: bytes | None = plugin_cert[0]
-        cert_file: Path | None = None
-        key_data: bytes | None = plugin_cert[1]
-        key_file: Path | None = None
-        where = "exec plugin clientCertificateData/clientKeyData"
-    else:
-        cert_data, cert_file = tls.client_cert_data, tls.client_cert_file
-        key_data, key_file = tls.client_key_data, tls.client_key_file
-        where = "client-certificate/client-key"
-    has_cert = cert_data is not None or cert_file is not None
-    has_key = key_data is not None or key_file is not None
-    if has_cert != has_key:
-        missing = "client-key" if has_cert else "client-certificate"
-        raise TLSConfigError(f"{where}: {missing} is missing (both are needed)")
-    for name, path in (("client-certificate", cert_file), ("client-key", key_file)):
-        if path is not None and not path.is_file():
-            raise TLSConfigError(f"{name}: file {path} not found")
-    if has_cert:
+    cert_data, cert_file, key_data, key_file, where = _client_material(tls, plugin_cert)
+    if cert_data is not None or cert_file is not None:
         with (
             _pem_path(cert_data, cert_file, "cert") as certfile,
             _pem_path(key_data, key_file, "key") as keyfile,
@@ -119,8 +108,123 @@ def build_ssl_context(
     return ctx
 
 
+def _client_material(
+    tls: TLSSpec, plugin_cert: tuple[bytes, bytes] | None
+) -> tuple[bytes | None, Path | None, bytes | None, Path | None, str]:
+    """(cert data, cert file, key data, key file, what to call them in a message); raises
+    TLSConfigError when only one of the pair is given or a named file is not there."""
+    if plugin_cert is not None:
+        return (plugin_cert[0], None, plugin_cert[1], None,
+                "exec plugin clientCertificateData/clientKeyData")  # fmt: skip
+    cert_data, cert_file = tls.client_cert_data, tls.client_cert_file
+    key_data, key_file = tls.client_key_data, tls.client_key_file
+    has_cert = cert_data is not None or cert_file is not None
+    has_key = key_data is not None or key_file is not None
+    where = "client-certificate/client-key"
+    if has_cert != has_key:
+        missing = "client-key" if has_cert else "client-certificate"
+        raise TLSConfigError(f"{where}: {missing} is missing (both are needed)")
+    for name, path in (("client-certificate", cert_file), ("client-key", key_file)):
+        if path is not None and not path.is_file():
+            raise TLSConfigError(f"{name}: file {path} not found")
+    return cert_data, cert_file, key_data, key_file, where
+
+
+def check_tls_material(spec: ClusterSpec) -> None:
+    """What `build_ssl_context` would reject, found without building (see pemcheck.py):
+    missing files, unreadable files, data with no PEM block of the right kind. Raises
+    TLSConfigError with the message the build gives. Passing promises no working context:
+    a key that does not match its certificate shows at the first use."""
+    if URL(spec.server).scheme != "https":
+        return
+    tls = spec.tls
+    if not tls.insecure_skip_verify:
+        if tls.ca_data is not None:
+            if not has_certificate(tls.ca_data):
+                raise TLSConfigError(
+                    "certificate-authority-data holds no usable PEM certificate "
+                    "(no PEM certificate block)"
+                )
+        elif tls.ca_file is not None:
+            try:
+                ca = tls.ca_file.read_bytes()
+            except FileNotFoundError:
+                raise TLSConfigError(
+                    f"certificate-authority: file {tls.ca_file} not found"
+                ) from None
+            except OSError as e:
+                raise TLSConfigError(
+                    f"certificate-authority: {tls.ca_file} holds no usable PEM certificate "
+                    f"({_reason(e)})"
+                ) from None
+            if not has_certificate(ca):
+                raise TLSConfigError(
+                    f"certificate-authority: {tls.ca_file} holds no usable PEM certificate "
+                    "(no PEM certificate block)"
+                )
+    cert_data, cert_file, key_data, key_file, where = _client_material(tls, None)
+    if cert_data is None and cert_file is None:
+        return
+    try:
+        cert = cert_data if cert_data is not None else _read(cert_file)
+        key = key_data if key_data is not None else _read(key_file)
+    except OSError as e:
+        raise TLSConfigError(
+            f"{where}: not a matching PEM certificate and key ({_reason(e)})"
+        ) from None
+    if not has_certificate(cert):
+        why = "no PEM certificate block in the certificate"
+    elif not has_private_key(key):
+        why = "no PEM private key block in the key"
+    else:
+        return
+    raise TLSConfigError(f"{where}: not a matching PEM certificate and key ({why})")
+
+
+def _read(path: Path | None) -> bytes:
+    assert path is not None  # _client_material gives data or a file for each
+    return path.read_bytes()
+
+
 def tls_info(spec: ClusterSpec, plugin_cert: tuple[bytes, bytes] | None = None) -> TLSInfo:
     return TLSInfo(build_ssl_context(spec, plugin_cert), spec.tls.server_name or None)
+
+
+class TLSContexts:
+    """The SSL contexts of one registry's clusters, by TLS material: each built at most once,
+    when a cluster first needs it, in a worker thread (reading CA bundles and keys blocks).
+    Clusters with the same material share one context (the system CAs alone take 10-20 ms
+    to load, and a Rancher kubeconfig may hold hundreds of contexts that use them)."""
+
+    def __init__(self) -> None:
+        self._built: dict[TLSSpec, ssl.SSLContext | bool] = {}
+        self._building: dict[TLSSpec, asyncio.Future[ssl.SSLContext | bool]] = {}
+        self.builds = 0  # contexts built (tests count them)
+
+    async def get(self, spec: ClusterSpec) -> TLSInfo:
+        """`spec`'s TLS, built now if no cluster built it before; concurrent callers for
+        the same material wait for one build. Raises TLSConfigError (not kept: a later
+        caller builds again)."""
+        if URL(spec.server).scheme != "https":
+            return TLSInfo(True, None)
+        # The server name is passed per request, not held by the SSL context: not in the key.
+        key = dataclasses.replace(spec.tls, server_name=None)
+        ctx = self._built.get(key)
+        if ctx is None:
+            building = self._building.get(key)
+            if building is None:
+                self.builds += 1  # counted on the loop: builds of other keys run in parallel
+                building = asyncio.ensure_future(asyncio.to_thread(build_ssl_context, spec))
+                self._building[key] = building
+                building.add_done_callback(lambda done: self._finished(key, done))
+            # One request giving up (client gone) must not cancel the others' build.
+            ctx = await asyncio.shield(building)
+        return TLSInfo(ctx, spec.tls.server_name or None)
+
+    def _finished(self, key: TLSSpec, done: asyncio.Future[ssl.SSLContext | bool]) -> None:
+        self._building.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            self._built[key] = done.result()
 
 
 def _reason(e: BaseException) -> str:

@@ -49,6 +49,7 @@ async def run_doctor(
 
     registry = await load_registry(settings)
     try:
+        await registry.build_tls()  # what a build finds, reported before any probe
         clusters = list(registry)
         if cluster is not None:
             clusters = [c for c in clusters if c.name == cluster]

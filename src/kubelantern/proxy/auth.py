@@ -44,7 +44,8 @@ async def user_request_kwargs(cluster: Cluster) -> Transport:
     kubeconfig's identity. So requests carrying the user's own credential use a TLS
     context without the client certificate (same CA, server name and proxy).
     """
-    kwargs = cluster.request_kwargs()
+    await cluster.ensure_tls()
+    kwargs = cluster.request_kwargs()  # TLSConfigError (the load error) if it failed
     if not has_client_cert(cluster):
         return kwargs
     cached = _USER_TLS.get(cluster)

@@ -156,7 +156,10 @@ def _logged_in(request: web.Request, name: str) -> bool:
 
 
 async def _user_probe(prober: Prober, cluster: Cluster, token: str, wait: float) -> ProbeResult:
-    return await prober.user_result(cluster, token, await user_request_kwargs(cluster), wait)
+    await cluster.ensure_tls()
+    # TLS that cannot be built is the cluster's load error, which the probe reports as such.
+    tls = await user_request_kwargs(cluster) if cluster.load_error is None else None
+    return await prober.user_result(cluster, token, tls, wait)
 
 
 async def clusters(request: web.Request) -> web.Response:
@@ -216,6 +219,7 @@ async def login(request: web.Request) -> web.Response:
     token = token.strip()
     if len(token) > MAX_TOKEN_LENGTH or any(c in token for c in "\r\n\0 "):
         return status_response(400, "that token cannot be valid (too long or has whitespace)")
+    await cluster.ensure_tls()  # first use: unusable TLS material is a load error (503)
     if cluster.load_error is not None:
         return status_response(
             503, f"cluster {cluster.name!r} cannot be used: {cluster.load_error}"

@@ -136,6 +136,9 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         signed_in=user.sub if user is not None else None,
         signed_in_name=(user.email or user.name) if user is not None else None,
     )
+    # The cluster's first use builds its TLS; unusable material becomes its load error,
+    # which plan() answers with 503 as for an error found at load.
+    await cluster.ensure_tls()
     decided = plan(view, cluster, deps.settings)
     if isinstance(decided, Refusal):
         return status_response(decided.status, decided.message)

@@ -162,6 +162,7 @@ async def summary(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     cluster = found
+    await cluster.ensure_tls()  # first use: unusable TLS material is a load error (503)
     decided = plan(_view(request, cluster), cluster, request.app[keys.SETTINGS])
     if isinstance(decided, Refusal):
         return status_response(decided.status, decided.message)
