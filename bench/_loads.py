@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from bench import _clients as c
 from bench import _spdy
-from bench._procs import cpu_between, measure, rss, sample
+from bench._procs import measure, rss
 from bench._stack import Stack
 from bench._stats import percentile, spread
 
@@ -122,6 +122,8 @@ def throughput(
                     "cpu_s_per_gb": round(u.cpu_s / gb, 4) if ep.pid else None,
                     "minflt_per_gb": round(u.minflt / gb) if ep.pid else None,
                     "others_cores": round(u.others_cores, 3),
+                    "irq_cores": round(u.irq_cores, 3),
+                    "steal_cores": round(u.steal_cores, 3),
                     "noisy": u.noisy,
                 }
             )
@@ -287,6 +289,8 @@ async def _concurrent(stack: Stack, ep: c.Endpoint, n: int, lines: int) -> Recor
         "cpu_s": round(u.cpu_s, 3) if ep.pid else None,
         "peak_rss_mb": round(peak / 2**20, 1) if ep.pid else None,
         "others_cores": round(u.others_cores, 3),
+        "irq_cores": round(u.irq_cores, 3),
+        "steal_cores": round(u.steal_cores, 3),
         "noisy": u.noisy,
     }
 
@@ -362,62 +366,3 @@ def _guarded(n: int, fn: Callable[[], Record]) -> Record:
         return fn()
     except Exception as exc:
         return {"sessions": n, "streams": n, "error": repr(exc)}
-
-
-# -- small requests ----------------------------------------------------------------------
-
-
-def small_requests(stack: Stack, n: int) -> dict[str, Any]:
-    """n GETs of one pod per path on a kept-alive connection, interleaved (request i goes to
-    every path, in rotated order); latency percentiles and the proxy's CPU per request."""
-    ns, pod, _ = stack.shell
-    path = f"/api/v1/namespaces/{ns}/pods/{pod}"
-    conns = {ep.label: c.KeepAlive(ep) for ep in stack.targets}
-    samples: dict[str, list[float]] = {ep.label: [] for ep in stack.targets}
-    proxies = [ep for ep in stack.targets if ep.pid]
-
-    def one(ep: c.Endpoint) -> float:
-        t0 = time.perf_counter()
-        status, body = conns[ep.label].get(path)
-        took = (time.perf_counter() - t0) * 1000
-        if status != 200 or not body.startswith(b"{"):
-            raise RuntimeError(f"{ep.label}: GET pod answered {status}")
-        return took
-
-    try:
-        for i in range(50):  # warm-up, not counted
-            for ep in rotate(stack.targets, i):
-                one(ep)
-        before = {ep.label: sample(ep.pid) for ep in proxies if ep.pid}
-        with measure(None, stack.pids) as u:
-            for i in range(n):
-                for ep in rotate(stack.targets, i):
-                    samples[ep.label].append(one(ep))
-        after = {ep.label: sample(ep.pid) for ep in proxies if ep.pid}
-    finally:
-        for conn in conns.values():
-            conn.close()
-    out: dict[str, Any] = {
-        "requests": n,
-        "path": "GET one pod (JSON)",
-        "wall_s": round(u.wall_s, 2),
-        "others_cores": round(u.others_cores, 3),
-        "noisy": u.noisy,
-    }
-    targets: dict[str, Any] = {}
-    direct = samples.get("direct", [])
-    for ep in stack.targets:
-        s = samples[ep.label]
-        row: dict[str, Any] = {
-            "p50_ms": round(percentile(s, 50), 3),
-            "p99_ms": round(percentile(s, 99), 3),
-        }
-        if ep.pid:
-            cpu = cpu_between(before[ep.label], after[ep.label])
-            row["cpu_us_per_request"] = round(cpu / n * 1e6, 1)
-        if direct and ep.label != "direct":
-            row["added_p50_ms"] = round(row["p50_ms"] - percentile(direct, 50), 3)
-            row["added_p99_ms"] = round(row["p99_ms"] - percentile(direct, 99), 3)
-        targets[ep.label] = row
-    out["targets"] = targets
-    return out

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bench._clients import Endpoint
 
@@ -27,15 +28,10 @@ if str(ROOT) not in sys.path:
 
 from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
 from tests.harness.pki import Pki, make_pki  # noqa: E402
+from tests.harness.servers import free_port as free_port  # noqa: E402  (re-exported)
 from tests.harness.stack import KUBE_TOKEN as KUBE_TOKEN  # noqa: E402  (re-exported)
 
 FIREHOSE_ANNOTATION = "sim.kubelantern.io/firehose-bytes"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -61,10 +57,13 @@ class Stack:
     targets: list[Endpoint]  # direct first
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     shell: tuple[str, str, str] = ("", "", "")  # namespace, pod, container for exec
+    sim_pid: int | None = None
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.procs]
+        """Every process of the stack, the simulator's too: its CPU (a third to a half of a
+        transfer's) is the stack's, not the machine's noise."""
+        return [p.pid for p in self.procs] + ([self.sim_pid] if self.sim_pid else [])
 
     def target(self, label: str) -> Endpoint:
         return next(t for t in self.targets if t.label == label)
@@ -144,9 +143,16 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+class Simulator(NamedTuple):
+    url: str
+    pki: Pki
+    token: str
+    pid: int
+
+
 @contextmanager
-def simulator(folder: Path) -> Iterator[tuple[str, Pki, str]]:
-    """The simulator over TLS on a free port: (its URL, the PKI it serves, a valid token)."""
+def simulator(folder: Path) -> Iterator[Simulator]:
+    """The simulator over TLS on a free port: its URL, the PKI it serves, a valid token."""
     folder.mkdir(parents=True, exist_ok=True)
     pki = make_pki(folder)
     proc, port = spawn(
@@ -155,7 +161,7 @@ def simulator(folder: Path) -> Iterator[tuple[str, Pki, str]]:
         "simulator", folder,
     )  # fmt: skip
     try:
-        yield f"https://127.0.0.1:{port}", pki, KUBE_TOKEN
+        yield Simulator(f"https://127.0.0.1:{port}", pki, KUBE_TOKEN, proc.pid)
     finally:
         stop([proc])
 
@@ -170,7 +176,7 @@ def stack(
     """direct, kubelantern, one kubelantern per variant (label → extra environment) and
     `kubectl proxy` (when kubectl is installed and `kubectl`)."""
     procs: list[subprocess.Popen[bytes]] = []
-    with simulator(folder) as (sim_url, pki, _):
+    with simulator(folder) as (sim_url, pki, _, sim_pid):
         try:
             kubeconfig = write_kubeconfig(
                 folder / "config", [Context("bench", sim_url, pki.ca_pem, KUBE_TOKEN)]
@@ -196,7 +202,7 @@ def stack(
                 )
                 procs.append(proc)
                 targets.append(Endpoint("kubectl proxy", f"http://127.0.0.1:{port}", pid=proc.pid))
-            made = Stack(folder, pki, kubeconfig, sim, targets, procs)
+            made = Stack(folder, pki, kubeconfig, sim, targets, procs, sim_pid=sim_pid)
             made.shell = made.shell_pod()
             yield made
         finally:

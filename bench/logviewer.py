@@ -32,7 +32,7 @@ OUT = ROOT / "artifacts" / "bench" / "logviewer.json"
 if str(ROOT) not in sys.path:  # run as a script: `bench` is not importable otherwise
     sys.path.insert(0, str(ROOT))
 
-from bench._browser import launch_chromium  # noqa: E402
+from tests.harness.chromium import launch_chromium  # noqa: E402
 
 
 def build_harness(out: Path) -> None:
@@ -83,7 +83,7 @@ def run() -> dict[str, Any]:
         server, url = serve(harness)
         try:
             with sync_playwright() as pw:
-                browser = launch_chromium(pw)
+                browser = launch_chromium(pw, measuring=True)
                 page = browser.new_page(viewport={"width": 1200, "height": 700})
                 errors: list[str] = []
                 page.on("pageerror", lambda e: errors.append(str(e)))
@@ -167,7 +167,7 @@ def run_end_to_end() -> dict[str, Any]:
         cluster = sim.context.name
         try:
             with sync_playwright() as pw:
-                browser = launch_chromium(pw)
+                browser = launch_chromium(pw, measuring=True)
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.set_default_timeout(120_000)
                 page.goto(f"{lantern.url}/c/{cluster}/pods/bench/bulk")

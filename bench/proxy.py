@@ -33,16 +33,18 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench import _loads as loads
-from bench._procs import NOISE_CORES
+from bench._procs import IRQ_TIME_ACCOUNTING, NOISE_CORES, TICK_SLACK_S
+from bench._small import small_requests
 from bench._stack import KUBE_TOKEN, ROOT, Stack, stack
-from bench._stats import fmt, spread
+from bench._stats import spread
+from bench._table import table
 from bench.startup import TARGET_MS, measure_startup
 
 OUT = ROOT / "artifacts" / "bench"
@@ -95,6 +97,8 @@ def run(cfg: Config, folder: Path, log: Any = sys.stdout) -> dict[str, Any]:
             "python": platform.python_version(),
             "kubectl": _kubectl_version(),
             "noise_threshold_cores": NOISE_CORES,
+            "noise_slack_s": TICK_SLACK_S,
+            "irq_time_accounting": IRQ_TIME_ACCOUNTING,
         },
         "stacks": [],
         "throughput": {t.name: {"what": t.what, "transfers": []} for t in loads.THROUGHPUT},
@@ -144,7 +148,7 @@ def run_stack(
     if "small_requests" in cfg.only:  # e.g. `--only small_requests`: ROUNDS runs of it
         for _ in range(cfg.rounds if kind == "full" else 0):
             add("small_requests", f"{cfg.small} interleaved small requests",
-                lambda: loads.small_requests(s, cfg.small))  # fmt: skip
+                lambda: small_requests(s, cfg.small))  # fmt: skip
     if kind == "full" and not cfg.only:
         # Idle memory first, on fresh processes: a heap that earlier loads grew could hide
         # sessions in memory that is already there.
@@ -167,11 +171,12 @@ def run_stack(
     add("concurrent_streams", f"{cfg.concurrent} concurrent streams",
         lambda: loads.concurrent_streams(s, cfg.concurrent, cfg.seq_lines))  # fmt: skip
     add("small_requests", f"{cfg.small} interleaved small requests",
-        lambda: loads.small_requests(s, cfg.small))  # fmt: skip
+        lambda: small_requests(s, cfg.small))  # fmt: skip
     add("startup", f"start-up with {cfg.startup_clusters} clusters",
         lambda: measure_startup(s.sim.base, s.pki.ca_pem, KUBE_TOKEN, s.folder,
                                 cfg.startup_clusters, cfg.startup_runs,
-                                client=(s.pki.client_cert_pem, s.pki.client_key_pem)))  # fmt: skip
+                                client=(s.pki.client_cert_pem, s.pki.client_key_pem),
+                                sim_pid=s.sim_pid))  # fmt: skip
 
 
 def _kubectl_version() -> str | None:
@@ -192,8 +197,8 @@ def summarize(transfers: list[dict[str, Any]]) -> dict[str, Any]:
     rounds: dict[tuple[int, int], dict[str, dict[str, Any]]] = defaultdict(dict)
     noisy: dict[str, int] = defaultdict(int)
     for t in transfers:
-        for key in ("cpu_s_per_gb", "minflt_per_gb", "mb_s"):
-            if t[key] is not None:
+        for key in ("cpu_s_per_gb", "minflt_per_gb", "mb_s", "irq_cores"):
+            if t.get(key) is not None:
                 per_target[t["target"]][key].append(t[key])
         rounds[(t["stack"], t["round"])][t["target"]] = t
         noisy[t["target"]] += t["noisy"]
@@ -274,105 +279,6 @@ def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
         cpu = [s["targets"]["kubelantern"]["cpu_ms"]["median"] for s in result["startup"]]
         add(f"start-up CPU with {clusters} clusters", _median(spread(cpu)), TARGET_MS, True, "ms")
     return rows
-
-
-# -- the table ---------------------------------------------------------------------------
-
-
-def _targets(section: dict[str, Any], lines: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A section's measured targets (every key but `stack`); a failed one gets its FAILED line."""
-    for label, t in section.items():
-        if label == "stack":
-            continue
-        if "error" in t:
-            lines.append(f"  {label:<38} FAILED: {t['error']}")
-            continue
-        yield label, t
-
-
-def table(result: dict[str, Any]) -> str:
-    cfg = result["meta"]["config"]
-    lines = [
-        f"kubelantern proxy benchmark {result['meta']['started']}: {cfg['mb']} MiB transfers, "
-        f"{cfg['rounds']} rounds + 1 warm-up per stack, stacks: "
-        + ", ".join(f"{s['id']} {s['kind']}" for s in result["stacks"]),
-        "values: median [min-max] over rounds; noisy = others used > "
-        f"{result['meta']['noise_threshold_cores']} core during the transfer",
-        "",
-    ]
-    for name, entry in result["throughput"].items():
-        if not entry["transfers"]:
-            continue
-        lines.append(f"{name}: {entry['what']}")
-        lines.append(f"  {'target':<38} {'CPU s/GB':<22} {'minor faults/GB':<26} "
-                     f"{'MB/s':<22} noisy")  # fmt: skip
-        for label, s in entry["summary"].items():
-            lines.append(
-                f"  {label:<38} {fmt(s.get('cpu_s_per_gb'), 3):<22} "
-                f"{fmt(s.get('minflt_per_gb'), 0):<26} {fmt(s.get('mb_s'), 0):<22} "
-                f"{s['noisy']}/{s['transfers']}"
-            )
-        for key, r in entry["ratios"].items():
-            lines.append(
-                f"  ratio {key:<60} {fmt(r['all'])} (n={r['all']['n']}); "
-                f"quiet rounds {fmt(r['quiet'])} (n={r['quiet']['n']})"
-            )
-        lines.append("")
-    for s in result["follow_latency"]:
-        lines.append(f"logs -f line latency (stack {s['stack']}, {s['seconds']} s):")
-        for label, t in s["targets"].items():
-            added = t["added_over_direct_ms"]
-            lines.append(
-                f"  {label:<38} {t['lines']:>3} lines, latency ms {fmt(t['latency_ms'], 2)}"
-                + (f", added over direct ms {fmt(added, 2)}" if added else "")
-            )
-    for s in result["concurrent_streams"]:
-        lines.append(f"concurrent exec streams (stack {s['stack']}):")
-        for label, t in _targets(s, lines):
-            lines.append(
-                f"  {label:<38} {t['complete_in_order']}/{t['streams']} whole and in order, "
-                f"{t['wall_s']} s, CPU {t['cpu_s']} s, peak RSS {t['peak_rss_mb']} MB"
-                + (f", errors {t['errors']}: {t['first_error']}" if t["errors"] else "")
-            )
-    for s in result["idle_websockets"]:
-        lines.append(f"idle WebSockets (stack {s['stack']}):")
-        for label, t in _targets(s, lines):
-            lines.append(
-                f"  {label:<38} {t['sessions']} sessions: {t['kib_per_session']} KiB each "
-                f"(RSS {t['baseline_mb']} -> {t['open_mb']} MB); after close "
-                f"{t['after_close_mb']} MB ({'+' if t['after_close_over_baseline_mb'] >= 0 else ''}"
-                f"{t['after_close_over_baseline_mb']} MB)"
-            )
-    for s in result["small_requests"]:
-        lines.append(
-            f"small requests (stack {s['stack']}, {s['requests']} interleaved, "
-            f"{s['path']}{', noisy' if s['noisy'] else ''}):"
-        )
-        for label, t in s["targets"].items():
-            extra = ""
-            if "cpu_us_per_request" in t:
-                extra += f", CPU {t['cpu_us_per_request']} µs/request"
-            if "added_p50_ms" in t:
-                extra += f", added p50 {t['added_p50_ms']} / p99 {t['added_p99_ms']} ms"
-            lines.append(f"  {label:<38} p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms{extra}")
-    for s in result["startup"]:
-        lines.append(
-            f"start-up to first proxied answer (stack {s['stack']}, {s['clusters']} clusters, "
-            f"{s['rounds']} rounds):"
-        )
-        for label, t in s["targets"].items():
-            lines.append(f"  {label:<38} {fmt(t['ms'], 0)} ms, CPU {fmt(t['cpu_ms'], 0)} ms")
-        for label, r in s["ratios"].items():
-            lines.append(f"  {label:<38} {fmt(r)}")
-    for e in result["errors"]:
-        lines.append(f"FAILED in stack {e['stack']}: {e['load']}: {e['error']}")
-    lines += ["", "targets (issue 12):"]
-    for row in result["targets"]:
-        mark = {True: "met", False: "MISSED", None: "not measured"}[row["met"]]
-        value = row["value"]
-        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
-        lines.append(f"  {mark:<12} {row['target']}: {shown}{row['unit']} (limit {row['limit']})")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

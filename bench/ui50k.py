@@ -42,11 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.harness.chromium import launch_chromium  # noqa: E402
 from tests.harness.kubeconfig import Context, write_kubeconfig  # noqa: E402
 from tests.harness.pki import make_pki  # noqa: E402
 from tests.harness.stack import KUBE_TOKEN  # noqa: E402
 
-from bench._browser import launch_chromium  # noqa: E402
 from bench._procs import NOISE_CORES, machine_busy_s, tree_cpu_s  # noqa: E402
 from bench._stack import free_port, serve_cmd, spawn, stop  # noqa: E402
 from bench._stats import fmt, percentile, spread  # noqa: E402
@@ -355,7 +355,7 @@ def run(pods: int, namespaces: int, rounds: int, usage: bool = True) -> dict[str
             total = total_pods(stack.lantern)
             results: list[dict[str, Any]] = []
             with sync_playwright() as pw:
-                browser = launch_chromium(pw)
+                browser = launch_chromium(pw, measuring=True)
                 for r in range(rounds):
                     order = VARIANTS if r % 2 == 0 else tuple(reversed(VARIANTS))
                     for v in order:

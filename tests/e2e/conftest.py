@@ -17,21 +17,13 @@ import pytest
 from playwright.sync_api import expect
 
 from kubelantern.settings import Settings
+from tests.harness.chromium import CHROMIUM, launch_chromium
 from tests.harness.servers import ServerThread
 from tests.harness.stack import SimCluster, start_kubelantern
 
 # Two cores shared with other work: give UI assertions room before calling them failures.
 expect.set_options(timeout=10_000)
 
-CHROMIUM = os.environ.get("KUBELANTERN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 STATIC_INDEX = (
     Path(__file__).resolve().parents[2] / "src" / "kubelantern" / "web" / "static" / "index.html"
@@ -107,7 +99,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        b = launch_chromium(p, executable=chromium_path)
         yield b
         b.close()
 

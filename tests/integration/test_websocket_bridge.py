@@ -6,6 +6,7 @@ import asyncio
 import base64
 import gc
 import json
+import logging
 from typing import Any
 
 import aiohttp
@@ -48,6 +49,22 @@ async def test_exec_echo(lantern: ServerThread, http: aiohttp.ClientSession, pro
     assert got.stdout == b"hello lantern\n"
     assert got.status == {"metadata": {}, "status": "Success"}
     assert got.close_code == 1000
+
+
+async def test_a_v5_offer_is_answered_v5_without_an_overlap_warning(
+    lantern: ServerThread, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handshake check before dialing must not call the client's protocols unknown: it
+    once did (aiohttp's warning "Client protocols [...] don't overlap server-known ones ()",
+    one per upgrade, in every log) while the answer itself carried the upstream's choice."""
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    with caplog.at_level(logging.WARNING, logger="aiohttp.websocket"):
+        got = await exec_session(
+            http, base + exec_path(ns, pod, container, ["echo", "hi"]), protocols=(V5,)
+        )
+    assert got.protocol == V5 and got.stdout == b"hi\n"
+    assert [r.getMessage() for r in caplog.records if "overlap" in r.getMessage()] == []
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -12,6 +12,7 @@ from kubelantern.proxy.headers import (
     CredentialSource,
     bearer_of,
     choose_credentials,
+    connection_tokens,
     is_launch_token_bearer,
     is_websocket_upgrade,
     launch_cookie_name,
@@ -112,6 +113,25 @@ def test_response_headers_keep_encoding_and_drop_cookies() -> None:
         "www-authenticate",
         "audit-id",
     }
+
+
+def test_headers_named_in_connection_go_whatever_holds_them() -> None:
+    """The no-Connection shortcut (a lookup, not a scan) must see every spelling and split,
+    and a plain mapping (case-sensitive keys) is always scanned."""
+    shapes: list[dict[str, str] | CIMultiDict[str] | CIMultiDictProxy[str]] = [
+        proxy(("connection", "x-private"), ("X-Private", "1"), ("Accept", "*/*")),
+        CIMultiDict(
+            [("CONNECTION", "keep-alive"), ("Connection", "X-Private"), ("x-private", "1")],
+            Accept="*/*",
+        ),
+        {"connection": "X-Private", "X-Private": "1", "Accept": "*/*"},
+    ]
+    for headers in shapes:
+        assert list(upstream_request_headers(headers)) == ["Accept"], headers
+        assert list(response_headers(headers)) == ["Accept"], headers
+    assert connection_tokens(shapes[1]) == {"keep-alive", "x-private"}
+    assert connection_tokens(proxy(("Accept", "*/*"))) == frozenset()
+    assert list(upstream_request_headers(proxy(("Accept", "*/*")))) == ["Accept"]
 
 
 def test_user_agent_choice() -> None:

