@@ -22,7 +22,7 @@ MAX_HEAD: Final = 64 * 1024  # status line + headers; kube-apiserver's are a few
 MAX_CHUNK_LINE: Final = 4096  # a chunk-size line with its extensions
 MAX_TRAILERS: Final = 16 * 1024
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")  # 15 hex digits: under 2**60, no absurd sizes
 _NO_BODY_STATUS = frozenset({204, 304})
 
@@ -71,29 +71,38 @@ def parse_head(block: bytes, method: str) -> ResponseHead:
     """A response head (status line and header lines, without the blank line)."""
     if b"\0" in block or block.count(b"\r") != block.count(b"\n"):
         raise ProtocolError("a NUL, or a CR or LF outside a line end, in the response head")
-    lines = block.split(b"\r\n")
+    # One decode for the whole head (values as aiohttp's client decodes them); a name that
+    # is not a token (non-ASCII included) is refused below.
+    lines = block.decode("utf-8", "surrogateescape").split("\r\n")
     if len(lines) != block.count(b"\n") + 1:
         raise ProtocolError("a bare CR in the response head")
     status, reason, minor = _status_line(lines[0])
-    headers: CIMultiDict[str] = CIMultiDict()
+    pairs = []
+    token = _TOKEN.fullmatch
     for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep or not _TOKEN.fullmatch(name):
+        name, sep, value = line.partition(":")
+        if not sep or not token(name):
             raise ProtocolError(f"bad header line {_shown(line)}")
-        headers.add(name.decode("ascii"), value.strip(b" \t").decode("utf-8", "surrogateescape"))
+        pairs.append((name, value.strip(" \t")))
+    headers = CIMultiDict(pairs)
     length, keep_alive = _framing(headers, status, method, minor)
     return ResponseHead(status, reason, headers, length, keep_alive)
 
 
-def _status_line(line: bytes) -> tuple[int, str, int]:
-    version, _, rest = line.partition(b" ")
-    code, _, reason = rest.partition(b" ")
-    if version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
+def _status_line(line: str) -> tuple[int, str, int]:
+    version, _, rest = line.partition(" ")
+    code, _, reason = rest.partition(" ")
+    if (
+        version not in ("HTTP/1.1", "HTTP/1.0")
+        or len(code) != 3
+        or not code.isdigit()
+        or not code.isascii()
+    ):
         raise ProtocolError(f"bad status line {_shown(line)}")
     status = int(code)
     if status < 100:
         raise ProtocolError(f"bad status line {_shown(line)}")
-    return status, reason.decode("latin-1"), 1 if version == b"HTTP/1.1" else 0
+    return status, reason, 1 if version == "HTTP/1.1" else 0
 
 
 def _framing(
@@ -123,8 +132,9 @@ def _framing(
     return int(value), keep_alive
 
 
-def _shown(line: bytes) -> str:
-    return repr(line[:60])[1:] + ("..." if len(line) > 60 else "")
+def _shown(line: bytes | str) -> str:
+    shown = repr(line[:60])
+    return (shown[1:] if isinstance(line, bytes) else shown) + ("..." if len(line) > 60 else "")
 
 
 # Parser states.
