@@ -69,6 +69,7 @@ class Http1Connection(asyncio.Protocol):
                 response.data(event)  # type: ignore[arg-type]
 
     def eof_received(self) -> bool:
+        self.closed = True  # the cluster is done with it: never handed out again
         self._ended(None)
         return False  # close the transport
 
