@@ -15,6 +15,8 @@ flagged noisy (ratios are given over all rounds and over the quiet ones).
     python -m bench.proxy --quick --only spdy_exec,spdy_forward --mb 200   # SPDY rows only
     python -m bench.proxy --quick --only small_requests   # small-request latency/CPU rows only
     python -m bench.proxy --variant 'uvloop:KUBELANTERN_LOOP=uvloop'   # an extra target
+    python -m bench.proxy --only small_requests \
+        --variant 'aiohttp client:KUBELANTERN_UPSTREAM_CLIENT=aiohttp'   # lean vs aiohttp client
     python -m bench.proxy --quick --only spdy_exec,ws_exec \
         --variant 'recording:KUBELANTERN_SERVE_ARGS=--record-sessions {folder}/casts'
 

@@ -1,7 +1,8 @@
 """What `kubelantern serve` was asked to do: one plain struct, built by the CLI or by tests.
 
-Every switch lives here (flags, and the one environment switch, KUBELANTERN_WS_FASTPATH,
-read when a Settings is made), so no module reads the environment at import.
+Every switch lives here (flags, and the environment switches KUBELANTERN_WS_FASTPATH and
+KUBELANTERN_UPSTREAM_CLIENT, read when a Settings is made), so no module reads the
+environment at import.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Settings:
     # WebSocket frames pass through as bytes (proxy/ws/tunnel.py); KUBELANTERN_WS_FASTPATH=0
     # relays messages instead (proxy/ws/relay.py), e.g. to compare the two in bench/.
     ws_fast_path: bool = field(default_factory=lambda: _env_fast_path(os.environ))
+    # The plain HTTP proxy's upstream client: "lean" (proxy/upstream/, HTTP/1.1 on kept-alive
+    # connections) or "aiohttp" (KUBELANTERN_UPSTREAM_CLIENT=aiohttp, e.g. for bench/'s
+    # before/after). Clusters behind an HTTP proxy use aiohttp's either way.
+    upstream_client: str = field(default_factory=lambda: _env_upstream_client(os.environ))
     log_level: str = "info"
     exec_plugin_timeout: float = 60.0  # seconds a credential plugin may run (then: killed)
     # Seconds between checks that the kubeconfig files changed (then the clusters reload,
@@ -75,3 +80,7 @@ class Settings:
 
 def _env_fast_path(env: Mapping[str, str]) -> bool:
     return env.get("KUBELANTERN_WS_FASTPATH", "1") != "0"
+
+
+def _env_upstream_client(env: Mapping[str, str]) -> str:
+    return "aiohttp" if env.get("KUBELANTERN_UPSTREAM_CLIENT", "lean") == "aiohttp" else "lean"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 import aiohttp
 from multidict import CIMultiDict
@@ -42,6 +42,15 @@ class Transport(TypedDict, total=False):
     proxy_headers: dict[str, str]
 
 
+class UpstreamPool(Protocol):
+    """Kept-alive connections of the lean upstream client (`proxy/upstream/pool.py`)."""
+
+    closed: bool
+    idle: list[Any]
+
+    def close(self) -> None: ...
+
+
 CONNECT_TIMEOUT = 10.0  # seconds to open a TCP+TLS connection; streams themselves never time out
 # No cap on connections per cluster, like kubectl proxy (Go's MaxConnsPerHost 0): every
 # WebSocket, watch and `logs -f` holds one for its whole life, so a cap of 64 made the 65th
@@ -71,6 +80,8 @@ class Cluster:
         self._tls: TLSInfo | None = None
         # Shared by a registry's clusters: one build per TLS material (tests count builds).
         self.tls_contexts = tls_contexts if tls_contexts is not None else TLSContexts()
+        # The lean HTTP/1.1 client's pools (proxy/upstream/pool.py), closed with the cluster.
+        self.upstream_pools: dict[object, UpstreamPool] = {}
         self._tls_cert_generation = 0
         self.server_url = URL(spec.server) if spec.server else URL("https://invalid.invalid")
 
@@ -243,6 +254,9 @@ class Cluster:
 
     async def close(self) -> None:
         await self.credentials.close()
+        pools, self.upstream_pools = self.upstream_pools, {}
+        for pool in pools.values():
+            pool.close()
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None

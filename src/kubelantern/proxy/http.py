@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from kubelantern.clusters.credentials import CredentialError
-from kubelantern.clusters.failures import cause, describe_client_error
+from kubelantern.clusters.failures import cause
 from kubelantern.proxy.auth import refreshed, upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
 from kubelantern.proxy.headers import (
@@ -27,12 +28,20 @@ from kubelantern.proxy.headers import (
     response_headers,
 )
 from kubelantern.proxy.plan import UpstreamPlan
+from kubelantern.proxy.upstream.aioclient import AiohttpResponse
+from kubelantern.proxy.upstream.aioclient import send as aiohttp_send
+from kubelantern.proxy.upstream.client import send as lean_send
+from kubelantern.proxy.upstream.conn import LeanResponse
+from kubelantern.proxy.upstream.errors import ClosedByUs, UpstreamError, describe
+from kubelantern.proxy.upstream.pool import pool_for
 from kubelantern.status import KubelanternError, error_response, status_response
 
 if TYPE_CHECKING:
     from kubelantern.clusters.cluster import Cluster
 
 log = logging.getLogger("kubelantern.proxy")
+
+Upstream = LeanResponse | AiohttpResponse  # the two clients' answers, read alike
 
 DISCONNECT_POLL = 0.5  # seconds between checks that the client is still there
 CONNECT_TIMEOUT = 30.0  # TCP + TLS (+ a free pooled connection); streams never time out
@@ -69,26 +78,28 @@ async def forward(
                 headers["Content-Length"] = str(length)  # keep it un-chunked upstream
 
     url = plan.url
-    session = await cluster.session()
+    transport = found.tls if found.tls is not None else cluster.request_kwargs()
+    pool = pool_for(cluster, url, transport) if deps.settings.upstream_client == "lean" else None
+    session = await cluster.session() if pool is None else None
 
-    async def send(auth_headers: CIMultiDict[str]) -> aiohttp.ClientResponse:
-        out = CIMultiDict(headers)
-        out.extend(auth_headers)
+    async def send(auth_headers: CIMultiDict[str]) -> Upstream:
         # A server that accepts TCP but never finishes TLS, or never answers, must not hold
         # the client forever; once headers arrive the body may stream for hours.
         async with deps.deadlines.within(HEADERS_TIMEOUT):
-            return await session.request(
-                request.method,
-                url,
-                headers=out,
-                data=body,
-                allow_redirects=False,
-                auto_decompress=False,
-                skip_auto_headers=("Accept-Encoding", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=CONNECT_TIMEOUT, sock_connect=CONNECT_TIMEOUT
-                ),
-                **(found.tls if found.tls is not None else cluster.request_kwargs()),
+            if pool is not None:
+                return await lean_send(
+                    pool,
+                    request.method,
+                    url,
+                    itertools.chain(headers.items(), auth_headers.items()),
+                    body,
+                    connect_timeout=CONNECT_TIMEOUT,
+                )
+            assert session is not None
+            out = CIMultiDict(headers)
+            out.extend(auth_headers)
+            return await aiohttp_send(
+                session, request.method, url, out, body, transport, connect_timeout=CONNECT_TIMEOUT
             )
 
     try:
@@ -103,10 +114,8 @@ async def forward(
     except CredentialError as e:
         metrics.upstream_error(name, "credentials")
         return status_response(500, str(e), "InternalError")
-    except (aiohttp.ClientError, OSError, TimeoutError) as e:
-        failure = describe_client_error(
-            name, e, connect_timeout=CONNECT_TIMEOUT, answer_timeout=HEADERS_TIMEOUT
-        )
+    except (aiohttp.ClientError, OSError, TimeoutError, UpstreamError) as e:
+        failure = describe(name, e, connect_timeout=CONNECT_TIMEOUT, answer_timeout=HEADERS_TIMEOUT)
         metrics.upstream_error(name, failure.reason)
         log.warning("%s %s → cluster %r: %s", request.method, url.raw_path, name, failure.message)
         return status_response(failure.status, failure.message)
@@ -125,7 +134,7 @@ async def forward(
 
 
 async def _stream_back(
-    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: Upstream
 ) -> web.StreamResponse:
     length = upstream.content_length
     if length is not None and length <= SHORT_BODY and request.method != "HEAD":
@@ -134,18 +143,18 @@ async def _stream_back(
 
 
 async def _answer_whole(
-    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: Upstream
 ) -> web.StreamResponse:
     """A short answer with a length (GET a pod, a list page, an error Status): read whole,
     answered as one plain response; no stream tracking, no disconnect watch (~0.1 ms less)."""
     name = cluster.name
     try:
-        if upstream.content.is_eof():  # it came with the headers: nothing to wait for
+        if upstream.body_complete():  # it came with the headers: nothing to wait for
             body = await upstream.read()
         else:
             async with asyncio.timeout(HEADERS_TIMEOUT):
                 body = await upstream.read()
-    except (aiohttp.ClientError, OSError, TimeoutError) as e:
+    except (aiohttp.ClientError, OSError, TimeoutError, UpstreamError) as e:
         upstream.close()
         deps.metrics.upstream_error(name, "reset")
         why = "stalled" if isinstance(e, TimeoutError) else f"broke off ({cause(e)})"
@@ -164,7 +173,7 @@ async def _answer_whole(
 
 
 async def _stream(
-    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: aiohttp.ClientResponse
+    request: web.Request, deps: ProxyDeps, cluster: Cluster, upstream: Upstream
 ) -> web.StreamResponse:
     """Everything else (watch, logs -f, big or chunked bodies): chunk by chunk as it comes.
 
@@ -207,9 +216,9 @@ async def _stream(
             try:
                 # iter_any yields whatever bytes have arrived: one watch event, one log
                 # line, as sent.
-                async for chunk in upstream.content.iter_any():
+                async for chunk in upstream.chunks():
                     await response.write(chunk)
-            except aiohttp.ClientConnectionError:
+            except (aiohttp.ClientConnectionError, ClosedByUs):
                 if not ended:
                     raise
             if ended == ["gone"]:
@@ -221,7 +230,7 @@ async def _stream(
     except asyncio.CancelledError:
         upstream.close()  # handler cancelled (shutdown timeout): drop the upstream at once
         raise
-    except (aiohttp.ClientPayloadError, aiohttp.ClientError, OSError) as e:
+    except (aiohttp.ClientPayloadError, aiohttp.ClientError, OSError, UpstreamError) as e:
         metrics.upstream_error(name, "reset")
         log.warning("stream from cluster %r broke: %s", name, cause(e))
         upstream.close()
