@@ -304,6 +304,28 @@ def concurrent_streams(stack: Stack, n: int, lines: int) -> dict[str, Record]:
 # -- idle WebSockets ---------------------------------------------------------------------
 
 
+async def _hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An idle session as a browser holds one: nothing to say, but each ping answered with
+    its pong (kubelantern closes a session whose client stays silent for 40 s). Returns when
+    the server closes the session."""
+    while True:
+        try:
+            b0, b1 = await reader.readexactly(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(await reader.readexactly(2))
+            elif n == 127:
+                n = int.from_bytes(await reader.readexactly(8))
+            payload = await reader.readexactly(n)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        opcode = b0 & 0x0F
+        if opcode == 8:
+            return
+        if opcode == 9:
+            writer.write(c.masked_frame(10, payload))
+
+
 async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float, after_s: float) -> Record:
     assert ep.pid is not None
     ns, pod, container = stack.shell
@@ -311,9 +333,11 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float, after_s: fl
         [("command", "cat"), ("stdin", "1"), ("stdout", "1"), ("container", container)]
     )
     path = f"/api/v1/namespaces/{ns}/pods/{pod}/exec?{query}"
+    holding: list[asyncio.Task[None]] = []
 
     async def open_batch(count: int) -> list[asyncio.StreamWriter]:
         opened = await asyncio.gather(*(_ws_open(ep, path) for _ in range(count)))
+        holding.extend(asyncio.create_task(_hold(r, w)) for r, w in opened)
         return [w for _, w in opened]
 
     async def close_all(writers: list[asyncio.StreamWriter]) -> None:
@@ -321,6 +345,9 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float, after_s: fl
             w.write(c.masked_frame(8, (1000).to_bytes(2)))
             w.close()
         await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
+        for t in holding:
+            t.cancel()
+        holding.clear()
 
     await close_all(await open_batch(min(n, 20)))  # first sessions' one-off allocations
     await asyncio.sleep(settle)
@@ -332,10 +359,14 @@ async def _idle(stack: Stack, ep: c.Endpoint, n: int, settle: float, after_s: fl
     open_s = time.perf_counter() - started
     await asyncio.sleep(settle)
     opened = rss(ep.pid)
-    alive = sum(1 for w in writers if not w.is_closing())
+    # Sessions the server has not closed (a session it closed would hold nothing: the
+    # figure per session would be too low).
+    alive = sum(1 for t in holding if not t.done())
     await close_all(writers)
     await asyncio.sleep(after_s)  # kubelantern gives free heap back every 10 s
     after = rss(ep.pid)
+    if alive < n:
+        raise RuntimeError(f"{ep.label}: only {alive} of {n} idle sessions were still open")
     return {
         "sessions": n,
         "alive_when_measured": alive,

@@ -2,10 +2,13 @@
 
 Why: asyncio's SSLProtocol allocates a 256 KiB read buffer per TLS connection for its whole
 life, so every idle proxied WebSocket (one TLS connection upstream) held ~242 KiB of RSS
-(issue 12). Here the buffer starts at 4 KiB, grows fourfold while reads fill it (bulk
-streams reach 256 KiB within three reads) and is let go after a short read, or after a
-second without reads: an idle connection holds no read buffer at all, and its next read
-gets a fresh small one. The decrypted data path (SSLObject, the app protocol) is asyncio's own.
+(issue 12). Here the buffer starts at 4 KiB and grows fourfold while reads fill it (bulk
+streams reach 256 KiB within three reads). A 4 KiB buffer is let go after each short read
+(an idle connection holds none; making one again is cheap). A bigger one is kept while
+reads go on and let go only once a second passed without any: letting it go on a short
+read made a busy stream allocate (and zero) 4 + 16 + 64 + 256 KiB over and over, +20 % CPU
+per GB on WebSocket exec with page faults (issue 12). The decision is `after_read`, pure;
+the decrypted data path (SSLObject, the app protocol) is asyncio's own.
 
 `KUBELANTERN_TLS_BUFFERS=asyncio` keeps asyncio's fixed buffers (for the benchmark's
 before/after). This leans on two private asyncio names (`_make_ssl_transport`,
@@ -30,9 +33,29 @@ ENV = "KUBELANTERN_TLS_BUFFERS"
 _EMPTY = memoryview(bytearray())
 
 
+def after_read(size: int, nbytes: int) -> tuple[int, bool]:
+    """Pure: after a read of `nbytes` into a buffer of `size`, the size of the buffer for
+    the next read and whether this one is kept for it (else it is let go now and the next
+    read gets a fresh one of that size)."""
+    if nbytes >= size and size < MAX_BUFFER:
+        # Full: more is waiting. A bigger buffer next time (a fresh one: reusing would
+        # need a copy-free resize bytearray does not have).
+        return min(size * 4, MAX_BUFFER), False
+    if size <= MIN_BUFFER:
+        # Small: cheap to make again, and an idle connection then holds no buffer at all.
+        return MIN_BUFFER, False
+    # Big and in use: kept for the next read; the idle check lets it go (`release_idle`).
+    return size, True
+
+
+def release_idle(reads_at_last_check: int, reads_now: int) -> bool:
+    """Pure: the idle check lets a kept buffer go when no read happened since the last."""
+    return reads_at_last_check == reads_now
+
+
 class LeanSSLProtocol(sslproto.SSLProtocol):
-    """SSLProtocol whose encrypted-bytes read buffer grows on full reads and is released
-    after short reads, or after IDLE_AFTER seconds without reads."""
+    """SSLProtocol whose encrypted-bytes read buffer grows on full reads and is let go when
+    the connection is idle (`after_read`, `release_idle`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,25 +75,19 @@ class LeanSSLProtocol(sslproto.SSLProtocol):
         size = len(self._ssl_buffer_view)
         self._reads += 1
         super().buffer_updated(nbytes)  # copies the bytes into the SSL object's BIO
-        if nbytes >= size:
-            # Full: more is waiting. A bigger buffer next time (a fresh one: reusing would
-            # need a copy-free resize bytearray does not have).
-            if size < MAX_BUFFER:
-                self._next_size = min(size * 4, MAX_BUFFER)
-                self._release()
-        elif size <= MIN_BUFFER or nbytes * 16 < size:
-            # Small buffers are cheap to make again; a mostly empty big one is not needed.
-            self._next_size = MIN_BUFFER
+        self._next_size, keep = after_read(size, nbytes)
+        if not keep:
             self._release()
         elif self._idle_check is None:
-            # A bulk stream that paused: keep the buffer for the next burst, not for ever.
+            # One timer per busy connection (not one per read): it looks again each
+            # IDLE_AFTER seconds while reads go on, and stops once the buffer is let go.
             self._idle_check = self._loop.call_later(IDLE_AFTER, self._release_if_idle, self._reads)
 
     def _release_if_idle(self, reads: int) -> None:
         self._idle_check = None
         if not len(self._ssl_buffer_view):
             return
-        if self._reads == reads:
+        if release_idle(reads, self._reads):
             self._next_size = MIN_BUFFER
             self._release()
         else:
@@ -133,7 +150,8 @@ class LeanTLSEventLoop(asyncio.SelectorEventLoop):
 
 def new_event_loop(env: Mapping[str, str] = os.environ) -> asyncio.AbstractEventLoop:
     """The loop for `serve` (asyncio's own when KUBELANTERN_TLS_BUFFERS=asyncio; uvloop's,
-    when installed, with KUBELANTERN_LOOP=uvloop: for the benchmark to compare)."""
+    when installed (the `uvloop` extra), with KUBELANTERN_LOOP=uvloop: less CPU per GB
+    streamed, more memory per idle connection; the default is the lean loop)."""
     if env.get("KUBELANTERN_LOOP") == "uvloop":
         import uvloop  # type: ignore[import-not-found,unused-ignore]
 

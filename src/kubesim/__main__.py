@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ssl
 import sys
+from asyncio import sslproto
 
 from aiohttp import web
 
@@ -22,6 +23,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--tls-read-buffer",
+        type=int,
+        default=0,
+        metavar="BYTES",
+        help="read buffer per TLS connection (default: asyncio's 256 KiB); benchmarks with "
+        "thousands of idle connections set it small, so the simulator's own memory "
+        "(256 KiB for each of them) does not bound the run",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--cluster-id", default="c-m-abc12", help="Rancher cluster id in the path")
     p.add_argument("--bulk-pods", type=int, default=0, help="extra Running pods (scale work)")
@@ -69,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         print("error: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
+    if args.tls_read_buffer:
+        if not 1024 <= args.tls_read_buffer <= 16 * 1024 * 1024:
+            print("error: --tls-read-buffer between 1024 and 16777216 bytes", file=sys.stderr)
+            return 2
+        # asyncio sizes each TLS connection's read buffer (and its decrypted reads) by this
+        # class attribute; this process is the simulator alone, so setting it is contained.
+        sslproto.SSLProtocol.max_size = args.tls_read_buffer
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
     return 0

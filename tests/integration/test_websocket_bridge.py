@@ -342,3 +342,41 @@ async def test_idle_bridged_session_keeps_no_upstream_response(
     finally:
         for ws in sessions:
             await ws.close()
+
+
+async def _parsers_kept_by_tunnels() -> tuple[int, int]:
+    """(live byte tunnels, HTTP parsers their two protocols still hold)."""
+    from kubelantern.proxy.ws.tunnel import RawTunnel
+
+    tunnels = [o for o in gc.get_objects() if isinstance(o, RawTunnel) and not o.finished]
+    kept = sum(
+        getattr(proto, "_parser", None) is not None
+        for t in tunnels
+        for proto in (t.client, t.upstream)
+    )
+    return len(tunnels), kept
+
+
+async def test_idle_bridged_session_keeps_no_http_parser(
+    lantern: ServerThread, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once frames pass as bytes, neither leg's aiohttp protocol keeps its HTTP parser (each
+    held the last message's headers: ~4.6 KiB per idle WebSocket by tracemalloc, issue 12)."""
+    monkeypatch.setattr(lantern.app[keys.SETTINGS], "ws_fast_path", True)
+    base = cluster_base(lantern, "kubernetes")
+    ns, pod, container = await find_pod(http, base)
+    url = base + exec_path(ns, pod, container, ["cat"], stdin=True)
+    sessions = [await http.ws_connect(url, protocols=(V5,)) for _ in range(3)]
+    try:
+        for ws in sessions:  # each tunnel carries bytes both ways
+            await ws.send_bytes(b"\x00hi\n")
+            out = b""
+            while b"hi\n" not in out:
+                msg = await asyncio.wait_for(ws.receive(), 30)
+                assert msg.type == aiohttp.WSMsgType.BINARY, msg
+                out += msg.data[1:] if msg.data[:1] == b"\x01" else b""
+        tunnels, kept = lantern.call(_parsers_kept_by_tunnels())
+        assert tunnels >= 3 and kept == 0, (tunnels, kept)
+    finally:
+        for ws in sessions:
+            await ws.close()

@@ -342,6 +342,11 @@ async def tunnel(
         tunnel.held.start()
     else:
         raw.protocol.set_parser(tunnel.down, None)  # replays what arrived after the 101
+    # Both legs' HTTP parsers are done with (the tunnel follows frames itself), but each
+    # keeps the last message's headers: let them go with the parsers (aiohttp guards every
+    # use of `_parser` with a None check; its own connection_lost sets it to None).
+    request.protocol._parser = None
+    raw.protocol._parser = None
     log.debug(
         "cluster=%s strategy=%s protocol=%s bridged (bytes) in %.0f ms%s",
         name,
