@@ -81,7 +81,7 @@ class Upstream:
         writer.write(CHUNKED_HEAD + b"6\r\nfirst\n\r\n")
         await writer.drain()
         await self.release.wait()
-        writer.write(b"7\r\nsecond\n\r\n")
+        writer.write(b"3\r\nsec\r\n4\r\nond\n\r\n")  # one event in two chunks
         await writer.drain()
         await reader.read()  # until the proxy closes its side
         self.stream_closed.set()
@@ -146,6 +146,36 @@ async def test_a_stream_passes_chunk_by_chunk_and_a_client_leaving_closes_the_up
         upstream.release.set()
         assert await asyncio.wait_for(r.content.readany(), 5) == b"second\n"
         r.close()  # the client leaves mid-stream
+    await asyncio.wait_for(upstream.stream_closed.wait(), 5)
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.0"])
+async def test_a_chunked_stream_reaches_a_raw_client_framed_for_its_http_version(
+    lantern_factory: Callable[..., ServerThread], upstream: Upstream, tmp_path: Path, version: str
+) -> None:
+    """HTTP/1.1: the cluster's chunked framing passes through as sent (no de-chunking and
+    chunking again); HTTP/1.0 knows no chunks: the bytes alone, until the close."""
+    base = lantern(lantern_factory, upstream, tmp_path)
+    host, port = base.removeprefix("http://").split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            f"GET /clusters/raw/stream HTTP/{version}\r\nHost: {host}:{port}\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200"), head
+        chunked = version == "1.1"
+        assert (b"transfer-encoding: chunked" in head.lower()) == chunked, head
+        first, second = (
+            (b"6\r\nfirst\n\r\n", b"3\r\nsec\r\n4\r\nond\n\r\n")
+            if chunked
+            else (b"first\n", b"second\n")
+        )
+        assert await asyncio.wait_for(reader.readexactly(len(first)), 5) == first
+        upstream.release.set()
+        assert await asyncio.wait_for(reader.readexactly(len(second)), 5) == second
+    finally:
+        writer.close()
     await asyncio.wait_for(upstream.stream_closed.wait(), 5)
 
 

@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from multidict import CIMultiDict
 
 from kubelantern.clusters.credentials import CredentialError
@@ -94,6 +94,9 @@ async def forward(
                     itertools.chain(headers.items(), auth_headers.items()),
                     body,
                     connect_timeout=CONNECT_TIMEOUT,
+                    # An HTTP/1.1 client takes a chunked body's framing as the cluster sent
+                    # it: no de-chunking and chunking again (copies, per-chunk work).
+                    passthrough=request.version >= HttpVersion11,
                 )
             assert session is not None
             out = CIMultiDict(headers)
@@ -185,6 +188,8 @@ async def _stream(
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(upstream.headers))
     has_length = upstream.content_length is not None
+    if upstream.chunked_raw:  # a length beside chunked is void (RFC 9112 §6.3.3): not sent
+        response.headers.popall("Content-Length", None)
     ended: list[str] = []  # why the loop was ended from outside: "gone" or "shutdown"
     loop = asyncio.get_running_loop()
     watch: asyncio.TimerHandle | None = None
@@ -206,9 +211,14 @@ async def _stream(
         end("shutdown")
 
     try:
-        await response.prepare(request)
+        writer = await response.prepare(request)
         if request.method == "HEAD":
             return response
+        if upstream.chunked_raw:
+            # The pieces carry their chunked framing: aiohttp (which chose chunked for an
+            # answer without a length to an HTTP/1.1 client) must not frame them again.
+            assert writer is not None and getattr(writer, "chunked", False)
+            writer.chunked = False  # type: ignore[attr-defined]
         async with contextlib.AsyncExitStack() as stack:
             if not has_length:  # a stream (watch, logs -f) or a chunked answer
                 await stack.enter_async_context(deps.streams.track(name, "http", close))
@@ -224,6 +234,14 @@ async def _stream(
             if ended == ["gone"]:
                 log.debug("client left a %s stream of cluster %r", request.path, name)
                 return response
+        if upstream.chunked_raw:  # end the framing we passed through (shutdown cut it)
+            last = upstream.clean_end()
+            if last is None:  # in the middle of a chunk: it cannot end cleanly
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+            if last:
+                await response.write(last)
         await response.write_eof()
     except (ConnectionError, aiohttp.ClientConnectionResetError):
         upstream.close()  # the client went away mid-write

@@ -25,8 +25,13 @@ class AiohttpResponse:
         self.headers: CIMultiDictProxy[str] = response.headers
         self.content_length = response.content_length
 
+    chunked_raw = False  # aiohttp's client de-chunks: the proxy chunks again
+
     def body_complete(self) -> bool:
         return self._r.content.is_eof()
+
+    def clean_end(self) -> bytes | None:
+        return b""
 
     async def read(self) -> bytes:
         return await self._r.read()

@@ -31,6 +31,7 @@ async def send(
     body: bytes | StreamReader | None,
     *,
     connect_timeout: float,
+    passthrough: bool = False,
 ) -> LeanResponse:
     """Send the request; the response once its head arrived. Raises UpstreamError."""
     lines = [("Host", pool.host_header)]
@@ -69,7 +70,7 @@ async def send(
         reused = conn is not None
         if conn is None:
             conn = await pool.connect(connect_timeout)
-        response = conn.start(method, data)
+        response = conn.start(method, data, passthrough=passthrough)
         if stream is not None:
             conn.uploading = asyncio.get_running_loop().create_task(
                 _upload(conn, stream, chunked=not length)

@@ -90,10 +90,12 @@ class Http1Connection(asyncio.Protocol):
 
     # -- for the client --------------------------------------------------------------------
 
-    def start(self, method: str, data: bytes) -> LeanResponse:
-        """Send a request (its head, maybe its whole body); the response to wait on."""
+    def start(self, method: str, data: bytes, *, passthrough: bool = False) -> LeanResponse:
+        """Send a request (its head, maybe its whole body); the response to wait on
+        (`passthrough`: a chunked body comes with its framing, see `ResponseParser`)."""
         assert self.transport is not None and self.response is None
-        response = self.response = LeanResponse(self, ResponseParser(method))
+        parser = ResponseParser(method, passthrough=passthrough)
+        response = self.response = LeanResponse(self, parser)
         self.transport.write(data)
         return response
 
@@ -252,6 +254,14 @@ class LeanResponse:
 
     def body_complete(self) -> bool:
         return self.eof
+
+    @property
+    def chunked_raw(self) -> bool:
+        """The body pieces are chunked framing, passed through (`ResponseParser`)."""
+        return self.parser.chunked_raw
+
+    def clean_end(self) -> bytes | None:
+        return self.parser.clean_end()
 
     async def read(self) -> bytes:
         """The whole body (the caller bounds its size by the Content-Length)."""

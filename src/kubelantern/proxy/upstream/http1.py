@@ -139,17 +139,42 @@ def _shown(line: bytes | str) -> str:
 
 # Parser states.
 _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)
+_CHUNKED = frozenset({_CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS})
+# What ends a passed-through chunked body cleanly, by the state after the last byte handed
+# out (a chunk's data cut in the middle cannot end cleanly: absent).
+_CLEAN_END = {
+    _CHUNK_SIZE: b"0\r\n\r\n",
+    _CHUNK_END: b"\r\n0\r\n\r\n",
+    _TRAILERS: b"\r\n",
+    _DONE: b"",
+}
 
 
 class ResponseParser:
     """One response: `feed(data)` returns the events `data` completes; `feed_eof()` the
     events of the connection's end (`END` for a body that runs until close). Informational
-    answers (1xx but 101) are skipped; a 101's head is returned and nothing after it parsed."""
+    answers (1xx but 101) are skipped; a 101's head is returned and nothing after it parsed.
 
-    __slots__ = ("_buf", "_left", "_method", "_state", "head", "surplus")
+    `passthrough`: a chunked body is handed out with its framing, as the bytes came (one
+    piece per `feed`, the very bytes given when they are all body: no copy), for a client
+    that speaks HTTP/1.1 and gets them unchanged; sizes and chunk ends are checked all the
+    same, to find the end (`chunked_raw` says whether this response's body is such)."""
 
-    def __init__(self, method: str) -> None:
+    __slots__ = (
+        "_buf",
+        "_left",
+        "_method",
+        "_passthrough",
+        "_state",
+        "chunked_raw",
+        "head",
+        "surplus",
+    )
+
+    def __init__(self, method: str, *, passthrough: bool = False) -> None:
         self._method = method
+        self._passthrough = passthrough
+        self.chunked_raw = False
         self._state = _HEAD
         self._buf = b""
         self._left = 0  # body bytes still due (Content-Length or the current chunk)
@@ -168,6 +193,9 @@ class ResponseParser:
         if self._buf:
             data, self._buf = self._buf + data, b""
         events: list[object] = []
+        if self.chunked_raw and self._state in _CHUNKED:
+            self._feed_raw(data, 0, events)
+            return events
         pos = 0
         end = len(data)
         while pos < end or self._state == _DONE:
@@ -175,6 +203,9 @@ class ResponseParser:
             if state == _HEAD:
                 pos = self._feed_head(data, pos, events)
                 if pos < 0:
+                    return events
+                if self.chunked_raw:
+                    self._feed_raw(data, pos, events)
                     return events
             elif state == _LENGTH or state == _CHUNK_DATA:
                 take = min(self._left, end - pos)
@@ -228,6 +259,7 @@ class ResponseParser:
         elif length == -2:
             self._state = _CHUNK_SIZE
             head.content_length = None
+            self.chunked_raw = self._passthrough
         elif length == -1:
             self._state = _UNTIL_CLOSE
             head.content_length = None
@@ -236,6 +268,40 @@ class ResponseParser:
             self._state = _LENGTH
             self._left = length
         return pos
+
+    def _feed_raw(self, data: bytes, pos: int, events: list[object]) -> None:
+        """A passed-through chunked body: data[pos:] up to the body's end (or to a chunk
+        line not complete yet, kept for the next feed) as one piece, then END if it ended."""
+        start = pos
+        end = len(data)
+        tail: list[object] = []
+        while pos < end and not tail:
+            if self._state == _CHUNK_DATA:
+                take = min(self._left, end - pos)
+                pos += take
+                self._left -= take
+                if not self._left:
+                    self._state = _CHUNK_END
+                continue
+            line_end = data.find(b"\r\n", pos)
+            if line_end < 0:
+                self._buf = data[pos:]
+                limit = MAX_TRAILERS if self._state == _TRAILERS else MAX_CHUNK_LINE
+                if len(self._buf) > limit:
+                    raise ProtocolError("chunk-size line or trailers too long")
+                break
+            self._chunk_line(data[pos:line_end], tail)  # END into `tail`: after the bytes
+            pos = line_end + 2
+        if pos > start:
+            events.append(data if start == 0 and pos == end else data[start:pos])
+        if tail:
+            self.surplus = self.surplus or pos < end
+            events.extend(tail)
+
+    def clean_end(self) -> bytes | None:
+        """For a passed-through body cut off by us (shutdown): the bytes that end what was
+        handed out as a complete chunked body; None in the middle of a chunk's data."""
+        return _CLEAN_END.get(self._state)
 
     def _chunk_line(self, line: bytes, events: list[object]) -> None:
         state = self._state
