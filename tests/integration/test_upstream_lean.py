@@ -28,6 +28,10 @@ HOSTILE = {
 }
 
 
+BIG = 64 * 1024 * 1024
+PIECE = b"x" * 65536
+
+
 class Upstream:
     """A raw HTTP/1.1 server acting out each request path's script."""
 
@@ -36,6 +40,7 @@ class Upstream:
         self.dropped = 0  # requests answered by closing the connection
         self.stream_closed = asyncio.Event()  # /stream's connection was closed by the proxy
         self.connections = 0
+        self.big_sent = 0  # /big's body bytes written so far
         self.server: asyncio.Server | None = None
         self.port = 0
 
@@ -69,6 +74,9 @@ class Upstream:
                 elif path == "/until-close":
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it")
                     return
+                elif path == "/big":
+                    await self._big(writer)
+                    return
                 elif path == "/stream":
                     await self._stream(reader, writer)
                     return
@@ -85,6 +93,15 @@ class Upstream:
         await writer.drain()
         await reader.read()  # until the proxy closes its side
         self.stream_closed.set()
+
+    async def _big(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(CHUNKED_HEAD)
+        for i in range(BIG // len(PIECE)):
+            writer.write(b"%x\r\n%s\r\n" % (len(PIECE), bytes([i % 251]) * len(PIECE)))
+            await writer.drain()
+            self.big_sent += len(PIECE)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
 
     async def close(self) -> None:
         assert self.server is not None
@@ -177,6 +194,31 @@ async def test_a_chunked_stream_reaches_a_raw_client_framed_for_its_http_version
     finally:
         writer.close()
     await asyncio.wait_for(upstream.stream_closed.wait(), 5)
+
+
+async def test_a_slow_client_pauses_the_upstream_and_gets_every_byte(
+    lantern_factory: Callable[..., ServerThread],
+    upstream: Upstream,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+) -> None:
+    """Flow control from the client's connection back to the cluster's: while the client
+    reads nothing, the proxy stops reading (the cluster's writes block), then all of it
+    arrives in order."""
+    base = lantern(lantern_factory, upstream, tmp_path)
+    async with http.get(base + "/big") as r:
+        assert r.status == 200
+        await asyncio.sleep(1.0)
+        stalled = upstream.big_sent
+        await asyncio.sleep(0.5)
+        assert upstream.big_sent == stalled < BIG // 2, (stalled, upstream.big_sent)
+        got = 0
+        async for data in r.content.iter_any():
+            for k in range(0, len(data), 4096):  # spot checks of the order
+                i = (got + k) // len(PIECE)
+                assert data[k] == i % 251
+            got += len(data)
+    assert got == BIG
 
 
 async def test_a_body_until_close_arrives_whole(

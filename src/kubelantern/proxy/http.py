@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import HttpVersion11, web
@@ -224,10 +224,16 @@ async def _stream(
                 await stack.enter_async_context(deps.streams.track(name, "http", close))
             watch = loop.call_later(DISCONNECT_POLL, check_client)
             try:
-                # iter_any yields whatever bytes have arrived: one watch event, one log
-                # line, as sent.
-                async for chunk in upstream.chunks():
-                    await response.write(chunk)
+                if isinstance(upstream, LeanResponse) and not getattr(writer, "chunked", True):
+                    # Bytes as they are (passed-through chunks, or an HTTP/1.0 body):
+                    # straight from the cluster's connection to the client's.
+                    await response.write(b"")  # the head goes out now
+                    await upstream.pump(_ClientSink(request, writer))
+                else:
+                    # iter_any yields whatever bytes have arrived: one watch event, one
+                    # log line, as sent.
+                    async for chunk in upstream.chunks():
+                        await response.write(chunk)
             except (aiohttp.ClientConnectionError, ClosedByUs):
                 if not ended:
                     raise
@@ -261,3 +267,35 @@ async def _stream(
             watch.cancel()
         upstream.release()
     return response
+
+
+class _ClientSink:
+    """The client's connection as `LeanResponse.pump` writes to it: the transport itself
+    (aiohttp's writer has sent the head and frames nothing more), its byte counts kept for
+    the access log, full at the transport's own high-water mark."""
+
+    __slots__ = ("_high", "_transport", "_writer")
+
+    def __init__(self, request: web.Request, writer: Any) -> None:
+        transport = request.transport
+        assert transport is not None
+        self._transport = transport
+        self._writer = writer
+        self._high = transport.get_write_buffer_limits()[1]
+
+    def write(self, data: bytes) -> None:
+        if not self._transport.is_closing():
+            self._transport.write(data)
+            self._writer.buffer_size += len(data)
+            self._writer.output_size += len(data)
+
+    def full(self) -> bool:
+        t = self._transport
+        return t.is_closing() or t.get_write_buffer_size() > self._high
+
+    async def drain(self) -> None:
+        if self._transport.is_closing():
+            raise ConnectionResetError("the client went away")
+        await self._writer.drain()
+        if self.full():  # paused by another measure than ours: no busy loop meanwhile
+            await asyncio.sleep(0.005)

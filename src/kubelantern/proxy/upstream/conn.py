@@ -3,14 +3,16 @@ response it is reading.
 
 Bytes go straight from `data_received` into the sans-IO parser (`http1.py`) and its events
 into the `LeanResponse`: no stream reader, no tasks, no per-chunk futures unless someone
-waits. A streamed body (watch, logs -f) is handed out piece by piece as it arrives; reading
-pauses while more than `HIGH_WATER` bytes wait for a slow client.
+waits. A streamed body (watch, logs -f) is handed out piece by piece as it arrives, or
+`pump`ed into the client's connection from `data_received` itself; reading pauses while
+more than `HIGH_WATER` bytes wait for a slow client (or while the client's is full).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import Awaitable
 from typing import Protocol
 
 from multidict import CIMultiDict
@@ -155,6 +157,14 @@ class Http1Connection(asyncio.Protocol):
                     response.end()
 
 
+class Sink(Protocol):
+    """Where `LeanResponse.pump` writes the body: the client's connection."""
+
+    def write(self, data: bytes) -> None: ...
+    def full(self) -> bool: ...  # over its high-water mark (or closing): stop writing
+    def drain(self) -> Awaitable[None]: ...  # until it takes more; raises when it is gone
+
+
 class LeanResponse:
     """The answer to one request: head, then the body as it comes."""
 
@@ -163,6 +173,7 @@ class LeanResponse:
         "_exc",
         "_head_waiter",
         "_paused",
+        "_sink",
         "_size",
         "_waiter",
         "_whole",
@@ -192,6 +203,7 @@ class LeanResponse:
         self._head_waiter: asyncio.Future[None] | None = None
         self._paused = False
         self._whole = False  # read() wants it all: never pause
+        self._sink: Sink | None = None  # pump(): body pieces go straight there
 
     # -- fed by the connection -------------------------------------------------------------
 
@@ -202,14 +214,25 @@ class LeanResponse:
         self._wake_head()
 
     def data(self, data: bytes) -> None:
+        sink = self._sink
+        if sink is not None:  # pump(): to the client now, no task switch
+            sink.write(data)
+            if sink.full():  # the client is slow: stop reading until it drained
+                self._sink = None
+                self._pause()
+                self._wake()
+            return
         self._chunks.append(data)
         self._size += len(data)
-        if self._size > HIGH_WATER and not self._whole and not self._paused:
-            transport = self.conn.transport
-            if transport is not None:
-                self._paused = True
-                transport.pause_reading()
+        if self._size > HIGH_WATER and not self._whole:
+            self._pause()
         self._wake()
+
+    def _pause(self) -> None:
+        transport = self.conn.transport
+        if transport is not None and not self._paused:
+            self._paused = True
+            transport.pause_reading()
 
     def end(self) -> None:
         self.eof = True
@@ -302,6 +325,36 @@ class LeanResponse:
         if self._paused:
             self._resume()
         return data
+
+    async def pump(self, sink: Sink) -> None:
+        """The rest of the body to `sink`, written from `data_received` itself while the
+        client takes it (no future, task switch or await per piece; each read's bytes go
+        out at once: a watch event or log line is never held back). When the client's
+        buffer is full, reading from the cluster pauses until it drained. Raises as
+        `__anext__` does; returns at the body's end."""
+        chunks = self._chunks
+        loop = asyncio.get_running_loop()
+        while True:
+            if chunks:
+                data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                self._size = 0
+                sink.write(data)
+            if self._exc is not None:
+                raise self._exc
+            if self.eof:
+                return
+            if sink.full():
+                await sink.drain()
+                continue
+            if self._paused:
+                self._resume()
+            self._sink = sink
+            self._waiter = loop.create_future()
+            try:
+                await self._waiter  # woken by the end, a failure, or a full client
+            finally:
+                self._sink = None
 
     def close(self) -> None:
         """Drop the upstream now; a read in progress raises ClosedByUs."""
