@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -143,15 +143,22 @@ async def proxy_handler(request: web.Request) -> web.StreamResponse:
     if isinstance(decided, Refusal):
         return status_response(decided.status, decided.message)
     # The upgrade paths load with the first upgrade, not with every start (issue 12: start-up).
+    call: Coroutine[Any, Any, web.StreamResponse]
     if decided.websocket:
         from kubelantern.proxy.ws.bridge import bridge
 
-        return await bridge(request, deps, cluster, decided)
-    if decided.tunnel:
+        call = bridge(request, deps, cluster, decided)
+    elif decided.tunnel:
         from kubelantern.proxy.upgrade.entry import tunnel_upgrade
 
-        return await tunnel_upgrade(request, deps, cluster, decided)
-    return await forward(request, deps, cluster, decided)
+        call = tunnel_upgrade(request, deps, cluster, decided)
+    else:
+        call = forward(request, deps, cluster, decided)
+    # The call may last for hours (an idle WebSocket): this frame waits on it throughout, so
+    # it keeps neither the plan nor the view; the callee drops the plan once it has opened
+    # the upstream (issue 12: memory per idle WebSocket).
+    del decided, view
+    return await call
 
 
 async def _clusters_ctx(app: web.Application) -> AsyncIterator[None]:

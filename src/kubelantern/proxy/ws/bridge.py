@@ -46,7 +46,9 @@ async def bridge(
     name = cluster.name
     assert plan.offer is not None
     if wants_session(deps, plan):
-        return await exec_bridge(request, deps, cluster, plan)
+        session = exec_bridge(request, deps, cluster, plan)
+        del plan  # only the callee keeps it (and drops it before the long wait)
+        return await session
 
     started = time.monotonic()
     streams = deps.streams
@@ -56,6 +58,9 @@ async def bridge(
             return opened_raw
         raw, strategy = opened_raw
         if not raw.extensions:
+            # The tunnel may idle for hours with this frame waiting on it: the plan (URL,
+            # headers, offer) is done with (issue 12: memory per idle WebSocket).
+            del plan
             return await tunnel(request, raw, name, settings, streams, strategy, started)
         # An extension we never offered: frames cannot pass as bytes. Reconnect in
         # message mode (rare enough not to optimise).
@@ -65,6 +70,7 @@ async def bridge(
     if isinstance(opened, web.StreamResponse):
         return opened
     upstream, strategy = opened
+    del plan  # as above: the relay may idle for hours
 
     # Upstream is open: now upgrade the client, echoing exactly what the upstream chose.
     chosen = upstream.protocol

@@ -37,6 +37,7 @@ async def exec_bridge(
     request: web.Request, deps: ProxyDeps, cluster: Cluster, plan: UpstreamPlan
 ) -> web.StreamResponse:
     assert plan.offer is not None and plan.exec is not None
+    target = plan.exec
     name = cluster.name
     key: SessionKey | None = None
     if plan.offer.session is not None:
@@ -50,14 +51,15 @@ async def exec_bridge(
                     f"cluster {name!r}: this terminal session belongs to another user; "
                     "open a new one (a new kubelantern.session id)",
                 )
-            return await _reattach(request, deps, found)
+            reattach = _reattach(request, deps, found)
+            del plan, target  # the reattached session may idle for hours with this frame
+            return await reattach
 
     opened = await open_planned(cluster, deps, plan)
     if isinstance(opened, web.StreamResponse):
         return opened
     upstream, _strategy = opened
     client_ws = await accept_client(request, upstream, deps.settings, name)
-    target = plan.exec
     recording = deps.recorder.open(target.recording(name, plan.user_label, request.remote or ""))
     session = ExecSession(
         cluster=name,
@@ -72,6 +74,8 @@ async def exec_bridge(
         hold=decide(request.headers.get("User-Agent"), upstream.protocol, sees_pong=False).settle,
     )
     deps.sessions.start(session, deps.streams)
+    # The session may idle for hours with this frame waiting on it: let the plan go.
+    del plan, target
     await session.attach(client_ws)
     return client_ws
 

@@ -14,6 +14,9 @@ OP_PONG = 0xA
 class FrameTracker:
     """Follows frame boundaries in one direction's byte stream (pure, no IO)."""
 
+    # Two per idle WebSocket: slots instead of an instance dict each (issue 12).
+    __slots__ = ("_header", "_left", "answered", "close_seen", "max_payload", "oversized")
+
     def __init__(self, max_payload: int) -> None:
         self.max_payload = max_payload
         self._header = bytearray()  # a header split across reads

@@ -56,6 +56,19 @@ class _Leg:
     Installed as the aiohttp protocol's payload parser (`feed_data` / `feed_eof`).
     """
 
+    # Two per idle WebSocket: slots instead of an instance dict each (issue 12).
+    __slots__ = (
+        "_draining",
+        "dst",
+        "dst_masked",
+        "eof",
+        "last_seen",
+        "pending",
+        "src",
+        "tracker",
+        "tunnel",
+    )
+
     def __init__(
         self, tunnel: RawTunnel, src: Any, dst: Any, *, dst_masked: bool, max_payload: int
     ) -> None:
@@ -128,6 +141,21 @@ class _Leg:
 class RawTunnel:
     """Both directions of one bridged WebSocket, as bytes."""
 
+    __slots__ = (
+        "_done",
+        "_ping_timer",
+        "_tasks",
+        "client",
+        "close_code",
+        "down",
+        "finished",
+        "held",
+        "name",
+        "ping_interval",
+        "up",
+        "upstream",
+    )
+
     def __init__(
         self,
         client_protocol: Any,
@@ -151,12 +179,14 @@ class RawTunnel:
         self.finished = False
         self.close_code: int | None = None  # what kubelantern itself sent, if anything
         self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None  # made by the first spawn
         self._ping_timer: asyncio.TimerHandle | None = None
         self.held: HeldDown | None = None  # upstream bytes kept back after the 101
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -173,7 +203,7 @@ class RawTunnel:
                 self._ping_timer.cancel()
             if self.held is not None:
                 self.held.cancel()
-            for task in list(self._tasks):
+            for task in list(self._tasks or ()):
                 task.cancel()
 
     def _keepalive(self, interval: float) -> None:
