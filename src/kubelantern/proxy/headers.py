@@ -142,10 +142,18 @@ def response_headers(upstream: Mapping[str, str] | CIMultiDictProxy[str]) -> CIM
     `Content-Encoding` stays (bytes pass through undecoded); `Content-Length` stays, it is
     only dropped by the caller when the body is re-chunked.
     """
+    return CIMultiDict(response_header_pairs(upstream))
+
+
+def response_header_pairs(
+    upstream: Mapping[str, str] | CIMultiDictProxy[str],
+) -> list[tuple[str, str]]:
+    """`response_headers` as pairs, for extending a response's own headers in one pass
+    (a CIMultiDict handed to `web.Response` is copied again: -1 µs a proxied request)."""
     drop = _DROP_RESPONSE
     if named := connection_tokens(upstream):
         drop = drop | named
-    return CIMultiDict([(n, v) for n, v in upstream.items() if n.lower() not in drop])
+    return [(n, v) for n, v in upstream.items() if n.lower() not in drop]
 
 
 def is_browser_user_agent(user_agent: str | None) -> bool:
@@ -262,7 +270,7 @@ def user_credential(
         and not is_launch_token_bearer(authorization, launch_token)
     ):
         return UserCredential(authorization.strip(), CredentialSource.CLIENT)
-    if open_login is not None:
+    if open_login is not None and cookies:  # no cookies (kubectl, scripts): no login cookie
         token = open_login(join_cookie(cookies, login_cookie_name(cluster)))
         if token:
             return UserCredential(f"Bearer {token}", CredentialSource.LOGIN)
@@ -296,4 +304,6 @@ _SECRET_QUERY = re.compile(r"(?i)(^|[?&;])((?:access_)?token|auth)=[^&;#]*")
 
 def redact_path(path_qs: str) -> str:
     """A request target fit for logs: `token=`/`access_token=`/`auth=` values replaced."""
+    if "=" not in path_qs:  # most targets (every access line): no scan (-1.5 µs)
+        return path_qs
     return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}{m.group(2)}=REDACTED", path_qs)

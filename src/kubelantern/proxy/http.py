@@ -23,10 +23,7 @@ from kubelantern.clusters.credentials import CredentialError
 from kubelantern.clusters.failures import cause
 from kubelantern.proxy.auth import refreshed, upstream_auth
 from kubelantern.proxy.deps import ProxyDeps
-from kubelantern.proxy.headers import (
-    CredentialSource,
-    response_headers,
-)
+from kubelantern.proxy.headers import CredentialSource, response_header_pairs
 from kubelantern.proxy.plan import UpstreamPlan
 from kubelantern.proxy.upstream.aioclient import AiohttpResponse
 from kubelantern.proxy.upstream.aioclient import send as aiohttp_send
@@ -167,12 +164,9 @@ async def _answer_whole(
         )
     finally:
         upstream.release()
-    return web.Response(
-        status=upstream.status,
-        reason=upstream.reason,
-        headers=response_headers(upstream.headers),
-        body=body,
-    )
+    response = web.Response(status=upstream.status, reason=upstream.reason, body=body)
+    response.headers.extend(response_header_pairs(upstream.headers))  # one copy, not two
+    return response
 
 
 async def _stream(
@@ -186,7 +180,7 @@ async def _stream(
     metrics = deps.metrics
     name = cluster.name
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(response_headers(upstream.headers))
+    response.headers.extend(response_header_pairs(upstream.headers))
     has_length = upstream.content_length is not None
     if upstream.chunked_raw:  # a length beside chunked is void (RFC 9112 §6.3.3): not sent
         response.headers.popall("Content-Length", None)

@@ -160,8 +160,10 @@ def plan(view: RequestView, cluster: Cluster, settings: Settings) -> UpstreamPla
             "with your own token (POST /api/clusters/<name>/login or send Authorization: Bearer)",
         )
     url = cluster.upstream_url(view.api_path, view.raw_query)
-    client = ClientIdentity(view.headers.get("User-Agent"), view.headers.get("Origin"))
     user_label = view.signed_in_name or view.signed_in or view.trusted_user or "local"
+    if upgrade is not None or websocket:
+        # Only the upgrade paths' strategies read it: plain requests skip building it.
+        client = ClientIdentity(view.headers.get("User-Agent"), view.headers.get("Origin"))
     if upgrade is not None:
         return UpstreamPlan(
             url,

@@ -9,8 +9,9 @@ Routes (all under `settings.base_url`):
   /healthz /readyz /metrics        web/api.py
   /...                             the SPA (web/static.py)
 
-Middlewares, outermost first: access log (+ request metrics), security (Host, Origin,
-launch token), and in team mode the session (web/signin.py: OIDC routes, sealed cookie).
+Middlewares, outermost first: access log (+ request metrics) with the security gate (Host,
+Origin, launch token) inside it, one layer (web/logs.py), and in team mode the session
+(web/signin.py: OIDC routes, sealed cookie).
 The cluster registry is loaded at startup (cleanup_ctx); with no
 kubeconfig at all (or --demo) the built-in demo simulators start in-process instead.
 """
@@ -51,9 +52,9 @@ from kubelantern.web import (
     team,
     trusted,
 )
-from kubelantern.web.logs import access_middleware, note_cluster
+from kubelantern.web.logs import front_middleware, note_cluster
 from kubelantern.web.reload import KubeconfigReloader
-from kubelantern.web.security import add_security_headers, security_middleware
+from kubelantern.web.security import add_security_headers, security_gate
 
 if TYPE_CHECKING:
     from kubesim.demo import Demo
@@ -249,7 +250,7 @@ def make_app(settings: Settings) -> web.Application:
         SessionRegistry(metrics),
         Recorder(settings.record_sessions, settings.record_input, metrics),
     )
-    app = web.Application(middlewares=[access_middleware, security_middleware(settings)])
+    app = web.Application(middlewares=[front_middleware(security_gate(settings))])
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = metrics
     app[keys.STREAMS] = deps.streams

@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from kubelantern.observe import logfilter
 from kubelantern.proxy.headers import redact_path
 from kubelantern.web import keys
+from kubelantern.web.security import Gate
 
 access_log = logging.getLogger("kubelantern.access")
 
@@ -93,34 +94,66 @@ def _size(response: web.StreamResponse | None) -> int:
     return response.body_length or response.content_length or 0
 
 
-@web.middleware
-async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.monotonic()
-    info = RequestInfo()
-    request[REQUEST_INFO] = info
-    status = 500
-    response: web.StreamResponse | None = None
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as e:
-        status = e.status
-        raise
-    finally:
-        seconds = time.monotonic() - started
-        cluster = info.cluster
-        if cluster is not None:
-            request.app[keys.METRICS].request_done(cluster, status, seconds)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                logfmt(
-                    method=request.method,
-                    path=redact_path(request.rel_url.raw_path_qs)[:2000],
-                    cluster=cluster,
-                    status=status,
-                    duration_ms=f"{seconds * 1000:.1f}",
-                    bytes=_size(response),
-                    remote=request.remote,
+def access_line(
+    method: str,
+    path_qs: str,
+    cluster: str | None,
+    status: int,
+    seconds: float,
+    size: int,
+    remote: str | None,
+) -> str:
+    """The access line: what `logfmt(method=, path=, cluster=, status=, duration_ms=,
+    bytes=, remote=)` says, built without its generic pass over keyword arguments (one line
+    per request at the default level: -2 µs). Status, duration and bytes never need quotes."""
+    line = f"method={_quote(method)} path={_quote(redact_path(path_qs)[:2000])}"
+    if cluster is not None:
+        line += f" cluster={_quote(cluster)}"
+    line += f" status={status} duration_ms={seconds * 1000:.1f} bytes={size}"
+    if remote is not None:
+        line += f" remote={_quote(remote)}"
+    return line
+
+
+def front_middleware(gate: Gate) -> Middleware:
+    """The access log (+ request metrics) around the security gate: one middleware layer,
+    not two (issue 12: each layer is a coroutine, an await and a partial per request).
+    Refusals by the gate are logged like any answer."""
+
+    @web.middleware
+    async def front(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.monotonic()
+        info = RequestInfo()
+        request[REQUEST_INFO] = info
+        status = 500
+        response: web.StreamResponse | None = None
+        try:
+            passed = gate(request)
+            if isinstance(passed, web.StreamResponse):
+                response = passed
+            else:
+                response = await handler(passed)
+            status = response.status
+            return response
+        except web.HTTPException as e:
+            status = e.status
+            raise
+        finally:
+            seconds = time.monotonic() - started
+            cluster = info.cluster
+            if cluster is not None:
+                request.app[keys.METRICS].request_done(cluster, status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    access_line(
+                        request.method,
+                        request.rel_url.raw_path_qs,
+                        cluster,
+                        status,
+                        seconds,
+                        _size(response),
+                        request.remote,
+                    )
                 )
-            )
+
+    return front
