@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,35 @@ async def test_a_build_failure_at_first_use_becomes_the_load_error(
     assert c.tls_contexts.builds == 1
     with pytest.raises(TLSConfigError, match="not a matching PEM certificate and key"):
         c.request_kwargs()
+
+
+async def _turns_until(done: Callable[[], bool], turns: int = 1_000_000) -> None:
+    """Yield one event-loop turn at a time until `done()` (bounded)."""
+    for _ in range(turns):
+        if done():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition did not come true")
+
+
+async def test_a_request_arriving_as_a_failed_build_ends_does_not_build_again(
+    pki: Pki, tmp_path: Path
+) -> None:
+    """The CI failure of 315b235 (builds == 2 for 5 concurrent requests): the material's
+    build had ended and left `TLSContexts`, but the first caller had not yet woken to record
+    the load error, so a request in that window started a second build."""
+    other = make_pki(tmp_path)
+    c = Cluster(spec(client_cert_data=pki.client_cert_pem, client_key_data=other.client_key_pem))
+    first = asyncio.ensure_future(c.ensure_tls())
+    building = c.tls_contexts._building
+    await _turns_until(lambda: bool(building))  # the build has started ...
+    await _turns_until(lambda: not building)  # ... and is looked at every turn until it ended
+    # Right after the build left TLSContexts (the same or next loop turn), like a request
+    # whose bytes arrived then: it must wait for the first caller's outcome, not build.
+    await c.ensure_tls()
+    await first
+    assert c.load_error is not None
+    assert c.tls_contexts.builds == 1
 
 
 def test_bad_material_is_still_a_load_error_at_once() -> None:

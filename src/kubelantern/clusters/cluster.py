@@ -78,6 +78,7 @@ class Cluster:
         self._session: aiohttp.ClientSession | None = None
         # None until ensure_tls() built it (at the first use; plain http needs none).
         self._tls: TLSInfo | None = None
+        self._tls_pending: asyncio.Future[None] | None = None
         # Shared by a registry's clusters: one build per TLS material (tests count builds).
         self.tls_contexts = tls_contexts if tls_contexts is not None else TLSContexts()
         # The lean HTTP/1.1 client's pools (proxy/upstream/pool.py), closed with the cluster.
@@ -162,6 +163,13 @@ class Cluster:
         at load would have: requests then get 503 naming the key."""
         if self._tls is not None or self.load_error is not None:
             return
+        # One build per cluster, its outcome recorded in the same step that ends it: a
+        # request arriving as a failed build ends must not start a second one.
+        if self._tls_pending is None:
+            self._tls_pending = asyncio.ensure_future(self._build_tls())
+        await asyncio.shield(self._tls_pending)
+
+    async def _build_tls(self) -> None:
         try:
             info = await self.tls_contexts.get(self.spec)
         except TLSConfigError as e:
@@ -169,6 +177,8 @@ class Cluster:
                 self.load_error = self._tls_error(e)
                 log.warning("%s", self.load_error)
             return
+        finally:
+            self._tls_pending = None
         if self._tls is None:  # an exec plugin's certificate may have been put in meanwhile
             self._tls = info
 
