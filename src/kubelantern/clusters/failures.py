@@ -45,12 +45,8 @@ def describe_client_error(
     """
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         cert_error = exc.certificate_error
-        detail = getattr(cert_error, "verify_message", None) or str(cert_error)
-        hint = "check certificate-authority in kubeconfig"
-        if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
-            hint += ", or set tls-server-name"
-        return ClientFailure(
-            502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
+        return verify_failed(
+            cluster, getattr(cert_error, "verify_message", None) or str(cert_error)
         )
     if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError | ssl.SSLError):
         detail = cause(exc)
@@ -61,12 +57,7 @@ def describe_client_error(
             502, "tls", f"TLS handshake with cluster {cluster!r} failed: {detail} ({hint})"
         )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return ClientFailure(
-            504,
-            "timeout",
-            f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
-            "(TCP/TLS connect): is the server address right and reachable?",
-        )
+        return connect_timed_out(cluster, connect_timeout)
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return ClientFailure(
             504,
@@ -74,12 +65,7 @@ def describe_client_error(
             f"cluster {cluster!r} did not answer within {answer_timeout:g}s",
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return ClientFailure(
-            502,
-            "unreachable",
-            f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
-            f"({cause(exc)}); check the network, VPN or proxy-url",
-        )
+        return cannot_reach(cluster, exc.host, exc.port, cause(exc))
     if isinstance(exc, aiohttp.ClientResponseError):
         # It answered, but not as HTTP allows (an upgrade that switched to something else).
         return ClientFailure(
@@ -88,6 +74,38 @@ def describe_client_error(
     if isinstance(exc, aiohttp.ClientError | OSError):
         return ClientFailure(502, "unreachable", f"cluster {cluster!r} unreachable: {cause(exc)}")
     return ClientFailure(502, "error", f"proxying to cluster {cluster!r} failed: {cause(exc)}")
+
+
+# The failures both upstream clients meet (aiohttp's here, the lean one's in
+# proxy/upstream/errors.py), in one wording whichever client met them.
+
+
+def verify_failed(cluster: str, detail: str) -> ClientFailure:
+    """The cluster's certificate did not verify; `detail` is OpenSSL's verify message."""
+    hint = "check certificate-authority in kubeconfig"
+    if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
+        hint += ", or set tls-server-name"
+    return ClientFailure(
+        502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
+    )
+
+
+def connect_timed_out(cluster: str, connect_timeout: float) -> ClientFailure:
+    return ClientFailure(
+        504,
+        "timeout",
+        f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
+        "(TCP/TLS connect): is the server address right and reachable?",
+    )
+
+
+def cannot_reach(cluster: str, host: str, port: int | None, why: str) -> ClientFailure:
+    return ClientFailure(
+        502,
+        "unreachable",
+        f"cluster {cluster!r} unreachable: cannot reach {host}:{port} "
+        f"({why}); check the network, VPN or proxy-url",
+    )
 
 
 def cause(exc: BaseException) -> str:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import ssl
 
-from kubelantern.clusters.failures import ClientFailure, cause, describe_client_error
+from kubelantern.clusters.failures import (
+    ClientFailure,
+    cannot_reach,
+    cause,
+    connect_timed_out,
+    describe_client_error,
+    verify_failed,
+)
 
 
 class UpstreamError(Exception):
@@ -52,30 +59,14 @@ def describe(
     if isinstance(exc, ConnectFailed):
         error = exc.os_error
         if isinstance(error, ssl.SSLCertVerificationError):
-            detail = error.verify_message or str(error)
-            hint = "check certificate-authority in kubeconfig"
-            if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
-                hint += ", or set tls-server-name"
-            return ClientFailure(
-                502, "tls", f"TLS verification failed for cluster {cluster!r}: {detail} ({hint})"
-            )
+            return verify_failed(cluster, error.verify_message or str(error))
         if isinstance(error, ssl.SSLError):
             return describe_client_error(
                 cluster, error, connect_timeout=connect_timeout, answer_timeout=answer_timeout
             )
-        return ClientFailure(
-            502,
-            "unreachable",
-            f"cluster {cluster!r} unreachable: cannot reach {exc.host}:{exc.port} "
-            f"({cause(error)}); check the network, VPN or proxy-url",
-        )
+        return cannot_reach(cluster, exc.host, exc.port, cause(error))
     if isinstance(exc, ConnectTimeout):
-        return ClientFailure(
-            504,
-            "timeout",
-            f"cluster {cluster!r} did not accept a connection within {connect_timeout:g}s "
-            "(TCP/TLS connect): is the server address right and reachable?",
-        )
+        return connect_timed_out(cluster, connect_timeout)
     if isinstance(exc, BadResponse):
         return ClientFailure(
             502,
