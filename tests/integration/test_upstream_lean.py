@@ -6,6 +6,7 @@ retried for idempotent requests only."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -196,6 +197,19 @@ async def test_a_chunked_stream_reaches_a_raw_client_framed_for_its_http_version
     await asyncio.wait_for(upstream.stream_closed.wait(), 5)
 
 
+async def _stops_growing(read: Callable[[], int], *, still_for: float, within: float = 20) -> int:
+    """The value once it stayed the same for `still_for` seconds (fails after `within`)."""
+    deadline = time.monotonic() + within
+    last = read()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(still_for)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"still growing after {within:g}s: {last}")
+
+
 async def test_a_slow_client_pauses_the_upstream_and_gets_every_byte(
     lantern_factory: Callable[..., ServerThread],
     upstream: Upstream,
@@ -208,10 +222,8 @@ async def test_a_slow_client_pauses_the_upstream_and_gets_every_byte(
     base = lantern(lantern_factory, upstream, tmp_path)
     async with http.get(base + "/big") as r:
         assert r.status == 200
-        await asyncio.sleep(1.0)
-        stalled = upstream.big_sent
-        await asyncio.sleep(0.5)
-        assert upstream.big_sent == stalled < BIG // 2, (stalled, upstream.big_sent)
+        stalled = await _stops_growing(lambda: upstream.big_sent, still_for=0.5)
+        assert stalled < BIG // 2, stalled
         got = 0
         async for data in r.content.iter_any():
             for k in range(0, len(data), 4096):  # spot checks of the order
